@@ -1,0 +1,172 @@
+/*
+ * fcs.h -- read and write Flow Cytometry Standard (FCS 2.0, 3.0, 3.1, 3.2)
+ * list-mode files.
+ *
+ * Threading: one fcs_file per thread; separate handles are independent.
+ * The library has no global state.  It never calls exit() or abort():
+ * every failure comes back as a code, a byte offset and a message in the
+ * caller-owned fcs_err.
+ *
+ * Ownership: pointers returned by accessors are *borrowed* until the handle
+ * is closed (or, for per-data-set values, until fcs_select_dataset()).
+ * Functions documented *owned* return memory the caller frees with the
+ * named _free function.  Every destructor accepts NULL.
+ *
+ * Values come in two views (the conventions of the reference corpus,
+ * shared/fcs-corpus/reference/README.md):
+ *   FCS_RAW     the stored value; integers masked to the smallest power of
+ *               two >= $PnR, minus one;
+ *   FCS_SCALED  raw, then: time channel * $TIMESTEP; integer channels with
+ *               $PnE f1>0 as f2*10^(f1*x/$PnR) (f2=0 read as 1); else x/$PnG
+ *               when $PnG is present, not 0 and not 1.
+ */
+#ifndef FCS_FCS_H
+#define FCS_FCS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define FCS_WUR __attribute__((warn_unused_result))
+#else
+#define FCS_WUR
+#endif
+
+typedef struct fcs_file fcs_file; /* opaque */
+
+/* Caller-owned error record.  msg reads e.g.
+ * "HEADER @ byte 34: DATA ends at 90210, file is 81920 bytes". */
+typedef struct fcs_err {
+    int code;       /* FCS_E_OK or another fcs_errno */
+    int64_t offset; /* byte offset in the file the error is about, or -1 */
+    char msg[200];
+} fcs_err;
+
+/* Open options.  A zeroed struct (or NULL) gives the defaults. */
+typedef struct fcs_opts {
+    unsigned flags;    /* FCS_OPT_* bits */
+    int dataset;       /* data set selected on open, 0-based [0] */
+} fcs_opts;
+
+/* Refuse files a tolerant reader would repair (off-by-one DATA end, HEADER
+ * vs TEXT disagreements, blank-padded keywords); used by tests. */
+#define FCS_OPT_STRICT 0x1u
+/* FCS 2.0 TEXT where doubled delimiters are empty values, not escapes. */
+#define FCS_OPT_EMPTY_VALUES 0x2u
+
+typedef enum fcs_view { FCS_RAW = 0, FCS_SCALED = 1 } fcs_view;
+
+/* One parameter ($Pn...) of the selected data set.  Strings borrowed. */
+typedef struct fcs_param {
+    const char *name;  /* $PnN; "P<n>" when absent (with a warning) */
+    const char *label; /* $PnS, or NULL */
+    int bits;          /* $PnB; 0 for ASCII free format ("*") */
+    double range;      /* $PnR (0 when absent) */
+    double log_f1;     /* $PnE decades (0 = linear) */
+    double log_f2;     /* $PnE offset as stored (0 is read as 1 when used) */
+    double gain;       /* $PnG; 1 when absent */
+    char datatype;     /* 'I', 'F', 'D' or 'A' ($PnDATATYPE overrides) */
+    int is_time;       /* $PnN is "time" (any case) */
+} fcs_param;
+
+/* Open a file (a path ending in .gz, or starting with the gzip magic, is
+ * decompressed transparently).  Owned: close with fcs_close().  NULL on
+ * error, with err filled. */
+fcs_file *fcs_open(const char *path, const fcs_opts *o, fcs_err *err) FCS_WUR;
+
+/* Open from memory.  buf is borrowed and must outlive the handle. */
+fcs_file *fcs_open_mem(const void *buf, size_t n, const fcs_opts *o,
+                       fcs_err *err) FCS_WUR;
+
+/* Close; NULL is a no-op. */
+void fcs_close(fcs_file *f);
+
+/* --- Data sets ($NEXTDATA chain) ------------------------------------- */
+int fcs_n_datasets(const fcs_file *f);
+/* Select data set idx (0-based); 0 on success, < 0 with err on failure. */
+int fcs_select_dataset(fcs_file *f, int idx, fcs_err *err) FCS_WUR;
+int fcs_dataset(const fcs_file *f);            /* selected index */
+int64_t fcs_dataset_offset(const fcs_file *f); /* its HEADER's byte offset */
+
+/* --- Shape and metadata of the selected data set ---------------------- */
+const char *fcs_version(const fcs_file *f); /* "FCS3.1"; borrowed */
+int64_t fcs_n_events(const fcs_file *f);
+int fcs_n_params(const fcs_file *f);
+/* Parameter i (0-based); NULL when out of range.  Borrowed. */
+const fcs_param *fcs_param_info(const fcs_file *f, int i);
+/* Index of the parameter whose $PnN equals name (exact match first, then
+ * case-insensitive); -1 when none. */
+int fcs_param_index(const fcs_file *f, const char *name);
+/* Index of the time channel, or -1. */
+int fcs_time_index(const fcs_file *f);
+
+/* Keywords: lookup is case-insensitive; values are the stored bytes (not
+ * necessarily UTF-8).  Borrowed; NULL when absent. */
+const char *fcs_keyword(const fcs_file *f, const char *key);
+int fcs_n_keywords(const fcs_file *f);
+/* Keyword i in TEXT order (duplicates resolved, last wins). 0 or -1. */
+int fcs_keyword_at(const fcs_file *f, int i, const char **key,
+                   const char **value);
+
+/* Warnings collected while opening/reading (repairs, tolerated defects). */
+int fcs_n_warnings(const fcs_file *f);
+const char *fcs_warning(const fcs_file *f, int i);
+
+/* --- Events ------------------------------------------------------------ */
+/* Decode events [first, first+n) of the selected data set.  cols has one
+ * entry per parameter: NULL skips that parameter, otherwise room for n
+ * doubles (column-major output, no per-value calls).  Returns the number of
+ * events decoded (>= 0; fewer than n at the end), -1 when first is at or
+ * past the end, < -1 on error with err filled. */
+int64_t fcs_read_double(fcs_file *f, fcs_view view, int64_t first, int64_t n,
+                        double *const *cols, fcs_err *err) FCS_WUR;
+
+/* --- Spillover --------------------------------------------------------- */
+typedef struct fcs_spill {
+    int n;             /* channels */
+    char **names;      /* n $PnN names, owned */
+    double *m;         /* n*n row-major; row = source fluorochrome channel */
+    char keyword[32];  /* keyword it came from ("$SPILLOVER", "SPILL", ...) */
+} fcs_spill;
+
+/* Parse the data set's spillover matrix.  Returns 1 and *out (owned, free
+ * with fcs_spill_free) when found, 0 and *out = NULL when the file has
+ * none (or only an unusable one, with a warning added), < 0 on error. */
+int fcs_spillover(fcs_file *f, fcs_spill **out, fcs_err *err) FCS_WUR;
+/* Parse a $SPILLOVER-format string ("n,names...,values...") with the vendor
+ * repairs (comma decimals, channel numbers as names).  Owned or NULL. */
+fcs_spill *fcs_spill_parse(const char *value, const fcs_file *f, fcs_err *err);
+void fcs_spill_free(fcs_spill *s);
+
+/* --- Writer (FCS 3.1, $DATATYPE F, $BYTEORD 1,2,3,4) -------------------- */
+typedef struct fcs_wparam {
+    const char *name;  /* $PnN, required, unique */
+    const char *label; /* $PnS or NULL */
+    double range;      /* $PnR */
+} fcs_wparam;
+
+typedef struct fcs_kv {
+    const char *key;
+    const char *value;
+} fcs_kv;
+
+/* Write npar columns of nevents values as float32.  keywords (may be NULL)
+ * are copied into TEXT except the ones the writer owns (offsets, $PAR,
+ * $TOT, $Pn B/E/N/R/S, $DATATYPE, $BYTEORD, $MODE, $NEXTDATA), which it
+ * sets itself.  spill (may be NULL) becomes $SPILLOVER.  The file is
+ * written to a temporary name beside path and renamed into place. */
+int fcs_write(const char *path, int npar, const fcs_wparam *params,
+              int64_t nevents, const double *const *cols,
+              const fcs_kv *keywords, int nkeywords, const fcs_spill *spill,
+              fcs_err *err) FCS_WUR;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

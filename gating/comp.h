@@ -1,0 +1,71 @@
+/*
+ * comp.h -- spillover compensation and spectral unmixing.
+ *
+ * A cg_matrix is a named dense matrix.  For spillover, rows are source
+ * fluorochrome channels and columns detectors (the $SPILLOVER layout), and
+ * compensated = observed * S^-1 over exactly the listed channels.  For
+ * unmixing, rows are fluorochromes and columns detectors (reference
+ * spectra), and abundances are the least-squares solution of
+ * observed = abundance * S.
+ *
+ * Solves use LAPACK (LU with partial pivoting, or QR for least squares);
+ * events are processed in blocks with BLAS.  BLAS is pinned to one thread
+ * so results do not depend on the machine (see comp.c).
+ *
+ * Threading: matrices are immutable once built; compensation of different
+ * frames may run in parallel.
+ */
+#ifndef CG_COMP_H
+#define CG_COMP_H
+
+#include "cgerr.h"
+#include "frame.h"
+
+struct fcs_spill;
+
+typedef struct cg_matrix {
+    int nrow, ncol;
+    char **row;  /* nrow row names, owned */
+    char **col;  /* ncol column names, owned */
+    double *v;   /* nrow*ncol row-major */
+} cg_matrix;
+
+/* Owned; free with cg_matrix_free (NULL ok). Names start out NULL. */
+cg_matrix *cg_matrix_new(int nrow, int ncol);
+void cg_matrix_free(cg_matrix *m);
+cg_matrix *cg_matrix_copy(const cg_matrix *m);
+/* From an FCS spillover (square; rows and columns both the channel
+ * names). */
+cg_matrix *cg_matrix_from_spill(const struct fcs_spill *s);
+/* From CSV: a header row of column names and numeric rows, optionally with
+ * a leading column of row names (then the header starts with an empty
+ * cell).  Without row names, rows take the column names (square only).
+ * Errors name the file and line. */
+cg_matrix *cg_matrix_read_csv(const char *path, cg_err *err);
+
+/* Quality of a spillover matrix. */
+typedef struct cg_comp_report {
+    double cond;        /* 1-norm condition number estimate */
+    int diag_not_one;   /* diagonal entries farther than 1e-6 from 1 */
+    int near_singular;  /* cond > 1e6 */
+} cg_comp_report;
+
+/* Compensate the frame in place over the matrix's channels (matched by
+ * name, see cg_frame_find); other channels untouched.  A matrix naming
+ * channels the frame lacks is an error listing them.  rep may be NULL. */
+int cg_compensate(cg_frame *fr, const cg_matrix *spill, cg_comp_report *rep,
+                  cg_err *err);
+
+/* Lower-level form: out[j] = (in * S^-1)[:, j] for n events, where in and
+ * out are ncol column pointers in matrix column order (in == out allowed).
+ * inverted_already: S is already the compensation matrix (multiply only).
+ * A non-square S is solved by least squares (rows = outputs). */
+int cg_comp_apply(const cg_matrix *S, int inverted_already,
+                  const double *const *in, double *const *out, int64_t n,
+                  cg_err *err);
+
+/* Unmix detector channels into abundance channels named after the
+ * spectra's rows, appended to the frame (ordinary least squares). */
+int cg_unmix(cg_frame *fr, const cg_matrix *spectra, cg_err *err);
+
+#endif

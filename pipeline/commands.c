@@ -1,0 +1,19 @@
+/*
+ * commands.c -- the subcommand table (see commands.h).  Add a row here and
+ * a cmd_<name>.c file; dispatch, help and the usage test pick it up.
+ */
+#include "commands.h"
+
+#include <string.h>
+
+const cg_command cg_commands[] = {
+    {NULL, NULL, NULL, NULL}
+};
+
+const cg_command *cg_command_find(const char *name)
+{
+    for (const cg_command *c = cg_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}

@@ -1,0 +1,83 @@
+/*
+ * main.c -- `cytogate` entry point: global flags and dispatch through the
+ * subcommand table (commands.c).
+ *
+ *   cytogate --help | --version | help [SUB] | SUB [args...]
+ *
+ * Ends by checking that stdout was written completely (a full disk or a
+ * closed pipe is an error, not silent truncation).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "cytogate %s -- flow cytometry gating pipeline\n\n"
+            "Usage: cytogate <command> [options]\n"
+            "       cytogate help <command>   (or: cytogate <command> --help)\n"
+            "       cytogate --version\n",
+            CYTOGATE_VERSION);
+    const char *group = NULL;
+    for (const cg_command *c = cg_commands; c->name; c++) {
+        if (!group || strcmp(group, c->group) != 0) {
+            group = c->group;
+            fprintf(fp, "\n%s:\n", group);
+        }
+        fprintf(fp, "  %-11s %s\n", c->name, c->summary);
+    }
+    fprintf(fp, "\nExit status: 0 ok, 1 usage or config error, 2 an input "
+                "could not be processed, 3 QC failure (qc).\n");
+}
+
+static int finish(int ret)
+{
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        if (errno != EPIPE)
+            fprintf(stderr, "cytogate: error writing standard output: %s\n",
+                    strerror(errno));
+        return ret ? ret : CG_EXIT_DATA;
+    }
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CG_EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        usage(stdout);
+        return finish(0);
+    }
+    if (strcmp(sub, "--version") == 0 || strcmp(sub, "version") == 0) {
+        printf("cytogate %s\n", CYTOGATE_VERSION);
+        return finish(0);
+    }
+    if (strcmp(sub, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return finish(0);
+        }
+        const cg_command *c = cg_command_find(argv[2]);
+        if (!c) {
+            fprintf(stderr, "cytogate: unknown command '%s'\n\n", argv[2]);
+            usage(stderr);
+            return CG_EXIT_USAGE;
+        }
+        char *av[] = {(char *)c->name, "--help", NULL};
+        return finish(c->fn(2, av));
+    }
+    const cg_command *c = cg_command_find(sub);
+    if (!c) {
+        fprintf(stderr, "cytogate: unknown command '%s'\n\n", sub);
+        usage(stderr);
+        return CG_EXIT_USAGE;
+    }
+    return finish(c->fn(argc - 1, argv + 1));
+}
