@@ -156,6 +156,11 @@ typedef struct fcs_kv {
     const char *value;
 } fcs_kv;
 
+/* Writer options; NULL or zeroed = FCS 3.1 float32 little-endian. */
+typedef struct fcs_wopts {
+    int big_endian; /* 1: $BYTEORD 4,3,2,1 */
+} fcs_wopts;
+
 /* Write npar columns of nevents values as float32.  keywords (may be NULL)
  * are copied into TEXT except the ones the writer owns (offsets, $PAR,
  * $TOT, $Pn B/E/N/R/S, $DATATYPE, $BYTEORD, $MODE, $NEXTDATA), which it
@@ -164,7 +169,7 @@ typedef struct fcs_kv {
 int fcs_write(const char *path, int npar, const fcs_wparam *params,
               int64_t nevents, const double *const *cols,
               const fcs_kv *keywords, int nkeywords, const fcs_spill *spill,
-              fcs_err *err) FCS_WUR;
+              const fcs_wopts *wo, fcs_err *err) FCS_WUR;
 
 #ifdef __cplusplus
 }
