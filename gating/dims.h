@@ -1,0 +1,107 @@
+/*
+ * dims.h -- gate dimensions and the per-sample value cache.
+ *
+ * A dimension (cg_dim) says how one gate coordinate is computed from an
+ * event, following Gating-ML 2.0 (spec-notes.md section 2.1):
+ *
+ *   scale value (the frame, FCS scaled view)
+ *     -> compensation: none | the file's spillover ("FCS") | a named
+ *        matrix (spillover or spectrum, non-square allowed, optionally
+ *        "inverted already"); with a matrix, `name` is a fluorochrome
+ *     -> for a ratio dimension: A * (num - B) / (den - C), clamped to
+ *        [ratio_min, ratio_max] (the fratio transformation's bounds)
+ *     -> optional transform (cg_xform), clamped to [xf_min, xf_max]
+ *        (Gating-ML boundMin/boundMax)
+ *
+ * A cg_dims context belongs to one sample: it borrows the scaled frame,
+ * the file's spillover matrix and named matrices, and computes each
+ * distinct dimension's value column once, caching it (and each matrix's
+ * compensated channels) until cg_dims_free().
+ *
+ * Threading: a cg_dims is used by one thread at a time (the cache is
+ * filled lazily).  cg_dim values are plain data; share read-only.
+ */
+#ifndef CG_DIMS_H
+#define CG_DIMS_H
+
+#include <stdint.h>
+
+#include "cgerr.h"
+#include "comp.h"
+#include "frame.h"
+#include "xform.h"
+
+typedef enum cg_comp_ref {
+    CG_COMP_NONE = 0, /* Gating-ML "uncompensated" */
+    CG_COMP_FCS,      /* the file's spillover; uncompensated if it has none */
+    CG_COMP_MATRIX    /* the matrix registered under comp_id */
+} cg_comp_ref;
+
+typedef struct cg_dim {
+    char *name;            /* channel ($PnN) or fluorochrome; NULL for a
+                              ratio dimension.  Owned. */
+    cg_comp_ref comp;
+    char *comp_id;         /* matrix id when comp == CG_COMP_MATRIX; owned */
+    /* Ratio ("fratio" new-dimension): both names set, else both NULL. */
+    char *ratio_num, *ratio_den;     /* owned */
+    double ratio_A, ratio_B, ratio_C;
+    double ratio_min, ratio_max;     /* bounds; -inf/+inf when none */
+    char *ratio_id;        /* Gating-ML transformation id or NULL; owned */
+    /* Optional transform applied last. */
+    cg_xform *xf;          /* owned (a copy), or NULL */
+    double xf_min, xf_max; /* bounds; -inf/+inf when none */
+    char *xf_id;           /* Gating-ML transformation id or NULL; owned */
+} cg_dim;
+
+/* Reset d to "no channel, uncompensated, no transform" (does not free). */
+void cg_dim_init(cg_dim *d);
+/* Free what d owns and re-init it.  NULL ok. */
+void cg_dim_clear(cg_dim *d);
+/* Deep copy into dst (dst is overwritten, not freed first). 0 or < 0. */
+int cg_dim_copy(cg_dim *dst, const cg_dim *src, cg_err *err);
+
+/* Builders (strings and the transform are copied; comp_id may be NULL
+ * unless comp == CG_COMP_MATRIX).  Each returns 0 or < 0 with err. */
+int cg_dim_set_channel(cg_dim *d, const char *name, cg_comp_ref comp,
+                       const char *comp_id, cg_err *err);
+int cg_dim_set_ratio(cg_dim *d, const char *num, const char *den, double A,
+                     double B, double C, cg_comp_ref comp,
+                     const char *comp_id, cg_err *err);
+/* xf NULL removes the transform.  Bounds: pass -INFINITY/INFINITY for none. */
+int cg_dim_set_xform(cg_dim *d, const cg_xform *xf, double bound_min,
+                     double bound_max, const char *id, cg_err *err);
+
+/* Short human text, e.g. "PE-A[FCS]|logicle" (for messages, plot labels).
+ * Writes at most n bytes (NUL-terminated); returns buf. */
+char *cg_dim_describe(const cg_dim *d, char *buf, int n);
+
+/* ---- per-sample context --------------------------------------------- */
+typedef struct cg_dims cg_dims; /* opaque */
+
+/* fr: scaled event table, borrowed until cg_dims_free.  fcs_spill: the
+ * file's spillover (rows = columns = channel names), borrowed, or NULL
+ * when the file has none.  Owned: free with cg_dims_free (NULL ok). */
+cg_dims *cg_dims_new(const cg_frame *fr, const cg_matrix *fcs_spill,
+                     cg_err *err);
+void cg_dims_free(cg_dims *dc);
+
+/* Register a named matrix (borrowed until cg_dims_free).  m: rows =
+ * fluorochromes, columns = detectors, as in a Gating-ML spectrumMatrix;
+ * with inverted_already, rows = detectors and columns = fluorochromes and
+ * values are multiplied as they are.  Re-registering an id with the same
+ * pointer is a no-op; a different matrix under a known id is an error. */
+int cg_dims_add_matrix(cg_dims *dc, const char *id, const cg_matrix *m,
+                       int inverted_already, cg_err *err);
+
+int64_t cg_dims_n(const cg_dims *dc);          /* events */
+const cg_frame *cg_dims_frame(const cg_dims *dc);
+
+/* The values of dimension d for every event: borrowed, valid until
+ * cg_dims_free.  Computed on first request, then served from the cache.
+ * NULL with err (naming the channel/matrix) when it cannot be resolved. */
+const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err);
+
+/* Cache statistics (tests): distinct value columns computed so far. */
+int cg_dims_n_cached(const cg_dims *dc);
+
+#endif
