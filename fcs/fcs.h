@@ -40,8 +40,10 @@ extern "C" {
 
 typedef struct fcs_file fcs_file; /* opaque */
 
-/* Caller-owned error record.  msg reads e.g.
- * "HEADER @ byte 34: DATA ends at 90210, file is 81920 bytes". */
+/* Caller-owned error record.  msg names the segment and what was
+ * expected, and ends with the location when there is one, e.g.
+ * "DATA: $TOT 10000 x 16 bytes per event = 160000 bytes from byte 2304,
+ * file is 81920 bytes (at byte 2304)"; offset holds the same byte. */
 typedef struct fcs_err {
     int code;       /* FCS_E_OK or another fcs_errno */
     int64_t offset; /* byte offset in the file the error is about, or -1 */
@@ -117,6 +119,24 @@ int fcs_keyword_at(const fcs_file *f, int i, const char **key,
 /* Warnings collected while opening/reading (repairs, tolerated defects). */
 int fcs_n_warnings(const fcs_file *f);
 const char *fcs_warning(const fcs_file *f, int i);
+
+/* Repairs applied to the selected data set (FCS_QUIRK_* bits; each one is
+ * also reported as a warning).  Names: fcs_quirk_name(bit). */
+#define FCS_QUIRK_KEY_BLANKS     0x01u /* blanks around keywords trimmed */
+#define FCS_QUIRK_EMPTY_VALUES   0x02u /* doubled delimiters = empty values */
+#define FCS_QUIRK_DATA_END_PLUS1 0x04u /* $ENDDATA one byte too far */
+#define FCS_QUIRK_DATA_PAST_EOF  0x08u /* declared DATA end beyond EOF */
+#define FCS_QUIRK_HEADER_TEXT    0x10u /* HEADER/TEXT DATA offsets disagree */
+#define FCS_QUIRK_PNB10_AS_16    0x20u /* non-byte $PnB in byte containers */
+#define FCS_QUIRK_NO_FINAL_DELIM 0x40u /* TEXT lacks its final delimiter */
+#define FCS_QUIRK_LOG_F2_ZERO    0x80u /* $PnE f1,0 read as f1,1 */
+unsigned fcs_quirks(const fcs_file *f);
+const char *fcs_quirk_name(unsigned bit); /* "key_blanks"; static */
+
+/* Absolute byte offset and length of the selected data set's DATA as
+ * read (after the layout repairs). */
+int64_t fcs_data_offset(const fcs_file *f);
+int64_t fcs_data_length(const fcs_file *f);
 
 /* --- Events ------------------------------------------------------------ */
 /* Decode events [first, first+n) of the selected data set.  cols has one

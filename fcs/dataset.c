@@ -1,0 +1,706 @@
+/*
+ * dataset.c -- parse one data set: HEADER, TEXT (+ supplemental TEXT),
+ * the $Pn parameter keywords, and the DATA layout with its decoding plan.
+ *
+ * Layout policy (HEADER vs TEXT, off-by-one ends), written down in
+ * README-fcs and tested in test_fcs_layout.c:
+ *   candidates for DATA are the HEADER offsets (unless blank, 0,0 or the
+ *   99999999 sentinel) and $BEGINDATA/$ENDDATA.  A candidate is usable
+ *   when it starts after the HEADER, not inside TEXT, and the file holds
+ *   $TOT x row bytes from its start.  Among usable candidates the one
+ *   whose length equals $TOT x row wins, then one byte longer (the common
+ *   off-by-one $ENDDATA), then any other length (read $TOT events, warn).
+ *   Ties go to TEXT for FCS 3.x and to HEADER for FCS 2.0.  Every repair
+ *   is a warning; FCS_OPT_STRICT turns repairs into errors.  A file is
+ *   refused only when no candidate is usable, so n_events never exceeds
+ *   what the file holds.
+ * Threading: none.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fcs_internal.h"
+
+#define STRICT(f) (((f)->opts.flags & FCS_OPT_STRICT) != 0)
+
+void fcs__ds_free(fcs_ds *ds)
+{
+    if (!ds)
+        return;
+    if (ds->owned_names)
+        for (int i = 0; i < ds->npar; i++)
+            free(ds->owned_names[i]);
+    free(ds->owned_names);
+    free(ds->par);
+    free(ds->dec);
+    free(ds->ascii);
+    fcs__kw_free(&ds->kw);
+    memset(ds, 0, sizeof *ds);
+}
+
+/* One 8-byte HEADER field: blanks -> -1; 0 ok, -1 garbage. */
+static int hdr_field(const uint8_t *p, int64_t *out)
+{
+    char b[9];
+    memcpy(b, p, 8);
+    b[8] = '\0';
+    int blank = 1;
+    for (int i = 0; i < 8; i++)
+        if (b[i] != ' ')
+            blank = 0;
+    if (blank) {
+        *out = -1;
+        return 0;
+    }
+    return fcs__int(b, out);
+}
+
+static const char *kw(const fcs_ds *ds, const char *fmt, int n)
+{
+    char k[48];
+    snprintf(k, sizeof k, fmt, n);
+    return fcs__kw_get(&ds->kw, k);
+}
+
+/* Trim-aware copy of value s into a small buffer. */
+static void trimcpy(char *dst, size_t cap, const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+                 s[n - 1] == '\n'))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* $BYTEORD "1,2,3,4" -> ord[], count; -1 invalid (not a permutation). */
+static int parse_byteord(const char *s, int ord[8])
+{
+    int k = 0, seen = 0;
+    const char *p = s;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        int v = 0;
+        while (isdigit((unsigned char)*p) && v < 100)
+            v = v * 10 + (*p++ - '0');
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (k == 8 || v < 1 || v > 8 || (seen & (1 << v)))
+            return -1;
+        seen |= 1 << v;
+        ord[k++] = v;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    for (int v = 1; v <= k; v++)
+        if (!(seen & (1 << v)))
+            return -1;
+    return k ? k : -1;
+}
+
+/* Byte significance for a value of w bytes under $BYTEORD ord[0..k). */
+static void plan_order(fcs_pdec *d, int w, const int *ord, int k)
+{
+    int asc = 1, desc = 1;
+    for (int i = 1; i < k; i++) {
+        if (ord[i] != ord[i - 1] + 1) asc = 0;
+        if (ord[i] != ord[i - 1] - 1) desc = 0;
+    }
+    d->perm_generic = 0;
+    if (w > k || k <= 1) {
+        d->le = (k <= 1) ? 1 : (asc || ord[0] < ord[1]);
+        return;
+    }
+    int j = 0;
+    for (int i = 0; i < k; i++)
+        if (ord[i] <= w)
+            d->sig[j++] = (uint8_t)(ord[i] - 1);
+    int a = 1, b = 1;
+    for (int i = 0; i < w; i++) {
+        if (d->sig[i] != i) a = 0;
+        if (d->sig[i] != w - 1 - i) b = 0;
+    }
+    if (a)
+        d->le = 1;
+    else if (b)
+        d->le = 0;
+    else
+        d->perm_generic = 1;
+    (void)desc;
+}
+
+static uint64_t range_mask(double r, int bits)
+{
+    uint64_t bm = bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1);
+    if (!(r > 0) || r > 9.2e18)
+        return bm;
+    uint64_t p = 1;
+    while ((double)p < r)
+        p <<= 1;
+    uint64_t m = p - 1;
+    return m < bm ? m : bm;
+}
+
+typedef struct cand {
+    int present;
+    int64_t b, e; /* relative, inclusive */
+    int score;
+} cand;
+
+static int score_cand(fcs_file *f, fcs_ds *ds, cand *c, int64_t exp)
+{
+    c->score = 0;
+    if (!c->present)
+        return 0;
+    int64_t ab = ds->base + c->b;
+    if (c->b < 58 || ab > (int64_t)f->size)
+        return 0;
+    if (ab < ds->text_e && ab + (exp > 0 ? exp : 1) > ds->text_b)
+        return 0; /* starts inside (or spans) TEXT */
+    if (exp >= 0) {
+        if (exp > (int64_t)f->size - ab)
+            return 0;
+        int64_t len = c->e - c->b + 1;
+        c->score = len == exp ? 3 : fcs__quirk_end_plus1(len, exp) ? 2 : 1;
+    } else {
+        if (c->e < c->b || ds->base + c->e >= (int64_t)f->size + 1)
+            return 0;
+        c->score = 3;
+    }
+    return c->score;
+}
+
+static int parse_params(fcs_file *f, fcs_ds *ds, fcs_err *err, int *ord,
+                        int nord)
+{
+    int np = ds->npar;
+    ds->par = calloc((size_t)np, sizeof *ds->par);
+    ds->dec = calloc((size_t)np, sizeof *ds->dec);
+    ds->owned_names = calloc((size_t)np, sizeof *ds->owned_names);
+    if (!ds->par || !ds->dec || !ds->owned_names)
+        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory for %d parameters",
+                        np);
+    int v3 = ds->version[3] >= '3';
+    int warned_e = 0, warned_r = 0;
+    for (int i = 0; i < np; i++) {
+        int n = i + 1;
+        fcs_param *p = &ds->par[i];
+        const char *s = kw(ds, "$P%dN", n);
+        char tmp[64];
+        if (s && *s) {
+            p->name = s;
+        } else {
+            snprintf(tmp, sizeof tmp, "P%d", n);
+            ds->owned_names[i] = strdup(tmp);
+            if (!ds->owned_names[i])
+                return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+            p->name = ds->owned_names[i];
+            fcs__warn(f, "$P%dN missing; parameter named %s", n, tmp);
+        }
+        s = kw(ds, "$P%dS", n);
+        p->label = (s && *s) ? s : NULL;
+        /* data type */
+        p->datatype = ds->datatype;
+        s = kw(ds, "$P%dDATATYPE", n);
+        if (s) {
+            trimcpy(tmp, sizeof tmp, s);
+            char c = (char)toupper((unsigned char)tmp[0]);
+            if (tmp[1] || (c != 'I' && c != 'F' && c != 'D'))
+                return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                                "TEXT: $P%dDATATYPE is '%.20s', expected I, F "
+                                "or D", n, s);
+            p->datatype = c;
+        }
+        /* bits */
+        s = kw(ds, "$P%dB", n);
+        if (!s)
+            return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                            "TEXT: $P%dB is missing", n);
+        trimcpy(tmp, sizeof tmp, s);
+        int64_t bits;
+        if (strcmp(tmp, "*") == 0 && p->datatype == 'A') {
+            p->bits = 0;
+        } else if (fcs__int(tmp, &bits) < 0 || bits < 1 || bits > 64) {
+            return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                            "TEXT: $P%dB is '%.20s', expected 1 to 64%s", n, s,
+                            p->datatype == 'A' ? " or *" : "");
+        } else {
+            p->bits = (int)bits;
+        }
+        if (p->datatype == 'F' && p->bits != 32)
+            return fcs__err(err, FCS_E_UNSUPPORTED, ds->text_b,
+                            "TEXT: $P%dB is %d with $DATATYPE F, expected 32",
+                            n, p->bits);
+        if (p->datatype == 'D' && p->bits != 64)
+            return fcs__err(err, FCS_E_UNSUPPORTED, ds->text_b,
+                            "TEXT: $P%dB is %d with $DATATYPE D, expected 64",
+                            n, p->bits);
+        /* range */
+        s = kw(ds, "$P%dR", n);
+        double r = 0;
+        if (!s || fcs__num(s, &r) < 0 || r < 0) {
+            r = 0;
+            if (!warned_r++)
+                fcs__warn(f, "$P%dR missing or not a number; no range mask",
+                          n);
+        }
+        p->range = r;
+        /* log amplification */
+        s = kw(ds, "$P%dE", n);
+        p->log_f1 = 0;
+        p->log_f2 = 0;
+        if (s) {
+            char a[64];
+            trimcpy(a, sizeof a, s);
+            char *comma = strchr(a, ',');
+            double f1 = 0, f2 = 0;
+            int ok;
+            if (comma) {
+                *comma = '\0';
+                ok = fcs__num(a, &f1) == 0 && fcs__num(comma + 1, &f2) == 0;
+            } else {
+                ok = fcs__num(a, &f1) == 0;
+            }
+            if (!ok || f1 < 0) {
+                fcs__warn(f, "$P%dE is '%.20s'; read as linear (0,0)", n, s);
+                f1 = f2 = 0;
+            }
+            p->log_f1 = f1;
+            p->log_f2 = f2;
+        } else if (v3 && !warned_e++) {
+            fcs__warn(f, "$P%dE missing; read as linear (0,0)", n);
+        }
+        /* gain */
+        s = kw(ds, "$P%dG", n);
+        double g = 1;
+        int has_g = 0;
+        if (s) {
+            if (fcs__num(s, &g) == 0)
+                has_g = 1;
+            else {
+                fcs__warn(f, "$P%dG is '%.20s', not a number; ignored", n, s);
+                g = 1;
+            }
+        }
+        p->gain = g;
+        trimcpy(tmp, sizeof tmp, p->name);
+        p->is_time = strcasecmp(tmp, "time") == 0;
+
+        /* decoding plan (offsets filled in by the caller) */
+        fcs_pdec *d = &ds->dec[i];
+        if (p->datatype == 'F') {
+            d->kind = FCS_K_F32;
+            d->nbytes = 4;
+        } else if (p->datatype == 'D') {
+            d->kind = FCS_K_F64;
+            d->nbytes = 8;
+        } else if (p->datatype == 'I') {
+            d->kind = FCS_K_UINT;
+            d->nbytes = (p->bits + 7) / 8;
+            d->mask = range_mask(r, p->bits);
+        }
+        if (p->datatype != 'A')
+            plan_order(d, d->nbytes, ord, nord);
+        d->r = r;
+        d->s_time = p->is_time && ds->has_timestep;
+        if (p->datatype == 'I' && p->log_f1 > 0) {
+            if (r > 0) {
+                d->s_log = 1;
+                d->f1 = p->log_f1;
+                d->f2 = p->log_f2 == 0 ? 1.0 : p->log_f2;
+                if (p->log_f2 == 0)
+                    ds->quirks |= FCS_QUIRK_LOG_F2_ZERO;
+            } else {
+                fcs__warn(f, "$P%dE is logarithmic but $P%dR is missing; "
+                             "scaled as linear", n, n);
+            }
+        }
+        if (!d->s_log && !p->is_time && has_g && g != 1 && g != 0) {
+            d->s_gain = 1;
+            d->gain = g;
+        }
+    }
+    return 0;
+}
+
+int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->base = base;
+    ds->nevents = 0;
+    if (base < 0 || base > (int64_t)f->size || (int64_t)f->size - base < 58) {
+        if (base == 0)
+            return fcs__err(err, FCS_E_NOTFCS, 0,
+                            "HEADER: file is %zu bytes, shorter than an FCS "
+                            "HEADER (58 bytes)", f->size);
+        return fcs__err(err, FCS_E_LAYOUT, base,
+                        "HEADER: data set at byte %lld is past the end of the "
+                        "file (%zu bytes)", (long long)base, f->size);
+    }
+    const uint8_t *h = f->buf + base;
+    if (memcmp(h, "FCS", 3) != 0 || !isdigit(h[3]) || h[4] != '.' ||
+        !isdigit(h[5]))
+        return fcs__err(err, FCS_E_NOTFCS, base,
+                        "HEADER: does not start with FCSn.n");
+    memcpy(ds->version, h, 6);
+    ds->version[6] = '\0';
+    if (strcmp(ds->version, "FCS2.0") && strcmp(ds->version, "FCS3.0") &&
+        strcmp(ds->version, "FCS3.1") && strcmp(ds->version, "FCS3.2"))
+        fcs__warn(f, "unknown version %s; read as FCS 3.1", ds->version);
+    int v3 = ds->version[3] >= '3';
+    for (int k = 0; k < 6; k++)
+        if (hdr_field(h + 10 + 8 * k, &ds->hdr[k]) < 0)
+            return fcs__err(err, FCS_E_HEADER, base + 10 + 8 * k,
+                            "HEADER: offset field %d is '%.8s', expected a "
+                            "number", k + 1, (const char *)h + 10 + 8 * k);
+    int64_t tb = ds->hdr[0], te = ds->hdr[1];
+    if (tb < 58 || te < tb)
+        return fcs__err(err, FCS_E_HEADER, base + 10,
+                        "HEADER: TEXT offsets %lld-%lld are invalid",
+                        (long long)tb, (long long)te);
+    if (te - tb > (int64_t)f->size || base + te >= (int64_t)f->size) {
+        if (base + te == (int64_t)f->size && base + tb < base + te) {
+            fcs__warn(f, "HEADER: TEXT end is one byte past the end of the "
+                         "file; clamped");
+            te--;
+        } else {
+            return fcs__err(err, FCS_E_LAYOUT, base + 18,
+                            "HEADER: TEXT ends at byte %lld, file is %zu "
+                            "bytes", (long long)(base + te), f->size);
+        }
+    }
+    ds->text_b = base + tb;
+    ds->text_e = base + te;
+    const uint8_t *tp = f->buf + ds->text_b;
+    size_t tn = (size_t)(te - tb + 1);
+    int delim = tp[0];
+    int dk = 0;
+    int ev = (f->opts.flags & FCS_OPT_EMPTY_VALUES) != 0;
+    if (fcs__parse_text(f, tp, tn, delim, ev, &ds->kw, &dk, &ds->quirks,
+                        "TEXT") < 0)
+        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory reading TEXT");
+    if (!ev && fcs__quirk_want_empty_values(dk)) {
+        fcs__kw_free(&ds->kw);
+        ds->quirks |= FCS_QUIRK_EMPTY_VALUES;
+        fcs__warn(f, "TEXT: %d keyword(s) would contain the delimiter under "
+                     "the FCS 3 escape rule; doubled delimiters read as empty "
+                     "values instead", dk);
+        unsigned q = 0;
+        if (fcs__parse_text(f, tp, tn, delim, 1, &ds->kw, &dk, &q, "TEXT") < 0)
+            return fcs__err(err, FCS_E_NOMEM, -1, "out of memory reading TEXT");
+        ev = 1;
+    }
+    ds->empty_values = ev;
+    if (STRICT(f) && (ds->quirks & FCS_QUIRK_KEY_BLANKS))
+        return fcs__err(err, FCS_E_TEXT, ds->text_b,
+                        "TEXT: keywords with surrounding blanks (strict)");
+
+    /* supplemental TEXT */
+    const char *s;
+    int64_t sb = 0, se = 0;
+    if (v3 && fcs__int(fcs__kw_get(&ds->kw, "$BEGINSTEXT"), &sb) == 0 &&
+        fcs__int(fcs__kw_get(&ds->kw, "$ENDSTEXT"), &se) == 0 && sb > 0 &&
+        se >= sb && base + sb != ds->text_b) {
+        if (base + se >= (int64_t)f->size || base + sb < base + 58) {
+            fcs__warn(f, "supplemental TEXT %lld-%lld is outside the file; "
+                         "ignored", (long long)sb, (long long)se);
+        } else {
+            fcs_kwtab st = {0};
+            int sdk = 0;
+            unsigned q = 0;
+            if (fcs__parse_text(f, f->buf + base + sb, (size_t)(se - sb + 1),
+                                delim, ev, &st, &sdk, &q,
+                                "supplemental TEXT") < 0) {
+                fcs__kw_free(&st);
+                return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+            }
+            for (int i = 0; i < st.n; i++)
+                if (!fcs__kw_get(&ds->kw, st.kw[i].key) &&
+                    fcs__kw_set(&ds->kw, st.kw[i].key, strlen(st.kw[i].key),
+                                st.kw[i].val, strlen(st.kw[i].val)) < 0) {
+                    fcs__kw_free(&st);
+                    return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+                }
+            fcs__kw_free(&st);
+        }
+    }
+
+    /* required keywords */
+    int64_t par;
+    s = fcs__kw_get(&ds->kw, "$PAR");
+    if (!s)
+        return fcs__err(err, FCS_E_KEYWORD, ds->text_b, "TEXT: $PAR is missing");
+    if (fcs__int(s, &par) < 0 || par < 1 || par > 100000 ||
+        par > (int64_t)tn)
+        return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                        "TEXT: $PAR is '%.20s', expected 1 to %lld", s,
+                        (long long)(tn < 100000 ? tn : 100000));
+    ds->npar = (int)par;
+    char tmp[64];
+    s = fcs__kw_get(&ds->kw, "$DATATYPE");
+    if (!s)
+        return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                        "TEXT: $DATATYPE is missing");
+    trimcpy(tmp, sizeof tmp, s);
+    ds->datatype = (char)toupper((unsigned char)tmp[0]);
+    if (tmp[1] || !strchr("IFDA", ds->datatype) || !ds->datatype)
+        return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                        "TEXT: $DATATYPE is '%.20s', expected I, F, D or A", s);
+    s = fcs__kw_get(&ds->kw, "$MODE");
+    if (s) {
+        trimcpy(tmp, sizeof tmp, s);
+        if (strcasecmp(tmp, "L") != 0)
+            return fcs__err(err, FCS_E_UNSUPPORTED, ds->text_b,
+                            "TEXT: $MODE is '%.20s'; only list mode (L) is "
+                            "supported", s);
+    } else if (ds->version[3] < '3' || strcmp(ds->version, "FCS3.2") < 0) {
+        fcs__warn(f, "$MODE missing; read as list mode");
+    }
+    int ord[8] = {1, 2, 3, 4, 5, 6, 7, 8}, nord = 4;
+    s = fcs__kw_get(&ds->kw, "$BYTEORD");
+    if (s) {
+        nord = parse_byteord(s, ord);
+        if (nord < 0)
+            return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                            "TEXT: $BYTEORD is '%.20s', expected a permutation "
+                            "such as 1,2,3,4 or 4,3,2,1", s);
+    } else if (ds->datatype != 'A') {
+        return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                        "TEXT: $BYTEORD is missing");
+    }
+    s = fcs__kw_get(&ds->kw, "$TIMESTEP");
+    if (s && fcs__num(s, &ds->timestep) == 0)
+        ds->has_timestep = 1;
+    else if (s && *s)
+        fcs__warn(f, "$TIMESTEP is '%.20s', not a number; ignored", s);
+    int64_t tot = -1;
+    s = fcs__kw_get(&ds->kw, "$TOT");
+    if (s && (fcs__int(s, &tot) < 0 || tot < 0))
+        return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                        "TEXT: $TOT is '%.20s', expected a count", s);
+    if (!s)
+        fcs__warn(f, "$TOT missing; events counted from the DATA length");
+    s = fcs__kw_get(&ds->kw, "$NEXTDATA");
+    if (s) {
+        if (fcs__int(s, &ds->nextdata) < 0 || ds->nextdata < 0) {
+            fcs__warn(f, "$NEXTDATA is '%.20s'; no further data sets", s);
+            ds->nextdata = 0;
+        }
+    }
+
+    int rc = parse_params(f, ds, err, ord, nord);
+    if (rc < 0)
+        return rc;
+
+    /* row geometry */
+    int nonbyte = 0, anyfree = 0;
+    int64_t row = 0, rowbits = 0, padded = 0;
+    for (int i = 0; i < ds->npar; i++) {
+        const fcs_param *p = &ds->par[i];
+        if (p->datatype == 'A') {
+            if (p->bits == 0)
+                anyfree = 1;
+            row += p->bits;
+            continue;
+        }
+        if (p->bits % 8)
+            nonbyte = 1;
+        rowbits += p->bits;
+        padded += (p->bits + 7) / 8;
+    }
+    int ascii = ds->datatype == 'A';
+    if (ascii) {
+        for (int i = 0; i < ds->npar; i++)
+            if (ds->par[i].datatype != 'A')
+                return fcs__err(err, FCS_E_UNSUPPORTED, ds->text_b,
+                                "TEXT: $DATATYPE A mixed with binary "
+                                "$PnDATATYPE");
+        ds->ascii_free = anyfree;
+    }
+    if (!ascii)
+        row = padded;
+
+    /* DATA candidates */
+    cand H = {0}, T = {0};
+    if (ds->hdr[2] >= 0 && ds->hdr[3] >= 0 &&
+        !(ds->hdr[2] == 0 && ds->hdr[3] == 0) && ds->hdr[2] != 99999999 &&
+        ds->hdr[3] != 99999999) {
+        H.present = 1;
+        H.b = ds->hdr[2];
+        H.e = ds->hdr[3];
+    }
+    int64_t b2, e2;
+    if (fcs__int(fcs__kw_get(&ds->kw, "$BEGINDATA"), &b2) == 0 &&
+        fcs__int(fcs__kw_get(&ds->kw, "$ENDDATA"), &e2) == 0 &&
+        !(b2 == 0 && e2 == 0) && b2 >= 0 && e2 >= 0) {
+        T.present = 1;
+        T.b = b2;
+        T.e = e2;
+    }
+    if (!T.present && v3)
+        fcs__warn(f, "$BEGINDATA/$ENDDATA missing; HEADER offsets used");
+
+    if (tot == 0) {
+        ds->nevents = 0;
+        ds->data_b = ds->text_e + 1;
+        goto plan;
+    }
+    /* Non-byte integer widths: 16-bit containers (Beckman CXP) or packed. */
+    if (nonbyte) {
+        cand *c = (v3 && T.present) ? &T : H.present ? &H : &T;
+        int64_t len = c->present ? c->e - c->b + 1 : -1;
+        if (tot > 0 && fcs__quirk_pnb_padded(len, tot, padded, rowbits)) {
+            ds->quirks |= FCS_QUIRK_PNB10_AS_16;
+            fcs__warn(f, "$PnB not a multiple of 8 but DATA holds whole "
+                         "bytes per value; read as %lld-byte containers",
+                         (long long)padded);
+        } else {
+            ds->packed = 1;
+            ds->row_bits = rowbits;
+        }
+    }
+    int64_t exp = -1;
+    if (tot > 0 && !(ascii && anyfree)) {
+        if (ds->packed) {
+            /* bits, then bytes rounded up */
+            exp = (tot > INT64_MAX / (rowbits ? rowbits : 1))
+                      ? INT64_MAX
+                      : (tot * rowbits + 7) / 8;
+        } else {
+            exp = (row && tot > INT64_MAX / row) ? INT64_MAX : tot * row;
+        }
+    }
+    score_cand(f, ds, &H, exp);
+    score_cand(f, ds, &T, exp);
+    cand *best;
+    if (H.score > T.score)
+        best = &H;
+    else if (T.score > H.score)
+        best = &T;
+    else
+        best = v3 ? (T.present ? &T : &H) : (H.present ? &H : &T);
+    if (!best->score) {
+        cand *c = T.present ? &T : &H;
+        if (!c->present)
+            return fcs__err(err, FCS_E_LAYOUT, base + 26,
+                            "HEADER: no DATA offsets in HEADER or TEXT");
+        if (exp >= 0 && exp != INT64_MAX)
+            return fcs__err(err, FCS_E_LAYOUT, base + c->b,
+                            "DATA: $TOT %lld x %lld bytes per event = %lld "
+                            "bytes from byte %lld, file is %zu bytes",
+                            (long long)tot, (long long)(ds->packed ? 0 : row),
+                            (long long)exp, (long long)(base + c->b), f->size);
+        if (exp == INT64_MAX)
+            return fcs__err(err, FCS_E_LAYOUT, base + c->b,
+                            "DATA: $TOT %lld is larger than the file can hold",
+                            (long long)tot);
+        return fcs__err(err, FCS_E_LAYOUT, base + c->b,
+                        "DATA: offsets %lld-%lld overlap HEADER/TEXT or run "
+                        "past the end of the file (%zu bytes)",
+                        (long long)c->b, (long long)c->e, f->size);
+    }
+    if (H.present && T.present && (H.b != T.b || H.e != T.e)) {
+        if (H.b != T.b || H.score != T.score) {
+            ds->quirks |= FCS_QUIRK_HEADER_TEXT;
+            if (STRICT(f))
+                return fcs__err(err, FCS_E_LAYOUT, base + 26,
+                                "HEADER: DATA %lld-%lld, TEXT says %lld-%lld "
+                                "(strict)", (long long)H.b, (long long)H.e,
+                                (long long)T.b, (long long)T.e);
+            fcs__warn(f, "HEADER says DATA is %lld-%lld, TEXT says %lld-%lld; "
+                         "%s offsets used (consistent with $TOT and the file)",
+                      (long long)H.b, (long long)H.e, (long long)T.b,
+                      (long long)T.e, best == &H ? "HEADER" : "TEXT");
+        }
+    }
+    int64_t len = best->e - best->b + 1;
+    if (best->score == 2) {
+        ds->quirks |= FCS_QUIRK_DATA_END_PLUS1;
+        if (STRICT(f))
+            return fcs__err(err, FCS_E_LAYOUT, base + best->b,
+                            "DATA: length %lld is $TOT x row + 1 (strict)",
+                            (long long)len);
+        fcs__warn(f, "DATA end offset is one byte past $TOT x row (%lld); "
+                     "read as %lld bytes", (long long)exp, (long long)exp);
+    } else if (best->score == 1) {
+        if (STRICT(f))
+            return fcs__err(err, FCS_E_LAYOUT, base + best->b,
+                            "DATA: length %lld, $TOT x row is %lld (strict)",
+                            (long long)len, (long long)exp);
+        fcs__warn(f, "DATA length %lld differs from $TOT x row (%lld); %lld "
+                     "events read as $TOT says", (long long)len,
+                  (long long)exp, (long long)tot);
+    }
+    if (base + best->e >= (int64_t)f->size) {
+        ds->quirks |= FCS_QUIRK_DATA_PAST_EOF;
+        fcs__warn(f, "DATA end offset %lld is past the end of the file",
+                  (long long)best->e);
+    }
+    ds->data_b = base + best->b;
+    if (tot < 0) {
+        /* no $TOT: count from the DATA length */
+        if (base + best->e >= (int64_t)f->size)
+            len = (int64_t)f->size - ds->data_b;
+        if (ascii && anyfree) {
+            exp = len;
+        } else if (ds->packed) {
+            tot = rowbits ? len * 8 / rowbits : 0;
+            exp = (tot * rowbits + 7) / 8;
+        } else {
+            tot = row ? len / row : 0;
+            exp = tot * row;
+            if (row && len % row)
+                fcs__warn(f, "DATA length %lld is not a whole number of "
+                             "events (%lld bytes each)", (long long)len,
+                          (long long)row);
+        }
+    }
+    ds->nevents = tot;
+    if (ascii && anyfree) {
+        int64_t e = base + best->e;
+        if (e >= (int64_t)f->size)
+            e = (int64_t)f->size - 1;
+        exp = e - ds->data_b + 1;
+    }
+    ds->data_len = exp;
+
+plan:;
+    int off = 0;
+    int64_t boff = 0;
+    for (int i = 0; i < ds->npar; i++) {
+        if (ds->packed) {
+            ds->dec[i].kind = ds->par[i].datatype == 'I' ? FCS_K_PACKED
+                                                         : ds->dec[i].kind;
+            if (ds->par[i].datatype != 'I')
+                return fcs__err(err, FCS_E_UNSUPPORTED, ds->text_b,
+                                "TEXT: packed bit widths mixed with float "
+                                "parameters");
+            ds->dec[i].off = (int)boff;
+            boff += ds->par[i].bits;
+        } else {
+            ds->dec[i].off = off;
+            off += ds->dec[i].nbytes;
+        }
+    }
+    ds->row_bytes = ascii ? 0 : off;
+    if (ascii && ds->nevents > 0) {
+        rc = fcs__ascii_load(f, ds, err);
+        if (rc < 0)
+            return rc;
+    }
+    ds->ok = 1;
+    return 0;
+}

@@ -1,0 +1,245 @@
+/*
+ * decode.c -- DATA to double columns: fcs_read_double().
+ *
+ * Events are decoded in blocks of about 64 KiB of DATA so the rows stay
+ * in cache while each parameter's column is filled by a loop specialised
+ * for its type, width and byte order (memcpy loads + compiler byte-swap
+ * builtins; no per-value function calls).  Scaling is a second pass over
+ * the same block of the column.  Scaled values follow the reference
+ * convention exactly: time * $TIMESTEP; integer log channels
+ * f2 * pow(10, (f1 * x) / R) (one double operation per step, in that
+ * order); else x / $PnG.
+ * Invariant relied on: ds.data_b + nevents * row_bytes <= file size
+ * (dataset.c), so no read here can leave the buffer.
+ * Threading: none; reads only the handle.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "fcs_internal.h"
+
+#define BLOCK_BYTES 65536
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+static inline uint32_t ld32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint64_t ld64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define HOST_LE 0
+#else
+#define HOST_LE 1
+#endif
+
+/* Decode n values of one parameter from rows starting at src. */
+static void decode_col(const fcs_pdec *d, const uint8_t *src, int row,
+                       int64_t n, double *dst)
+{
+    const uint8_t *p = src + d->off;
+    int swap = d->le != HOST_LE;
+    if (d->perm_generic) {
+        for (int64_t i = 0; i < n; i++, p += row) {
+            uint64_t v = 0;
+            for (int k = 0; k < d->nbytes; k++)
+                v |= (uint64_t)p[k] << (8 * d->sig[k]);
+            if (d->kind == FCS_K_F32) {
+                uint32_t u = (uint32_t)v;
+                float x;
+                memcpy(&x, &u, 4);
+                dst[i] = x;
+            } else if (d->kind == FCS_K_F64) {
+                double x;
+                memcpy(&x, &v, 8);
+                dst[i] = x;
+            } else {
+                dst[i] = (double)(v & d->mask);
+            }
+        }
+        return;
+    }
+    switch (d->kind) {
+    case FCS_K_F32:
+        if (swap)
+            for (int64_t i = 0; i < n; i++, p += row) {
+                uint32_t u = __builtin_bswap32(ld32(p));
+                float x;
+                memcpy(&x, &u, 4);
+                dst[i] = x;
+            }
+        else
+            for (int64_t i = 0; i < n; i++, p += row) {
+                float x;
+                memcpy(&x, p, 4);
+                dst[i] = x;
+            }
+        return;
+    case FCS_K_F64:
+        if (swap)
+            for (int64_t i = 0; i < n; i++, p += row) {
+                uint64_t u = __builtin_bswap64(ld64(p));
+                double x;
+                memcpy(&x, &u, 8);
+                dst[i] = x;
+            }
+        else
+            for (int64_t i = 0; i < n; i++, p += row)
+                memcpy(&dst[i], p, 8);
+        return;
+    default:
+        break;
+    }
+    /* unsigned integers */
+    uint64_t m = d->mask;
+    switch (d->nbytes) {
+    case 1:
+        for (int64_t i = 0; i < n; i++, p += row)
+            dst[i] = (double)(p[0] & m);
+        return;
+    case 2:
+        if (swap)
+            for (int64_t i = 0; i < n; i++, p += row)
+                dst[i] = (double)(__builtin_bswap16(ld16(p)) & m);
+        else
+            for (int64_t i = 0; i < n; i++, p += row)
+                dst[i] = (double)(ld16(p) & m);
+        return;
+    case 4:
+        if (swap)
+            for (int64_t i = 0; i < n; i++, p += row)
+                dst[i] = (double)(__builtin_bswap32(ld32(p)) & m);
+        else
+            for (int64_t i = 0; i < n; i++, p += row)
+                dst[i] = (double)(ld32(p) & m);
+        return;
+    case 8:
+        if (swap)
+            for (int64_t i = 0; i < n; i++, p += row)
+                dst[i] = (double)(__builtin_bswap64(ld64(p)) & m);
+        else
+            for (int64_t i = 0; i < n; i++, p += row)
+                dst[i] = (double)(ld64(p) & m);
+        return;
+    default: {
+        int w = d->nbytes;
+        if (d->le)
+            for (int64_t i = 0; i < n; i++, p += row) {
+                uint64_t v = 0;
+                for (int k = w - 1; k >= 0; k--)
+                    v = (v << 8) | p[k];
+                dst[i] = (double)(v & m);
+            }
+        else
+            for (int64_t i = 0; i < n; i++, p += row) {
+                uint64_t v = 0;
+                for (int k = 0; k < w; k++)
+                    v = (v << 8) | p[k];
+                dst[i] = (double)(v & m);
+            }
+        return;
+    }
+    }
+}
+
+static void scale_col(const fcs_ds *ds, const fcs_pdec *d, int64_t n,
+                      double *x)
+{
+    if (d->s_time) {
+        double ts = ds->timestep;
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] * ts;
+    }
+    if (d->s_log) {
+        double f1 = d->f1, f2 = d->f2, r = d->r;
+        for (int64_t i = 0; i < n; i++)
+            x[i] = f2 * pow(10.0, (f1 * x[i]) / r);
+    } else if (d->s_gain) {
+        double g = d->gain;
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] / g;
+    }
+}
+
+int64_t fcs_read_double(fcs_file *f, fcs_view view, int64_t first, int64_t n,
+                        double *const *cols, fcs_err *err)
+{
+    if (!f || !f->ds.ok)
+        return fcs__err(err, FCS_E_ARG, -1, "no data set selected");
+    if (first < 0 || n < 0 || (n > 0 && !cols))
+        return fcs__err(err, FCS_E_ARG, -1,
+                        "invalid range: first %lld, n %lld", (long long)first,
+                        (long long)n);
+    const fcs_ds *ds = &f->ds;
+    if (first >= ds->nevents)
+        return -1;
+    if (n > ds->nevents - first)
+        n = ds->nevents - first;
+    int np = ds->npar;
+    if (ds->ascii) {
+        for (int j = 0; j < np; j++) {
+            double *c = cols[j];
+            if (!c)
+                continue;
+            const double *s = ds->ascii + first * np + j;
+            for (int64_t i = 0; i < n; i++)
+                c[i] = s[i * np];
+            if (view == FCS_SCALED)
+                scale_col(ds, &ds->dec[j], n, c);
+        }
+        return n;
+    }
+    if (ds->packed) {
+        /* packed bit fields, most significant bit first, events back to
+         * back (non-byte $PnB that did not fit 16-bit containers) */
+        for (int j = 0; j < np; j++) {
+            double *c = cols[j];
+            if (!c)
+                continue;
+            const fcs_pdec *d = &ds->dec[j];
+            int bits = ds->par[j].bits;
+            const uint8_t *b = f->buf + ds->data_b;
+            for (int64_t i = 0; i < n; i++) {
+                uint64_t bit = (uint64_t)(first + i) * (uint64_t)ds->row_bits +
+                               (uint64_t)d->off;
+                uint64_t v = 0;
+                for (int k = 0; k < bits; k++, bit++)
+                    v = (v << 1) | ((b[bit >> 3] >> (7 - (bit & 7))) & 1u);
+                c[i] = (double)(v & d->mask);
+            }
+            if (view == FCS_SCALED)
+                scale_col(ds, d, n, c);
+        }
+        return n;
+    }
+    int row = ds->row_bytes;
+    int64_t blk = row ? BLOCK_BYTES / row : n;
+    if (blk < 1)
+        blk = 1;
+    const uint8_t *src = f->buf + ds->data_b + first * (int64_t)row;
+    for (int64_t i0 = 0; i0 < n; i0 += blk) {
+        int64_t m = n - i0 < blk ? n - i0 : blk;
+        const uint8_t *s = src + i0 * row;
+        for (int j = 0; j < np; j++) {
+            double *c = cols[j];
+            if (!c)
+                continue;
+            decode_col(&ds->dec[j], s, row, m, c + i0);
+            if (view == FCS_SCALED)
+                scale_col(ds, &ds->dec[j], m, c + i0);
+        }
+    }
+    return n;
+}
