@@ -1,0 +1,387 @@
+/*
+ * autogate.c -- 1-D auto gates: valley, tail, quantile, and the threshold
+ * membership helper (autogate.h states each rule and its fallback).
+ *
+ * Each gate computes one KDE (kde.h) of the used values on a fixed grid,
+ * finds the significant peaks with their prominence, and applies its rule
+ * on the grid; nothing depends on anything but the values, the mask and
+ * the options, so results are deterministic.  A gate never fails because
+ * the data are awkward: it falls back, sets fell_back and says why in
+ * reason.  Errors (< 0) are only for bad arguments and lack of memory.
+ *
+ * Threading: no state; the KDE's plan cache is thread-safe.
+ */
+#include "autogate.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cg_autogate_opts_init(cg_autogate_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->adjust = 1.0;
+    o->grid = 512;
+    o->min_prominence = 0.005;
+    o->fraction = 0.001;
+    o->fallback_fraction = 0.01;
+    o->side = 1;
+    o->q = 0.5;
+}
+
+static void result_init(cg_threshold_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->threshold = NAN;
+    r->bandwidth = NAN;
+    r->peak[0] = r->peak[1] = NAN;
+    r->depth = NAN;
+}
+
+static void fall_back(cg_threshold_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fall_back(cg_threshold_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->fell_back = 1;
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t count_used(const double *x, int64_t n, const cg_bits *mask)
+{
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if ((!mask || cg_bits_get(mask, i)) && isfinite(x[i]))
+            k++;
+    return k;
+}
+
+static int check_args(const double *x, int64_t n, const cg_bits *mask,
+                      cg_err *err)
+{
+    if (n < 0 || (n > 0 && !x))
+        return cg_err_set(err, CG_E_ARG, "autogate: no data");
+    if (mask && mask->n != n)
+        return cg_err_set(err, CG_E_ARG,
+                          "autogate: mask has %lld events, data %lld",
+                          (long long)mask->n, (long long)n);
+    return 0;
+}
+
+/* ---- peaks ------------------------------------------------------------- */
+
+typedef struct peak {
+    int i;          /* grid index (plateau centre) */
+    double height, prom;
+} peak;
+
+/* Local maxima of y[0..m) (outside the grid counts as lower), plateaus
+ * once at their centre, with topographic prominence (edge base = 0).
+ * Returns the count written to pk (at most m). */
+static int find_peaks(const double *y, int m, peak *pk)
+{
+    int np = 0;
+    int i = 0;
+    while (i < m) {
+        int j = i;
+        while (j + 1 < m && y[j + 1] == y[i])
+            j++;
+        int left_lower = i == 0 || y[i - 1] < y[i];
+        int right_lower = j == m - 1 || y[j + 1] < y[j];
+        if (left_lower && right_lower && y[i] > 0) {
+            pk[np].i = (i + j) / 2;
+            pk[np].height = y[i];
+            np++;
+        }
+        i = j + 1;
+    }
+    for (int p = 0; p < np; p++) {
+        double h = pk[p].height, lb = h, rb = h;
+        int hit = 0;
+        for (int k = pk[p].i - 1; k >= 0; k--) {
+            if (y[k] > h) {
+                hit = 1;
+                break;
+            }
+            if (y[k] < lb)
+                lb = y[k];
+        }
+        if (!hit)
+            lb = 0;
+        hit = 0;
+        for (int k = pk[p].i + 1; k < m; k++) {
+            if (y[k] > h) {
+                hit = 1;
+                break;
+            }
+            if (y[k] < rb)
+                rb = y[k];
+        }
+        if (!hit)
+            rb = 0;
+        pk[p].prom = h - (lb > rb ? lb : rb);
+    }
+    return np;
+}
+
+static int cmp_peak(const void *a, const void *b)
+{
+    const peak *p = a, *q = b;
+    if (p->prom != q->prom)
+        return p->prom > q->prom ? -1 : 1;
+    if (p->height != q->height)
+        return p->height > q->height ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+/* Significant peaks sorted by dominance; returns their count. */
+static int significant_peaks(const cg_kde1 *k, double min_prom, peak *pk)
+{
+    double ymax = 0;
+    for (int i = 0; i < k->m; i++)
+        if (k->y[i] > ymax)
+            ymax = k->y[i];
+    int np = find_peaks(k->y, k->m, pk), ns = 0;
+    for (int p = 0; p < np; p++)
+        if (pk[p].prom >= min_prom * ymax)
+            pk[ns++] = pk[p];
+    qsort(pk, (size_t)ns, sizeof *pk, cmp_peak);
+    return ns;
+}
+
+/* Global maximum (leftmost). */
+static int main_peak(const cg_kde1 *k)
+{
+    int b = 0;
+    for (int i = 1; i < k->m; i++)
+        if (k->y[i] > k->y[b])
+            b = i;
+    return b;
+}
+
+/* From grid index p walk towards side until y < frac * y[p]; the crossing
+ * x by linear interpolation.  Returns 0, or -1 (x = grid end) when the
+ * density never falls that low. */
+static int walk_down(const cg_kde1 *k, int p, int side, double frac,
+                     double *x)
+{
+    double t = frac * k->y[p];
+    int step = side < 0 ? -1 : 1;
+    for (int i = p + step; i >= 0 && i < k->m; i += step) {
+        if (k->y[i] < t) {
+            int j = i - step;
+            double y0 = k->y[j], y1 = k->y[i];
+            double f = y0 > y1 ? (y0 - t) / (y0 - y1) : 0.0;
+            *x = cg_kde1_x(k, j) + f * (cg_kde1_x(k, i) - cg_kde1_x(k, j));
+            return 0;
+        }
+    }
+    *x = cg_kde1_x(k, step > 0 ? k->m - 1 : 0);
+    return -1;
+}
+
+/* Common set-up: count, KDE.  Returns 1 when the caller should stop (too
+ * few events: result filled as a fallback), 0 to go on, < 0 on error. */
+static int prepare(const double *x, int64_t n, const cg_bits *mask,
+                   const cg_autogate_opts *o, cg_threshold_result *r,
+                   cg_kde1 *k, cg_err *err)
+{
+    int rc = check_args(x, n, mask, err);
+    if (rc < 0)
+        return rc;
+    r->n = count_used(x, n, mask);
+    if (r->n < CG_AUTOGATE_MIN_N) {
+        fall_back(r, "only %lld usable events (need %d)", (long long)r->n,
+                  CG_AUTOGATE_MIN_N);
+        return 1;
+    }
+    cg_kde_opts ko;
+    cg_kde_opts_init(&ko);
+    ko.m = o->grid > 0 ? o->grid : 512;
+    ko.adjust = o->adjust > 0 ? o->adjust : 1.0;
+    rc = cg_kde1_compute(x, n, mask, &ko, k, err);
+    if (rc < 0)
+        return rc;
+    r->bandwidth = k->h;
+    return 0;
+}
+
+/* ---- valley ------------------------------------------------------------- */
+
+int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
+                   const cg_autogate_opts *o, cg_threshold_result *r,
+                   cg_err *err)
+{
+    cg_autogate_opts d;
+    if (!o) {
+        cg_autogate_opts_init(&d);
+        o = &d;
+    }
+    result_init(r);
+    cg_kde1 k;
+    memset(&k, 0, sizeof k);
+    int rc = prepare(x, n, mask, o, r, &k, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    peak *pk = malloc((size_t)k.m * sizeof *pk);
+    if (!pk) {
+        cg_kde1_release(&k);
+        return cg_err_set(err, CG_E_NOMEM, "valley: out of memory");
+    }
+    int ns = significant_peaks(&k, o->min_prominence, pk);
+    r->npeaks = ns;
+    int ranged = o->lo < o->hi;
+    int best = -1;
+    if (ns >= 2) {
+        int a = pk[0].i < pk[1].i ? pk[0].i : pk[1].i;
+        int b = pk[0].i < pk[1].i ? pk[1].i : pk[0].i;
+        r->peak[0] = cg_kde1_x(&k, a);
+        r->peak[1] = cg_kde1_x(&k, b);
+        for (int i = a + 1; i < b; i++) {
+            double xi = cg_kde1_x(&k, i);
+            if (ranged && (xi < o->lo || xi > o->hi))
+                continue;
+            if (k.y[i] > k.y[i - 1] || k.y[i] > k.y[i + 1])
+                continue; /* not a local minimum */
+            if (best < 0 || k.y[i] < k.y[best])
+                best = i;
+        }
+        if (best >= 0) {
+            double lower = pk[0].height < pk[1].height ? pk[0].height
+                                                       : pk[1].height;
+            r->threshold = cg_kde1_x(&k, best);
+            r->depth = lower > 0 ? k.y[best] / lower : NAN;
+        } else {
+            fall_back(r, "no valley between the peaks at %.4g and %.4g "
+                         "lies in the search range [%.4g, %.4g]",
+                      r->peak[0], r->peak[1], o->lo, o->hi);
+        }
+    } else {
+        int p = main_peak(&k);
+        r->peak[0] = cg_kde1_x(&k, p);
+        fall_back(r, "%s (%lld events): cut where the density %s of the "
+                     "peak at %.4g falls below %g of its height",
+                  ns == 1 ? "one peak only" : "no significant peak",
+                  (long long)r->n, o->side < 0 ? "left" : "right",
+                  r->peak[0], o->fallback_fraction);
+    }
+    if (best < 0) {
+        int p = main_peak(&k);
+        double t;
+        walk_down(&k, p, o->side, o->fallback_fraction, &t);
+        if (ranged)
+            t = t < o->lo ? o->lo : t > o->hi ? o->hi : t;
+        r->threshold = t;
+    }
+    free(pk);
+    cg_kde1_release(&k);
+    return 0;
+}
+
+/* ---- tail --------------------------------------------------------------- */
+
+int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
+                 const cg_autogate_opts *o, cg_threshold_result *r,
+                 cg_err *err)
+{
+    cg_autogate_opts d;
+    if (!o) {
+        cg_autogate_opts_init(&d);
+        o = &d;
+    }
+    result_init(r);
+    if (!(o->fraction > 0 && o->fraction < 1))
+        return cg_err_set(err, CG_E_ARG,
+                          "tail: fraction %g must be in (0, 1)", o->fraction);
+    cg_kde1 k;
+    memset(&k, 0, sizeof k);
+    int rc = prepare(x, n, mask, o, r, &k, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    peak *pk = malloc((size_t)k.m * sizeof *pk);
+    if (!pk) {
+        cg_kde1_release(&k);
+        return cg_err_set(err, CG_E_NOMEM, "tail: out of memory");
+    }
+    r->npeaks = significant_peaks(&k, o->min_prominence, pk);
+    free(pk);
+    int p = main_peak(&k);
+    r->peak[0] = cg_kde1_x(&k, p);
+    double t;
+    if (walk_down(&k, p, o->side, o->fraction, &t) < 0)
+        fall_back(r, "the density %s of the peak at %.4g never falls below "
+                     "%g of its height; using the grid end",
+                  o->side < 0 ? "left" : "right", r->peak[0], o->fraction);
+    r->threshold = t;
+    cg_kde1_release(&k);
+    return 0;
+}
+
+/* ---- quantile ----------------------------------------------------------- */
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int cg_gate_quantile(const double *x, int64_t n, const cg_bits *mask,
+                     const cg_autogate_opts *o, cg_threshold_result *r,
+                     cg_err *err)
+{
+    cg_autogate_opts d;
+    if (!o) {
+        cg_autogate_opts_init(&d);
+        o = &d;
+    }
+    result_init(r);
+    int rc = check_args(x, n, mask, err);
+    if (rc < 0)
+        return rc;
+    if (!(o->q >= 0 && o->q <= 1))
+        return cg_err_set(err, CG_E_ARG, "quantile: q %g must be in [0, 1]",
+                          o->q);
+    r->n = count_used(x, n, mask);
+    if (r->n < CG_AUTOGATE_MIN_N) {
+        fall_back(r, "only %lld usable events (need %d)", (long long)r->n,
+                  CG_AUTOGATE_MIN_N);
+        return 0;
+    }
+    double *v = malloc((size_t)r->n * sizeof *v);
+    if (!v)
+        return cg_err_set(err, CG_E_NOMEM, "quantile: out of memory");
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if ((!mask || cg_bits_get(mask, i)) && isfinite(x[i]))
+            v[k++] = x[i];
+    qsort(v, (size_t)k, sizeof *v, cmp_dbl);
+    double h = (double)(k - 1) * o->q;
+    int64_t lo = (int64_t)floor(h);
+    r->threshold = lo >= k - 1 ? v[k - 1]
+                               : v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+    free(v);
+    return 0;
+}
+
+/* ---- membership ---------------------------------------------------------- */
+
+int cg_threshold_apply(double t, int above, const double *x, int64_t n,
+                       const cg_bits *parent, cg_bits *out, cg_err *err)
+{
+    if (!out || out->n != n || (parent && parent->n != n))
+        return cg_err_set(err, CG_E_ARG, "threshold: bitset size mismatch");
+    cg_bits_fill(out, 0);
+    if (isnan(t))
+        return 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (parent && !cg_bits_get(parent, i))
+            continue;
+        if (above ? x[i] >= t : x[i] < t)
+            cg_bits_set(out, i);
+    }
+    return 0;
+}

@@ -1,0 +1,437 @@
+/*
+ * autogate_2d.c -- two-parameter auto gates: singlets (FSC-A/FSC-H ratio
+ * band) and scatter (2-D KDE mode and its density contour as a polygon).
+ * Rules and fallbacks are stated in autogate.h.
+ *
+ * Scatter contour: the grid is padded with a ring of zero-density nodes,
+ * nodes outside the mode's 4-connected component are treated as below
+ * the level, and marching squares produces segments oriented with the
+ * region on their left (saddles resolved by the cell-centre mean).  Each
+ * crossing edge starts exactly one segment and ends exactly one, so the
+ * segments chain into closed loops; the loop of largest positive (CCW)
+ * area is the outer boundary.  Grid-sized allocations only.
+ *
+ * Threading: no state; the KDE's plan cache is thread-safe.
+ */
+#include "autogate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- singlets ------------------------------------------------------------ */
+
+int cg_gate_singlets(const double *a, const double *h, int64_t n,
+                     const cg_bits *mask, double tolerance,
+                     cg_singlets_result *r, cg_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->k = r->ratio_lo = r->ratio_hi = NAN;
+    r->bandwidth = NAN;
+    r->tolerance = tolerance;
+    if (n < 0 || (n > 0 && (!a || !h)))
+        return cg_err_set(err, CG_E_ARG, "singlets: no data");
+    if (mask && mask->n != n)
+        return cg_err_set(err, CG_E_ARG,
+                          "singlets: mask has %lld events, data %lld",
+                          (long long)mask->n, (long long)n);
+    if (!(tolerance > 0 && tolerance < 1))
+        return cg_err_set(err, CG_E_ARG,
+                          "singlets: tolerance %g must be in (0, 1)",
+                          tolerance);
+    double *ratio = malloc((size_t)(n > 0 ? n : 1) * sizeof *ratio);
+    if (!ratio)
+        return cg_err_set(err, CG_E_NOMEM, "singlets: out of memory");
+    double amin = INFINITY, amax = -INFINITY;
+    int64_t used = 0;
+    for (int64_t i = 0; i < n; i++) {
+        ratio[i] = NAN;
+        if (mask && !cg_bits_get(mask, i))
+            continue;
+        if (!(a[i] > 0 && h[i] > 0) || !isfinite(a[i]) || !isfinite(h[i]))
+            continue;
+        double q = a[i] / h[i];
+        ratio[i] = q < 0.1 ? 0.1 : q > 10 ? 10 : q;
+        if (a[i] < amin)
+            amin = a[i];
+        if (a[i] > amax)
+            amax = a[i];
+        used++;
+    }
+    r->n = used;
+    if (used < CG_AUTOGATE_MIN_N) {
+        free(ratio);
+        r->fell_back = 1;
+        snprintf(r->reason, sizeof r->reason,
+                 "only %lld events with positive area and height (need %d)",
+                 (long long)used, CG_AUTOGATE_MIN_N);
+        return 0;
+    }
+    cg_kde1 k;
+    cg_kde_opts ko;
+    cg_kde_opts_init(&ko);
+    ko.m = 1024;
+    int rc = cg_kde1_compute(ratio, n, NULL, &ko, &k, err);
+    free(ratio);
+    if (rc < 0)
+        return rc;
+    int b = 0;
+    for (int i = 1; i < k.m; i++)
+        if (k.y[i] > k.y[b])
+            b = i;
+    double mode = cg_kde1_x(&k, b);
+    if (b > 0 && b < k.m - 1) { /* parabolic refinement of the maximum */
+        double y0 = k.y[b - 1], y1 = k.y[b], y2 = k.y[b + 1];
+        double den = y0 - 2 * y1 + y2;
+        if (den < 0)
+            mode += 0.5 * (y0 - y2) / den * k.dx;
+    }
+    r->bandwidth = k.h;
+    cg_kde1_release(&k);
+    r->k = mode;
+    r->ratio_lo = mode * (1 - tolerance);
+    r->ratio_hi = mode * (1 + tolerance);
+    r->poly[0] = amin;
+    r->poly[1] = amin / r->ratio_hi;
+    r->poly[2] = amax;
+    r->poly[3] = amax / r->ratio_hi;
+    r->poly[4] = amax;
+    r->poly[5] = amax / r->ratio_lo;
+    r->poly[6] = amin;
+    r->poly[7] = amin / r->ratio_lo;
+    return 0;
+}
+
+int cg_singlets_apply(const cg_singlets_result *r, const double *a,
+                      const double *h, int64_t n, const cg_bits *parent,
+                      cg_bits *out, cg_err *err)
+{
+    if (!out || out->n != n || (parent && parent->n != n))
+        return cg_err_set(err, CG_E_ARG, "singlets: bitset size mismatch");
+    cg_bits_fill(out, 0);
+    if (isnan(r->k))
+        return 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (parent && !cg_bits_get(parent, i))
+            continue;
+        if (!(a[i] > 0 && h[i] > 0))
+            continue;
+        double q = a[i] / h[i];
+        if (q >= r->ratio_lo && q <= r->ratio_hi)
+            cg_bits_set(out, i);
+    }
+    return 0;
+}
+
+/* ---- scatter -------------------------------------------------------------- */
+
+void cg_scatter_opts_init(cg_scatter_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->level = 0.05;
+    o->adjust = 1.0;
+    o->grid = 128;
+}
+
+void cg_scatter_result_release(cg_scatter_result *r)
+{
+    if (!r)
+        return;
+    free(r->vx);
+    free(r->vy);
+    r->vx = r->vy = NULL;
+    r->nvert = 0;
+}
+
+/* Marching-squares state over the padded (P x P) node field F. */
+typedef struct ms {
+    int P;
+    const double *F;
+    double thr;
+    double xlo, dx, ylo, dy; /* data coords of padded node (1,1) = grid 0 */
+} ms;
+
+static int inside(const ms *s, int i, int j)
+{
+    return s->F[(size_t)j * s->P + i] >= s->thr;
+}
+
+/* Edge ids: horizontal (i,j)-(i+1,j) = 2(jP+i); vertical (i,j)-(i,j+1) =
+ * 2(jP+i)+1.  The crossing point on an edge, in data units. */
+static void edge_point(const ms *s, int id, double *px, double *py)
+{
+    int node = id >> 1, vert = id & 1;
+    int i = node % s->P, j = node / s->P;
+    int i2 = vert ? i : i + 1, j2 = vert ? j + 1 : j;
+    double fa = s->F[(size_t)j * s->P + i], fb = s->F[(size_t)j2 * s->P + i2];
+    double t = (fb != fa) ? (s->thr - fa) / (fb - fa) : 0.5;
+    if (t < 0)
+        t = 0;
+    if (t > 1)
+        t = 1;
+    double gx = (i - 1) + t * (i2 - i), gy = (j - 1) + t * (j2 - j);
+    *px = s->xlo + gx * s->dx;
+    *py = s->ylo + gy * s->dy;
+}
+
+int cg_gate_scatter(const double *x, const double *y, int64_t n,
+                    const cg_bits *mask, const cg_scatter_opts *o,
+                    cg_scatter_result *r, cg_err *err)
+{
+    cg_scatter_opts d;
+    if (!o) {
+        cg_scatter_opts_init(&d);
+        o = &d;
+    }
+    memset(r, 0, sizeof *r);
+    r->mode_x = r->mode_y = r->mode_density = r->level_density = NAN;
+    r->hx = r->hy = NAN;
+    if (n < 0 || (n > 0 && (!x || !y)))
+        return cg_err_set(err, CG_E_ARG, "scatter: no data");
+    if (mask && mask->n != n)
+        return cg_err_set(err, CG_E_ARG,
+                          "scatter: mask has %lld events, data %lld",
+                          (long long)mask->n, (long long)n);
+    if (!(o->level > 0 && o->level < 1))
+        return cg_err_set(err, CG_E_ARG,
+                          "scatter: level %g must be in (0, 1)", o->level);
+    int64_t used = 0;
+    for (int64_t i = 0; i < n; i++)
+        if ((!mask || cg_bits_get(mask, i)) && isfinite(x[i]) &&
+            isfinite(y[i]))
+            used++;
+    r->n = used;
+    if (used < CG_AUTOGATE_MIN_N) {
+        r->fell_back = 1;
+        snprintf(r->reason, sizeof r->reason,
+                 "only %lld usable events (need %d); no region",
+                 (long long)used, CG_AUTOGATE_MIN_N);
+        return 0;
+    }
+    cg_kde_opts ko;
+    cg_kde_opts_init(&ko);
+    ko.m = o->grid > 0 ? o->grid : 128;
+    ko.adjust = o->adjust > 0 ? o->adjust : 1.0;
+    cg_kde2 k;
+    int rc = cg_kde2_compute(x, y, n, mask, &ko, &k, err);
+    if (rc < 0)
+        return rc;
+    r->hx = k.hx;
+    r->hy = k.hy;
+    int m = k.mx, bx = -1, by = -1;
+    for (int j = 0; j < m; j++)
+        for (int i = 0; i < m; i++) {
+            double gx = k.xlo + i * k.dx, gy = k.ylo + j * k.dy;
+            if (o->xlo < o->xhi && (gx < o->xlo || gx > o->xhi))
+                continue;
+            if (o->ylo < o->yhi && (gy < o->ylo || gy > o->yhi))
+                continue;
+            if (bx < 0 || k.z[(size_t)j * m + i] > k.z[(size_t)by * m + bx]) {
+                bx = i;
+                by = j;
+            }
+        }
+    if (bx < 0 || !(k.z[(size_t)by * m + bx] > 0)) {
+        cg_kde2_release(&k);
+        r->fell_back = 1;
+        snprintf(r->reason, sizeof r->reason,
+                 "no density inside the mode search box; no region");
+        return 0;
+    }
+    double zmax = k.z[(size_t)by * m + bx], thr = o->level * zmax;
+    r->mode_x = k.xlo + bx * k.dx;
+    r->mode_y = k.ylo + by * k.dy;
+    r->mode_density = zmax;
+    r->level_density = thr;
+
+    /* Padded field; flood-fill the mode's component. */
+    int P = m + 2;
+    size_t PP = (size_t)P * P;
+    double *F = calloc(PP, sizeof *F);
+    unsigned char *comp = calloc(PP, 1);
+    int *stack = malloc(PP * sizeof *stack);
+    int *start_of = malloc(2 * PP * sizeof *start_of);
+    int *seg_a = malloc(2 * PP * sizeof *seg_a); /* start edge */
+    int *seg_b = malloc(2 * PP * sizeof *seg_b); /* end edge */
+    unsigned char *seen = NULL;
+    double *lx = NULL, *ly = NULL;
+    if (!F || !comp || !stack || !start_of || !seg_a || !seg_b) {
+        rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+        goto done;
+    }
+    int sp = 0;
+    stack[sp++] = (by + 1) * P + (bx + 1);
+    comp[(by + 1) * P + (bx + 1)] = 1;
+    while (sp > 0) {
+        int v = stack[--sp];
+        int vi = v % P, vj = v / P;
+        F[v] = k.z[(size_t)(vj - 1) * m + (vi - 1)];
+        static const int di[4] = {1, -1, 0, 0}, dj[4] = {0, 0, 1, -1};
+        for (int q = 0; q < 4; q++) {
+            int ni = vi + di[q], nj = vj + dj[q];
+            if (ni < 1 || nj < 1 || ni > m || nj > m)
+                continue;
+            int u = nj * P + ni;
+            if (!comp[u] && k.z[(size_t)(nj - 1) * m + (ni - 1)] >= thr) {
+                comp[u] = 1;
+                stack[sp++] = u;
+            }
+        }
+    }
+    /* Nodes outside the component keep their density only when below the
+     * level (so contours interpolate properly); others become 0. */
+    for (int j = 1; j <= m; j++)
+        for (int i = 1; i <= m; i++) {
+            size_t v = (size_t)j * P + i;
+            if (!comp[v]) {
+                double zz = k.z[(size_t)(j - 1) * m + (i - 1)];
+                F[v] = zz < thr ? zz : 0.0;
+            }
+        }
+    ms s = {P, F, thr, k.xlo, k.dx, k.ylo, k.dy};
+    for (size_t e = 0; e < 2 * PP; e++)
+        start_of[e] = -1;
+    int nseg = 0;
+    for (int j = 0; j + 1 < P; j++)
+        for (int i = 0; i + 1 < P; i++) {
+            int c[4] = {inside(&s, i, j), inside(&s, i + 1, j),
+                        inside(&s, i + 1, j + 1), inside(&s, i, j + 1)};
+            if (c[0] == c[1] && c[1] == c[2] && c[2] == c[3])
+                continue;
+            /* Cell edges in CCW order: bottom, right, top, left. */
+            int eid[4] = {2 * (j * P + i), 2 * (j * P + i + 1) + 1,
+                          2 * ((j + 1) * P + i), 2 * (j * P + i) + 1};
+            int outs[2], ins[2], no = 0, ni = 0, pos_out[2], pos_in[2];
+            for (int q = 0; q < 4; q++) {
+                int from = c[q], to = c[(q + 1) & 3];
+                if (from && !to) {
+                    pos_out[no] = q;
+                    outs[no++] = eid[q];
+                } else if (!from && to) {
+                    pos_in[ni] = q;
+                    ins[ni++] = eid[q];
+                }
+            }
+            if (no == 1) {
+                seg_a[nseg] = outs[0];
+                seg_b[nseg++] = ins[0];
+            } else { /* saddle: no == ni == 2, types alternate */
+                double centre = 0.25 * (F[(size_t)j * P + i] +
+                                        F[(size_t)j * P + i + 1] +
+                                        F[(size_t)(j + 1) * P + i + 1] +
+                                        F[(size_t)(j + 1) * P + i]);
+                int joined = centre >= thr;
+                for (int q = 0; q < 2; q++) {
+                    /* joined: pair with the next entry edge in CCW order;
+                     * else with the previous one. */
+                    int want = joined ? (pos_out[q] + 1) & 3
+                                      : (pos_out[q] + 3) & 3;
+                    int e = pos_in[0] == want ? ins[0] : ins[1];
+                    seg_a[nseg] = outs[q];
+                    seg_b[nseg++] = e;
+                }
+            }
+        }
+    for (int q = 0; q < nseg; q++)
+        start_of[seg_a[q]] = q;
+    seen = calloc((size_t)(nseg > 0 ? nseg : 1), 1);
+    lx = malloc((size_t)(nseg + 1) * sizeof *lx);
+    ly = malloc((size_t)(nseg + 1) * sizeof *ly);
+    if (!seen || !lx || !ly) {
+        rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+        goto done;
+    }
+    double best_area = 0;
+    for (int q0 = 0; q0 < nseg; q0++) {
+        if (seen[q0])
+            continue;
+        int nv = 0, q = q0, closed = 0;
+        while (q >= 0 && !seen[q]) {
+            seen[q] = 1;
+            edge_point(&s, seg_a[q], &lx[nv], &ly[nv]);
+            nv++;
+            q = start_of[seg_b[q]];
+            if (q == q0) {
+                closed = 1;
+                break;
+            }
+        }
+        if (!closed || nv < 3)
+            continue;
+        double area = 0;
+        for (int v = 0; v < nv; v++) {
+            int w = v + 1 == nv ? 0 : v + 1;
+            area += lx[v] * ly[w] - lx[w] * ly[v];
+        }
+        area *= 0.5;
+        if (area > best_area) {
+            best_area = area;
+            double *nx = realloc(r->vx, (size_t)nv * sizeof *nx);
+            if (nx)
+                r->vx = nx;
+            double *ny = realloc(r->vy, (size_t)nv * sizeof *ny);
+            if (ny)
+                r->vy = ny;
+            if (!nx || !ny) {
+                rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+                goto done;
+            }
+            memcpy(r->vx, lx, (size_t)nv * sizeof *lx);
+            memcpy(r->vy, ly, (size_t)nv * sizeof *ly);
+            r->nvert = nv;
+        }
+    }
+    if (r->nvert < 3) {
+        r->fell_back = 1;
+        snprintf(r->reason, sizeof r->reason,
+                 "the density contour around the mode did not close");
+    }
+    rc = 0;
+done:
+    if (rc < 0)
+        cg_scatter_result_release(r);
+    free(F);
+    free(comp);
+    free(stack);
+    free(start_of);
+    free(seg_a);
+    free(seg_b);
+    free(seen);
+    free(lx);
+    free(ly);
+    cg_kde2_release(&k);
+    return rc;
+}
+
+int cg_scatter_apply(const cg_scatter_result *r, const double *x,
+                     const double *y, int64_t n, const cg_bits *parent,
+                     cg_bits *out, cg_err *err)
+{
+    if (!out || out->n != n || (parent && parent->n != n))
+        return cg_err_set(err, CG_E_ARG, "scatter: bitset size mismatch");
+    cg_bits_fill(out, 0);
+    int nv = r->nvert;
+    if (nv < 3)
+        return 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (parent && !cg_bits_get(parent, i))
+            continue;
+        double px = x[i], py = y[i];
+        if (!isfinite(px) || !isfinite(py))
+            continue;
+        int in = 0;
+        for (int a = 0, b = nv - 1; a < nv; b = a++) {
+            double ya = r->vy[a], yb = r->vy[b];
+            if ((ya > py) != (yb > py)) {
+                double xc = r->vx[a] + (py - ya) / (yb - ya) *
+                                           (r->vx[b] - r->vx[a]);
+                if (px < xc)
+                    in = !in;
+            }
+        }
+        if (in)
+            cg_bits_set(out, i);
+    }
+    return 0;
+}

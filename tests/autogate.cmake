@@ -1,0 +1,6 @@
+# KDE, auto gates and the data simulator (gating/kde.c, gating/autogate*.c,
+# pipeline/simulate.c, pipeline/cmd_simulate.c).
+cg_test_program(test_kde unit/test_kde.c)
+cg_add_test(kde unit $<TARGET_FILE:test_kde>)
+cg_test_program(test_autogate unit/test_autogate.c)
+cg_add_test(autogate unit $<TARGET_FILE:test_autogate>)
