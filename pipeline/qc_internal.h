@@ -1,0 +1,45 @@
+/*
+ * qc_internal.h -- shared helpers of the QC engine (qc*.c); not public.
+ *
+ * Each check family lives in its own file and appends rows to the result
+ * with qc_add().  Robust statistics work on scratch copies: qc_median()
+ * reorders its argument.
+ */
+#ifndef CG_QC_INTERNAL_H
+#define CG_QC_INTERNAL_H
+
+#include <stdint.h>
+
+#include "qc.h"
+
+/* Append a check row; -1 on no memory. */
+int qc_add(cg_qc_result *r, const char *name, double value, double thr,
+           int verdict, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* k-th smallest of a[0..n) (0-based); reorders a.  n > 0. */
+double qc_select(double *a, int64_t n, int64_t k);
+/* Median (mean of the two middle values for even n); reorders a.  NaN
+ * when n == 0. */
+double qc_median(double *a, int64_t n);
+/* Median absolute deviation from m (unscaled); reorders a. */
+double qc_mad(double *a, int64_t n, double m);
+
+/* Verdict from value against warn/fail limits; `below` = 1 when small
+ * values are bad. */
+int qc_grade(double v, double warn, double fail, int below);
+
+/* Per-channel scaled value of $PnR - 1 (the saturation limit), using the
+ * file's $PnE/$PnG when fcs is given; NaN when the range is unknown. */
+double qc_sat_limit(const cg_qc_input *in, int ch);
+
+int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
+            cg_qc_result *r, cg_err *err);
+int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
+                 const int *role, cg_qc_result *r, cg_err *err);
+int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
+               const int *role, cg_qc_result *r, cg_err *err);
+int qc_comp(const cg_qc_params *p, const cg_qc_input *in, const int *role,
+            cg_qc_result *r, cg_err *err);
+
+#endif

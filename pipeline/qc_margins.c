@@ -1,0 +1,121 @@
+/*
+ * qc_margins.c -- check 4, events at the margins of the dynamic range.
+ *
+ * saturation: per scatter and fluorescence channel, the % of events at or
+ * above the scaled value of $PnR - 1 (log-amplified and gain-scaled
+ * channels are mapped through the file's $PnE/$PnG, see qc_sat_limit).
+ * When a channel's data run past its declared $PnR (float files whose
+ * range keyword is not the real ceiling) only a pile exactly at the
+ * maximum value counts, so an overstated-range quirk is not a failure.
+ * min_pile: % of events sharing the channel's minimum value (a pile at
+ * the floor: off-scale dim events or clipped negatives); warn only.
+ * One row each, naming the worst channel and every flagged one.
+ *
+ * Threading: pure function of its inputs.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qc_internal.h"
+
+int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
+               const int *role, cg_qc_result *r, cg_err *err)
+{
+    const cg_frame *fr = in->fr;
+    int64_t n = fr->n;
+    double wsat = -1, wpile = -1;
+    int csat = -1, cpile = -1, nsat_w = 0, nsat_f = 0, npile = 0, nch = 0;
+    char lsat[200] = "", lpile[200] = "";
+    size_t ls = 0, lp = 0;
+    int overstated = 0;
+    for (int j = 0; j < fr->nch && n > 0; j++) {
+        if (role[j] != CG_QC_FLUOR && role[j] != CG_QC_SCATTER)
+            continue;
+        nch++;
+        const double *c = fr->col[j];
+        double lo = INFINITY, hi = -INFINITY;
+        for (int64_t i = 0; i < n; i++) {
+            if (c[i] < lo) lo = c[i];
+            if (c[i] > hi) hi = c[i];
+        }
+        int64_t nlo = 0, nsat = 0, nhi = 0;
+        double lim = qc_sat_limit(in, j);
+        double tol = isnan(lim) ? 0 : 1e-6 * fabs(lim);
+        int over = !isnan(lim) && hi > (lim + 1) * 1.001 + 1e-9;
+        for (int64_t i = 0; i < n; i++) {
+            if (c[i] == lo) nlo++;
+            if (c[i] == hi) nhi++;
+            if (!isnan(lim) && c[i] >= lim - tol) nsat++;
+        }
+        if (over) {
+            overstated++;
+            nsat = nhi >= 2 ? nhi : 0;
+        }
+        if (isnan(lim))
+            nsat = 0;
+        double ps = 100.0 * (double)nsat / (double)n;
+        double pp = nlo >= 2 ? 100.0 * (double)nlo / (double)n : 0;
+        int vs = qc_grade(ps, p->margin_warn_pct, p->margin_fail_pct, 0);
+        if (vs >= CG_QC_WARN) {
+            if (vs == CG_QC_FAIL) nsat_f++;
+            else nsat_w++;
+            if (ls < sizeof lsat)
+                ls += (size_t)snprintf(lsat + ls, sizeof lsat - ls,
+                                       "%s%s %.2f%%", ls ? ", " : "",
+                                       fr->name[j], ps);
+        }
+        if (ps > wsat) {
+            wsat = ps;
+            csat = j;
+        }
+        if (pp > p->min_pile_warn_pct) {
+            npile++;
+            if (lp < sizeof lpile)
+                lp += (size_t)snprintf(lpile + lp, sizeof lpile - lp,
+                                       "%s%s %.2f%% at %g", lp ? ", " : "",
+                                       fr->name[j], pp, lo);
+        }
+        if (pp > wpile) {
+            wpile = pp;
+            cpile = j;
+        }
+    }
+    int rc;
+    if (nch == 0) {
+        rc = qc_add(r, "saturation", NAN, p->margin_fail_pct, CG_QC_SKIP,
+                    "no scatter or fluorescence channels");
+        if (!rc)
+            rc = qc_add(r, "min_pile", NAN, p->min_pile_warn_pct,
+                        CG_QC_SKIP, "no scatter or fluorescence channels");
+        return rc ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory") : 0;
+    }
+    char note[80] = "";
+    if (overstated)
+        snprintf(note, sizeof note,
+                 "; %d channel(s) exceed $PnR: only a pile at their maximum "
+                 "counts", overstated);
+    int v = nsat_f ? CG_QC_FAIL : nsat_w ? CG_QC_WARN : CG_QC_PASS;
+    if (v != CG_QC_PASS)
+        rc = qc_add(r, "saturation", wsat,
+                    v == CG_QC_FAIL ? p->margin_fail_pct : p->margin_warn_pct,
+                    v, "events at >= $PnR-1 in %d channel(s): %s%s",
+                    nsat_f + nsat_w, lsat, note);
+    else
+        rc = qc_add(r, "saturation", wsat, p->margin_warn_pct, CG_QC_PASS,
+                    "%d channels, at most %.2f%% of events at >= $PnR-1 "
+                    "(%s)%s", nch, wsat, csat >= 0 ? fr->name[csat] : "-",
+                    note);
+    if (!rc) {
+        if (npile)
+            rc = qc_add(r, "min_pile", wpile, p->min_pile_warn_pct,
+                        CG_QC_WARN, "events piled at the channel minimum: %s",
+                        lpile);
+        else
+            rc = qc_add(r, "min_pile", wpile, p->min_pile_warn_pct,
+                        CG_QC_PASS, "at most %.2f%% of events at a channel "
+                        "minimum (%s)", wpile,
+                        cpile >= 0 ? fr->name[cpile] : "-");
+    }
+    return rc ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory") : 0;
+}
