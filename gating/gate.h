@@ -146,9 +146,4 @@ int cg_gate_eval_ops(const cg_gate *g, cg_dims *dc,
                      const cg_bits *const *operands, const cg_bits *parent,
                      cg_bits *const *out, cg_err *err);
 
-/* Membership of one point (ndim coordinates, already in gate space) for
- * geometric gates; for a quadrant gate, pop selects the quadrant.
- * Returns 1 in, 0 out, < 0 for a boolean gate.  For tests and plots. */
-int cg_gate_contains(const cg_gate *g, int pop, const double *x);
-
 #endif

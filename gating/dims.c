@@ -1,0 +1,561 @@
+/*
+ * dims.c -- gate dimensions (cg_dim) and the per-sample value cache.
+ *
+ * Pipeline per dimension (Gating-ML 2.0, spec-notes.md 2.1): scaled
+ * frame column -> compensation (none / the file's spillover / a named
+ * matrix) -> fratio for ratio dimensions (+ its bounds) -> transform (+
+ * its bounds).  A compensation block (all outputs of one matrix) is
+ * computed once per sample the first time any of its channels is needed;
+ * every distinct derived column is cached under a text key built from
+ * the dimension (names, matrix id, ratio constants, transform kind and
+ * parameters, bounds printed with %.17g), so gates sharing a dimension
+ * share the column.  Dimensions without ratio or transform return the
+ * frame/block column itself (no copy).
+ *
+ * Names match exactly first, then case-insensitively (cg_frame_find's
+ * rule).  With a named matrix, a name that is not one of its outputs
+ * (fluorochromes) falls back to the frame channel of that name,
+ * uncompensated, so a gate may mix compensated and raw dimensions
+ * under one reference.  NaN propagates (out of every gate); bounds clamp
+ * -inf/+inf but leave NaN alone.
+ *
+ * Threading: one cg_dims per thread (lazy cache).
+ */
+#include "dims.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static char *xstrdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void cg_dim_init(cg_dim *d)
+{
+    memset(d, 0, sizeof *d);
+    d->comp = CG_COMP_NONE;
+    d->ratio_A = 1;
+    d->ratio_min = d->xf_min = -INFINITY;
+    d->ratio_max = d->xf_max = INFINITY;
+}
+
+void cg_dim_clear(cg_dim *d)
+{
+    if (!d)
+        return;
+    free(d->name);
+    free(d->comp_id);
+    free(d->ratio_num);
+    free(d->ratio_den);
+    free(d->ratio_id);
+    free(d->xf_id);
+    cg_xform_free(d->xf);
+    cg_dim_init(d);
+}
+
+static cg_xform *xform_copy(const cg_xform *xf, cg_err *err)
+{
+    return cg_xform_new(cg_xform_kind_of(xf), cg_xform_params_of(xf), err);
+}
+
+int cg_dim_copy(cg_dim *dst, const cg_dim *src, cg_err *err)
+{
+    cg_dim_init(dst);
+    *dst = *src;
+    dst->name = xstrdup(src->name);
+    dst->comp_id = xstrdup(src->comp_id);
+    dst->ratio_num = xstrdup(src->ratio_num);
+    dst->ratio_den = xstrdup(src->ratio_den);
+    dst->ratio_id = xstrdup(src->ratio_id);
+    dst->xf_id = xstrdup(src->xf_id);
+    dst->xf = src->xf ? xform_copy(src->xf, err) : NULL;
+    if ((src->name && !dst->name) || (src->comp_id && !dst->comp_id) ||
+        (src->ratio_num && !dst->ratio_num) ||
+        (src->ratio_den && !dst->ratio_den) ||
+        (src->ratio_id && !dst->ratio_id) || (src->xf_id && !dst->xf_id) ||
+        (src->xf && !dst->xf)) {
+        int fromxf = src->xf && !dst->xf;
+        cg_dim_clear(dst);
+        if (fromxf)
+            return -(err && err->code ? err->code : CG_E_NOMEM);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static int set_comp(cg_dim *d, cg_comp_ref comp, const char *comp_id,
+                    cg_err *err)
+{
+    if (comp == CG_COMP_MATRIX && (!comp_id || !*comp_id))
+        return cg_err_set(err, CG_E_ARG,
+                          "compensation by matrix needs a matrix id");
+    free(d->comp_id);
+    d->comp_id = NULL;
+    d->comp = comp;
+    if (comp == CG_COMP_MATRIX && !(d->comp_id = xstrdup(comp_id)))
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    return 0;
+}
+
+int cg_dim_set_channel(cg_dim *d, const char *name, cg_comp_ref comp,
+                       const char *comp_id, cg_err *err)
+{
+    if (!name || !*name)
+        return cg_err_set(err, CG_E_ARG, "dimension: empty channel name");
+    char *n = xstrdup(name);
+    if (!n)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    free(d->name);
+    free(d->ratio_num);
+    free(d->ratio_den);
+    free(d->ratio_id);
+    d->ratio_num = d->ratio_den = d->ratio_id = NULL;
+    d->name = n;
+    return set_comp(d, comp, comp_id, err);
+}
+
+int cg_dim_set_ratio(cg_dim *d, const char *num, const char *den, double A,
+                     double B, double C, cg_comp_ref comp,
+                     const char *comp_id, cg_err *err)
+{
+    if (!num || !*num || !den || !*den)
+        return cg_err_set(err, CG_E_ARG, "ratio dimension: empty channel");
+    if (!isfinite(A) || !isfinite(B) || !isfinite(C))
+        return cg_err_set(err, CG_E_ARG, "ratio dimension: A, B, C must be "
+                          "finite");
+    char *a = xstrdup(num), *b = xstrdup(den);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    }
+    free(d->name);
+    d->name = NULL;
+    free(d->ratio_num);
+    free(d->ratio_den);
+    d->ratio_num = a;
+    d->ratio_den = b;
+    d->ratio_A = A;
+    d->ratio_B = B;
+    d->ratio_C = C;
+    return set_comp(d, comp, comp_id, err);
+}
+
+int cg_dim_set_xform(cg_dim *d, const cg_xform *xf, double bound_min,
+                     double bound_max, const char *id, cg_err *err)
+{
+    if (isnan(bound_min) || isnan(bound_max) || bound_min > bound_max)
+        return cg_err_set(err, CG_E_ARG, "transform bounds: need boundMin <= "
+                          "boundMax (got %g, %g)", bound_min, bound_max);
+    cg_xform *c = NULL;
+    char *i = NULL;
+    if (xf && !(c = xform_copy(xf, err)))
+        return -(err && err->code ? err->code : CG_E_NOMEM);
+    if (id && !(i = xstrdup(id))) {
+        cg_xform_free(c);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    }
+    cg_xform_free(d->xf);
+    free(d->xf_id);
+    d->xf = c;
+    d->xf_id = i;
+    d->xf_min = bound_min;
+    d->xf_max = bound_max;
+    return 0;
+}
+
+char *cg_dim_describe(const cg_dim *d, char *buf, int n)
+{
+    const char *comp = d->comp == CG_COMP_NONE  ? ""
+                       : d->comp == CG_COMP_FCS ? "[FCS]"
+                                                : NULL;
+    char cbuf[80];
+    if (!comp) {
+        snprintf(cbuf, sizeof cbuf, "[%s]", d->comp_id ? d->comp_id : "?");
+        comp = cbuf;
+    }
+    if (d->ratio_num)
+        snprintf(buf, (size_t)n, "%s/%s%s%s%s", d->ratio_num, d->ratio_den,
+                 comp, d->xf ? "|" : "",
+                 d->xf ? cg_xform_name(cg_xform_kind_of(d->xf)) : "");
+    else
+        snprintf(buf, (size_t)n, "%s%s%s%s", d->name ? d->name : "?", comp,
+                 d->xf ? "|" : "",
+                 d->xf ? cg_xform_name(cg_xform_kind_of(d->xf)) : "");
+    return buf;
+}
+
+/* ---- context ----------------------------------------------------------- */
+
+typedef struct comp_block {
+    char *id;             /* "FCS" for the file's spillover */
+    const cg_matrix *m;
+    int inverted;
+    int nout;
+    char **outname;       /* borrowed from m */
+    double **out;         /* nout columns, NULL until computed */
+} comp_block;
+
+typedef struct cache_ent {
+    char *key;
+    double *col;
+} cache_ent;
+
+struct cg_dims {
+    const cg_frame *fr;
+    int64_t n;
+    comp_block fcs;       /* m == NULL when the file has no spillover */
+    comp_block *mat;
+    int nmat, capmat;
+    cache_ent *ent;
+    int nent, capent;
+};
+
+cg_dims *cg_dims_new(const cg_frame *fr, const cg_matrix *fcs_spill,
+                     cg_err *err)
+{
+    if (!fr) {
+        cg_err_set(err, CG_E_ARG, "dims: no frame");
+        return NULL;
+    }
+    cg_dims *dc = calloc(1, sizeof *dc);
+    if (!dc) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    dc->fr = fr;
+    dc->n = fr->n;
+    if (fcs_spill) {
+        if (fcs_spill->nrow != fcs_spill->ncol) {
+            cg_err_set(err, CG_E_ARG, "the file's spillover is %dx%d, not "
+                       "square", fcs_spill->nrow, fcs_spill->ncol);
+            free(dc);
+            return NULL;
+        }
+        dc->fcs.m = fcs_spill;
+        dc->fcs.nout = fcs_spill->ncol;
+        dc->fcs.outname = fcs_spill->col;
+    }
+    return dc;
+}
+
+static void block_free(comp_block *b)
+{
+    if (b->out)
+        for (int j = 0; j < b->nout; j++)
+            free(b->out[j]);
+    free(b->out);
+    free(b->id);
+}
+
+void cg_dims_free(cg_dims *dc)
+{
+    if (!dc)
+        return;
+    block_free(&dc->fcs);
+    for (int i = 0; i < dc->nmat; i++)
+        block_free(&dc->mat[i]);
+    free(dc->mat);
+    for (int i = 0; i < dc->nent; i++) {
+        free(dc->ent[i].key);
+        free(dc->ent[i].col);
+    }
+    free(dc->ent);
+    free(dc);
+}
+
+int cg_dims_add_matrix(cg_dims *dc, const char *id, const cg_matrix *m,
+                       int inverted_already, cg_err *err)
+{
+    if (!id || !*id || !m)
+        return cg_err_set(err, CG_E_ARG, "matrix: missing id or matrix");
+    for (int i = 0; i < dc->nmat; i++)
+        if (strcmp(dc->mat[i].id, id) == 0) {
+            if (dc->mat[i].m == m && dc->mat[i].inverted == !!inverted_already)
+                return 0;
+            return cg_err_set(err, CG_E_ARG, "matrix %s registered twice",
+                              id);
+        }
+    if (m->nrow < 1 || m->ncol < 1 || !m->row || !m->col)
+        return cg_err_set(err, CG_E_ARG, "matrix %s: empty or unnamed", id);
+    if (dc->nmat == dc->capmat) {
+        int cap = dc->capmat ? 2 * dc->capmat : 4;
+        comp_block *p = realloc(dc->mat, (size_t)cap * sizeof *p);
+        if (!p)
+            return cg_err_set(err, CG_E_NOMEM, "out of memory");
+        dc->mat = p;
+        dc->capmat = cap;
+    }
+    comp_block *b = &dc->mat[dc->nmat];
+    memset(b, 0, sizeof *b);
+    if (!(b->id = xstrdup(id)))
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    b->m = m;
+    b->inverted = !!inverted_already;
+    b->nout = inverted_already ? m->ncol : m->nrow;
+    b->outname = inverted_already ? m->col : m->row;
+    dc->nmat++;
+    return 0;
+}
+
+int64_t cg_dims_n(const cg_dims *dc) { return dc->n; }
+const cg_frame *cg_dims_frame(const cg_dims *dc) { return dc->fr; }
+int cg_dims_n_cached(const cg_dims *dc) { return dc->nent; }
+
+static int find_name(char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], name) == 0)
+            return i;
+    for (int i = 0; i < n; i++)
+        if (names[i] && strcasecmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Compute the outputs of block b from the frame. */
+static int block_compute(cg_dims *dc, comp_block *b, cg_err *err)
+{
+    const cg_matrix *m = b->m;
+    int nin = b->inverted ? m->nrow : m->ncol;
+    char **inname = b->inverted ? m->row : m->col;
+    const double **in = calloc((size_t)nin, sizeof *in);
+    double **out = calloc((size_t)b->nout, sizeof *out);
+    int rc = 0;
+    if (!in || !out) {
+        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < nin; i++) {
+        int j = cg_frame_find(dc->fr, inname[i]);
+        if (j < 0) {
+            rc = cg_err_set(err, CG_E_CHANNEL, "matrix %s: detector %s is not "
+                            "a channel of the file", b->id, inname[i]);
+            goto fail;
+        }
+        in[i] = dc->fr->col[j];
+    }
+    size_t n = (size_t)dc->n;
+    for (int j = 0; j < b->nout; j++)
+        if (!(out[j] = malloc((n ? n : 1) * sizeof **out))) {
+            rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+            goto fail;
+        }
+    if (b->inverted) {
+        /* Already the compensation matrix: out_j = sum_i in_i * M[i][j]. */
+        for (int j = 0; j < b->nout; j++) {
+            double *o = out[j];
+            memset(o, 0, n * sizeof *o);
+            for (int i = 0; i < nin; i++) {
+                double c = m->v[(size_t)i * m->ncol + j];
+                const double *x = in[i];
+                for (size_t e = 0; e < n; e++)
+                    o[e] += c * x[e];
+            }
+        }
+    } else {
+        cg_err e2;
+        cg_err_clear(&e2);
+        if (cg_comp_apply(m, 0, in, out, dc->n, &e2) < 0) {
+            rc = cg_err_set(err, e2.code ? e2.code : CG_E_MATH,
+                            "matrix %s: %s", b->id, e2.msg);
+            goto fail;
+        }
+    }
+    free(in);
+    b->out = out;
+    return 0;
+fail:
+    if (out)
+        for (int j = 0; j < b->nout; j++)
+            free(out[j]);
+    free(out);
+    free(in);
+    return rc;
+}
+
+/* Column of channel `name` in the compensation space of d. */
+static const double *base_col(cg_dims *dc, const cg_dim *d, const char *name,
+                              cg_err *err)
+{
+    comp_block *b = NULL;
+    if (d->comp == CG_COMP_FCS && dc->fcs.m) {
+        b = &dc->fcs;
+    } else if (d->comp == CG_COMP_MATRIX) {
+        for (int i = 0; i < dc->nmat; i++)
+            if (strcmp(dc->mat[i].id, d->comp_id) == 0)
+                b = &dc->mat[i];
+        if (!b) {
+            cg_err_set(err, CG_E_ARG, "unknown compensation matrix %s",
+                       d->comp_id);
+            return NULL;
+        }
+    }
+    if (b) {
+        int k = find_name(b->outname, b->nout, name);
+        if (k >= 0) {
+            if (!b->out && block_compute(dc, b, err) < 0)
+                return NULL;
+            return b->out[k];
+        }
+    }
+    int j = cg_frame_find(dc->fr, name);
+    if (j < 0) {
+        if (b && b != &dc->fcs)
+            cg_err_set(err, CG_E_CHANNEL, "%s is neither a fluorochrome of "
+                       "matrix %s nor a channel of the file", name, d->comp_id);
+        else
+            cg_err_set(err, CG_E_CHANNEL, "channel %s is not in the file",
+                       name);
+        return NULL;
+    }
+    return dc->fr->col[j];
+}
+
+/* Growable key text. */
+typedef struct kbuf {
+    char *s;
+    size_t len, cap;
+} kbuf;
+
+static void kprintf(kbuf *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void kprintf(kbuf *k, const char *fmt, ...)
+{
+    if (!k->s && k->cap)
+        return; /* earlier failure */
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (need < 0)
+        return;
+    if (k->len + (size_t)need + 1 > k->cap) {
+        size_t cap = (k->len + (size_t)need + 1) * 2;
+        char *p = realloc(k->s, cap);
+        if (!p) {
+            free(k->s);
+            k->s = NULL;
+            k->cap = 1;
+            return;
+        }
+        k->s = p;
+        k->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(k->s + k->len, k->cap - k->len, fmt, ap);
+    va_end(ap);
+    k->len += (size_t)need;
+}
+
+static char *make_key(const cg_dim *d)
+{
+    kbuf k = {0};
+    kprintf(&k, "c%d:%s|", (int)d->comp,
+            d->comp == CG_COMP_MATRIX ? d->comp_id : "");
+    if (d->ratio_num)
+        kprintf(&k, "r:%s\x1f%s\x1f%.17g,%.17g,%.17g,%.17g,%.17g|",
+                d->ratio_num, d->ratio_den, d->ratio_A, d->ratio_B,
+                d->ratio_C, d->ratio_min, d->ratio_max);
+    else
+        kprintf(&k, "n:%s|", d->name);
+    if (d->xf) {
+        const cg_xform_params *p = cg_xform_params_of(d->xf);
+        kprintf(&k,
+                "x%d:%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,"
+                "%.17g,%.17g|%.17g,%.17g",
+                (int)cg_xform_kind_of(d->xf), p->T, p->W, p->M, p->A,
+                p->cofactor, p->width, p->pos, p->neg, p->max, p->bound_min,
+                p->bound_max, d->xf_min, d->xf_max);
+    }
+    return k.s;
+}
+
+static void clamp(double *x, size_t n, double lo, double hi)
+{
+    if (lo == -INFINITY && hi == INFINITY)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] < lo)
+            x[i] = lo;
+        else if (x[i] > hi)
+            x[i] = hi;
+    }
+}
+
+const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
+{
+    if (!d->name && !(d->ratio_num && d->ratio_den)) {
+        cg_err_set(err, CG_E_ARG, "dimension without a channel");
+        return NULL;
+    }
+    if (d->comp == CG_COMP_MATRIX && !d->comp_id) {
+        cg_err_set(err, CG_E_ARG, "dimension %s: matrix compensation "
+                   "without a matrix id", d->name ? d->name : d->ratio_num);
+        return NULL;
+    }
+    if (!d->ratio_num && !d->xf)
+        return base_col(dc, d, d->name, err);
+    char *key = make_key(d);
+    if (!key) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < dc->nent; i++)
+        if (strcmp(dc->ent[i].key, key) == 0) {
+            free(key);
+            return dc->ent[i].col;
+        }
+    size_t n = (size_t)dc->n;
+    double *col = malloc((n ? n : 1) * sizeof *col);
+    if (!col) {
+        free(key);
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    const double *src;
+    if (d->ratio_num) {
+        const double *a = base_col(dc, d, d->ratio_num, err);
+        const double *b = a ? base_col(dc, d, d->ratio_den, err) : NULL;
+        if (!b)
+            goto fail;
+        cg_fratio(d->ratio_A, d->ratio_B, d->ratio_C, a, b, col, n);
+        clamp(col, n, d->ratio_min, d->ratio_max);
+        src = col;
+    } else if (!(src = base_col(dc, d, d->name, err))) {
+        goto fail;
+    }
+    if (d->xf) {
+        cg_xform_fwd(d->xf, src, col, n);
+        clamp(col, n, d->xf_min, d->xf_max);
+    }
+    if (dc->nent == dc->capent) {
+        int cap = dc->capent ? 2 * dc->capent : 8;
+        cache_ent *p = realloc(dc->ent, (size_t)cap * sizeof *p);
+        if (!p) {
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        dc->ent = p;
+        dc->capent = cap;
+    }
+    dc->ent[dc->nent].key = key;
+    dc->ent[dc->nent].col = col;
+    dc->nent++;
+    return col;
+fail:
+    free(key);
+    free(col);
+    return NULL;
+}
