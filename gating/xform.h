@@ -20,7 +20,8 @@
 typedef enum cg_xform_kind {
     CG_XF_LINEAR,   /* Gating-ML flin: (x + A) / (T + A) */
     CG_XF_IDENTITY, /* y = x (the "linear" display scale) */
-    CG_XF_LOG,      /* Gating-ML flog: (1/M) log10(x/T) + 1; NaN for x<=0 */
+    CG_XF_LOG,      /* Gating-ML flog: (1/M) log10(x/T) + 1; -inf at 0,
+                       NaN for x < 0 (as FlowUtils) */
     CG_XF_ASINH,    /* Gating-ML fasinh (T, M, A) */
     CG_XF_ARCSINH,  /* asinh(x / cofactor) */
     CG_XF_LOGICLE,  /* Gating-ML logicle (T, W, M, A), output 0..1 at T */
@@ -56,6 +57,13 @@ void cg_xform_fwd(const cg_xform *xf, const double *in, double *out,
                   size_t n);
 void cg_xform_inv(const cg_xform *xf, const double *in, double *out,
                   size_t n);
+
+/* Forward over n values, reporting values with no result: returns the
+ * number of non-NaN inputs that gave NaN (a solve that did not converge;
+ * for log, x < 0 is the documented NaN and is not counted), with err
+ * naming the first.  0 when all converged. */
+size_t cg_xform_fwd_checked(const cg_xform *xf, const double *in,
+                            double *out, size_t n, cg_err *err);
 
 /* Gating-ML fratio: A * (p1 - B) / (p2 - C), elementwise. */
 void cg_fratio(double A, double B, double C, const double *p1,

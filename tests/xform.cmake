@@ -1,0 +1,8 @@
+# Transforms and compensation (gating/xform*.c, comp.c, matrix.c, unmix.c;
+# pipeline/cmd_transform.c, cmd_compensate.c, bench_xform.c).
+cg_test_program(test_xform unit/test_xform.c)
+cg_add_test(unit_xform unit $<TARGET_FILE:test_xform>)
+
+cg_test_program(test_xform_conformance conformance/test_transforms.c)
+cg_add_test(conformance_transforms conformance
+  $<TARGET_FILE:test_xform_conformance>)
