@@ -1,0 +1,127 @@
+/*
+ * png_write.c -- a cairo ARGB32 surface to an 8-bit RGBA PNG with libpng.
+ *
+ * Cairo stores premultiplied alpha in native-endian 32-bit words; PNG
+ * wants straight alpha in R, G, B, A byte order, so each row is
+ * un-premultiplied into a scratch row before png_write_row.  tEXt chunks
+ * carry the caller's key/value pairs (uncompressed, in the given order);
+ * no tIME chunk and fixed zlib settings, so equal pixels and text give
+ * equal bytes.  libpng reports errors by longjmp: the handler copies the
+ * message into err and every resource is released on that path too.
+ * The file is written under a temporary name and renamed (cg_atomic).
+ *
+ * Threading: no shared state; separate calls may run concurrently.
+ */
+#include <errno.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot_internal.h"
+#include "util.h"
+
+typedef struct pngw_ctx {
+    char msg[200];
+} pngw_ctx;
+
+static void pngw_error(png_structp png, png_const_charp msg)
+{
+    pngw_ctx *c = png_get_error_ptr(png);
+    if (c)
+        snprintf(c->msg, sizeof c->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void pngw_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+/* Premultiplied native ARGB32 -> straight RGBA bytes. */
+static void unpremultiply_row(const uint32_t *src, unsigned char *dst, int w)
+{
+    for (int i = 0; i < w; i++) {
+        uint32_t p = src[i];
+        unsigned a = p >> 24, r = (p >> 16) & 255, g = (p >> 8) & 255,
+                 b = p & 255;
+        if (a != 0 && a != 255) {
+            r = (r * 255 + a / 2) / a;
+            g = (g * 255 + a / 2) / a;
+            b = (b * 255 + a / 2) / a;
+        } else if (a == 0) {
+            r = g = b = 0;
+        }
+        dst[4 * i] = (unsigned char)r;
+        dst[4 * i + 1] = (unsigned char)g;
+        dst[4 * i + 2] = (unsigned char)b;
+        dst[4 * i + 3] = (unsigned char)a;
+    }
+}
+
+int cgp_png_write(const char *path, const unsigned char *data, int w, int h,
+                  int stride, char *const *keys, char *const *vals,
+                  int ntext, cg_err *err)
+{
+    if (w <= 0 || h <= 0 || ntext < 0 || ntext > CGP_MAX_TEXT)
+        return cg_err_set(err, CG_E_ARG, "%s: bad PNG size %dx%d", path, w,
+                          h);
+    cg_atomic at;
+    FILE *fp = cg_atomic_open(&at, path);
+    if (!fp)
+        return cg_err_set(err, CG_E_IO, "%s: cannot create: %s", path,
+                          strerror(errno));
+    pngw_ctx ctx = {{0}};
+    unsigned char *volatile row = malloc((size_t)w * 4);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx,
+                                              pngw_error, pngw_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!row || !png || !info) {
+        png_destroy_write_struct(&png, &info);
+        free(row);
+        cg_atomic_abort(&at);
+        return cg_err_set(err, CG_E_NOMEM, "%s: out of memory", path);
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        free(row);
+        cg_atomic_abort(&at);
+        return cg_err_set(err, CG_E_IO, "%s: PNG write failed: %s", path,
+                          ctx.msg[0] ? ctx.msg : "libpng error");
+    }
+    png_init_io(png, fp);
+    /* Fixed settings, so the bytes do not depend on libpng's defaults.
+     * zlib level 2 with the Up filter only: measured on a 1000x900 dot
+     * plot it writes in ~1/4 of the time of level 6 + adaptive filtering
+     * for a file ~20% larger (200 KB vs 167 KB). */
+    png_set_compression_level(png, 2);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
+                 PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_text txt[CGP_MAX_TEXT];
+    memset(txt, 0, sizeof txt);
+    for (int i = 0; i < ntext; i++) {
+        txt[i].compression = PNG_TEXT_COMPRESSION_NONE;
+        txt[i].key = keys[i];
+        txt[i].text = vals[i];
+        txt[i].text_length = strlen(vals[i]);
+    }
+    if (ntext > 0)
+        png_set_text(png, info, txt, ntext);
+    png_write_info(png, info);
+    for (int y = 0; y < h; y++) {
+        unpremultiply_row((const uint32_t *)(const void *)(data +
+                                                           (size_t)y * stride),
+                          row, w);
+        png_write_row(png, row);
+    }
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    free(row);
+    if (cg_atomic_commit(&at) != 0)
+        return cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path,
+                          strerror(errno));
+    return 0;
+}

@@ -1,0 +1,6 @@
+# Plots (pipeline/plot*.c, png_write.c): images decoded and checked pixel
+# by pixel, tEXt metadata, byte-identical re-renders, render time.
+cg_test_program(test_plot unit/test_plot.c)
+cg_add_test(plot_panels unit $<TARGET_FILE:test_plot>)
+cg_test_program(test_plot_bench unit/test_plot_bench.c)
+cg_add_test(plot_bench_1m unit $<TARGET_FILE:test_plot_bench>)
