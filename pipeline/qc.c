@@ -405,6 +405,9 @@ void cg_qc_classify(const cg_frame *fr, int *role)
             !strcasecmp(n, "t1") || !strcasecmp(n, "time1") ||
             contains_ci(n, "time"))
             r = CG_QC_TIME;
+        else if (ends_ci(n, "-W") || ends_ci(n, " W") ||
+                 contains_ci(n, "width"))
+            r = CG_QC_OTHER; /* pulse width: saturates by design */
         else if (starts_ci(n, "fsc") || starts_ci(n, "ssc") ||
                  starts_ci(n, "fs ") || starts_ci(n, "ss ") ||
                  starts_ci(n, "fs-") || starts_ci(n, "ss-") ||
@@ -413,8 +416,7 @@ void cg_qc_classify(const cg_frame *fr, int *role)
                  starts_ci(n, "sc-") || starts_ci(n, "bsc") ||
                  starts_ci(n, "fwd") || starts_ci(n, "side"))
             r = CG_QC_SCATTER;
-        else if (ends_ci(n, "-W") || ends_ci(n, " W") ||
-                 contains_ci(n, "width") || contains_ci(n, "event") ||
+        else if (contains_ci(n, "event") ||
                  contains_ci(n, "length") || contains_ci(n, "sample") ||
                  contains_ci(n, "index") || contains_ci(n, "cell_id") ||
                  contains_ci(n, "sort") || contains_ci(n, "residual") ||

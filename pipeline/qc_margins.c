@@ -8,7 +8,9 @@
  * range keyword is not the real ceiling) only a pile exactly at the
  * maximum value counts, so an overstated-range quirk is not a failure.
  * min_pile: % of events sharing the channel's minimum value (a pile at
- * the floor: off-scale dim events or clipped negatives); warn only.
+ * the floor: off-scale dim events or clipped negatives); warn only.  A
+ * channel with >= 99% of its events at one value is constant (unused
+ * parameter) and is left out of both.
  * One row each, naming the worst channel and every flagged one.
  *
  * Threading: pure function of its inputs.
@@ -28,7 +30,7 @@ int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
     int csat = -1, cpile = -1, nsat_w = 0, nsat_f = 0, npile = 0, nch = 0;
     char lsat[200] = "", lpile[200] = "";
     size_t ls = 0, lp = 0;
-    int overstated = 0;
+    int overstated = 0, nunused = 0;
     for (int j = 0; j < fr->nch && n > 0; j++) {
         if (role[j] != CG_QC_FLUOR && role[j] != CG_QC_SCATTER)
             continue;
@@ -56,6 +58,10 @@ int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
             nsat = 0;
         double ps = 100.0 * (double)nsat / (double)n;
         double pp = nlo >= 2 ? 100.0 * (double)nlo / (double)n : 0;
+        if (pp >= 99.0) { /* a constant or unused channel, not a pile */
+            nunused++;
+            continue;
+        }
         int vs = qc_grade(ps, p->margin_warn_pct, p->margin_fail_pct, 0);
         if (vs >= CG_QC_WARN) {
             if (vs == CG_QC_FAIL) nsat_f++;
@@ -90,11 +96,14 @@ int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
                         CG_QC_SKIP, "no scatter or fluorescence channels");
         return rc ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory") : 0;
     }
-    char note[80] = "";
+    char note[160] = "";
     if (overstated)
         snprintf(note, sizeof note,
                  "; %d channel(s) exceed $PnR: only a pile at their maximum "
                  "counts", overstated);
+    if (nunused)
+        snprintf(note + strlen(note), sizeof note - strlen(note),
+                 "; %d constant channel(s) ignored", nunused);
     int v = nsat_f ? CG_QC_FAIL : nsat_w ? CG_QC_WARN : CG_QC_PASS;
     if (v != CG_QC_PASS)
         rc = qc_add(r, "saturation", wsat,

@@ -15,8 +15,10 @@
  *
  * The first and last bins are never flagged for being low (acquisition
  * may start or stop inside them).
- * Time counters that wrap at $PnR are unwrapped; other backward steps in
- * more than 1% of events make the check a warning ("not monotonic").
+ * Time counters that wrap at $PnR are unwrapped; events of a counter that
+ * stopped at its ceiling ($PnR - 1) are left out.  Backward steps in more
+ * than 1% of events (re-ordered or concatenated files), a constant Time or
+ * a too short acquisition skip the check with a note.
  * Events in anomalous bins are marked in res->time_mask.
  * Threading: pure function of its inputs.
  */
@@ -90,19 +92,35 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
     double ts = timestep_of(in, &seconds);
     double span = fr->range && fr->range[tc] > 1 ? fr->range[tc] * ts : 0;
     tt = malloc((size_t)n * sizeof *tt);
-    if (!tt)
+    bin = malloc((size_t)n * sizeof *bin);
+    if (!tt || !bin)
         goto nomem;
     const double *t = fr->col[tc];
+    /* a time counter that stops at its ceiling ($PnR - 1) instead of
+     * wrapping: those events have no usable time */
+    double ceil_t = span > 0 ? (fr->range[tc] - 1) * ts : INFINITY;
+    int64_t nceil = 0;
+    for (int64_t i = 0; i < n; i++)
+        nceil += t[i] >= ceil_t - 1e-9 * ceil_t;
+    if (nceil < 2 || !(t[n - 1] >= ceil_t - 1e-9 * ceil_t))
+        nceil = 0; /* only a counter that stopped for good */
     double off = 0, q = INFINITY;
     int64_t back = 0, wraps = 0, nonfinite = 0;
+    int64_t prev = -1;
     for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(t[i])) {
-            nonfinite++;
-            tt[i] = i ? tt[i - 1] : 0;
+        bin[i] = 0;
+        if (nceil && t[i] >= ceil_t - 1e-9 * ceil_t) {
+            bin[i] = -1; /* excluded: no usable time */
+            tt[i] = 0;
             continue;
         }
-        if (i && isfinite(t[i - 1])) {
-            double d = t[i] - t[i - 1];
+        if (!isfinite(t[i])) {
+            nonfinite++;
+            tt[i] = prev >= 0 ? tt[prev] : 0;
+            continue;
+        }
+        if (prev >= 0 && isfinite(t[prev])) {
+            double d = t[i] - t[prev];
             if (d < 0 && span > 0 && -d > 0.5 * span) {
                 off += span;
                 wraps++;
@@ -113,6 +131,7 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
             }
         }
         tt[i] = t[i] + off;
+        prev = i;
     }
     if (nonfinite) {
         ADD(ck, NAN, p->rate_fail_pct, CG_QC_WARN,
@@ -121,26 +140,41 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
         goto done;
     }
     if ((double)back > 0.01 * (double)n) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_WARN,
-            "time channel %s not monotonic (%lld backward steps): flow rate "
-            "not assessed", fr->name[tc], (long long)back);
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+            "time channel %s not monotonic (%lld backward steps; "
+            "re-ordered or concatenated file?): flow rate not assessed",
+            fr->name[tc], (long long)back);
         goto done;
     }
+    int64_t nt = n - nceil; /* events with a usable time */
+    if ((double)nt < 10 * p->rate_bin_events) {
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+            "%lld of %lld events at the time counter's ceiling %g: flow "
+            "rate not assessed", (long long)nceil, (long long)n, ceil_t);
+        goto done;
+    }
+    char cnote[96] = "";
+    if (nceil)
+        snprintf(cnote, sizeof cnote,
+                 "; %lld events at the time ceiling %g left out",
+                 (long long)nceil, ceil_t);
     double t0 = INFINITY, t1 = -INFINITY;
     for (int64_t i = 0; i < n; i++) {
+        if (bin[i] < 0)
+            continue;
         if (tt[i] < t0) t0 = tt[i];
         if (tt[i] > t1) t1 = tt[i];
     }
     double D = t1 - t0;
     if (!(D > 0)) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_WARN,
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
             "time channel %s is constant: flow rate not assessed",
             fr->name[tc]);
         goto done;
     }
     if (!(q < INFINITY) || q < D * 1e-9)
         q = 0;
-    double bw = D * p->rate_bin_events / (double)n;
+    double bw = D * p->rate_bin_events / (double)nt;
     if (bw < D / p->rate_max_bins)
         bw = D / p->rate_max_bins;
     if (seconds && bw < p->rate_bin_s)
@@ -161,12 +195,13 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
     z = malloc((size_t)nb * sizeof *z);
     ex = malloc((size_t)nb * sizeof *ex);
     flag = calloc((size_t)nb, 1);
-    bin = malloc((size_t)n * sizeof *bin);
     scr = malloc(((size_t)nb * (size_t)(nb - 1) / 2 + (size_t)nb) *
                  sizeof *scr);
-    if (!cnt || !w || !x || !rate || !z || !ex || !flag || !bin || !scr)
+    if (!cnt || !w || !x || !rate || !z || !ex || !flag || !scr)
         goto nomem;
     for (int64_t i = 0; i < n; i++) {
+        if (bin[i] < 0)
+            continue;
         int b = (int)floor((tt[i] - t0) / bw + 1e-9 * (q > 0));
         if (b >= nb) b = nb - 1;
         if (b < 0) b = 0;
@@ -222,12 +257,12 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
         goto nomem;
     int64_t nm = 0;
     for (int64_t i = 0; i < n; i++)
-        if (flag[bin[i]]) {
+        if (bin[i] >= 0 && flag[bin[i]]) {
             cg_bits_set(r->time_mask, i);
             nm++;
         }
     r->n_time_masked = nm;
-    double pev = 100.0 * (double)nm / (double)n;
+    double pev = 100.0 * (double)nm / (double)nt;
     double ptime = 100.0 * tflag / (D + q);
     double worse = pev > ptime ? pev : ptime;
     int v = qc_grade(worse, p->rate_warn_pct, p->rate_fail_pct, 0);
@@ -238,15 +273,15 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
             v,
             "%d of %d time bins (%.3g %s) anomalous, %d low (drop/clog) "
             "and %d high (burst): %.2f%% of events, %.2f%% of time; worst "
-            "at %s=%.4g (%.3gx trend); trend %.4g -> %.4g events/%s%s",
+            "at %s=%.4g (%.3gx trend); trend %.4g -> %.4g events/%s%s%s",
             nflag, nb, bw, u, nlow, nhigh, pev, ptime, fr->name[tc],
             x[worst], ex[worst] > 0 ? cnt[worst] / ex[worst] : INFINITY, r0,
-            r1, u, wraps ? "; time counter wrapped" : "");
+            r1, u, wraps ? "; time counter wrapped" : "", cnote);
     else
         ADD(ck, 0, p->rate_warn_pct, CG_QC_PASS,
             "%d time bins (%.3g %s), none anomalous; trend %.4g -> %.4g "
-            "events/%s%s", nb, bw, u, r0, r1, u,
-            wraps ? "; time counter wrapped" : "");
+            "events/%s%s%s", nb, bw, u, r0, r1, u,
+            wraps ? "; time counter wrapped" : "", cnote);
     /* series: hand the arrays over */
     cg_qc_series *S = &r->s;
     free(S->rate_t0);
