@@ -7,6 +7,7 @@
 #include <string.h>
 
 const cg_command cg_commands[] = {
+    {"run", "Pipeline", "gate a batch of samples with a config; tables, JSON, QC, plots", cmd_run},
     {NULL, NULL, NULL, NULL}
 };
 

@@ -31,6 +31,7 @@ enum {
 };
 
 #define X_CMD_DECL(n) int cmd_##n(int argc, char **argv);
+X_CMD_DECL(run)
 #undef X_CMD_DECL
 
 #endif

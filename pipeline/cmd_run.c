@@ -1,0 +1,233 @@
+/*
+ * cmd_run.c -- `cytogate run`: the config-driven batch (issue 6).
+ *
+ *   cytogate run -c CONFIG [-o OUTDIR] [-j N] [--no-plots] [--stdout|--json]
+ *                (FILE|DIR... | --sheet SHEET.csv)
+ *
+ * Order: options -> config (refused with file:line before any sample is
+ * read) -> sample list -> per-run context (CSV matrix, QC parameters) ->
+ * samples on N threads (batch.c) -> output files (output.c) -> exit 0
+ * (all processed), 1 (usage/config), 2 (one or more samples failed).
+ *
+ * Threading: the main thread parses and writes; workers only process
+ * samples.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "config.h"
+#include "run.h"
+#include "sheet.h"
+#include "util.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+"Usage: cytogate run -c CONFIG [options] (FILE|DIR... | --sheet SHEET.csv)\n"
+"\n"
+"Gate every sample with the config; write tables, per-sample JSON, QC and\n"
+"figures.\n"
+"\n"
+"Input:\n"
+"  -c, --config FILE   gating config (YAML) [required]\n"
+"  -s, --sheet FILE    sample sheet CSV (file, sample_id, subject, visit,\n"
+"                      group, compensation, other columns carried through)\n"
+"  FILE|DIR...         FCS files, or directories of *.fcs (sorted by name)\n"
+"\n"
+"Output:\n"
+"  -o, --out-dir DIR   output directory [results; none with --stdout/--json]\n"
+"      --no-plots      skip the PNG figures\n"
+"      --stdout        print summary rows as TSV on stdout\n"
+"      --json          print the per-sample results as a JSON array on stdout\n"
+"\n"
+"Processing:\n"
+"  -j, --threads N     samples processed in parallel [1]\n"
+"  -q, --quiet         no warnings on stderr\n"
+"\n"
+"Files in OUTDIR: summary.tsv (sample_id file subject visit status qc events\n"
+"cd4_count treg_count treg_pct_cd4 th17_count th17_pct_cd4 th17_treg_ratio,\n"
+"other populations and metrics, group, sheet columns, message), stats.tsv,\n"
+"qc.tsv, samples/<sample_id>.json, longitudinal.tsv (with subject and\n"
+"visit), run.json, plots/.\n"
+"\n"
+"Exit status: 0 all samples processed, 1 usage or config error,\n"
+"2 one or more samples could not be processed (the others are written).\n");
+}
+
+static const char *arg_value(int argc, char **argv, int *i, const char *opt)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(opt);
+    if (!strncmp(a, opt, n) && a[n] == '=')
+        return a + n + 1;
+    if (*i + 1 >= argc) {
+        cg_error_cmd("run", "%s needs a value", a);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int is_opt(const char *a, const char *s, const char *l)
+{
+    size_t n = strlen(l);
+    return (s && !strcmp(a, s)) || !strcmp(a, l) ||
+           (!strncmp(a, l, n) && a[n] == '=');
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *config = NULL, *outdir = NULL, *sheetp = NULL;
+    long threads = 1;
+    int plots = 1, to_stdout = 0, to_json = 0;
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    int nfiles = 0;
+    if (!files)
+        return CG_EXIT_USAGE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            free(files);
+            return CG_EXIT_OK;
+        } else if (is_opt(a, "-c", "--config")) {
+            if (!(v = arg_value(argc, argv, &i, "--config")))
+                goto usage_err;
+            config = v;
+        } else if (is_opt(a, "-o", "--out-dir")) {
+            if (!(v = arg_value(argc, argv, &i, "--out-dir")))
+                goto usage_err;
+            outdir = v;
+        } else if (is_opt(a, "-s", "--sheet")) {
+            if (!(v = arg_value(argc, argv, &i, "--sheet")))
+                goto usage_err;
+            sheetp = v;
+        } else if (is_opt(a, "-j", "--threads")) {
+            if (!(v = arg_value(argc, argv, &i, "--threads")))
+                goto usage_err;
+            if (cg_parse_int(v, 1, 1024, &threads) < 0) {
+                cg_error_cmd("run", "-j expects a number of threads 1..1024, "
+                             "got '%s'", v);
+                goto usage_err;
+            }
+        } else if (!strcmp(a, "--no-plots")) {
+            plots = 0;
+        } else if (!strcmp(a, "--stdout")) {
+            to_stdout = 1;
+        } else if (!strcmp(a, "--json")) {
+            to_json = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            cg_verbosity = 0;
+        } else if (a[0] == '-' && a[1]) {
+            cg_error_cmd("run", "unknown option '%s'", a);
+            goto usage_err;
+        } else {
+            files[nfiles++] = argv[i];
+        }
+    }
+    if (!config) {
+        cg_error_cmd("run", "a config is required (-c CONFIG)");
+        goto usage_err;
+    }
+    if (to_stdout && to_json) {
+        cg_error_cmd("run", "--stdout and --json exclude each other");
+        goto usage_err;
+    }
+    if (!sheetp && nfiles == 0) {
+        cg_error_cmd("run", "no input: give FCS files, directories or --sheet");
+        goto usage_err;
+    }
+    if (sheetp && nfiles > 0) {
+        cg_error_cmd("run", "give either --sheet or files, not both");
+        goto usage_err;
+    }
+    if (!outdir && !to_stdout && !to_json)
+        outdir = "results";
+
+    char start[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+
+    /* The config first: a bad one is refused before any sample is read. */
+    cg_err err = {0};
+    cg_config *cfg = cg_config_load(config, &err);
+    if (!cfg) {
+        if (err.line)
+            fprintf(stderr, "cytogate run: %s:%d: %s\n", config, err.line,
+                    err.msg);
+        else
+            fprintf(stderr, "cytogate run: %s: %s\n", config, err.msg);
+        free(files);
+        return CG_EXIT_USAGE;
+    }
+    cg_sheet *sh = sheetp ? cg_sheet_read(sheetp, &err)
+                          : cg_sheet_from_paths(nfiles, files, &err);
+    free(files);
+    files = NULL;
+    if (!sh) {
+        if (sheetp && err.line)
+            fprintf(stderr, "cytogate run: %s:%d: %s\n", sheetp, err.line,
+                    err.msg);
+        else
+            cg_error_file(sheetp, "%s", err.msg);
+        cg_config_free(cfg);
+        return CG_EXIT_USAGE;
+    }
+    cg_run_opts o = {.outdir = outdir, .plots = plots && outdir,
+                     .threads = (int)threads};
+    cg_run_ctx ctx;
+    if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
+        if (err.line)
+            fprintf(stderr, "cytogate run: %s:%d: %s\n", config, err.line,
+                    err.msg);
+        else
+            fprintf(stderr, "cytogate run: %s: %s\n", config, err.msg);
+        cg_run_ctx_clear(&ctx);
+        cg_sheet_free(sh);
+        cg_config_free(cfg);
+        return CG_EXIT_USAGE;
+    }
+    cg_result *res = calloc((size_t)sh->n, sizeof *res);
+    if (!res) {
+        cg_error_cmd("run", "out of memory");
+        cg_run_ctx_clear(&ctx);
+        cg_sheet_free(sh);
+        cg_config_free(cfg);
+        return CG_EXIT_DATA;
+    }
+    int failed = cg_run_batch(&ctx, res);
+    for (int i = 0; i < sh->n; i++)
+        if (!res[i].ok)
+            cg_error_file(sh->s[i].file_given, "%s",
+                          res[i].message ? res[i].message : "unknown error");
+    int ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
+    if (outdir && cg_write_outputs(&ctx, res, start, argc, argv, &err) < 0) {
+        cg_error_cmd("run", "%s", err.msg);
+        ret = CG_EXIT_DATA;
+    }
+    if (to_stdout)
+        cg_write_summary(stdout, &ctx, res);
+    else if (to_json)
+        cg_write_summary_json(stdout, &ctx, res);
+    if (outdir && cg_verbosity >= 1 && !to_stdout && !to_json)
+        fprintf(stderr, "cytogate run: %d samples (%d failed); results in %s/\n",
+                sh->n, failed, outdir);
+    for (int i = 0; i < sh->n; i++)
+        cg_result_clear(&res[i]);
+    free(res);
+    cg_run_ctx_clear(&ctx);
+    cg_sheet_free(sh);
+    cg_config_free(cfg);
+    return ret;
+usage_err:
+    fputc('\n', stderr);
+    usage(stderr);
+    free(files);
+    return CG_EXIT_USAGE;
+}

@@ -1,0 +1,849 @@
+/*
+ * output.c -- the files `cytogate run` writes (see run.h and README
+ * "Outputs"): summary.tsv, stats.tsv, qc.tsv, samples/<id>.json,
+ * longitudinal.tsv, run.json and the batch figures.
+ *
+ * Invariants: rows are in sample-sheet order; numbers are printed with
+ * cg_fmt_num (%.6g, "NA" for missing; JSON reals with 10 significant
+ * digits, null for missing), so the bytes depend only on the results,
+ * never on thread count or timing -- the only time-dependent value is
+ * run.json's start_time.  Every file is written to a temporary name and
+ * renamed into place (util.h cg_atomic_*).  Text fields have tabs and
+ * newlines replaced by spaces in TSV.
+ *
+ * Threading: runs on the main thread after every worker has finished.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot.h"
+#include "run.h"
+#include "run_internal.h"
+#include "stats.h"
+#include "util.h"
+
+void cg_fmt_num(char *buf, size_t n, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, n, "NA");
+        return;
+    }
+    if (v == 0)
+        v = 0; /* no "-0" */
+    snprintf(buf, n, "%.6g", v);
+}
+
+static void put_num(FILE *fp, double v)
+{
+    char b[40];
+    cg_fmt_num(b, sizeof b, v);
+    fputs(b, fp);
+}
+
+static void put_count(FILE *fp, int64_t c)
+{
+    if (c < 0)
+        fputs("NA", fp);
+    else
+        fprintf(fp, "%lld", (long long)c);
+}
+
+/* Text cell: tabs, CR and LF become spaces; empty stays empty. */
+static void put_text(FILE *fp, const char *s)
+{
+    for (; s && *s; s++)
+        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
+}
+
+int cg_natural_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t la = 0, lb = 0;
+            while (a[la] >= '0' && a[la] <= '9')
+                la++;
+            while (b[lb] >= '0' && b[lb] <= '9')
+                lb++;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = strncmp(a, b, la);
+            if (c)
+                return c;
+            a += la;
+            b += lb;
+        } else {
+            if (*a != *b)
+                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+            a++;
+            b++;
+        }
+    }
+    return (*a != 0) - (*b != 0);
+}
+
+/* ---------------------------------------------------------- headline -- */
+
+void cg_result_headline(const cg_config *cfg, const cg_result *r,
+                        cg_headline *h)
+{
+    h->cd4 = h->treg = h->th17 = -1;
+    h->treg_pct = h->th17_pct = h->ratio = NAN;
+    if (!r->ok || !r->pops)
+        return;
+    if (cfg->head_cd4 >= 0)
+        h->cd4 = r->pops[cfg->head_cd4].count;
+    if (cfg->head_treg >= 0)
+        h->treg = r->pops[cfg->head_treg].count;
+    if (cfg->head_th17 >= 0)
+        h->th17 = r->pops[cfg->head_th17].count;
+    if (h->cd4 >= 0 && h->treg >= 0)
+        h->treg_pct = cg_stat_pct(h->treg, h->cd4);
+    if (h->cd4 >= 0 && h->th17 >= 0)
+        h->th17_pct = cg_stat_pct(h->th17, h->cd4);
+    for (int i = 0; i < cfg->nmetrics; i++)
+        if (!strcmp(cfg->metrics[i].name, "th17_treg_ratio"))
+            h->ratio = r->metric[i];
+}
+
+static int is_headline(const cg_config *cfg, int gi)
+{
+    return gi == cfg->head_cd4 || gi == cfg->head_treg || gi == cfg->head_th17;
+}
+
+static int descends_from(const cg_config *cfg, int gi, int anc)
+{
+    for (int p = cfg->gates[gi].parent; p >= 0; p = cfg->gates[p].parent)
+        if (p == anc)
+            return 1;
+    return 0;
+}
+
+static const char *qc_word(const cg_result *r)
+{
+    if (!r->ok)
+        return "fail";
+    if (r->qc_verdict < 0)
+        return "NA";
+    return r->qc_verdict == CG_QC_FAIL ? "fail"
+           : r->qc_verdict == CG_QC_WARN ? "warn" : "pass";
+}
+
+/* The message cell: the error, or the notes joined with "; ". */
+static void put_message(FILE *fp, const cg_result *r)
+{
+    if (!r->ok) {
+        put_text(fp, r->message ? r->message : "unknown error");
+        return;
+    }
+    for (int k = 0; k < r->nwarnings; k++) {
+        if (k)
+            fputs("; ", fp);
+        put_text(fp, r->warnings[k]);
+    }
+}
+
+int cg_write_summary(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
+{
+    const cg_config *cfg = ctx->cfg;
+    const cg_sheet *sh = ctx->sheet;
+    fputs("sample_id\tfile\tsubject\tvisit\tstatus\tqc\tevents\tcd4_count\t"
+          "treg_count\ttreg_pct_cd4\tth17_count\tth17_pct_cd4\tth17_treg_ratio",
+          fp);
+    for (int g = 0; g < cfg->ngates; g++) {
+        if (is_headline(cfg, g))
+            continue;
+        const char *nm = cfg->gates[g].name;
+        fprintf(fp, "\t%s_count\t%s_pct_parent", nm, nm);
+        for (int k = 0; k < cfg->npct_of; k++)
+            if (descends_from(cfg, g, cfg->pct_of[k]))
+                fprintf(fp, "\t%s_pct_%s", nm, cfg->gates[cfg->pct_of[k]].name);
+    }
+    for (int m = 0; m < cfg->nmetrics; m++)
+        if (strcmp(cfg->metrics[m].name, "th17_treg_ratio"))
+            fprintf(fp, "\t%s", cfg->metrics[m].name);
+    fputs("\tgroup", fp);
+    for (int k = 0; k < sh->nextra; k++) {
+        fputc('\t', fp);
+        put_text(fp, sh->extra_names[k]);
+    }
+    fputs("\tmessage\n", fp);
+
+    for (int i = 0; i < sh->n; i++) {
+        const cg_sample *s = &sh->s[i];
+        const cg_result *r = &res[i];
+        cg_headline h;
+        cg_result_headline(cfg, r, &h);
+        put_text(fp, s->sample_id);
+        fputc('\t', fp);
+        put_text(fp, s->file_given);
+        fputc('\t', fp);
+        put_text(fp, s->subject);
+        fputc('\t', fp);
+        put_text(fp, s->visit);
+        fprintf(fp, "\t%s\t%s\t", r->ok ? "ok" : "error", qc_word(r));
+        put_count(fp, r->ok ? r->events : -1);
+        fputc('\t', fp);
+        put_count(fp, h.cd4);
+        fputc('\t', fp);
+        put_count(fp, h.treg);
+        fputc('\t', fp);
+        put_num(fp, h.treg_pct);
+        fputc('\t', fp);
+        put_count(fp, h.th17);
+        fputc('\t', fp);
+        put_num(fp, h.th17_pct);
+        fputc('\t', fp);
+        put_num(fp, h.ratio);
+        for (int g = 0; g < cfg->ngates; g++) {
+            if (is_headline(cfg, g))
+                continue;
+            const cg_pop_result *p = r->ok ? &r->pops[g] : NULL;
+            int64_t c = p ? p->count : -1;
+            fputc('\t', fp);
+            put_count(fp, c);
+            fputc('\t', fp);
+            put_num(fp, c >= 0 ? cg_stat_pct(c, p->parent_count) : NAN);
+            for (int k = 0; k < cfg->npct_of; k++)
+                if (descends_from(cfg, g, cfg->pct_of[k])) {
+                    int64_t d = p ? r->pops[cfg->pct_of[k]].count : -1;
+                    fputc('\t', fp);
+                    put_num(fp, c >= 0 && d >= 0 ? cg_stat_pct(c, d) : NAN);
+                }
+        }
+        for (int m = 0; m < cfg->nmetrics; m++)
+            if (strcmp(cfg->metrics[m].name, "th17_treg_ratio")) {
+                fputc('\t', fp);
+                put_num(fp, r->ok ? r->metric[m] : NAN);
+            }
+        fputc('\t', fp);
+        put_text(fp, s->group);
+        for (int k = 0; k < sh->nextra; k++) {
+            fputc('\t', fp);
+            put_text(fp, s->extra[k]);
+        }
+        fputc('\t', fp);
+        put_message(fp, r);
+        fputc('\n', fp);
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+/* -------------------------------------------------------------- stats -- */
+
+static void stats_row(FILE *fp, const char *id, const char *pop,
+                      const char *stat, const char *marker, double v,
+                      int is_count)
+{
+    put_text(fp, id);
+    fputc('\t', fp);
+    fprintf(fp, "%s\t%s\t%s\t", pop, stat, marker);
+    if (is_count)
+        put_count(fp, isfinite(v) ? (int64_t)v : -1);
+    else
+        put_num(fp, v);
+    fputc('\n', fp);
+}
+
+static int write_stats(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
+{
+    const cg_config *cfg = ctx->cfg;
+    fputs("sample_id\tpopulation\tstatistic\tmarker\tvalue\n", fp);
+    for (int i = 0; i < ctx->sheet->n; i++) {
+        const cg_result *r = &res[i];
+        if (!r->ok)
+            continue;
+        const char *id = ctx->sheet->s[i].sample_id;
+        for (int g = 0; g < cfg->ngates; g++) {
+            const cg_pop_result *p = &r->pops[g];
+            const char *nm = cfg->gates[g].name;
+            int64_t c = p->count;
+            stats_row(fp, id, nm, "count", "-", c >= 0 ? (double)c : NAN, 1);
+            stats_row(fp, id, nm, "pct_parent", "-",
+                      c >= 0 ? cg_stat_pct(c, p->parent_count) : NAN, 0);
+            stats_row(fp, id, nm, "pct_total", "-",
+                      c >= 0 ? cg_stat_pct(c, r->events_used) : NAN, 0);
+            for (int k = 0; k < cfg->npct_of; k++) {
+                char st[96];
+                snprintf(st, sizeof st, "pct_of_%s",
+                         cfg->gates[cfg->pct_of[k]].name);
+                int64_t d = r->pops[cfg->pct_of[k]].count;
+                stats_row(fp, id, nm, st, "-",
+                          c >= 0 && d >= 0 ? cg_stat_pct(c, d) : NAN, 0);
+            }
+            for (int m = 0; m < cfg->nstat_markers; m++)
+                for (int s = 0; s < cfg->nstats; s++)
+                    stats_row(fp, id, nm, cfg->stats[s].name,
+                              cfg->markers[cfg->stat_markers[m]].name,
+                              p->mstats ? p->mstats[m * cfg->nstats + s] : NAN,
+                              0);
+        }
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ qc.tsv -- */
+
+static int write_qc(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
+{
+    if (cg_qc_write_header(fp) < 0)
+        return -1;
+    for (int i = 0; i < ctx->sheet->n; i++) {
+        const cg_result *r = &res[i];
+        const char *id = ctx->sheet->s[i].sample_id;
+        if (!r->ok) {
+            put_text(fp, id);
+            fputs("\tprocessing\tNA\tNA\tfail\t", fp);
+            put_text(fp, r->message ? r->message : "unknown error");
+            fputc('\n', fp);
+            continue;
+        }
+        if (r->qc && cg_qc_write_rows(fp, id, r->qc) < 0)
+            return -1;
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+/* ------------------------------------------------------- longitudinal -- */
+
+typedef struct lrow {
+    int i;
+    const cg_sample *s;
+} lrow;
+
+static int lrow_cmp(const void *a, const void *b)
+{
+    const lrow *x = a, *y = b;
+    int c = cg_natural_cmp(x->s->subject, y->s->subject);
+    if (!c)
+        c = cg_natural_cmp(x->s->visit, y->s->visit);
+    if (!c)
+        c = (x->i > y->i) - (x->i < y->i);
+    return c;
+}
+
+static int write_longitudinal(FILE *fp, const cg_run_ctx *ctx,
+                              const cg_result *res)
+{
+    const cg_sheet *sh = ctx->sheet;
+    lrow *rows = calloc((size_t)sh->n + 1, sizeof *rows);
+    if (!rows)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < sh->n; i++)
+        if (*sh->s[i].subject && *sh->s[i].visit)
+            rows[n++] = (lrow){i, &sh->s[i]};
+    qsort(rows, (size_t)n, sizeof *rows, lrow_cmp);
+    fputs("subject\tvisit\tsample_id\tstatus\ttreg_pct_cd4\tth17_pct_cd4\t"
+          "th17_treg_ratio\tbaseline_visit\tdelta_treg_pct_cd4\t"
+          "delta_th17_pct_cd4\tdelta_th17_treg_ratio\n", fp);
+    cg_headline base = {0};
+    const char *base_visit = "";
+    for (int k = 0; k < n; k++) {
+        const cg_sample *s = rows[k].s;
+        cg_headline h;
+        cg_result_headline(ctx->cfg, &res[rows[k].i], &h);
+        if (k == 0 || strcmp(s->subject, rows[k - 1].s->subject)) {
+            base = h;
+            base_visit = s->visit;
+        }
+        put_text(fp, s->subject);
+        fputc('\t', fp);
+        put_text(fp, s->visit);
+        fputc('\t', fp);
+        put_text(fp, s->sample_id);
+        fprintf(fp, "\t%s\t", res[rows[k].i].ok ? "ok" : "error");
+        put_num(fp, h.treg_pct);
+        fputc('\t', fp);
+        put_num(fp, h.th17_pct);
+        fputc('\t', fp);
+        put_num(fp, h.ratio);
+        fputc('\t', fp);
+        put_text(fp, base_visit);
+        fputc('\t', fp);
+        put_num(fp, h.treg_pct - base.treg_pct);
+        fputc('\t', fp);
+        put_num(fp, h.th17_pct - base.th17_pct);
+        fputc('\t', fp);
+        put_num(fp, h.ratio - base.ratio);
+        fputc('\n', fp);
+    }
+    free(rows);
+    return ferror(fp) ? -1 : 0;
+}
+
+/* --------------------------------------------------------------- JSON -- */
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v == 0 ? 0 : v) : json_null();
+}
+static json_t *jcount(int64_t c)
+{
+    return c >= 0 ? json_integer((json_int_t)c) : json_null();
+}
+
+/* json_string rejects invalid UTF-8 (FCS keywords need not be UTF-8):
+ * replace bytes >= 0x80 by '?' in that case. */
+static json_t *jtext(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *c = strdup(s);
+    if (!c)
+        return json_null();
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(c);
+    free(c);
+    return j ? j : json_null();
+}
+
+static json_t *tf_json(const cg_tf_spec *t, double w_used)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(cg_tf_type_name(t->type)));
+    if (t->type == CG_TF_LOGICLE) {
+        json_object_set_new(o, "T", jnum(t->T));
+        json_object_set_new(o, "W", jnum(isfinite(w_used) ? w_used : t->W));
+        json_object_set_new(o, "W_auto", json_boolean(t->W < 0));
+        json_object_set_new(o, "M", jnum(t->M));
+        json_object_set_new(o, "A", jnum(t->A));
+    } else if (t->type == CG_TF_ARCSINH) {
+        json_object_set_new(o, "cofactor", jnum(t->cofactor));
+    }
+    return o;
+}
+
+static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
+{
+    const cg_config *cfg = ctx->cfg;
+    const cg_sample *s = &ctx->sheet->s[i];
+    json_t *o = json_object();
+    json_object_set_new(o, "sample_id", jtext(s->sample_id));
+    json_object_set_new(o, "file", jtext(s->file_given));
+    json_object_set_new(o, "subject", jtext(s->subject));
+    json_object_set_new(o, "visit", jtext(s->visit));
+    json_object_set_new(o, "group", jtext(s->group));
+    json_t *ex = json_object();
+    for (int k = 0; k < ctx->sheet->nextra; k++)
+        json_object_set_new(ex, ctx->sheet->extra_names[k], jtext(s->extra[k]));
+    json_object_set_new(o, "sheet_columns", ex);
+    json_object_set_new(o, "status", json_string(r->ok ? "ok" : "error"));
+    json_object_set_new(o, "error", r->ok ? json_null()
+                                          : jtext(r->message ? r->message
+                                                             : "unknown error"));
+    json_object_set_new(o, "qc", json_string(qc_word(r)));
+    json_object_set_new(o, "sha256", r->sha256[0] ? json_string(r->sha256)
+                                                  : json_null());
+    json_object_set_new(o, "file_size", r->sha256[0] ? json_integer(r->file_size)
+                                                     : json_null());
+    json_object_set_new(o, "fcs_version", r->fcs_version[0]
+                                              ? jtext(r->fcs_version) : json_null());
+    json_object_set_new(o, "events", r->fcs_version[0] ? jcount(r->events)
+                                                        : json_null());
+    json_object_set_new(o, "events_gated", r->ok ? jcount(r->events_used)
+                                                 : json_null());
+    /* headline */
+    cg_headline h;
+    cg_result_headline(cfg, r, &h);
+    json_t *hd = json_object();
+    json_object_set_new(hd, "cd4_count", jcount(h.cd4));
+    json_object_set_new(hd, "treg_count", jcount(h.treg));
+    json_object_set_new(hd, "treg_pct_cd4", jnum(h.treg_pct));
+    json_object_set_new(hd, "th17_count", jcount(h.th17));
+    json_object_set_new(hd, "th17_pct_cd4", jnum(h.th17_pct));
+    json_object_set_new(hd, "th17_treg_ratio", jnum(h.ratio));
+    json_object_set_new(o, "headline", hd);
+    /* channel mapping */
+    json_t *chm = json_object();
+    for (int m = 0; r->marker_pnn && m < cfg->nmarkers; m++) {
+        if (!r->marker_pnn[m]) {
+            json_object_set_new(chm, cfg->markers[m].name, json_null());
+            continue;
+        }
+        json_t *e = json_object();
+        json_object_set_new(e, "pnn", jtext(r->marker_pnn[m]));
+        json_object_set_new(e, "pns", jtext(r->marker_pns[m]));
+        json_object_set_new(e, "matched_by", jtext(r->marker_how[m]));
+        json_object_set_new(e, "transform",
+                            tf_json(cg_config_tf(cfg, m), r->marker_w[m]));
+        json_object_set_new(chm, cfg->markers[m].name, e);
+    }
+    json_object_set_new(o, "markers", chm);
+    json_t *scm = json_object();
+    for (int k = 0; r->role_pnn && k < cfg->nscatter; k++)
+        json_object_set_new(scm, cfg->scatter[k].role, jtext(r->role_pnn[k]));
+    json_object_set_new(o, "scatter", scm);
+    json_t *cmp = json_object();
+    json_object_set_new(cmp, "source", r->comp_source[0] ? jtext(r->comp_source)
+                                                          : json_null());
+    json_object_set_new(cmp, "channels", json_integer(r->comp_n));
+    json_object_set_new(cmp, "condition_number", jnum(r->comp_cond));
+    json_object_set_new(o, "compensation", cmp);
+    /* populations */
+    json_t *pops = json_array();
+    for (int g = 0; r->ok && g < cfg->ngates; g++) {
+        const cg_gate_spec *gs = &cfg->gates[g];
+        const cg_pop_result *p = &r->pops[g];
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(gs->name));
+        json_object_set_new(e, "parent", gs->parent >= 0
+                                             ? json_string(cfg->gates[gs->parent].name)
+                                             : json_null());
+        json_object_set_new(e, "type", json_string(cg_gs_type_name(gs->type)));
+        json_object_set_new(e, "count", jcount(p->count));
+        json_object_set_new(e, "parent_count", p->count >= 0 ? jcount(p->parent_count)
+                                                             : json_null());
+        json_object_set_new(e, "pct_parent", jnum(p->count >= 0 ?
+                            cg_stat_pct(p->count, p->parent_count) : NAN));
+        json_object_set_new(e, "pct_total", jnum(p->count >= 0 ?
+                            cg_stat_pct(p->count, r->events_used) : NAN));
+        json_t *po = json_object();
+        for (int k = 0; k < cfg->npct_of; k++) {
+            int64_t d = r->pops[cfg->pct_of[k]].count;
+            json_object_set_new(po, cfg->gates[cfg->pct_of[k]].name,
+                                jnum(p->count >= 0 && d >= 0 ?
+                                     cg_stat_pct(p->count, d) : NAN));
+        }
+        json_object_set_new(e, "pct_of", po);
+        json_object_set_new(e, "na_reason", p->count < 0 ? jtext(p->na_reason)
+                                                         : json_null());
+        if (p->nthr) {
+            json_t *th = json_array();
+            for (int d = 0; d < p->nthr; d++) {
+                const cg_dim_spec *ds = &gs->dims[d];
+                const cg_thr_info *ti = &p->thr[d];
+                json_t *t = json_object();
+                json_object_set_new(t, "marker", json_string(ds->marker));
+                json_object_set_new(t, "method", json_string(cg_tm_method_name(ds->method)));
+                if (ds->method == CG_TM_INTERVAL) {
+                    json_object_set_new(t, "min", jnum(ds->min));
+                    json_object_set_new(t, "max", jnum(ds->max));
+                } else {
+                    json_object_set_new(t, "keep", json_string(
+                        ds->keep == CG_KEEP_ABOVE ? "above" : "below"));
+                    json_object_set_new(t, "threshold", jnum(ti->threshold));
+                    json_object_set_new(t, "threshold_raw", jnum(ti->threshold_raw));
+                    json_object_set_new(t, "fell_back", json_boolean(ti->fell_back));
+                    json_object_set_new(t, "reason", ti->reason[0] ? jtext(ti->reason)
+                                                                   : json_null());
+                    if (ds->method == CG_TM_VALLEY || ds->method == CG_TM_TAIL) {
+                        json_object_set_new(t, "peaks", json_integer(ti->npeaks));
+                        json_object_set_new(t, "valley_depth", jnum(ti->depth));
+                        json_object_set_new(t, "bandwidth", jnum(ti->bandwidth));
+                    }
+                }
+                json_array_append_new(th, t);
+            }
+            json_object_set_new(e, "thresholds", th);
+        }
+        if (p->auto2d) {
+            json_t *a = json_object();
+            json_object_set_new(a, "fell_back", json_boolean(p->fell_back));
+            json_object_set_new(a, "reason", p->reason[0] ? jtext(p->reason)
+                                                          : json_null());
+            if (gs->type == CG_GS_SCATTER) {
+                json_object_set_new(a, "mode", json_pack("[oo]", jnum(p->mode_x),
+                                                         jnum(p->mode_y)));
+                json_object_set_new(a, "level", jnum(gs->level));
+            } else {
+                json_object_set_new(a, "ratio_mode", jnum(p->k));
+                json_object_set_new(a, "ratio_band", json_pack("[oo]",
+                                    jnum(p->ratio_lo), jnum(p->ratio_hi)));
+            }
+            json_t *poly = json_array();
+            for (int k = 0; k < p->nvert; k++)
+                json_array_append_new(poly, json_pack("[oo]", jnum(p->vx[k]),
+                                                      jnum(p->vy[k])));
+            json_object_set_new(a, "polygon", poly);
+            json_object_set_new(e, "auto_gate", a);
+        }
+        if (p->mstats) {
+            json_t *st = json_object();
+            for (int m = 0; m < cfg->nstat_markers; m++) {
+                json_t *ms = json_object();
+                for (int s2 = 0; s2 < cfg->nstats; s2++)
+                    json_object_set_new(ms, cfg->stats[s2].name,
+                                        jnum(p->mstats[m * cfg->nstats + s2]));
+                json_object_set_new(st, cfg->markers[cfg->stat_markers[m]].name, ms);
+            }
+            json_object_set_new(e, "marker_stats", st);
+        }
+        json_array_append_new(pops, e);
+    }
+    json_object_set_new(o, "populations", pops);
+    json_t *met = json_object();
+    for (int m = 0; r->ok && m < cfg->nmetrics; m++) {
+        json_t *e = json_object();
+        const cg_metric_spec *ms = &cfg->metrics[m];
+        json_object_set_new(e, "value", jnum(r->metric[m]));
+        json_object_set_new(e, "numerator", json_string(cfg->gates[ms->num].name));
+        json_object_set_new(e, "denominator", json_string(cfg->gates[ms->den].name));
+        json_object_set_new(e, "type", json_string(ms->type == CG_METRIC_PERCENT
+                                                       ? "percent" : "ratio"));
+        json_object_set_new(e, "na_reason", jtext(r->metric_reason[m]));
+        json_object_set_new(met, ms->name, e);
+    }
+    json_object_set_new(o, "metrics", met);
+    json_t *qc = json_array();
+    for (int k = 0; r->qc && k < r->qc->n; k++) {
+        const cg_qc_check *c = &r->qc->checks[k];
+        json_array_append_new(qc, json_pack("{s:o,s:o,s:o,s:s,s:o}", "check",
+                                            jtext(c->name), "value", jnum(c->value),
+                                            "threshold", jnum(c->threshold),
+                                            "verdict", cg_qc_verdict_name(c->verdict),
+                                            "detail", jtext(c->detail)));
+    }
+    json_object_set_new(o, "qc_checks", qc);
+    json_t *wa = json_array();
+    for (int k = 0; k < r->nwarnings; k++)
+        json_array_append_new(wa, jtext(r->warnings[k]));
+    json_object_set_new(o, "warnings", wa);
+    return o;
+}
+
+#define JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
+
+static int write_json_file(const char *path, json_t *j)
+{
+    char *txt = json_dumps(j, JSON_FLAGS);
+    if (!txt)
+        return -1;
+    size_t n = strlen(txt);
+    char *buf = malloc(n + 2);
+    if (!buf) {
+        free(txt);
+        return -1;
+    }
+    memcpy(buf, txt, n);
+    buf[n] = '\n';
+    int rc = cg_write_file_atomic(path, buf, n + 1);
+    free(buf);
+    free(txt);
+    return rc;
+}
+
+int cg_write_summary_json(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < ctx->sheet->n; i++)
+        json_array_append_new(a, sample_json(ctx, i, &res[i]));
+    int rc = json_dumpf(a, fp, JSON_FLAGS);
+    fputc('\n', fp);
+    json_decref(a);
+    return rc < 0 || ferror(fp) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ run.json -- */
+
+static json_t *run_json(const cg_run_ctx *ctx, const cg_result *res,
+                        const char *start, int argc, char **argv)
+{
+    const cg_config *cfg = ctx->cfg;
+    json_t *o = json_object();
+    json_object_set_new(o, "program", json_string("cytogate"));
+    json_object_set_new(o, "version", json_string(CYTOGATE_VERSION));
+    json_t *cmd = json_array();
+    for (int k = 0; k < argc; k++)
+        json_array_append_new(cmd, jtext(argv[k]));
+    json_object_set_new(o, "command", cmd);
+    json_object_set_new(o, "start_time", jtext(start));
+    json_object_set_new(o, "threads", json_integer(ctx->opts.threads));
+    json_object_set_new(o, "plots", json_boolean(ctx->opts.plots));
+    json_t *c = json_object();
+    json_object_set_new(c, "path", jtext(cfg->path));
+    json_object_set_new(c, "name", jtext(cfg->name));
+    json_object_set_new(c, "sha256", json_string(ctx->config_sha256));
+    json_object_set_new(c, "text", jtext(cfg->text));
+    if (cfg->comp_mode == CG_CMP_CSV) {
+        char h[65];
+        int64_t sz = 0;
+        json_object_set_new(c, "compensation_csv", jtext(cfg->comp_path));
+        json_object_set_new(c, "compensation_csv_sha256",
+                            cg_sha256_file(cfg->comp_path, h, &sz) == 0
+                                ? json_string(h) : json_null());
+    }
+    json_object_set_new(o, "config", c);
+    if (ctx->sheet->path) {
+        char h[65];
+        int64_t sz = 0;
+        json_object_set_new(o, "sample_sheet", json_pack("{s:o,s:o}", "path",
+                            jtext(ctx->sheet->path), "sha256",
+                            cg_sha256_file(ctx->sheet->path, h, &sz) == 0
+                                ? json_string(h) : json_null()));
+    } else {
+        json_object_set_new(o, "sample_sheet", json_null());
+    }
+    json_t *in = json_array();
+    int failed = 0;
+    for (int i = 0; i < ctx->sheet->n; i++) {
+        const cg_result *r = &res[i];
+        const cg_sample *s = &ctx->sheet->s[i];
+        failed += !r->ok;
+        json_array_append_new(in, json_pack("{s:o,s:o,s:o,s:o,s:s}",
+            "sample_id", jtext(s->sample_id), "file", jtext(s->file_given),
+            "sha256", r->sha256[0] ? json_string(r->sha256) : json_null(),
+            "size", r->sha256[0] ? json_integer(r->file_size) : json_null(),
+            "status", r->ok ? "ok" : "error"));
+    }
+    json_object_set_new(o, "inputs", in);
+    json_object_set_new(o, "samples", json_integer(ctx->sheet->n));
+    json_object_set_new(o, "failed", json_integer(failed));
+    return o;
+}
+
+/* ------------------------------------------------------------ driver -- */
+
+typedef int (*table_fn)(FILE *, const cg_run_ctx *, const cg_result *);
+
+static int write_table(const char *dir, const char *name, table_fn fn,
+                       const cg_run_ctx *ctx, const cg_result *res,
+                       cg_err *err)
+{
+    char *path = cg_path_join(dir, name);
+    if (!path)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    cg_atomic a;
+    FILE *fp = cg_atomic_open(&a, path);
+    if (!fp) {
+        cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    if (fn(fp, ctx, res) < 0) {
+        int e = errno;
+        cg_atomic_abort(&a);
+        cg_err_set(err, CG_E_IO, "%s: write failed: %s", path, strerror(e));
+        free(path);
+        return -1;
+    }
+    if (cg_atomic_commit(&a) < 0) {
+        cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    free(path);
+    return 0;
+}
+
+static int plot_verdict(const cg_result *r)
+{
+    if (!r->ok)
+        return CG_PLOT_QC_ERROR;
+    switch (r->qc_verdict) {
+    case CG_QC_FAIL: return CG_PLOT_QC_FAIL;
+    case CG_QC_WARN: return CG_PLOT_QC_WARN;
+    case CG_QC_PASS:
+    case CG_QC_SKIP: return CG_PLOT_QC_PASS;
+    default: return CG_PLOT_QC_NONE;
+    }
+}
+
+static void batch_plots(const cg_run_ctx *ctx, const cg_result *res,
+                        const char *plotdir)
+{
+    const cg_sheet *sh = ctx->sheet;
+    cg_plot_sample *ps = calloc((size_t)sh->n + 1, sizeof *ps);
+    if (!ps)
+        return;
+    int nlong = 0;
+    for (int i = 0; i < sh->n; i++) {
+        cg_headline h;
+        cg_result_headline(ctx->cfg, &res[i], &h);
+        ps[i].sample_id = sh->s[i].sample_id;
+        ps[i].subject = sh->s[i].subject;
+        ps[i].visit = sh->s[i].visit;
+        ps[i].treg_pct = h.treg_pct;
+        ps[i].th17_pct = h.th17_pct;
+        ps[i].ratio = h.ratio;
+        ps[i].qc = plot_verdict(&res[i]);
+        nlong += *sh->s[i].subject && *sh->s[i].visit;
+    }
+    cg_plot_meta meta = {.config_hash = ctx->config_sha256};
+    cg_err e = {0};
+    cg_plot_image *im = cg_plot_render_batch(ps, sh->n, &meta, &e);
+    char *p = cg_path_join(plotdir, "batch_frequencies.png");
+    if (!im || !p || cg_plot_image_write_png(im, p, &e) < 0)
+        cg_warn_file(p, "batch figure not written: %s", e.msg);
+    cg_plot_image_free(im);
+    free(p);
+    if (nlong > 0) {
+        im = cg_plot_render_longitudinal(ps, sh->n, &meta, &e);
+        p = cg_path_join(plotdir, "longitudinal.png");
+        if (!im || !p || cg_plot_image_write_png(im, p, &e) < 0)
+            cg_warn_file(p, "longitudinal figure not written: %s", e.msg);
+        cg_plot_image_free(im);
+        free(p);
+    }
+    free(ps);
+}
+
+int cg_write_outputs(const cg_run_ctx *ctx, const cg_result *res,
+                     const char *start_time, int argc, char **argv,
+                     cg_err *err)
+{
+    const char *dir = ctx->opts.outdir;
+    if (cg_mkdir_p(dir) < 0)
+        return cg_err_set(err, CG_E_IO, "%s: cannot create: %s", dir,
+                          strerror(errno));
+    if (write_table(dir, "summary.tsv", cg_write_summary, ctx, res, err) < 0 ||
+        write_table(dir, "stats.tsv", write_stats, ctx, res, err) < 0 ||
+        write_table(dir, "qc.tsv", write_qc, ctx, res, err) < 0)
+        return -1;
+    if (ctx->sheet->has_subject && ctx->sheet->has_visit &&
+        write_table(dir, "longitudinal.tsv", write_longitudinal, ctx, res,
+                    err) < 0)
+        return -1;
+    char *sdir = cg_path_join(dir, "samples");
+    if (!sdir || cg_mkdir_p(sdir) < 0) {
+        cg_err_set(err, CG_E_IO, "%s/samples: cannot create: %s", dir,
+                   strerror(errno));
+        free(sdir);
+        return -1;
+    }
+    for (int i = 0; i < ctx->sheet->n; i++) {
+        char name[600];
+        snprintf(name, sizeof name, "%s.json", ctx->sheet->s[i].sample_id);
+        char *p = cg_path_join(sdir, name);
+        json_t *j = sample_json(ctx, i, &res[i]);
+        int rc = p && j ? write_json_file(p, j) : -1;
+        json_decref(j);
+        if (rc < 0) {
+            cg_err_set(err, CG_E_IO, "%s: cannot write: %s", p ? p : name,
+                       strerror(errno));
+            free(p);
+            free(sdir);
+            return -1;
+        }
+        free(p);
+    }
+    free(sdir);
+    if (ctx->opts.plots) {
+        char *pdir = cg_path_join(dir, "plots");
+        if (pdir && cg_mkdir_p(pdir) == 0)
+            batch_plots(ctx, res, pdir);
+        free(pdir);
+    }
+    /* run.json last: its presence means the run's outputs are complete */
+    char *rp = cg_path_join(dir, "run.json");
+    json_t *rj = run_json(ctx, res, start_time, argc, argv);
+    int rc = rp && rj ? write_json_file(rp, rj) : -1;
+    json_decref(rj);
+    if (rc < 0)
+        cg_err_set(err, CG_E_IO, "%s: cannot write: %s", rp ? rp : "run.json",
+                   strerror(errno));
+    free(rp);
+    return rc;
+}

@@ -1,0 +1,1104 @@
+/*
+ * run.c -- one sample of `cytogate run`, end to end (see run.h).
+ *
+ * Order of work: sha256 of the file -> FCS open (scaled view) -> panel ->
+ * compensation (in place on the frame; the sheet's `compensation` column
+ * overrides the config) -> QC of the events (anomalous-time events may be
+ * dropped) -> transforms (per marker; logicle W estimated per sample when
+ * `W: auto`) -> gates in config order, each built from its parent's events
+ * (auto gates) and added to a cg_gatetree, evaluated incrementally ->
+ * statistics -> metrics -> gate QC -> plots (run_plot.c).
+ *
+ * Invariants: a gate is evaluated only on its parent's events; a gate
+ * that needs an optional marker the file lacks, or whose parent is NA, is
+ * NA with a reason (so are its descendants); nothing here aborts the
+ * batch: every failure becomes res->ok = 0 with a message.
+ *
+ * Threading: called concurrently from batch workers; uses only the
+ * read-only context and per-call state.  No allocation per event.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sha2.h>
+
+#include "../fcs/fcs.h"
+#include "autogate.h"
+#include "dims.h"
+#include "frame.h"
+#include "gate.h"
+#include "gatetree.h"
+#include "run_internal.h"
+#include "stats.h"
+#include "xform.h"
+
+/* ------------------------------------------------------------ hashing -- */
+
+static void hex32(const uint8_t d[32], char hex[65])
+{
+    static const char h[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = h[d[i] >> 4];
+        hex[2 * i + 1] = h[d[i] & 15];
+    }
+    hex[64] = '\0';
+}
+
+void cg_sha256_buf(const void *buf, size_t n, char hex[65])
+{
+    SHA2_CTX c;
+    uint8_t d[SHA256_DIGEST_LENGTH];
+    SHA256Init(&c);
+    SHA256Update(&c, buf, n);
+    SHA256Final(d, &c);
+    hex32(d, hex);
+}
+
+int cg_sha256_file(const char *path, char hex[65], int64_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    hex[0] = '\0';
+    if (!fp)
+        return -1;
+    SHA2_CTX c;
+    SHA256Init(&c);
+    uint8_t buf[1 << 16];
+    size_t got;
+    int64_t total = 0;
+    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
+        SHA256Update(&c, buf, got);
+        total += (int64_t)got;
+    }
+    int bad = ferror(fp);
+    int e = errno;
+    fclose(fp);
+    if (bad) {
+        errno = e ? e : EIO;
+        return -1;
+    }
+    uint8_t d[SHA256_DIGEST_LENGTH];
+    SHA256Final(d, &c);
+    hex32(d, hex);
+    if (size)
+        *size = total;
+    return 0;
+}
+
+/* ------------------------------------------------------------ results -- */
+
+void cg_result_clear(cg_result *r)
+{
+    if (!r)
+        return;
+    free(r->message);
+    free(r->marker_w);
+    free(r->metric);
+    if (r->metric_reason) {
+        /* count unknown here: the array is NULL-padded by one entry */
+        for (int i = 0; r->metric_reason[i] != (char *)-1; i++)
+            free(r->metric_reason[i]);
+        free(r->metric_reason);
+    }
+    if (r->marker_pnn) {
+        for (int i = 0; r->marker_pnn[i] != (char *)-1; i++) {
+            free(r->marker_pnn[i]);
+            free(r->marker_pns[i]);
+            free(r->marker_how[i]);
+        }
+    }
+    free(r->marker_pnn);
+    free(r->marker_pns);
+    free(r->marker_how);
+    if (r->role_pnn) {
+        for (int i = 0; r->role_pnn[i] != (char *)-1; i++)
+            free(r->role_pnn[i]);
+        free(r->role_pnn);
+    }
+    if (r->pops) {
+        for (int i = 0; r->pops[i].count != INT64_MIN; i++) {
+            free(r->pops[i].thr);
+            free(r->pops[i].vx);
+            free(r->pops[i].vy);
+            free(r->pops[i].mstats);
+        }
+        free(r->pops);
+    }
+    for (int i = 0; i < r->nwarnings; i++)
+        free(r->warnings[i]);
+    free(r->warnings);
+    cg_qc_result_free(r->qc);
+    memset(r, 0, sizeof *r);
+}
+
+void cg_result_warn(cg_result *r, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **nw = realloc(r->warnings, (size_t)(r->nwarnings + 1) * sizeof *nw);
+    if (!nw)
+        return;
+    r->warnings = nw;
+    r->warnings[r->nwarnings] = strdup(buf);
+    if (r->warnings[r->nwarnings])
+        r->nwarnings++;
+}
+
+static int sample_fail(cg_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int sample_fail(cg_result *r, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    r->ok = 0;
+    free(r->message);
+    r->message = strdup(buf);
+    return -1;
+}
+
+/* Arrays sized by the config, with a sentinel entry so cg_result_clear
+ * does not need the config. */
+static int result_alloc(const cg_config *cfg, cg_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->qc_verdict = -1;
+    r->comp_cond = NAN;
+    int nm = cfg->nmarkers, nr = cfg->nscatter, ng = cfg->ngates;
+    int nmet = cfg->nmetrics;
+    r->marker_pnn = calloc((size_t)nm + 1, sizeof *r->marker_pnn);
+    r->marker_pns = calloc((size_t)nm + 1, sizeof *r->marker_pns);
+    r->marker_how = calloc((size_t)nm + 1, sizeof *r->marker_how);
+    r->marker_w = calloc((size_t)nm + 1, sizeof *r->marker_w);
+    r->role_pnn = calloc((size_t)nr + 1, sizeof *r->role_pnn);
+    r->pops = calloc((size_t)ng + 1, sizeof *r->pops);
+    r->metric = calloc((size_t)nmet + 1, sizeof *r->metric);
+    r->metric_reason = calloc((size_t)nmet + 1, sizeof *r->metric_reason);
+    if (!r->marker_pnn || !r->marker_pns || !r->marker_how || !r->marker_w ||
+        !r->role_pnn || !r->pops || !r->metric || !r->metric_reason) {
+        free(r->marker_pnn);
+        free(r->marker_pns);
+        free(r->marker_how);
+        free(r->marker_w);
+        free(r->role_pnn);
+        free(r->pops);
+        free(r->metric);
+        free(r->metric_reason);
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    r->marker_pnn[nm] = (char *)-1;
+    r->role_pnn[nr] = (char *)-1;
+    r->metric_reason[nmet] = (char *)-1;
+    r->pops[ng].count = INT64_MIN;
+    for (int i = 0; i < nm; i++)
+        r->marker_w[i] = NAN;
+    for (int i = 0; i < ng; i++) {
+        r->pops[i].count = -1;
+        r->pops[i].parent_count = -1;
+        snprintf(r->pops[i].na_reason, sizeof r->pops[i].na_reason,
+                 "not evaluated");
+    }
+    for (int i = 0; i < nmet; i++)
+        r->metric[i] = NAN;
+    return 0;
+}
+
+/* ------------------------------------------------------------ context -- */
+
+int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
+                       const cg_sheet *sheet, const cg_run_opts *o,
+                       cg_err *err)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->cfg = cfg;
+    ctx->sheet = sheet;
+    if (o)
+        ctx->opts = *o;
+    if (ctx->opts.threads < 1)
+        ctx->opts.threads = 1;
+    cg_sha256_buf(cfg->text, cfg->text_len, ctx->config_sha256);
+    cg_qc_params_init(&ctx->qc);
+    for (int i = 0; i < cfg->nqc; i++)
+        if (cg_qc_set(&ctx->qc, cfg->qc[i].key, cfg->qc[i].value, err) < 0) {
+            err->line = cfg->qc[i].line;
+            return -1;
+        }
+    if (cfg->comp_mode == CG_CMP_CSV) {
+        cg_err e = {0};
+        ctx->comp_csv = cg_matrix_read_csv(cfg->comp_path, &e);
+        if (!ctx->comp_csv)
+            return cg_err_set(err, CG_E_IO, "compensation: %s: %s",
+                              cfg->comp_path, e.msg);
+    }
+    return 0;
+}
+
+void cg_run_ctx_clear(cg_run_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    cg_matrix_free(ctx->comp_csv);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+/* ----------------------------------------------------- per-sample work -- */
+
+/* Build the transform of one marker (or the scatter transform, m = -1). */
+static cg_xform *make_xform(const cg_tf_spec *t, const double *col, int64_t n,
+                            double *w_used, cg_err *err)
+{
+    cg_xform_params p;
+    memset(&p, 0, sizeof p);
+    switch (t->type) {
+    case CG_TF_LOGICLE:
+        p.T = t->T;
+        p.M = t->M;
+        p.A = t->A;
+        p.W = t->W;
+        if (t->W < 0) {
+            double w = 0;
+            if (cg_logicle_estimate_w(col, (size_t)n, t->T, t->M, &w, err) < 0)
+                return NULL;
+            /* logicle needs W <= M/2 */
+            if (w > t->M / 2)
+                w = t->M / 2;
+            if (w < 0)
+                w = 0;
+            p.W = w;
+        }
+        if (w_used)
+            *w_used = p.W;
+        return cg_xform_new(CG_XF_LOGICLE, &p, err);
+    case CG_TF_ARCSINH:
+        p.cofactor = t->cofactor;
+        return cg_xform_new(CG_XF_ARCSINH, &p, err);
+    case CG_TF_LOG:
+        p.T = 1;
+        p.M = 1;
+        /* Gating-ML flog with T=1, M=1: log10(x) + 1; shift by -1 is not
+         * needed for gating, values stay monotone in x. */
+        return cg_xform_new(CG_XF_LOG, &p, err);
+    default:
+        return cg_xform_new(CG_XF_IDENTITY, &p, err);
+    }
+}
+
+/* Everything one sample's gating needs. */
+typedef struct sample_work {
+    const cg_run_ctx *ctx;
+    const cg_config *cfg;
+    cg_result *res;
+    cg_frame *fr;        /* compensated frame used for gating */
+    cg_dims *dc;
+    cg_gatetree *tree;
+    cg_members *mem;
+    int nmk, nrole;
+    int *mk_ch, *role_ch;  /* frame channel per marker / role, -1 */
+    cg_xform **mk_xf;      /* per marker */
+    cg_xform *sc_xf;       /* scatter */
+    cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
+} sample_work;
+
+/* The dimension (channel + transform) a gate coordinate names. */
+static const cg_dim *dim_for(sample_work *w, const char *name, int raw,
+                             const cg_xform **xf, int *ch)
+{
+    int m = cg_config_marker(w->cfg, name);
+    if (m >= 0) {
+        if (w->mk_ch[m] < 0)
+            return NULL;
+        if (xf)
+            *xf = raw ? NULL : w->mk_xf[m];
+        if (ch)
+            *ch = w->mk_ch[m];
+        return raw ? &w->mk_raw[m] : &w->mk_dim[m];
+    }
+    int r = cg_config_role(w->cfg, name);
+    if (r >= 0 && w->role_ch[r] >= 0) {
+        if (xf)
+            *xf = raw ? NULL : w->sc_xf;
+        if (ch)
+            *ch = w->role_ch[r];
+        return raw ? &w->role_raw[r] : &w->role_dim[r];
+    }
+    return NULL;
+}
+
+/* Why a gate cannot be evaluated (a missing dimension), or NULL. */
+static const char *gate_missing(sample_work *w, const cg_gate_spec *g)
+{
+    for (int d = 0; d < g->ndims; d++)
+        if (!dim_for(w, g->dims[d].marker, 0, NULL, NULL))
+            return g->dims[d].marker;
+    if (g->x && !dim_for(w, g->x, 0, NULL, NULL))
+        return g->x;
+    if (g->y && !dim_for(w, g->y, 0, NULL, NULL))
+        return g->y;
+    return NULL;
+}
+
+static const cg_bits *pop_bits(sample_work *w, int gi)
+{
+    int p = cg_gatetree_find(w->tree, w->cfg->gates[gi].name);
+    return p >= 0 ? cg_members_bits(w->mem, p) : NULL;
+}
+
+/* A 1-D cut for one dimension of a threshold gate; fills *ti and the
+ * rectangle bounds. */
+static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
+                         const cg_bits *parent, cg_thr_info *ti, double *mn,
+                         double *mx, cg_err *err)
+{
+    const cg_dim_spec *ds = &g->dims[d];
+    const cg_xform *xf = NULL;
+    const cg_dim *dim = dim_for(w, ds->marker, g->raw_units, &xf, NULL);
+    ti->threshold = ti->threshold_raw = NAN;
+    ti->depth = ti->bandwidth = NAN;
+    if (ds->method == CG_TM_INTERVAL) {
+        *mn = isnan(ds->min) ? -INFINITY : ds->min;
+        *mx = isnan(ds->max) ? INFINITY : ds->max;
+        return 0;
+    }
+    double t;
+    if (ds->method == CG_TM_FIXED) {
+        t = ds->value;
+    } else {
+        const double *x = cg_dims_get(w->dc, dim, err);
+        if (!x)
+            return -1;
+        cg_autogate_opts o;
+        cg_autogate_opts_init(&o);
+        if (!isnan(ds->lo)) {
+            o.lo = ds->lo;
+            o.hi = ds->hi;
+        }
+        o.adjust = ds->adjust;
+        o.fraction = ds->fraction;
+        o.side = ds->keep == CG_KEEP_ABOVE ? 1 : -1;
+        if (!isnan(ds->q))
+            o.q = ds->q;
+        cg_threshold_result tr;
+        memset(&tr, 0, sizeof tr);
+        int rc;
+        int64_t n = cg_dims_n(w->dc);
+        if (ds->method == CG_TM_VALLEY)
+            rc = cg_gate_valley(x, n, parent, &o, &tr, err);
+        else if (ds->method == CG_TM_TAIL)
+            rc = cg_gate_tail(x, n, parent, &o, &tr, err);
+        else
+            rc = cg_gate_quantile(x, n, parent, &o, &tr, err);
+        if (rc < 0)
+            return -1;
+        t = tr.threshold;
+        ti->fell_back = tr.fell_back;
+        snprintf(ti->reason, sizeof ti->reason, "%s", tr.reason);
+        ti->npeaks = tr.npeaks;
+        ti->depth = tr.depth;
+        ti->bandwidth = tr.bandwidth;
+    }
+    ti->threshold = t;
+    ti->threshold_raw = (xf && isfinite(t)) ? cg_xform_inv1(xf, t) : t;
+    if (!isfinite(t)) {
+        /* No cut could be set: the gate selects nothing (x >= DBL_MAX is
+         * never true for finite values, and NaN is always out). */
+        *mn = DBL_MAX;
+        *mx = INFINITY;
+        return 0;
+    }
+    if (ds->keep == CG_KEEP_ABOVE) {
+        *mn = t;
+        *mx = INFINITY;
+    } else {
+        *mn = -INFINITY;
+        *mx = t;
+    }
+    return 0;
+}
+
+/* Build the cg_gate for config gate gi (auto gates computed here). */
+static cg_gate *build_gate(sample_work *w, int gi, const cg_bits *parent,
+                           cg_err *err)
+{
+    const cg_gate_spec *g = &w->cfg->gates[gi];
+    cg_pop_result *pr = &w->res->pops[gi];
+    cg_dim dims[2];
+    switch (g->type) {
+    case CG_GS_THRESHOLD:
+    case CG_GS_RANGE:
+    case CG_GS_RECTANGLE: {
+        int nd = g->ndims;
+        cg_dim *dv = calloc((size_t)nd, sizeof *dv);
+        double *mn = calloc((size_t)nd, sizeof *mn);
+        double *mx = calloc((size_t)nd, sizeof *mx);
+        pr->thr = calloc((size_t)nd, sizeof *pr->thr);
+        pr->nthr = pr->thr ? nd : 0;
+        cg_gate *out = NULL;
+        if (!dv || !mn || !mx || !pr->thr) {
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            goto rect_done;
+        }
+        for (int d = 0; d < nd; d++) {
+            if (threshold_dim(w, g, d, parent, &pr->thr[d], &mn[d], &mx[d],
+                              err) < 0)
+                goto rect_done;
+            dv[d] = *dim_for(w, g->dims[d].marker, g->raw_units, NULL, NULL);
+        }
+        out = cg_gate_rect_new(g->name, nd, dv, mn, mx, err);
+    rect_done:
+        free(dv); /* shallow copies: the dims belong to the work struct */
+        free(mn);
+        free(mx);
+        return out;
+    }
+    case CG_GS_SCATTER: {
+        const double *x = NULL, *y = NULL;
+        dims[0] = *dim_for(w, g->x, 0, NULL, NULL);
+        dims[1] = *dim_for(w, g->y, 0, NULL, NULL);
+        if (!(x = cg_dims_get(w->dc, &dims[0], err)) ||
+            !(y = cg_dims_get(w->dc, &dims[1], err)))
+            return NULL;
+        cg_scatter_opts o;
+        cg_scatter_opts_init(&o);
+        o.level = g->level;
+        o.adjust = g->adjust;
+        cg_scatter_result sr;
+        memset(&sr, 0, sizeof sr);
+        if (cg_gate_scatter(x, y, cg_dims_n(w->dc), parent, &o, &sr, err) < 0)
+            return NULL;
+        pr->auto2d = 1;
+        pr->fell_back = sr.fell_back;
+        snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
+        pr->mode_x = sr.mode_x;
+        pr->mode_y = sr.mode_y;
+        pr->level_density = sr.level_density;
+        pr->k = pr->ratio_lo = pr->ratio_hi = NAN;
+        cg_gate *out = NULL;
+        if (sr.nvert >= 3) {
+            double *xy = malloc((size_t)sr.nvert * 2 * sizeof *xy);
+            pr->vx = malloc((size_t)sr.nvert * sizeof *pr->vx);
+            pr->vy = malloc((size_t)sr.nvert * sizeof *pr->vy);
+            if (xy && pr->vx && pr->vy) {
+                for (int k = 0; k < sr.nvert; k++) {
+                    xy[2 * k] = pr->vx[k] = sr.vx[k];
+                    xy[2 * k + 1] = pr->vy[k] = sr.vy[k];
+                }
+                pr->nvert = sr.nvert;
+                out = cg_gate_polygon_new(g->name, dims, sr.nvert, xy, err);
+            } else {
+                cg_err_set(err, CG_E_NOMEM, "out of memory");
+            }
+            free(xy);
+        } else {
+            /* fell back with no polygon: an empty rectangle */
+            double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
+            out = cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
+        }
+        cg_scatter_result_release(&sr);
+        return out;
+    }
+    case CG_GS_SINGLETS: {
+        /* Always on linear (raw) scatter: the band is a ratio a/h. */
+        dims[0] = *dim_for(w, g->x, 1, NULL, NULL);
+        dims[1] = *dim_for(w, g->y, 1, NULL, NULL);
+        const double *a, *h;
+        if (!(a = cg_dims_get(w->dc, &dims[0], err)) ||
+            !(h = cg_dims_get(w->dc, &dims[1], err)))
+            return NULL;
+        cg_singlets_result sr;
+        memset(&sr, 0, sizeof sr);
+        if (cg_gate_singlets(a, h, cg_dims_n(w->dc), parent, g->tolerance, &sr,
+                             err) < 0)
+            return NULL;
+        pr->auto2d = 1;
+        pr->fell_back = sr.fell_back;
+        snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
+        pr->k = sr.k;
+        pr->ratio_lo = sr.ratio_lo;
+        pr->ratio_hi = sr.ratio_hi;
+        pr->mode_x = pr->mode_y = pr->level_density = NAN;
+        if (sr.fell_back && !isfinite(sr.k)) {
+            double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
+            return cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
+        }
+        pr->vx = malloc(4 * sizeof *pr->vx);
+        pr->vy = malloc(4 * sizeof *pr->vy);
+        if (!pr->vx || !pr->vy) {
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        for (int k = 0; k < 4; k++) {
+            pr->vx[k] = sr.poly[2 * k];
+            pr->vy[k] = sr.poly[2 * k + 1];
+        }
+        pr->nvert = 4;
+        return cg_gate_polygon_new(g->name, dims, 4, sr.poly, err);
+    }
+    case CG_GS_POLYGON: {
+        dims[0] = *dim_for(w, g->x, g->raw_units, NULL, NULL);
+        dims[1] = *dim_for(w, g->y, g->raw_units, NULL, NULL);
+        double *xy = malloc((size_t)g->nvert * 2 * sizeof *xy);
+        if (!xy) {
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        for (int k = 0; k < g->nvert; k++) {
+            xy[2 * k] = g->vx[k];
+            xy[2 * k + 1] = g->vy[k];
+        }
+        cg_gate *out = cg_gate_polygon_new(g->name, dims, g->nvert, xy, err);
+        free(xy);
+        return out;
+    }
+    case CG_GS_ELLIPSE: {
+        dims[0] = *dim_for(w, g->x, g->raw_units, NULL, NULL);
+        dims[1] = *dim_for(w, g->y, g->raw_units, NULL, NULL);
+        /* C = R diag(a^2, b^2) R', D2 = 1: the ellipse with half-axes a, b
+         * rotated by angle (degrees, counter-clockwise from x). */
+        double th = g->angle * M_PI / 180.0, c = cos(th), s = sin(th);
+        double a2 = g->ra * g->ra, b2 = g->rb * g->rb;
+        double cov[4] = {c * c * a2 + s * s * b2, c * s * (a2 - b2),
+                         c * s * (a2 - b2), s * s * a2 + c * c * b2};
+        double mean[2] = {g->cx, g->cy};
+        return cg_gate_ellipse_new(g->name, 2, dims, mean, cov, 1.0, err);
+    }
+    case CG_GS_QUADRANT: {
+        dims[0] = *dim_for(w, g->x, g->raw_units, NULL, NULL);
+        dims[1] = *dim_for(w, g->y, g->raw_units, NULL, NULL);
+        double mn[2] = {g->qxpos ? g->qx : -INFINITY, g->qypos ? g->qy : -INFINITY};
+        double mx[2] = {g->qxpos ? INFINITY : g->qx, g->qypos ? INFINITY : g->qy};
+        return cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
+    }
+    case CG_GS_BOOLEAN: {
+        const char *refs[64];
+        int nref = g->nof < 64 ? g->nof : 64;
+        for (int k = 0; k < nref; k++)
+            refs[k] = w->cfg->gates[g->of[k]].name;
+        static const cg_bool_op ops[] = {CG_BOOL_AND, CG_BOOL_OR, CG_BOOL_NOT};
+        return cg_gate_bool_new(g->name, ops[g->op], nref, refs, NULL, err);
+    }
+    }
+    cg_err_set(err, CG_E_ARG, "unknown gate type");
+    return NULL;
+}
+
+static void work_free(sample_work *w)
+{
+    cg_members_free(w->mem);
+    cg_gatetree_free(w->tree);
+    cg_dims_free(w->dc);
+    for (int i = 0; i < w->nmk; i++) {
+        if (w->mk_dim) cg_dim_clear(&w->mk_dim[i]);
+        if (w->mk_raw) cg_dim_clear(&w->mk_raw[i]);
+        if (w->mk_xf) cg_xform_free(w->mk_xf[i]);
+    }
+    for (int i = 0; i < w->nrole; i++) {
+        if (w->role_dim) cg_dim_clear(&w->role_dim[i]);
+        if (w->role_raw) cg_dim_clear(&w->role_raw[i]);
+    }
+    cg_xform_free(w->sc_xf);
+    free(w->mk_dim);
+    free(w->mk_raw);
+    free(w->role_dim);
+    free(w->role_raw);
+    free(w->mk_xf);
+    free(w->mk_ch);
+    free(w->role_ch);
+}
+
+/* Set up transforms and dimensions for every resolved marker and role. */
+static int setup_dims(sample_work *w, cg_err *err)
+{
+    const cg_config *cfg = w->cfg;
+    w->nmk = cfg->nmarkers;
+    w->nrole = cfg->nscatter;
+    w->mk_dim = calloc((size_t)w->nmk + 1, sizeof *w->mk_dim);
+    w->mk_raw = calloc((size_t)w->nmk + 1, sizeof *w->mk_raw);
+    w->mk_xf = calloc((size_t)w->nmk + 1, sizeof *w->mk_xf);
+    w->role_dim = calloc((size_t)w->nrole + 1, sizeof *w->role_dim);
+    w->role_raw = calloc((size_t)w->nrole + 1, sizeof *w->role_raw);
+    if (!w->mk_dim || !w->mk_raw || !w->mk_xf || !w->role_dim || !w->role_raw)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    for (int i = 0; i < w->nmk; i++) {
+        cg_dim_init(&w->mk_dim[i]);
+        cg_dim_init(&w->mk_raw[i]);
+    }
+    for (int i = 0; i < w->nrole; i++) {
+        cg_dim_init(&w->role_dim[i]);
+        cg_dim_init(&w->role_raw[i]);
+    }
+    const cg_frame *fr = w->fr;
+    for (int i = 0; i < w->nmk; i++) {
+        int ch = w->mk_ch[i];
+        if (ch < 0)
+            continue;
+        const cg_tf_spec *t = cg_config_tf(cfg, i);
+        double wu = NAN;
+        w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, &wu, err);
+        if (!w->mk_xf[i])
+            return -1;
+        w->res->marker_w[i] = wu;
+        if (cg_dim_set_channel(&w->mk_dim[i], fr->name[ch], CG_COMP_NONE, NULL,
+                               err) < 0 ||
+            cg_dim_set_xform(&w->mk_dim[i], w->mk_xf[i], -INFINITY, INFINITY,
+                             NULL, err) < 0 ||
+            cg_dim_set_channel(&w->mk_raw[i], fr->name[ch], CG_COMP_NONE, NULL,
+                               err) < 0)
+            return -1;
+    }
+    w->sc_xf = make_xform(cg_config_tf(cfg, -1), NULL, 0, NULL, err);
+    if (!w->sc_xf)
+        return -1;
+    for (int i = 0; i < w->nrole; i++) {
+        int ch = w->role_ch[i];
+        if (ch < 0)
+            continue;
+        if (cg_dim_set_channel(&w->role_dim[i], fr->name[ch], CG_COMP_NONE,
+                               NULL, err) < 0 ||
+            cg_dim_set_xform(&w->role_dim[i], w->sc_xf, -INFINITY, INFINITY,
+                             NULL, err) < 0 ||
+            cg_dim_set_channel(&w->role_raw[i], fr->name[ch], CG_COMP_NONE,
+                               NULL, err) < 0)
+            return -1;
+    }
+    w->dc = cg_dims_new(fr, NULL, err);
+    return w->dc ? 0 : -1;
+}
+
+/* Gates in config order. */
+static int run_gates(sample_work *w, cg_err *err)
+{
+    const cg_config *cfg = w->cfg;
+    cg_result *res = w->res;
+    int64_t n = w->fr->n;
+    w->tree = cg_gatetree_new();
+    w->mem = cg_members_new(n);
+    if (!w->tree || !w->mem)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    for (int gi = 0; gi < cfg->ngates; gi++) {
+        const cg_gate_spec *g = &cfg->gates[gi];
+        cg_pop_result *pr = &res->pops[gi];
+        pr->count = -1;
+        if (g->parent >= 0 && res->pops[g->parent].count < 0) {
+            snprintf(pr->na_reason, sizeof pr->na_reason, "parent %s is NA",
+                     cfg->gates[g->parent].name);
+            continue;
+        }
+        const char *miss = gate_missing(w, g);
+        if (miss) {
+            snprintf(pr->na_reason, sizeof pr->na_reason,
+                     "marker %s is not in this file", miss);
+            continue;
+        }
+        int opna = -1;
+        for (int k = 0; k < g->nof; k++)
+            if (res->pops[g->of[k]].count < 0)
+                opna = g->of[k];
+        if (opna >= 0) {
+            snprintf(pr->na_reason, sizeof pr->na_reason, "operand %s is NA",
+                     cfg->gates[opna].name);
+            continue;
+        }
+        const cg_bits *parent = g->parent >= 0 ? pop_bits(w, g->parent) : NULL;
+        cg_err ge = {0};
+        cg_gate *gate = build_gate(w, gi, parent, &ge);
+        if (!gate || cg_gatetree_add(w->tree, gate, g->parent >= 0 ?
+                                     cfg->gates[g->parent].name : NULL,
+                                     &ge) < 0 ||
+            cg_gatetree_eval(w->tree, w->dc, w->mem, &ge) < 0)
+            return cg_err_setl(err, ge.code ? ge.code : CG_E_DATA, g->line,
+                               "gate %s: %s", g->name, ge.msg);
+        int p = cg_gatetree_find(w->tree, g->name);
+        pr->count = cg_members_count(w->mem, p);
+        pr->parent_count = g->parent >= 0 ? res->pops[g->parent].count : n;
+        pr->na_reason[0] = '\0';
+        for (int d = 0; d < pr->nthr; d++)
+            if (pr->thr[d].fell_back)
+                cg_result_warn(res, "gate %s (%s): auto gate fell back: %s",
+                               g->name, g->dims[d].marker, pr->thr[d].reason);
+        if (pr->auto2d && pr->fell_back)
+            cg_result_warn(res, "gate %s: auto gate fell back: %s", g->name,
+                           pr->reason);
+    }
+    return 0;
+}
+
+/* Marker statistics for every evaluated population. */
+static int run_stats(sample_work *w, cg_err *err)
+{
+    const cg_config *cfg = w->cfg;
+    int nsm = cfg->nstat_markers, ns = cfg->nstats;
+    if (nsm == 0 || ns == 0)
+        return 0;
+    int64_t n = w->fr->n;
+    double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
+    double *scratch = malloc((size_t)(n ? n : 1) * sizeof *scratch);
+    if (!v || !scratch) {
+        free(v);
+        free(scratch);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (int gi = 0; gi < cfg->ngates && rc == 0; gi++) {
+        cg_pop_result *pr = &w->res->pops[gi];
+        if (pr->count < 0)
+            continue;
+        pr->mstats = malloc((size_t)nsm * (size_t)ns * sizeof *pr->mstats);
+        if (!pr->mstats) {
+            rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+            break;
+        }
+        const cg_bits *b = pop_bits(w, gi);
+        for (int k = 0; k < nsm; k++) {
+            double *out = pr->mstats + (size_t)k * (size_t)ns;
+            int m = cfg->stat_markers[k];
+            const double *x = NULL;
+            if (w->mk_ch[m] >= 0) {
+                if (cfg->stats_transformed)
+                    x = cg_dims_get(w->dc, &w->mk_dim[m], err);
+                else
+                    x = w->fr->col[w->mk_ch[m]];
+            }
+            if (!x || !b) {
+                for (int s = 0; s < ns; s++)
+                    out[s] = NAN;
+                continue;
+            }
+            int64_t cnt = cg_stat_gather_sorted(x, n, b, v);
+            cg_stat_eval(v, cnt, cfg->stats, ns, out, scratch);
+        }
+    }
+    free(v);
+    free(scratch);
+    return rc;
+}
+
+static void run_metrics(const cg_config *cfg, cg_result *res)
+{
+    for (int i = 0; i < cfg->nmetrics; i++) {
+        const cg_metric_spec *m = &cfg->metrics[i];
+        const cg_pop_result *num = &res->pops[m->num], *den = &res->pops[m->den];
+        char why[256] = "";
+        if (num->count < 0)
+            snprintf(why, sizeof why, "%s is NA (%s)", cfg->gates[m->num].name,
+                     num->na_reason);
+        else if (den->count < 0)
+            snprintf(why, sizeof why, "%s is NA (%s)", cfg->gates[m->den].name,
+                     den->na_reason);
+        else if (den->count < m->min_denominator)
+            snprintf(why, sizeof why, "denominator %s has %lld events "
+                     "(< min_denominator %ld)", cfg->gates[m->den].name,
+                     (long long)den->count, m->min_denominator);
+        if (why[0]) {
+            res->metric[i] = NAN;
+            char buf[300];
+            snprintf(buf, sizeof buf, "%s NA: %s", m->name, why);
+            res->metric_reason[i] = strdup(buf);
+            continue;
+        }
+        double v = (double)num->count / (double)den->count;
+        res->metric[i] = m->type == CG_METRIC_PERCENT ? 100 * v : v;
+    }
+}
+
+/* Gate QC: counts, fallbacks, small denominators. */
+static void run_qc_gates(sample_work *w)
+{
+    const cg_config *cfg = w->cfg;
+    cg_result *res = w->res;
+    if (!res->qc)
+        return;
+    int ng = cfg->ngates;
+    cg_qc_pop *pops = calloc((size_t)ng + 1, sizeof *pops);
+    cg_qc_fallback *fb = calloc((size_t)ng * 4 + 1, sizeof *fb);
+    cg_qc_ratio *rat = calloc((size_t)cfg->nmetrics + 1, sizeof *rat);
+    char (*fbname)[160] = calloc((size_t)ng * 4 + 1, sizeof *fbname);
+    if (!pops || !fb || !rat || !fbname)
+        goto done;
+    int np = 0, nf = 0, nr = 0;
+    for (int gi = 0; gi < ng; gi++) {
+        const cg_gate_spec *g = &cfg->gates[gi];
+        const cg_pop_result *pr = &res->pops[gi];
+        if (pr->count < 0)
+            continue;
+        pops[np].name = g->name;
+        pops[np].parent = g->parent >= 0 ? cfg->gates[g->parent].name : NULL;
+        pops[np].count = pr->count;
+        pops[np].parent_count = pr->parent_count;
+        pops[np].reported = gi == cfg->head_cd4 || gi == cfg->head_treg ||
+                            gi == cfg->head_th17;
+        np++;
+        for (int d = 0; d < pr->nthr; d++)
+            if (pr->thr[d].fell_back) {
+                snprintf(fbname[nf], sizeof fbname[nf], "%s.%s", g->name,
+                         g->dims[d].marker);
+                fb[nf].gate = fbname[nf];
+                fb[nf].reason = pr->thr[d].reason;
+                nf++;
+            }
+        if (pr->auto2d && pr->fell_back) {
+            snprintf(fbname[nf], sizeof fbname[nf], "%s", g->name);
+            fb[nf].gate = fbname[nf];
+            fb[nf].reason = pr->reason;
+            nf++;
+        }
+    }
+    for (int i = 0; i < cfg->nmetrics; i++) {
+        const cg_metric_spec *m = &cfg->metrics[i];
+        if (res->pops[m->den].count < 0)
+            continue;
+        rat[nr].name = m->name;
+        rat[nr].denominator = cfg->gates[m->den].name;
+        rat[nr].denom_count = res->pops[m->den].count;
+        rat[nr].min_denominator = m->min_denominator;
+        nr++;
+    }
+    cg_qc_gating qg = {.total = res->events_used, .pops = pops, .npops = np,
+                       .fallbacks = fb, .nfallbacks = nf, .ratios = rat,
+                       .nratios = nr};
+    cg_err e = {0};
+    if (cg_qc_gates(&w->ctx->qc, &qg, res->qc, &e) < 0)
+        cg_result_warn(res, "QC of the gates failed: %s", e.msg);
+done:
+    free(pops);
+    free(fb);
+    free(rat);
+    free(fbname);
+}
+
+static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+
+int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
+{
+    const cg_config *cfg = ctx->cfg;
+    const cg_sample *s = &ctx->sheet->s[i];
+    if (result_alloc(cfg, res) < 0) {
+        res->ok = 0;
+        res->message = strdup("out of memory");
+        return -1;
+    }
+    res->ok = 1;
+    sample_work w;
+    memset(&w, 0, sizeof w);
+    w.ctx = ctx;
+    w.cfg = cfg;
+    w.res = res;
+    fcs_file *f = NULL;
+    cg_frame *fr = NULL, *sub = NULL;
+    cg_matrix *spill = NULL;
+    const cg_matrix *applied = NULL;
+    fcs_spill *fsp = NULL;
+    cg_panel_map map;
+    memset(&map, 0, sizeof map);
+    char *pmsg = NULL;
+    cg_err e = {0};
+    int rc = -1;
+
+    if (cg_sha256_file(s->file, res->sha256, &res->file_size) < 0) {
+        sample_fail(res, "cannot read %s: %s", s->file, strerror(errno));
+        goto out;
+    }
+    fcs_err fe;
+    memset(&fe, 0, sizeof fe);
+    f = fcs_open(s->file, NULL, &fe);
+    if (!f) {
+        if (fe.offset >= 0)
+            sample_fail(res, "%s (at byte %lld)", fe.msg, (long long)fe.offset);
+        else
+            sample_fail(res, "%s", fe.msg);
+        goto out;
+    }
+    snprintf(res->fcs_version, sizeof res->fcs_version, "%s", fcs_version(f));
+    for (int k = 0; k < fcs_n_warnings(f); k++)
+        cg_result_warn(res, "fcs: %s", fcs_warning(f, k));
+    fr = cg_frame_from_fcs(f, FCS_SCALED, &e);
+    if (!fr) {
+        sample_fail(res, "%s", e.msg);
+        goto out;
+    }
+    res->events = res->events_used = fr->n;
+
+    /* panel */
+    if (cg_panel_resolve(cfg, fr->nch, (const char *const *)fr->name,
+                         (const char *const *)fr->label, &map, &pmsg) < 0) {
+        sample_fail(res, "%s", pmsg ? pmsg : "out of memory");
+        goto out;
+    }
+    for (int m = 0; m < cfg->nmarkers; m++) {
+        int ch = map.marker[m].channel;
+        if (ch < 0)
+            continue;
+        res->marker_pnn[m] = xstrdup(fr->name[ch]);
+        res->marker_pns[m] = xstrdup(fr->label[ch]);
+        res->marker_how[m] = xstrdup(map.marker[m].how);
+    }
+    for (int r = 0; r < cfg->nscatter; r++)
+        if (map.role[r].channel >= 0)
+            res->role_pnn[r] = xstrdup(fr->name[map.role[r].channel]);
+    if (map.missing)
+        cg_result_warn(res, "optional markers not in this file: %s",
+                       map.missing);
+
+    /* compensation */
+    int mode = cfg->comp_mode;
+    const char *csv = cfg->comp_path;
+    if (s->compensation) {
+        if (!strcasecmp(s->compensation, "file"))
+            mode = CG_CMP_FILE;
+        else if (!strcasecmp(s->compensation, "none"))
+            mode = CG_CMP_NONE;
+        else {
+            mode = CG_CMP_CSV;
+            csv = s->compensation;
+        }
+    }
+    if (mode == CG_CMP_FILE) {
+        int got = fcs_spillover(f, &fsp, &fe);
+        if (got < 0) {
+            sample_fail(res, "spillover: %s", fe.msg);
+            goto out;
+        }
+        if (got == 0) {
+            snprintf(res->comp_source, sizeof res->comp_source,
+                     "none (the file has no spillover matrix)");
+            cg_result_warn(res, "compensation: file has no spillover matrix; "
+                                "events are not compensated");
+        } else {
+            spill = cg_matrix_from_spill(fsp);
+            if (!spill) {
+                sample_fail(res, "spillover: cannot build the matrix");
+                goto out;
+            }
+            snprintf(res->comp_source, sizeof res->comp_source, "%s (file)",
+                     fsp->keyword);
+        }
+    } else if (mode == CG_CMP_CSV) {
+        if (!s->compensation && ctx->comp_csv) {
+            applied = ctx->comp_csv;
+        } else {
+            spill = cg_matrix_read_csv(csv, &e);
+            if (!spill) {
+                sample_fail(res, "compensation %s: %s", csv, e.msg);
+                goto out;
+            }
+        }
+        snprintf(res->comp_source, sizeof res->comp_source, "%s (csv)", csv);
+    } else {
+        snprintf(res->comp_source, sizeof res->comp_source, "none");
+    }
+    if (spill)
+        applied = spill;
+    if (applied) {
+        cg_comp_report rep;
+        memset(&rep, 0, sizeof rep);
+        if (cg_compensate(fr, applied, &rep, &e) < 0) {
+            sample_fail(res, "compensation (%s): %s", res->comp_source, e.msg);
+            goto out;
+        }
+        res->comp_n = applied->nrow;
+        res->comp_cond = rep.cond;
+    }
+
+    /* QC of the events */
+    res->qc = cg_qc_result_new();
+    if (res->qc) {
+        cg_qc_input in;
+        memset(&in, 0, sizeof in);
+        in.fr = fr;
+        in.fcs = f;
+        in.spill = applied;
+        in.comp_none = mode == CG_CMP_NONE;
+        in.comp_source = res->comp_source;
+        if (cg_qc_events(&ctx->qc, &in, res->qc, &e) < 0)
+            cg_result_warn(res, "QC of the events failed: %s", e.msg);
+    }
+    cg_frame *gfr = fr;
+    if (res->qc && ctx->qc.exclude_time_anomalies && res->qc->time_mask &&
+        res->qc->n_time_masked > 0) {
+        uint8_t *keep = malloc((size_t)(fr->n ? fr->n : 1));
+        if (!keep) {
+            sample_fail(res, "out of memory");
+            goto out;
+        }
+        cg_bits_to_bytes(res->qc->time_mask, keep);
+        for (int64_t k = 0; k < fr->n; k++)
+            keep[k] = !keep[k];
+        sub = cg_frame_subset(fr, keep, &e);
+        free(keep);
+        if (!sub) {
+            sample_fail(res, "%s", e.msg);
+            goto out;
+        }
+        gfr = sub;
+        cg_result_warn(res, "%lld events in anomalous time bins excluded "
+                       "before gating", (long long)res->qc->n_time_masked);
+    }
+    res->events_used = gfr->n;
+
+    /* dims and gates */
+    w.fr = gfr;
+    w.mk_ch = calloc((size_t)cfg->nmarkers + 1, sizeof *w.mk_ch);
+    w.role_ch = calloc((size_t)cfg->nscatter + 1, sizeof *w.role_ch);
+    if (!w.mk_ch || !w.role_ch) {
+        sample_fail(res, "out of memory");
+        goto out;
+    }
+    for (int m = 0; m < cfg->nmarkers; m++)
+        w.mk_ch[m] = map.marker[m].channel;
+    for (int r = 0; r < cfg->nscatter; r++)
+        w.role_ch[r] = map.role[r].channel;
+    if (setup_dims(&w, &e) < 0) {
+        sample_fail(res, "transforms: %s", e.msg);
+        goto out;
+    }
+    if (run_gates(&w, &e) < 0) {
+        sample_fail(res, "%s", e.msg);
+        goto out;
+    }
+    if (run_stats(&w, &e) < 0) {
+        sample_fail(res, "statistics: %s", e.msg);
+        goto out;
+    }
+    run_metrics(cfg, res);
+    for (int k = 0; k < cfg->nmetrics; k++)
+        if (res->metric_reason[k])
+            cg_result_warn(res, "%s", res->metric_reason[k]);
+    run_qc_gates(&w);
+    if (res->qc)
+        res->qc_verdict = cg_qc_overall(res->qc);
+    if (ctx->opts.plots && ctx->opts.outdir) {
+        cg_run_plots_ctx pc = {
+            .ctx = ctx, .sample = s, .res = res, .fr = gfr, .dc = w.dc,
+            .tree = w.tree, .mem = w.mem, .mk_ch = w.mk_ch,
+            .role_ch = w.role_ch, .mk_xf = (const cg_xform *const *)w.mk_xf,
+            .sc_xf = w.sc_xf, .mk_dim = w.mk_dim, .mk_raw = w.mk_raw,
+            .role_dim = w.role_dim, .role_raw = w.role_raw};
+        if (cg_run_plots(&pc, &e) < 0)
+            cg_result_warn(res, "plots: %s", e.msg);
+    }
+    rc = 0;
+out:
+    if (rc < 0)
+        res->ok = 0;
+    work_free(&w);
+    cg_panel_clear(&map);
+    free(pmsg);
+    cg_matrix_free(spill);
+    fcs_spill_free(fsp);
+    cg_frame_free(sub);
+    cg_frame_free(fr);
+    fcs_close(f);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * run_internal.h -- shared between run.c, run_plot.c, batch.c and
+ * output.c; not a public interface.
+ *
+ * Threading: everything here is per sample (one worker thread).
+ */
+#ifndef CG_RUN_INTERNAL_H
+#define CG_RUN_INTERNAL_H
+
+#include "dims.h"
+#include "frame.h"
+#include "gatetree.h"
+#include "run.h"
+#include "xform.h"
+
+/* Append a warning/note to the result (copied). */
+void cg_result_warn(cg_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* What the per-sample plots need; everything borrowed. */
+typedef struct cg_run_plots_ctx {
+    const cg_run_ctx *ctx;
+    const cg_sample *sample;
+    const cg_result *res;
+    const cg_frame *fr;
+    cg_dims *dc;
+    const cg_gatetree *tree;
+    const cg_members *mem;
+    const int *mk_ch, *role_ch;
+    const cg_xform *const *mk_xf;
+    const cg_xform *sc_xf;
+    const cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
+} cg_run_plots_ctx;
+
+/* OUTDIR/plots/<sample_id>/: strategy.png, <gate>.png per gate, qc.png.
+ * 0 or < 0 with err (the caller records it as a warning). */
+int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err);
+
+/* Natural order of labels ("V2" < "V10"): <0, 0, >0. */
+int cg_natural_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * run_plot.c -- the per-sample figures of `cytogate run`, drawn through
+ * plot.h: OUTDIR/plots/<sample_id>/strategy.png (every gate in tree
+ * order), <gate>.png (one gate, slide size) and qc.png.
+ *
+ * Each gate is shown on its parent's events in the units it was gated in
+ * (transformed markers, linear scatter; singlets on raw FSC-A/FSC-H), with
+ * its outline and "% of parent".  A one-dimension threshold gate is a
+ * histogram with the cut; two or more dimensions show the first two.
+ * Axis ranges are the parent's 0.1-99.9 percentiles padded by 5%, so
+ * the figures depend only on the data (deterministic bytes).
+ *
+ * Threading: called from a batch worker for its own sample; plot.h is
+ * thread-safe for separate images.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot.h"
+#include "run_internal.h"
+#include "stats.h"
+#include "util.h"
+
+typedef struct gpanel {
+    cg_plot_panel p;
+    cg_plot_overlay ov;
+    char xl[96], yl[96];
+    int gi;
+} gpanel;
+
+/* Display range of x over the parent's events. */
+static void data_range(const double *x, int64_t n, const cg_bits *mask,
+                       double *scratch, double *lo, double *hi)
+{
+    int64_t m = cg_stat_gather_sorted(x, n, mask, scratch);
+    if (m == 0) {
+        *lo = 0;
+        *hi = 1;
+        return;
+    }
+    double a = cg_stat_quantile(scratch, m, 0.1);
+    double b = cg_stat_quantile(scratch, m, 99.9);
+    if (!(b > a)) {
+        a = scratch[0] - 0.5;
+        b = scratch[m - 1] + 0.5;
+    }
+    double pad = 0.05 * (b - a);
+    *lo = a - pad;
+    *hi = b + pad;
+}
+
+static const char *dim_name(const cg_config *cfg, const cg_gate_spec *g,
+                            int axis)
+{
+    if (g->ndims)
+        return axis < g->ndims ? g->dims[axis].marker : NULL;
+    return axis == 0 ? g->x : g->y;
+}
+
+/* Values, transform and label of a named dimension. */
+static const double *dim_values(const cg_run_plots_ctx *pc, const char *name,
+                                int raw, const cg_xform **xf, char *label,
+                                size_t nl)
+{
+    const cg_config *cfg = pc->ctx->cfg;
+    cg_err e = {0};
+    int m = cg_config_marker(cfg, name);
+    if (m >= 0 && pc->mk_ch[m] >= 0) {
+        *xf = raw ? NULL : pc->mk_xf[m];
+        snprintf(label, nl, "%s (%s)", cfg->markers[m].name,
+                 pc->fr->name[pc->mk_ch[m]]);
+        return cg_dims_get(pc->dc, raw ? &pc->mk_raw[m] : &pc->mk_dim[m], &e);
+    }
+    int r = cg_config_role(cfg, name);
+    if (r >= 0 && pc->role_ch[r] >= 0) {
+        *xf = raw ? NULL : pc->sc_xf;
+        snprintf(label, nl, "%s", pc->fr->name[pc->role_ch[r]]);
+        return cg_dims_get(pc->dc, raw ? &pc->role_raw[r] : &pc->role_dim[r], &e);
+    }
+    return NULL;
+}
+
+static void set_axis(cg_plot_axis *ax, const char *label, const cg_xform *xf,
+                     double lo, double hi)
+{
+    if (xf)
+        cg_plot_axis_xform(ax, label, xf, lo, hi);
+    else
+        cg_plot_axis_linear(ax, label, lo, hi);
+}
+
+static const cg_bits *bits_of(const cg_run_plots_ctx *pc, int gi)
+{
+    int p = cg_gatetree_find(pc->tree, pc->ctx->cfg->gates[gi].name);
+    return p >= 0 ? cg_members_bits(pc->mem, p) : NULL;
+}
+
+/* Fill panel gp for gate gi; 0 when drawable, -1 to skip. */
+static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
+                      double *scratch)
+{
+    const cg_config *cfg = pc->ctx->cfg;
+    const cg_gate_spec *g = &cfg->gates[gi];
+    const cg_pop_result *pr = &pc->res->pops[gi];
+    if (pr->count < 0 || g->type == CG_GS_BOOLEAN)
+        return -1;
+    memset(gp, 0, sizeof *gp);
+    gp->gi = gi;
+    int raw = g->raw_units || g->type == CG_GS_SINGLETS;
+    const char *xn = dim_name(cfg, g, 0), *yn = dim_name(cfg, g, 1);
+    const cg_xform *xf = NULL, *yf = NULL;
+    const double *x = dim_values(pc, xn, raw, &xf, gp->xl, sizeof gp->xl);
+    const double *y = yn ? dim_values(pc, yn, raw, &yf, gp->yl, sizeof gp->yl)
+                         : NULL;
+    if (!x || (yn && !y))
+        return -1;
+    const cg_bits *parent = g->parent >= 0 ? bits_of(pc, g->parent) : NULL;
+    int64_t n = pc->fr->n;
+    cg_plot_panel *p = &gp->p;
+    p->title = g->parent >= 0 ? cfg->gates[g->parent].name : "all events";
+    p->x = x;
+    p->y = y;
+    p->n = n;
+    p->mask = parent;
+    double lo, hi;
+    data_range(x, n, parent, scratch, &lo, &hi);
+    set_axis(&p->xaxis, gp->xl, xf, lo, hi);
+    if (y) {
+        data_range(y, n, parent, scratch, &lo, &hi);
+        set_axis(&p->yaxis, gp->yl, yf, lo, hi);
+    }
+    cg_plot_overlay *ov = &gp->ov;
+    ov->name = g->name;
+    ov->pct = cg_stat_pct(pr->count, pr->parent_count);
+    switch (g->type) {
+    case CG_GS_THRESHOLD:
+    case CG_GS_RANGE:
+    case CG_GS_RECTANGLE: {
+        double b[2][2] = {{-INFINITY, INFINITY}, {-INFINITY, INFINITY}};
+        for (int d = 0; d < 2 && d < g->ndims; d++) {
+            const cg_dim_spec *ds = &g->dims[d];
+            if (ds->method == CG_TM_INTERVAL) {
+                b[d][0] = isnan(ds->min) ? -INFINITY : ds->min;
+                b[d][1] = isnan(ds->max) ? INFINITY : ds->max;
+            } else {
+                double t = pr->thr[d].threshold;
+                if (!isfinite(t))
+                    return -1;
+                b[d][0] = ds->keep == CG_KEEP_ABOVE ? t : -INFINITY;
+                b[d][1] = ds->keep == CG_KEEP_ABOVE ? INFINITY : t;
+            }
+        }
+        ov->kind = y ? CG_PLOT_OV_RECT : CG_PLOT_OV_RANGE;
+        ov->x0 = b[0][0];
+        ov->x1 = b[0][1];
+        if (y) {
+            ov->y0 = b[1][0];
+            ov->y1 = b[1][1];
+        }
+        break;
+    }
+    case CG_GS_SCATTER:
+    case CG_GS_SINGLETS:
+        if (pr->nvert < 3)
+            return -1;
+        ov->kind = CG_PLOT_OV_POLYGON;
+        ov->vx = pr->vx;
+        ov->vy = pr->vy;
+        ov->nv = pr->nvert;
+        break;
+    case CG_GS_POLYGON:
+        ov->kind = CG_PLOT_OV_POLYGON;
+        ov->vx = g->vx;
+        ov->vy = g->vy;
+        ov->nv = g->nvert;
+        break;
+    case CG_GS_ELLIPSE:
+        ov->kind = CG_PLOT_OV_ELLIPSE;
+        ov->cx = g->cx;
+        ov->cy = g->cy;
+        ov->rx = g->ra;
+        ov->ry = g->rb;
+        ov->angle = g->angle * M_PI / 180.0;
+        break;
+    case CG_GS_QUADRANT:
+        ov->kind = CG_PLOT_OV_RECT;
+        ov->x0 = g->qxpos ? g->qx : -INFINITY;
+        ov->x1 = g->qxpos ? INFINITY : g->qx;
+        ov->y0 = g->qypos ? g->qy : -INFINITY;
+        ov->y1 = g->qypos ? INFINITY : g->qy;
+        break;
+    default:
+        return -1;
+    }
+    p->overlays = ov;
+    p->noverlays = 1;
+    return 0;
+}
+
+static int qc_figure(const cg_run_plots_ctx *pc, const cg_plot_meta *meta,
+                     const char *dir, cg_err *err)
+{
+    const cg_qc_result *q = pc->res->qc;
+    if (!q)
+        return 0;
+    const cg_qc_series *s = &q->s;
+    int nb = s->nrate;
+    double *t = calloc((size_t)nb + 2, sizeof *t);
+    double *rate = calloc((size_t)nb + 1, sizeof *rate);
+    int nc = s->nschan, nm = s->nstab;
+    const char **names = calloc((size_t)nc + 1, sizeof *names);
+    double *medx = calloc((size_t)nm + 1, sizeof *medx);
+    double *med = calloc((size_t)nc * (size_t)nm + 1, sizeof *med);
+    int rc = -1;
+    if (!t || !rate || !names || !medx || !med) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < nb; k++) {
+        t[k] = s->rate_t0[k];
+        rate[k] = s->rate_w[k] > 0 ? s->rate_count[k] / s->rate_w[k] : 0;
+    }
+    if (nb > 0)
+        t[nb] = s->rate_t0[nb - 1] + s->rate_w[nb - 1];
+    double cof = pc->ctx->qc.stab_cofactor > 0 ? pc->ctx->qc.stab_cofactor : 150;
+    for (int c = 0; c < nc; c++) {
+        int ch = s->stab_chan[c];
+        names[c] = ch >= 0 && ch < pc->fr->nch ? pc->fr->name[ch] : "?";
+        for (int k = 0; k < nm; k++) {
+            double v = s->stab_median[(size_t)c * (size_t)nm + (size_t)k];
+            med[(size_t)c * (size_t)nm + (size_t)k] = asinh(v / cof);
+        }
+    }
+    for (int k = 0; k < nm; k++)
+        medx[k] = 0.5 * (double)(s->stab_first[k] + s->stab_first[k + 1]);
+    cg_plot_qc pq;
+    memset(&pq, 0, sizeof pq);
+    pq.nbins = nb;
+    pq.t = t;
+    pq.rate = rate;
+    pq.flagged = s->rate_flag;
+    pq.rate_lo = pq.rate_hi = NAN;
+    pq.pct_flagged = pc->res->events > 0 && q->time_mask
+                         ? 100.0 * (double)q->n_time_masked / (double)pc->res->events
+                         : NAN;
+    pq.time_label = s->time_seconds ? "Time (s)" : "Time (channel units)";
+    pq.nchan = nc;
+    pq.chan_names = names;
+    pq.nmed = nm;
+    pq.med_x = medx;
+    pq.med = med;
+    pq.med_x_label = "Event";
+    cg_plot_image *im = cg_plot_render_qc(&pq, meta, err);
+    if (!im)
+        goto done;
+    char *path = cg_path_join(dir, "qc.png");
+    rc = path ? cg_plot_image_write_png(im, path, err) : -1;
+    free(path);
+    cg_plot_image_free(im);
+done:
+    free(t);
+    free(rate);
+    free(names);
+    free(medx);
+    free(med);
+    return rc;
+}
+
+int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
+{
+    const cg_config *cfg = pc->ctx->cfg;
+    const cg_sample *s = pc->sample;
+    char sub[600];
+    snprintf(sub, sizeof sub, "plots/%s", s->sample_id);
+    char *dir = cg_path_join(pc->ctx->opts.outdir, sub);
+    if (!dir || cg_mkdir_p(dir) < 0) {
+        cg_err_set(err, CG_E_IO, "%s: cannot create: %s", dir ? dir : sub,
+                   strerror(errno));
+        free(dir);
+        return -1;
+    }
+    gpanel *gp = calloc((size_t)cfg->ngates + 1, sizeof *gp);
+    cg_plot_panel *panels = calloc((size_t)cfg->ngates + 1, sizeof *panels);
+    double *scratch = malloc((size_t)(pc->fr->n ? pc->fr->n : 1) * sizeof *scratch);
+    int rc = 0, np = 0;
+    if (!gp || !panels || !scratch) {
+        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    cg_plot_meta meta = {.sample = s->sample_id, .subject = s->subject,
+                         .visit = s->visit,
+                         .config_hash = pc->ctx->config_sha256};
+    for (int gi = 0; gi < cfg->ngates; gi++) {
+        if (make_panel(pc, gi, &gp[np], scratch) < 0)
+            continue;
+        np++;
+    }
+    for (int k = 0; k < np; k++) {
+        gp[k].p.overlays = &gp[k].ov; /* after the array stopped moving */
+        panels[k] = gp[k].p;
+        const cg_gate_spec *g = &cfg->gates[gp[k].gi];
+        cg_plot_meta m1 = meta;
+        m1.population = g->name;
+        m1.x_marker = dim_name(cfg, g, 0);
+        m1.y_marker = dim_name(cfg, g, 1);
+        char name[300];
+        snprintf(name, sizeof name, "%s.png", g->name);
+        char *path = cg_path_join(dir, name);
+        cg_err e = {0};
+        if (!path || cg_plot_panel_png(&gp[k].p, &m1, 0, 0, path, &e) < 0) {
+            rc = cg_err_set(err, CG_E_IO, "%s: %s", name, e.msg);
+            free(path);
+            goto done;
+        }
+        free(path);
+    }
+    if (np > 0) {
+        char *path = cg_path_join(dir, "strategy.png");
+        cg_err e = {0};
+        if (!path || cg_plot_strategy_png(panels, np, &meta, path, &e) < 0) {
+            rc = cg_err_set(err, CG_E_IO, "strategy.png: %s", e.msg);
+            free(path);
+            goto done;
+        }
+        free(path);
+    }
+    cg_err e = {0};
+    if (qc_figure(pc, &meta, dir, &e) < 0)
+        rc = cg_err_set(err, CG_E_IO, "qc.png: %s", e.msg);
+done:
+    free(gp);
+    free(panels);
+    free(scratch);
+    free(dir);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * stats.h -- population and marker statistics of `cytogate run`.
+ *
+ * Population statistics (counts are events after every gate up the tree):
+ *   count        events in the population
+ *   pct_parent   100 * count / count(parent)       (parent = all events for
+ *                a root gate)
+ *   pct_total    100 * count / events in the file (after any QC exclusion)
+ *   pct_of_<P>   100 * count / count(P), P a named ancestor (or any gate:
+ *                the ratio is reported as is)
+ *   A denominator of 0 gives NA (reason "denominator 0"), never inf/NaN.
+ *
+ * Marker statistics, over the population's events with a finite value
+ * (x_1..x_n sorted ascending; n = 0 gives NA for all):
+ *   median   = Q(50)
+ *   pN       = Q(N), N in [0, 100]; Q(p) is the linearly interpolated
+ *              quantile of R's default (type 7): h = (n-1)*p/100,
+ *              Q = x_floor(h) + (h - floor(h)) * (x_floor(h)+1 - x_floor(h))
+ *   mean     = sum x_i / n
+ *   sd       = sqrt(sum (x_i - mean)^2 / (n - 1))      (NA when n < 2)
+ *   cv       = 100 * sd / mean                         (NA when mean <= 0)
+ *   rcv      = 100 * 0.5 * (Q(84.13) - Q(15.87)) / median (robust CV;
+ *              NA when median <= 0); for a normal sample it equals cv
+ *   mad      = 1.4826 * median(|x_i - median|)  (scaled median absolute
+ *              deviation, consistent with sd for normal data)
+ *   geomean  = exp(mean of ln x_i over the x_i > 0); events <= 0 are
+ *              left out (NA when none is > 0)
+ * Values are in the units the caller passes (the pipeline uses
+ * compensated, untransformed values unless `stats: scale: transformed`).
+ *
+ * Threading: pure functions; the caller provides scratch memory.
+ */
+#ifndef CG_STATS_H
+#define CG_STATS_H
+
+#include <stdint.h>
+
+#include "bits.h"
+#include "config.h"
+
+/* Q(p) of sorted x[0..n), p in [0, 100]; NaN when n == 0. */
+double cg_stat_quantile(const double *sorted, int64_t n, double p);
+
+/* Gather the finite x[i] with mask bit set (mask NULL: all) into out
+ * (room for n) and return how many; out is then sorted ascending. */
+int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
+                              double *out);
+
+/* Evaluate nspec statistics of the sorted finite values v[0..m) into
+ * res[nspec] (NaN = NA).  scratch needs room for m doubles (mad). */
+void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
+                  int nspec, double *res, double *scratch);
+
+/* 100 * num / den, NaN when den == 0. */
+double cg_stat_pct(int64_t num, int64_t den);
+
+#endif
