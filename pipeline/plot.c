@@ -426,8 +426,8 @@ int cgp_axis_ticks(cgp_cv *cv, const cg_plot_axis *ax, double len_px,
             r1 = t;
         }
         double target = len_px / (vertical ? 5.0 * fs : 9.0 * fs);
-        if (target < 2)
-            target = 2;
+        if (target < 3)
+            target = 3;
         if (target > 7)
             target = 7;
         double st = cgp_nice_step(r1 - r0, target);

@@ -152,7 +152,7 @@ cg_plot_image *cg_plot_render_batch(const cg_plot_sample *s, int n,
         xa.ticks = CG_PLOT_TICKS_NONE;
         cg_plot_axis_linear(&ya, ylab[k], 0, hi);
         cgp_gridlines(&cv, &pi, &ya);
-        double bw = fmin(0.72, 0.72 * plot_w / n / fmax(1, plot_w / n));
+        const double bw = 0.72; /* bar width, in sample slots */
         for (int i = 0; i < n; i++) {
             double v = value_of(&s[i], k);
             double x0 = cgp_px(&pi, i - bw / 2), x1 = cgp_px(&pi, i + bw / 2);
@@ -405,7 +405,17 @@ cg_plot_image *cg_plot_render_longitudinal(const cg_plot_sample *s, int n,
         ly += 1.4 * fs;
         shown++;
     }
-    (void)shown;
+    if (shown > 0) { /* how failures are drawn */
+        ly += 0.6 * fs;
+        cairo_arc(cr, lx + 0.8 * fs, ly + 0.55 * fs, 0.33 * fs, 0, 2 * M_PI);
+        cgp_rgb(cr, 0xffffff);
+        cairo_fill_preserve(cr);
+        cgp_rgb(cr, 0xd62728);
+        cairo_set_line_width(cr, fmax(1.2, 0.1 * fs));
+        cairo_stroke(cr);
+        cgp_rgb(cr, 0x555555);
+        cgp_text(&cv, "QC fail", lx + 2.0 * fs, ly, 0.82 * fs, 0, 0, 0, 0);
+    }
     cgp_cv_end(&cv);
     free(subj);
     free(vis);
