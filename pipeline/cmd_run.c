@@ -64,6 +64,8 @@ static const char *arg_value(int argc, char **argv, int *i, const char *opt)
     size_t n = strlen(opt);
     if (!strncmp(a, opt, n) && a[n] == '=')
         return a + n + 1;
+    if (a[0] == '-' && a[1] != '-' && a[2])
+        return a + 2; /* -j4, -oDIR */
     if (*i + 1 >= argc) {
         cg_error_cmd("run", "%s needs a value", a);
         return NULL;
@@ -74,7 +76,8 @@ static const char *arg_value(int argc, char **argv, int *i, const char *opt)
 static int is_opt(const char *a, const char *s, const char *l)
 {
     size_t n = strlen(l);
-    return (s && !strcmp(a, s)) || !strcmp(a, l) ||
+    return (s && (!strcmp(a, s) || (!strncmp(a, s, 2) && a[2]))) ||
+           !strcmp(a, l) ||
            (!strncmp(a, l, n) && a[n] == '=');
 }
 
