@@ -656,6 +656,7 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
             len = (int64_t)f->size - ds->data_b;
         if (ascii && anyfree) {
             exp = len;
+            tot = len; /* upper bound; ascii_load counts the values */
         } else if (ds->packed) {
             tot = rowbits ? len * 8 / rowbits : 0;
             exp = (tot * rowbits + 7) / 8;

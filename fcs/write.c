@@ -6,10 +6,10 @@
  * length, so the TEXT is rebuilt until the offsets are stable (at most a
  * few rounds).  HEADER offsets of a segment reaching past byte 99,999,999
  * are written as 0 (FCS 3.1 section 3.1); readers take them from TEXT.
- * Delimiter: '/', unless some key or value starts with '/' or is empty
- * (where a doubled delimiter would be ambiguous); then the first of a
- * fixed list of bytes that no token starts with.  A delimiter inside a
- * token is doubled.  Keywords with empty values cannot be represented in
+ * Delimiter: '/', unless some key contains '/' or some value starts with
+ * it (where a doubled delimiter would be ambiguous); then the first of a
+ * fixed list of bytes for which neither holds.  A delimiter inside a
+ * value is doubled (the FCS escape).  Keywords with empty values cannot be represented in
  * FCS 3.1 and are skipped.  The file goes to "<path>.tmp.<pid>" and is
  * renamed into place, so readers never see a partial file.
  * Threading: reentrant.
@@ -84,6 +84,8 @@ static int owned_key(const char *k)
             c++;
         if (c[0] && !c[1] && strchr("BENRSbenrs", c[0]))
             return 1;
+        if (strcasecmp(c, "DATATYPE") == 0)
+            return 1;
     }
     return 0;
 }
@@ -110,6 +112,15 @@ static char *spill_string(const fcs_spill *s)
 }
 
 static int starts_with(const char *s, char d) { return !*s || s[0] == d; }
+
+/* A delimiter is usable when no key contains it (a key with a doubled
+ * delimiter is read back as an old writer's empty value) and no value
+ * starts with it (a doubled delimiter right after a separator would read
+ * as an escape). */
+static int bad_delim(const char *key, const char *val, char d)
+{
+    return strchr(key, d) != NULL || starts_with(val, d);
+}
 
 int fcs_write(const char *path, int npar, const fcs_wparam *params,
               int64_t nevents, const double *const *cols,
@@ -143,23 +154,26 @@ int fcs_write(const char *path, int npar, const fcs_wparam *params,
         return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
 
     /* choose the delimiter */
-    static const char cands[] = "/|\\!~^#%\x1e\x1f\x1c\x1d";
-    char d = '/';
-    for (size_t ci = 0; ci < sizeof cands - 1; ci++) {
-        d = cands[ci];
-        int bad = 0;
+    static const char cands[] = "/|\\!~^#%\x1e\x1f\x1c\x1d\x01\x02\x03";
+    char d = 0;
+    for (size_t ci = 0; ci < sizeof cands - 1 && !d; ci++) {
+        char c = cands[ci];
+        int bad = spv && starts_with(spv, c);
         for (int k = 0; k < nkeywords && !bad; k++)
-            if (keywords[k].key && keywords[k].value && keywords[k].value[0])
-                bad = starts_with(keywords[k].key, d) ||
-                      starts_with(keywords[k].value, d);
+            if (keywords[k].key && keywords[k].value && keywords[k].value[0] &&
+                !owned_key(keywords[k].key))
+                bad = bad_delim(keywords[k].key, keywords[k].value, c);
         for (int j = 0; j < npar && !bad; j++)
-            bad = starts_with(params[j].name, d) ||
+            bad = starts_with(params[j].name, c) ||
                   (params[j].label && params[j].label[0] &&
-                   starts_with(params[j].label, d));
-        if (spv && spv[0] == d)
-            bad = 1;
+                   starts_with(params[j].label, c));
         if (!bad)
-            break;
+            d = c;
+    }
+    if (!d) {
+        free(spv);
+        return fcs__err(err, FCS_E_WRITE, -1, "fcs_write: every candidate "
+                        "TEXT delimiter occurs in a keyword");
     }
 
     int64_t begin = 0, end = 0;
