@@ -352,26 +352,14 @@ static int block_compute(cg_dims *dc, comp_block *b, cg_err *err)
             rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
             goto fail;
         }
-    if (b->inverted) {
-        /* Already the compensation matrix: out_j = sum_i in_i * M[i][j]. */
-        for (int j = 0; j < b->nout; j++) {
-            double *o = out[j];
-            memset(o, 0, n * sizeof *o);
-            for (int i = 0; i < nin; i++) {
-                double c = m->v[(size_t)i * m->ncol + j];
-                const double *x = in[i];
-                for (size_t e = 0; e < n; e++)
-                    o[e] += c * x[e];
-            }
-        }
-    } else {
-        cg_err e2;
-        cg_err_clear(&e2);
-        if (cg_comp_apply(m, 0, in, out, dc->n, &e2) < 0) {
-            rc = cg_err_set(err, e2.code ? e2.code : CG_E_MATH,
-                            "matrix %s: %s", b->id, e2.msg);
-            goto fail;
-        }
+    cg_err e2;
+    cg_err_clear(&e2);
+    /* inverted already: out = in * M (in = rows = detectors); otherwise
+     * out = in * S^-1, least squares when S is not square. */
+    if (cg_comp_apply(m, b->inverted, in, out, dc->n, &e2) < 0) {
+        rc = cg_err_set(err, e2.code ? e2.code : CG_E_MATH, "matrix %s: %s",
+                        b->id, e2.msg);
+        goto fail;
     }
     free(in);
     b->out = out;

@@ -3,7 +3,8 @@
  *
  * Semantics are Gating-ML 2.0 (spec-notes.md section 2.2):
  *   rectangle  n >= 1 dims; min <= x < max per dimension; a missing end is
- *              open (pass -INFINITY / INFINITY); NaN values are out.
+ *              open (pass -INFINITY / INFINITY).  The test is literal, so
+ *              -inf values can be inside but +inf and NaN never are.
  *   polygon    2 dims, >= 3 vertices, implicitly closed, even-odd rule
  *              (crossing parity; a self-intersecting polygon's doubly wound
  *              part is outside).
@@ -13,7 +14,8 @@
  *              quadrant names one location per divider it uses (NaN =
  *              unconstrained) and covers lower <= x < upper on that
  *              divider, lower = largest value <= location, upper =
- *              smallest value > location, a missing end open.
+ *              smallest value > location, a missing end open (again
+ *              literal: +inf and NaN are in no quadrant).
  *   boolean    and / or (>= 2 operands), not (exactly 1); each operand may
  *              be used as its complement.  Operands are population ids and
  *              are evaluated by the caller (a gate tree does this).

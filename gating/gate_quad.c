@@ -5,7 +5,10 @@
  *
  * Bin of value v on a divider = number of divider values <= v, so a bin
  * is lower <= v < upper with the outer bins open (Gating-ML 2.0 quadrant
- * semantics; FlowKit's QuadrantGate agrees).  NaN is in no bin.  One pass
+ * semantics; FlowKit's QuadrantGate agrees).  Bins are tested literally
+ * as lower <= v < upper with the outer ends -inf/+inf, so -inf is in the
+ * lowest bin and +inf and NaN in none (the suite's set_4 myQuadrant
+ * expects x/0 = +inf outside every quadrant).  One pass
  * over the parent's events computes each divider's bin once and sets the
  * bit of every quadrant that matches; scratch space is allocated once per
  * evaluation, never per event.
@@ -27,7 +30,7 @@ typedef struct quad_data {
 
 static inline int bin_of(const double *v, int nv, double x)
 {
-    if (x != x)
+    if (x != x || x == INFINITY)
         return -2;
     int b = 0;
     while (b < nv && v[b] <= x)

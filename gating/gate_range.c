@@ -3,9 +3,12 @@
  *
  * Membership: min <= x < max in every dimension (Gating-ML 2.0: the
  * interval is half-open; the compliance suite's Range2 has 60 events at
- * exactly max and all are out).  An open end is stored as -inf/+inf and
- * not tested, so +inf values are inside an upper-open range.  NaN values
- * are never inside.  One pass over the parent's events, no allocation.
+ * exactly max and all are out).  An open end is -inf/+inf and the test is
+ * applied literally, so -inf is inside a lower-open range and +inf is
+ * never inside (x < +inf fails), as in the reference implementation: the
+ * suite's set_4 ratio quadrants exclude x/0 = +inf from the open upper
+ * bin.  NaN values are never inside.  One pass over the parent's events,
+ * no allocation.
  */
 #include "gate_internal.h"
 
@@ -24,7 +27,7 @@ static inline int in_nd(const rect_data *r, const double *const *col, int nd,
         double v = col[d][i];
         if (!(v >= r->min[d]))
             return 0;
-        if (!(isinf(r->max[d]) && r->max[d] > 0) && !(v < r->max[d]))
+        if (!(v < r->max[d]))
             return 0;
     }
     return 1;
@@ -39,19 +42,16 @@ static int rect_eval(const cg_gate *g, const cg_eval_in *in,
     if (nd == 1) {
         const double *c0 = col[0];
         double lo = r->min[0], hi = r->max[0];
-        int hi_open = isinf(hi) && hi > 0;
-        CG_GATE_SCAN(in, out[0], i,
-                     c0[i] >= lo && (hi_open || c0[i] < hi));
+        CG_GATE_SCAN(in, out[0], i, c0[i] >= lo && c0[i] < hi);
         return 0;
     }
     if (nd == 2) {
         const double *c0 = col[0], *c1 = col[1];
         double lo0 = r->min[0], hi0 = r->max[0];
         double lo1 = r->min[1], hi1 = r->max[1];
-        int o0 = isinf(hi0) && hi0 > 0, o1 = isinf(hi1) && hi1 > 0;
         CG_GATE_SCAN(in, out[0], i,
-                     c0[i] >= lo0 && (o0 || c0[i] < hi0) && c1[i] >= lo1 &&
-                         (o1 || c1[i] < hi1));
+                     c0[i] >= lo0 && c0[i] < hi0 && c1[i] >= lo1 &&
+                         c1[i] < hi1);
         return 0;
     }
     CG_GATE_SCAN(in, out[0], i, in_nd(r, col, nd, i));
