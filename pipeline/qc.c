@@ -64,6 +64,9 @@ enum { T_D, T_B, T_V, T_S };
       "... fail above")                                                      \
     X(stab_z, T_D, stab_z, "5", 0, 1e6,                                      \
       "... and only when beyond this many bin-to-bin noise SDs")             \
+    X(stab_max_window, T_D, stab_max_window, "0.6", 0, 1e6,                 \
+      "a quantile is followed only where the run's central 10% of events "   \
+      "around it spans at most this (asinh units): not in a valley")        \
     X(stab_scatter, T_B, stab_scatter, "false", 0, 1,                        \
       "include scatter channels in the stability check (flowAI: no)")        \
     X(margin_warn_pct, T_D, margin_warn_pct, "2", 0, 100,                    \

@@ -76,6 +76,7 @@ typedef struct cg_qc_params {
     double stab_cofactor;   /* arcsinh cofactor of the median scale */
     double stab_warn, stab_fail; /* change of smoothed median, asinh units */
     double stab_z;          /* ... and beyond this many noise SDs */
+    double stab_max_window; /* skip quantiles in a valley (asinh units) */
     int stab_scatter;       /* include scatter channels */
     /* 4 margins */
     double margin_warn_pct, margin_fail_pct;

@@ -9,7 +9,9 @@
  * step or a slow drift barely moves.  The medians are smoothed with a
  * running median of 5 bins; the change is the range (max - min) of the
  * smoothed series.  Each quantile is judged alone; a channel takes the
- * worst.  A channel warns/fails when the change exceeds
+ * worst.  A quantile is not followed when the run's pooled central 10% of
+ * events around it spans more than stab_max_window (it sits in a valley
+ * or on a steep edge, where bin quantiles jump between populations).  A channel warns/fails when the change exceeds
  * stab_warn/stab_fail AND stab_z * sigma (so a channel whose bin medians
  * jump between two modes does not fail on noise).  The per-bin medians are
  * kept (in scaled units) for the QC figure.
@@ -74,7 +76,8 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
     double *sm = malloc((size_t)nb * sizeof *sm);
     double *d = malloc((size_t)nb * sizeof *d);
     double *buf = malloc(((size_t)(n / nb) + 2) * sizeof *buf);
-    if (!first || !chan || !med || !m || !sm || !d || !buf)
+    double *all = malloc((size_t)n * sizeof *all);
+    if (!first || !chan || !med || !m || !sm || !d || !buf || !all)
         goto nomem;
     for (int b = 0; b <= nb; b++)
         first[b] = (int64_t)((double)b * (double)n / nb);
@@ -104,9 +107,27 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
             med[(size_t)k * nb + b] = sinh(md) * cof;
         }
         chan[k++] = j;
-        int cv = CG_QC_PASS, cq = 1, cmin = 0, cmax = 0;
-        double cchg = -1, csig = 0;
+        /* pooled quantile windows: a quantile in a valley between two
+         * populations jumps from bin to bin and is not followed */
+        int64_t na = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (!isnan(c[i]))
+                all[na++] = asinh(c[i] / cof);
+        double win[NQ];
         for (int qi = 0; qi < NQ; qi++) {
+            double lo = na ? qc_select(all, na, (int64_t)((QS[qi] - 0.05) *
+                                                        (double)(na - 1)))
+                           : 0;
+            double hi = na ? qc_select(all, na, (int64_t)((QS[qi] + 0.05) *
+                                                        (double)(na - 1)))
+                           : 0;
+            win[qi] = hi - lo;
+        }
+        int cv = CG_QC_PASS, cq = 1, cmin = 0, cmax = 0;
+        double cchg = 0, csig = 0;
+        for (int qi = 0; qi < NQ; qi++) {
+            if (win[qi] > p->stab_max_window)
+                continue;
             const double *mq = m + qi * nb;
             for (int b = 1; b < nb; b++)
                 d[b - 1] = mq[b] - mq[b - 1];
@@ -188,6 +209,7 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
     free(sm);
     free(d);
     free(buf);
+    free(all);
     return 0;
 nomem:
     free(first);
@@ -197,5 +219,6 @@ nomem:
     free(sm);
     free(d);
     free(buf);
+    free(all);
     return cg_err_set(err, CG_E_NOMEM, "qc: out of memory (stability)");
 }
