@@ -914,10 +914,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     memset(&fe, 0, sizeof fe);
     f = fcs_open(s->file, NULL, &fe);
     if (!f) {
-        if (fe.offset >= 0)
-            sample_fail(res, "%s (at byte %lld)", fe.msg, (long long)fe.offset);
-        else
-            sample_fail(res, "%s", fe.msg);
+        sample_fail(res, "%s", fe.msg); /* the message names the offset */
         goto out;
     }
     snprintf(res->fcs_version, sizeof res->fcs_version, "%s", fcs_version(f));
