@@ -58,14 +58,25 @@ int cg_compensate(cg_frame *fr, const cg_matrix *spill, cg_comp_report *rep,
 
 /* Lower-level form: out[j] = (in * S^-1)[:, j] for n events, where in and
  * out are ncol column pointers in matrix column order (in == out allowed).
- * inverted_already: S is already the compensation matrix (multiply only).
- * A non-square S is solved by least squares (rows = outputs). */
+ * inverted_already: S is already the compensation matrix (multiply only):
+ * out = in * S, in has nrow pointers and out ncol.
+ * A non-square S (nrow < ncol) is solved by least squares (rows =
+ * outputs): in has ncol pointers (detectors), out nrow (signals), and out
+ * minimises |in - out * S| per event; in and out must not overlap then. */
 int cg_comp_apply(const cg_matrix *S, int inverted_already,
                   const double *const *in, double *const *out, int64_t n,
                   cg_err *err);
 
+/* The report alone (square S): 1-norm condition number from LAPACK
+ * dgecon (inf when exactly singular), diagonal check, near-singular flag.
+ * 0 or < 0 with err. */
+int cg_comp_report_of(const cg_matrix *S, cg_comp_report *rep, cg_err *err);
+
 /* Unmix detector channels into abundance channels named after the
- * spectra's rows, appended to the frame (ordinary least squares). */
+ * spectra's rows, appended to the frame (ordinary least squares).
+ * Detectors are matched by name (missing ones listed in the error); a
+ * frame that already has a channel named like a spectrum row is an
+ * error. */
 int cg_unmix(cg_frame *fr, const cg_matrix *spectra, cg_err *err);
 
 #endif

@@ -11,6 +11,10 @@ const cg_command cg_commands[] = {
     {"qc", "Pipeline", "per-sample QC verdicts (counts, flow rate, stability, margins, compensation); qc.tsv", cmd_qc},
     {"simulate", "Data", "write a synthetic Treg/Th17 FCS sample and its truth JSON", cmd_simulate},
     {"gate", "Gating", "apply Gating-ML 2.0 gates to an FCS file; counts, membership, export", cmd_gate},
+    {"transform", "Transforms", "apply a scale transform (logicle, biex, asinh, ...) to numbers on stdin", cmd_transform},
+    {"compensate", "Transforms", "write a compensated FCS 3.1 file (matrix from the file or a CSV)", cmd_compensate},
+    {"info", "Files", "describe FCS files: data sets, parameters, spillover, warnings (--json)", cmd_info},
+    {"dump", "Files", "print the events of an FCS file as TSV (raw or scaled, exact %.17g)", cmd_dump},
     {NULL, NULL, NULL, NULL}
 };
 

@@ -35,6 +35,10 @@ X_CMD_DECL(run)
 X_CMD_DECL(qc)
 X_CMD_DECL(gate)
 X_CMD_DECL(simulate)
+X_CMD_DECL(transform)
+X_CMD_DECL(compensate)
+X_CMD_DECL(info)
+X_CMD_DECL(dump)
 #undef X_CMD_DECL
 
 #endif

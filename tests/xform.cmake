@@ -6,3 +6,6 @@ cg_add_test(unit_xform unit $<TARGET_FILE:test_xform>)
 cg_test_program(test_xform_conformance conformance/test_transforms.c)
 cg_add_test(conformance_transforms conformance
   $<TARGET_FILE:test_xform_conformance>)
+
+cg_test_program(test_comp unit/test_comp.c)
+cg_add_test(unit_comp unit $<TARGET_FILE:test_comp>)

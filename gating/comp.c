@@ -1,0 +1,291 @@
+/*
+ * comp.c -- spillover compensation: compensated = observed * S^-1 over the
+ * matrix's channels (matched by $PnN), every other channel untouched.
+ *
+ * The compensation matrix K is formed once per call with LAPACK: LU with
+ * partial pivoting (dgetrf) and dgetrs against the identity for a square
+ * S; QR least squares (dgels) for a non-square S (Gating-ML
+ * spectrumMatrix, spectral unmixing): K = pinv(S), so abundances
+ * a = observed * K minimise |observed - a S|.  Events are then processed in
+ * blocks of CG_COMP_BLOCK: the block's columns are copied into a
+ * column-major buffer, multiplied by K with one cblas_dgemm, and copied
+ * back, so the input and output columns may be the same arrays.
+ *
+ * Determinism and threading: OpenBLAS is pinned to one thread
+ * (openblas_set_num_threads(1), once per process through pthread_once),
+ * so results do not depend on the machine's core count; run several
+ * compensations in parallel from your own threads instead.  That one call
+ * is the only process-wide effect.  Per-call buffers are allocated once
+ * per call, never per event.
+ */
+#include "comp.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef CG_COMP_BLOCK
+#define CG_COMP_BLOCK 256
+#endif
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single(void) { openblas_set_num_threads(1); }
+
+/* K (m x p, column-major) from S; m inputs, p outputs. */
+static double *comp_matrix(const cg_matrix *S, int inverted_already, int *m,
+                           int *p, cg_err *err)
+{
+    int nr = S->nrow, nc = S->ncol;
+    double *K;
+    if (inverted_already) {
+        /* out = in * S: in has nrow columns, out ncol */
+        K = malloc((size_t)nr * nc * sizeof *K);
+        if (!K)
+            return cg_err_set(err, CG_E_NOMEM, "out of memory"), NULL;
+        for (int i = 0; i < nr; i++)
+            for (int j = 0; j < nc; j++)
+                K[i + (size_t)j * nr] = S->v[(size_t)i * nc + j];
+        *m = nr;
+        *p = nc;
+        return K;
+    }
+    if (nr == nc) {
+        int n = nr;
+        double *A = malloc((size_t)n * n * sizeof *A);
+        K = calloc((size_t)n * n, sizeof *K);
+        lapack_int *ipiv = malloc((size_t)n * sizeof *ipiv);
+        if (!A || !K || !ipiv) {
+            free(A);
+            free(K);
+            free(ipiv);
+            return cg_err_set(err, CG_E_NOMEM, "out of memory"), NULL;
+        }
+        memcpy(A, S->v, (size_t)n * n * sizeof *A);
+        for (int i = 0; i < n; i++)
+            K[(size_t)i * n + i] = 1.0;
+        /* row-major S K = I gives K = S^-1, stored row-major */
+        lapack_int info = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, A, n, ipiv);
+        if (info == 0)
+            info = LAPACKE_dgetrs(LAPACK_ROW_MAJOR, 'N', n, n, A, n, ipiv, K,
+                                  n);
+        free(A);
+        free(ipiv);
+        if (info != 0) {
+            free(K);
+            if (info > 0)
+                return cg_err_set(err, CG_E_MATH, "spillover matrix is "
+                                  "singular (zero pivot at row %d)",
+                                  (int)info), NULL;
+            return cg_err_set(err, CG_E_MATH, "LAPACK dgetrf/dgetrs failed "
+                              "(info %d)", (int)info), NULL;
+        }
+        /* row-major K == column-major K^T; out = in * K needs the
+         * column-major K itself: transpose */
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) {
+                double t = K[(size_t)i * n + j];
+                K[(size_t)i * n + j] = K[(size_t)j * n + i];
+                K[(size_t)j * n + i] = t;
+            }
+        *m = *p = n;
+        return K;
+    }
+    /* least squares: S is nr (outputs) x nc (inputs), nr < nc.  With
+     * A = S^T (nc x nr), dgels on B = I (nc x nc) gives X = pinv(A)
+     * (nr x nc); a^T = X obs^T, so out = in * X^T: K = X^T (nc x nr). */
+    if (nr > nc)
+        return cg_err_set(err, CG_E_ARG, "matrix has more rows (%d) than "
+                          "columns (%d): cannot unmix %d signals from %d "
+                          "detectors", nr, nc, nr, nc), NULL;
+    double *A = malloc((size_t)nc * nr * sizeof *A);
+    double *B = calloc((size_t)nc * nc, sizeof *B);
+    if (!A || !B) {
+        free(A);
+        free(B);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory"), NULL;
+    }
+    for (int i = 0; i < nc; i++) /* A row-major nc x nr: A[i][j] = S[j][i] */
+        for (int j = 0; j < nr; j++)
+            A[(size_t)i * nr + j] = S->v[(size_t)j * nc + i];
+    for (int i = 0; i < nc; i++)
+        B[(size_t)i * nc + i] = 1.0;
+    lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', nc, nr, nc, A, nr,
+                                    B, nc);
+    free(A);
+    if (info != 0) {
+        free(B);
+        if (info > 0)
+            return cg_err_set(err, CG_E_MATH, "spectra are linearly "
+                              "dependent (rank-deficient at %d)", (int)info),
+                   NULL;
+        return cg_err_set(err, CG_E_MATH, "LAPACK dgels failed (info %d)",
+                          (int)info), NULL;
+    }
+    /* X = first nr rows of B (row-major nr x nc).  K = X^T, column-major
+     * nc x nr: K[i + j*nc] = X[j][i] -- exactly X's row-major layout. */
+    K = malloc((size_t)nc * nr * sizeof *K);
+    if (!K) {
+        free(B);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory"), NULL;
+    }
+    memcpy(K, B, (size_t)nr * nc * sizeof *K);
+    free(B);
+    *m = nc;
+    *p = nr;
+    return K;
+}
+
+int cg_comp_apply(const cg_matrix *S, int inverted_already,
+                  const double *const *in, double *const *out, int64_t n,
+                  cg_err *err)
+{
+    if (!S || S->nrow < 1 || S->ncol < 1 || !in || !out || n < 0)
+        return cg_err_set(err, CG_E_ARG, "cg_comp_apply: bad arguments");
+    for (size_t k = 0; k < (size_t)S->nrow * S->ncol; k++)
+        if (!isfinite(S->v[k]))
+            return cg_err_set(err, CG_E_ARG, "matrix entry (%d, %d) is not "
+                              "finite", (int)(k / S->ncol) + 1,
+                              (int)(k % S->ncol) + 1);
+    pthread_once(&blas_once, blas_single);
+    int m, p;
+    double *K = comp_matrix(S, inverted_already, &m, &p, err);
+    if (!K)
+        return -(err ? err->code : CG_E_MATH);
+    int64_t blk = n < CG_COMP_BLOCK ? (n > 0 ? n : 1) : CG_COMP_BLOCK;
+    double *X = malloc((size_t)blk * m * sizeof *X);
+    double *Y = malloc((size_t)blk * p * sizeof *Y);
+    if (!X || !Y) {
+        free(K);
+        free(X);
+        free(Y);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    }
+    for (int64_t s = 0; s < n; s += blk) {
+        int b = (int)(n - s < blk ? n - s : blk);
+        for (int j = 0; j < m; j++)
+            memcpy(X + (size_t)j * b, in[j] + s, (size_t)b * sizeof *X);
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, b, p, m, 1.0,
+                    X, b, K, m, 0.0, Y, b);
+        for (int k = 0; k < p; k++)
+            memcpy(out[k] + s, Y + (size_t)k * b, (size_t)b * sizeof *Y);
+    }
+    free(K);
+    free(X);
+    free(Y);
+    return 0;
+}
+
+int cg_comp_report_of(const cg_matrix *S, cg_comp_report *rep, cg_err *err)
+{
+    memset(rep, 0, sizeof *rep);
+    if (!S || S->nrow != S->ncol)
+        return cg_err_set(err, CG_E_ARG, "condition number needs a square "
+                          "matrix");
+    int n = S->nrow;
+    for (int i = 0; i < n; i++)
+        rep->diag_not_one += fabs(S->v[(size_t)i * n + i] - 1.0) > 1e-6;
+    double *A = malloc((size_t)n * n * sizeof *A);
+    lapack_int *ipiv = malloc((size_t)n * sizeof *ipiv);
+    if (!A || !ipiv) {
+        free(A);
+        free(ipiv);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    }
+    memcpy(A, S->v, (size_t)n * n * sizeof *A);
+    double anorm = LAPACKE_dlange(LAPACK_ROW_MAJOR, '1', n, n, A, n);
+    lapack_int info = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, A, n, ipiv);
+    double rcond = 0;
+    if (info == 0)
+        info = LAPACKE_dgecon(LAPACK_ROW_MAJOR, '1', n, A, n, anorm, &rcond);
+    else if (info > 0)
+        info = 0, rcond = 0; /* exactly singular */
+    free(A);
+    free(ipiv);
+    if (info != 0)
+        return cg_err_set(err, CG_E_MATH, "LAPACK dgecon failed (info %d)",
+                          (int)info);
+    rep->cond = rcond > 0 ? 1.0 / rcond : INFINITY;
+    rep->near_singular = !(rep->cond <= 1e6);
+    return 0;
+}
+
+int cg_compensate(cg_frame *fr, const cg_matrix *spill, cg_comp_report *rep,
+                  cg_err *err)
+{
+    if (!fr || !spill)
+        return cg_err_set(err, CG_E_ARG, "cg_compensate: no frame or matrix");
+    if (spill->nrow != spill->ncol)
+        return cg_err_set(err, CG_E_ARG, "spillover matrix is %d x %d; it "
+                          "must be square", spill->nrow, spill->ncol);
+    int n = spill->ncol;
+    int *idx = malloc((size_t)n * sizeof *idx);
+    double **cols = malloc((size_t)n * sizeof *cols);
+    cg_matrix *S = cg_matrix_copy(spill);
+    int rc = 0;
+    if (!idx || !cols || !S) {
+        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    /* channels by name; list all missing ones */
+    char missing[200];
+    size_t ml = 0;
+    int nmiss = 0;
+    missing[0] = '\0';
+    for (int j = 0; j < n; j++) {
+        const char *nm = spill->col[j] ? spill->col[j] : "";
+        idx[j] = cg_frame_find(fr, nm);
+        for (int k = 0; k < j && idx[j] >= 0; k++)
+            if (idx[k] == idx[j]) {
+                rc = cg_err_set(err, CG_E_ARG, "matrix names channel '%s' "
+                                "twice", nm);
+                goto done;
+            }
+        if (idx[j] < 0) {
+            int w = snprintf(missing + ml, sizeof missing - ml, "%s%s",
+                             nmiss ? ", " : "", nm);
+            if (w > 0 && ml + (size_t)w < sizeof missing)
+                ml += (size_t)w;
+            nmiss++;
+        }
+    }
+    if (nmiss) {
+        rc = cg_err_set(err, CG_E_CHANNEL, "matrix names %d channel(s) the "
+                        "data lack: %s", nmiss, missing);
+        goto done;
+    }
+    /* rows in column order when the row names are the column names */
+    int permute = 1;
+    int *rmap = malloc((size_t)n * sizeof *rmap);
+    if (!rmap) {
+        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n && permute; i++) {
+        rmap[i] = -1;
+        for (int k = 0; k < n; k++)
+            if (spill->row[k] && spill->col[i] &&
+                !strcmp(spill->row[k], spill->col[i]))
+                rmap[i] = k;
+        if (rmap[i] < 0)
+            permute = 0;
+    }
+    if (permute)
+        for (int i = 0; i < n; i++)
+            memcpy(S->v + (size_t)i * n, spill->v + (size_t)rmap[i] * n,
+                   (size_t)n * sizeof *S->v);
+    free(rmap);
+    if (rep && (rc = cg_comp_report_of(S, rep, err)) < 0)
+        goto done;
+    for (int j = 0; j < n; j++)
+        cols[j] = fr->col[idx[j]];
+    rc = cg_comp_apply(S, 0, (const double *const *)cols, cols, fr->n, err);
+done:
+    free(idx);
+    free(cols);
+    cg_matrix_free(S);
+    return rc;
+}
