@@ -233,15 +233,17 @@ typedef struct cg_plot_qc {
     double pct_flagged;       /* % of events in flagged bins (NaN: none) */
     const char *time_label;   /* "Time (s)"; NULL: that */
     /* Channel medians over consecutive event bins: nmed positions med_x
-     * (same units as t, or event index when nbins = 0) and nchan rows of
-     * nmed medians (row-major; NaN = gap), in transformed units. */
+     * and nchan rows of nmed medians (row-major; NaN = gap), transformed
+     * units.  med_x_label NULL: med_x is in the units of t (the panels
+     * share the time axis and its shading); set: med_x has its own units
+     * (e.g. "Event" index) and range. */
     int nchan;
     const char *const *chan_names;
     const uint8_t *chan_flag; /* nchan, != 0: drift flagged (NULL: none) */
     int nmed;
     const double *med_x;
     const double *med;
-    const char *med_x_label;  /* NULL: time_label */
+    const char *med_x_label;  /* NULL: time units (see above) */
 } cg_plot_qc;
 
 cg_plot_image *cg_plot_render_qc(const cg_plot_qc *q, const cg_plot_meta *m,

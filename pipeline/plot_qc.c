@@ -7,6 +7,8 @@
  *
  * Without a time channel (nbins 0) the rate panel is replaced by a note
  * saying the rate check was skipped, and the medians use event index.
+ * The medians share the time axis and its shading only when med_x is in
+ * time units (med_x_label NULL); otherwise they get their own x range.
  * Panel data coordinates are the caller's units (registered for
  * cg_plot_image_map): panel 0 = rate (when present), then the channels.
  *
@@ -168,6 +170,9 @@ cg_plot_image *cg_plot_render_qc(const cg_plot_qc *q, const cg_plot_meta *m,
     }
     /* channel medians */
     double cw = (double)(w - left - right + (int)lround(5.4 * fs)) / ncol;
+    /* medians share the time axis (and its shading) unless the caller
+     * gave them units of their own (med_x_label) */
+    int time_x = q->nbins > 0 && !q->med_x_label;
     const char *mxl = q->med_x_label ? q->med_x_label
                       : q->nbins > 0 ? tl
                                      : "Event";
@@ -181,7 +186,7 @@ cg_plot_image *cg_plot_render_qc(const cg_plot_qc *q, const cg_plot_meta *m,
         pi.area.h = (int)lround(cell_h - 5.4 * fs);
         double xlo, xhi, vlo, vhi;
         finite_range(q->med_x, q->nmed, &xlo, &xhi);
-        if (q->nbins > 0) {
+        if (time_x) {
             xlo = q->t[0];
             xhi = q->t[q->nbins];
         }
@@ -203,9 +208,10 @@ cg_plot_image *cg_plot_render_qc(const cg_plot_qc *q, const cg_plot_meta *m,
         pi.yhi = yhi;
         cgp_add_panel(im, &pi);
         cg_plot_axis xa, ya;
-        cg_plot_axis_linear(&xa, r == nrow - 1 ? mxl : NULL, xlo, xhi);
+        int bottom_row = r == nrow - 1 || c + ncol >= q->nchan;
+        cg_plot_axis_linear(&xa, bottom_row ? mxl : NULL, xlo, xhi);
         cg_plot_axis_linear(&ya, NULL, ylo, yhi);
-        if (q->nbins > 0)
+        if (time_x)
             shade_bins(&cv, &pi, q);
         cgp_gridlines(&cv, &pi, &ya);
         cairo_save(cr);

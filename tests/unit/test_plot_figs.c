@@ -296,6 +296,21 @@ static void test_qc(void)
     CHECK(near_rgb(tpng_px(&png, (int)cx, a3.y + 3), 0xf6c9c9, 2));
     (void)cy;
     tpng_free(&png);
+    /* medians in their own units (event index): own x range, no shading */
+    for (int i = 0; i < NM; i++)
+        mx[i] = i * 2500.0;
+    q.med_x_label = "Event";
+    im = cg_plot_render_qc(&q, &m, &err);
+    REQUIRE(im);
+    cg_plot_rect a1;
+    double ex0, ey0, ex1, ey1;
+    REQUIRE(cg_plot_image_area(im, 1, &a1) == 0);
+    cg_plot_image_map(im, 1, mx[0], 2.0, &ex0, &ey0);
+    cg_plot_image_map(im, 1, mx[NM - 1], 2.0, &ex1, &ey1);
+    CHECK(ex0 >= a1.x - 0.5 && ex1 <= a1.x + a1.w + 0.5);
+    CHECK(ex1 - ex0 > 0.9 * a1.w);
+    CHECK(cg_plot_image_pixel(im, a1.x + a1.w / 2, a1.y + 3) == 0xffffffffu);
+    cg_plot_image_free(im);
     /* no time channel */
     q.nbins = 0;
     q.t = NULL;
