@@ -14,13 +14,18 @@
  *   th17     IL17A tail (fraction 0.001), above (on cd4)
  * Asserts |Treg % of CD4 - truth| <= 0.5 and |Th17 % of CD4 - truth| <=
  * 0.3 for every sample, that no gate fell back, and prints the worst
- * errors.
+ * errors.  The same gating is then applied to the demo files in samples/
+ * read back through fcs_open (spillover from $SPILLOVER, channels from
+ * the truth sidecar) against their truth JSON.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "autogate.h"
+#include "fcs.h"
 #include "simulate.h"
 #include "testutil.h"
 #include "xform.h"
@@ -87,6 +92,134 @@ static void thr(const double *x, int64_t n, const cg_bits *parent,
     cg_threshold_apply(r.threshold, above, x, n, parent, out, &err);
 }
 
+/* The default config's hierarchy on compensated, logicle-transformed
+ * marker columns mk[CG_SIM_*] and linear scatter.  Returns the gated CD4
+ * bitset (owned) and the Treg and Th17 % of it. */
+static cg_bits *gate(int64_t n, const double *fsc_a, const double *fsc_h,
+                     const double *ssc_a, double *const *mk, double *tp,
+                     double *hp)
+{
+    cg_err err;
+    cg_bits *cells = cg_bits_new(n), *sing = cg_bits_new(n),
+            *live = cg_bits_new(n), *cd3 = cg_bits_new(n),
+            *cd4 = cg_bits_new(n), *tmp = cg_bits_new(n),
+            *treg = cg_bits_new(n), *th17 = cg_bits_new(n);
+    cg_scatter_opts so;
+    cg_scatter_opts_init(&so);
+    cg_scatter_result sc;
+    REQUIRE(cg_gate_scatter(fsc_a, ssc_a, n, NULL, &so, &sc, &err) == 0);
+    if (sc.fell_back)
+        fallbacks++;
+    cg_scatter_apply(&sc, fsc_a, ssc_a, n, NULL, cells, &err);
+    cg_scatter_result_release(&sc);
+    cg_singlets_result sr;
+    REQUIRE(cg_gate_singlets(fsc_a, fsc_h, n, cells, 0.12, &sr, &err) == 0);
+    if (sr.fell_back)
+        fallbacks++;
+    cg_singlets_apply(&sr, fsc_a, fsc_h, n, cells, sing, &err);
+    thr(mk[CG_SIM_VIAB], n, sing, 0, 0, live, "live");
+    thr(mk[CG_SIM_CD3], n, live, 0, 1, cd3, "cd3");
+    thr(mk[CG_SIM_CD4], n, cd3, 0, 1, cd4, "cd4");
+    thr(mk[CG_SIM_CD8], n, cd3, 0, 0, tmp, "cd8");
+    cg_bits_and(cd4, tmp);
+    thr(mk[CG_SIM_CD25], n, cd4, 0, 1, treg, "cd25");
+    thr(mk[CG_SIM_CD127], n, cd4, 0, 0, tmp, "cd127");
+    cg_bits_and(treg, tmp);
+    thr(mk[CG_SIM_IL17A], n, cd4, 1, 1, th17, "il17a");
+    double ncd4 = (double)cg_bits_count(cd4);
+    *tp = 100.0 * cg_bits_count(treg) / ncd4;
+    *hp = 100.0 * cg_bits_count(th17) / ncd4;
+    cg_bits_free(cells);
+    cg_bits_free(sing);
+    cg_bits_free(live);
+    cg_bits_free(cd3);
+    cg_bits_free(tmp);
+    cg_bits_free(treg);
+    cg_bits_free(th17);
+    return cd4;
+}
+
+/* Gate one samples/ file against its truth sidecar. */
+static void check_file(const char *id, const cg_xform *lg, double *wt,
+                       double *wh)
+{
+    char path[1024], tpath[1024];
+    snprintf(path, sizeof path, "%s/../samples/%s.fcs", CG_TESTS_DIR, id);
+    snprintf(tpath, sizeof tpath, "%s/../samples/%s.truth.json",
+             CG_TESTS_DIR, id);
+    json_error_t je;
+    json_t *js = json_load_file(tpath, 0, &je);
+    fcs_err fe;
+    fcs_file *f = fcs_open(path, NULL, &fe);
+    CHECKM(js && f, "%s: cannot open file or truth", id);
+    if (!js || !f) {
+        json_decref(js);
+        fcs_close(f);
+        return;
+    }
+    int64_t n = fcs_n_events(f);
+    int np = fcs_n_params(f);
+    double **col = calloc(np, sizeof *col);
+    for (int j = 0; j < np; j++)
+        col[j] = malloc(n * sizeof **col);
+    CHECK_INT(fcs_read_double(f, FCS_SCALED, 0, n, col, &fe), n);
+    fcs_spill *sp = NULL;
+    CHECK_INT(fcs_spillover(f, &sp, &fe), 1);
+    REQUIRE(sp != NULL);
+    int k = sp->n, *idx = malloc(k * sizeof *idx);
+    for (int q = 0; q < k; q++)
+        idx[q] = fcs_param_index(f, sp->names[q]);
+    double *inv = malloc(sizeof(double) * k * k);
+    memcpy(inv, sp->m, sizeof(double) * k * k);
+    REQUIRE(invert(inv, k) == 0);
+    double *comp = malloc(sizeof(double) * k * n);
+    for (int64_t i = 0; i < n; i++)
+        for (int c = 0; c < k; c++) {
+            double v = 0;
+            for (int q = 0; q < k; q++)
+                v += col[idx[q]][i] * inv[q * k + c];
+            comp[(size_t)c * n + i] = v;
+        }
+    for (int c = 0; c < k; c++) {
+        memcpy(col[idx[c]], comp + (size_t)c * n, sizeof(double) * n);
+        cg_xform_fwd(lg, col[idx[c]], col[idx[c]], (size_t)n);
+    }
+    double *mk[CG_SIM_NMARK];
+    json_t *ch = json_object_get(js, "channels");
+    for (int m = 0; m < CG_SIM_NMARK; m++) {
+        const char *nm = json_string_value(
+            json_object_get(ch, cg_sim_marker_names[m]));
+        int j = nm ? fcs_param_index(f, nm) : -1;
+        REQUIRE(j >= 0);
+        mk[m] = col[j];
+    }
+    double tp, hp;
+    cg_bits *cd4 = gate(n, col[fcs_param_index(f, "FSC-A")],
+                        col[fcs_param_index(f, "FSC-H")],
+                        col[fcs_param_index(f, "SSC-A")], mk, &tp, &hp);
+    double tt = json_real_value(json_object_get(js, "treg_pct_cd4"));
+    double th = json_real_value(json_object_get(js, "th17_pct_cd4"));
+    printf("samples/%s: treg %6.3f%% (truth %6.3f, err %+.3f)  th17 %6.3f%% "
+           "(truth %6.3f, err %+.3f)\n",
+           id, tp, tt, tp - tt, hp, th, hp - th);
+    CHECKM(fabs(tp - tt) <= 0.5, "%s treg error %.3f", id, tp - tt);
+    CHECKM(fabs(hp - th) <= 0.3, "%s th17 error %.3f", id, hp - th);
+    if (fabs(tp - tt) > *wt)
+        *wt = fabs(tp - tt);
+    if (fabs(hp - th) > *wh)
+        *wh = fabs(hp - th);
+    cg_bits_free(cd4);
+    free(comp);
+    free(inv);
+    free(idx);
+    fcs_spill_free(sp);
+    for (int j = 0; j < np; j++)
+        free(col[j]);
+    free(col);
+    fcs_close(f);
+    json_decref(js);
+}
+
 int main(void)
 {
     static const double tregs[] = {2, 3.5, 5, 6, 8, 10, 12, 15};
@@ -136,40 +269,13 @@ int main(void)
         }
         free(comp);
         free(inv);
-#define M(x) d->col[d->fl_param[CG_SIM_##x]]
-        cg_bits *cells = cg_bits_new(n), *sing = cg_bits_new(n),
-                *live = cg_bits_new(n), *cd3 = cg_bits_new(n),
-                *cd4 = cg_bits_new(n), *tmp = cg_bits_new(n),
-                *treg = cg_bits_new(n), *th17 = cg_bits_new(n);
-        cg_scatter_opts so;
-        cg_scatter_opts_init(&so);
-        cg_scatter_result sc;
-        REQUIRE(cg_gate_scatter(d->col[d->fsc_a], d->col[d->ssc_a], n, NULL,
-                                &so, &sc, &err) == 0);
-        if (sc.fell_back)
-            fallbacks++;
-        cg_scatter_apply(&sc, d->col[d->fsc_a], d->col[d->ssc_a], n, NULL,
-                         cells, &err);
-        cg_scatter_result_release(&sc);
-        cg_singlets_result sr;
-        REQUIRE(cg_gate_singlets(d->col[d->fsc_a], d->col[d->fsc_h], n,
-                                 cells, 0.12, &sr, &err) == 0);
-        if (sr.fell_back)
-            fallbacks++;
-        cg_singlets_apply(&sr, d->col[d->fsc_a], d->col[d->fsc_h], n, cells,
-                          sing, &err);
-        thr(M(VIAB), n, sing, 0, 0, live, "live");
-        thr(M(CD3), n, live, 0, 1, cd3, "cd3");
-        thr(M(CD4), n, cd3, 0, 1, cd4, "cd4");
-        thr(M(CD8), n, cd3, 0, 0, tmp, "cd8");
-        cg_bits_and(cd4, tmp);
-        thr(M(CD25), n, cd4, 0, 1, treg, "cd25");
-        thr(M(CD127), n, cd4, 0, 0, tmp, "cd127");
-        cg_bits_and(treg, tmp);
-        thr(M(IL17A), n, cd4, 1, 1, th17, "il17a");
+        double *mk[CG_SIM_NMARK];
+        for (int m = 0; m < CG_SIM_NMARK; m++)
+            mk[m] = d->col[d->fl_param[m]];
+        double tp, hp;
+        cg_bits *cd4 = gate(n, d->col[d->fsc_a], d->col[d->fsc_h],
+                            d->col[d->ssc_a], mk, &tp, &hp);
         double ncd4 = (double)cg_bits_count(cd4);
-        double tp = 100.0 * cg_bits_count(treg) / ncd4;
-        double hp = 100.0 * cg_bits_count(th17) / ncd4;
         double et = tp - d->truth.treg_pct_cd4, eh = hp - d->truth.th17_pct_cd4;
         printf("seed %llu %-5s: cd4 %6.0f (truth %6lld)  treg %6.3f%% "
                "(truth %6.3f, err %+.3f)  th17 %6.3f%% (truth %6.3f, err "
@@ -193,20 +299,21 @@ int main(void)
                (unsigned long long)o.seed, pure / ncd4);
         CHECKM(ncd4 >= 0.85 * d->truth.cd4, "seed %llu cd4 yield %.3f",
                (unsigned long long)o.seed, ncd4 / d->truth.cd4);
-        cg_bits_free(cells);
-        cg_bits_free(sing);
-        cg_bits_free(live);
-        cg_bits_free(cd3);
         cg_bits_free(cd4);
-        cg_bits_free(tmp);
-        cg_bits_free(treg);
-        cg_bits_free(th17);
         cg_sim_free(d);
         nsamp++;
     }
     printf("%d samples: worst |treg error| %.3f points (limit 0.5), worst "
            "|th17 error| %.3f points (limit 0.3), %d gate fallbacks\n",
            nsamp, worst_treg, worst_th17, fallbacks);
+    static const char *const ids[] = {"S01_V1", "S01_V2", "S01_V3",
+                                      "S02_V1", "S02_V2", "S02_V3",
+                                      "S03_V1", "S03_V2"};
+    double wt = 0, wh = 0;
+    for (int i = 0; i < 8; i++)
+        check_file(ids[i], lg, &wt, &wh);
+    printf("samples/: worst |treg error| %.3f, worst |th17 error| %.3f\n",
+           wt, wh);
     CHECK_INT(fallbacks, 0);
     cg_xform_free(lg);
     cg_kde_cache_clear();
