@@ -9,3 +9,6 @@ cg_add_test(conformance_transforms conformance
 
 cg_test_program(test_comp unit/test_comp.c)
 cg_add_test(unit_comp unit $<TARGET_FILE:test_comp>)
+
+cg_test_program(test_xform_cli unit/test_xform_cli.c)
+cg_add_test(cli_transform_compensate cli $<TARGET_FILE:test_xform_cli>)
