@@ -35,3 +35,10 @@ if(CYTOGATE_FUZZ)
   target_link_options(fuzz_config PRIVATE -fsanitize=fuzzer)
   target_link_libraries(fuzz_config PRIVATE cgpipeline)
 endif()
+
+# Acceptance: accuracy against `cytogate simulate` truth sidecars, on the
+# shipped samples/ (README command 1) and on 24 fresh simulated samples
+# (Treg 2-15 %, Th17 0.3-5 %, bd and cytek namings, both byte orders).
+cg_test_program(test_run_samples cli/test_run_samples.c)
+cg_add_test(run_samples_demo cli $<TARGET_FILE:test_run_samples> demo)
+cg_add_test(run_samples_sim slow $<TARGET_FILE:test_run_samples> sim 24)
