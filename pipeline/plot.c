@@ -14,6 +14,7 @@
  *
  * Threading: no globals; one image per thread at a time.
  */
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,18 @@ int cg_plot_image_write_png(const cg_plot_image *im, const char *path,
     return cgp_png_write(path, cairo_image_surface_get_data(im->surf), im->w,
                          im->h, cairo_image_surface_get_stride(im->surf),
                          im->key, im->val, im->ntext, err);
+}
+
+void cg_plot_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+    /* fontconfig comes in through cairo; look FcFini up at run time so the
+     * build needs no fontconfig dependency of its own */
+    void (*fcfini)(void) = NULL;
+    void *sym = dlsym(RTLD_DEFAULT, "FcFini");
+    memcpy(&fcfini, &sym, sizeof fcfini);
+    if (fcfini)
+        fcfini();
 }
 
 /* ---- drawing context and text --------------------------------------- */

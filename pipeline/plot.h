@@ -187,6 +187,11 @@ int cg_plot_strategy_png(const cg_plot_panel *panels, int n,
                          const cg_plot_meta *m, const char *path,
                          cg_err *err);
 
+/* Release cairo's process-wide font caches (and with them fontconfig's
+ * patterns).  Optional: call once at process exit, when no thread is
+ * plotting, so leak checkers (ASan/LSan) see no fontconfig allocations. */
+void cg_plot_shutdown(void);
+
 /* ---- batch figures -------------------------------------------------- */
 
 typedef enum cg_plot_qc_verdict {

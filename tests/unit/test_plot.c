@@ -377,5 +377,6 @@ int main(void)
     test_ticks();
     test_dot_plot();
     test_histogram();
+    cg_plot_shutdown(); /* font caches, so LSan sees no leak */
     return TEST_DONE();
 }

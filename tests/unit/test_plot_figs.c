@@ -328,5 +328,6 @@ int main(void)
     test_strategy();
     test_batch();
     test_qc();
+    cg_plot_shutdown(); /* font caches, so LSan sees no leak */
     return TEST_DONE();
 }
