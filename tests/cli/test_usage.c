@@ -26,23 +26,23 @@ static int run(const char *cmd, char *buf, size_t cap)
 
 int main(void)
 {
-    static char out[1 << 16];
+    static char out[1 << 16], help[1 << 16];
     char cmd[1024];
     int ncmd = 0;
 
     snprintf(cmd, sizeof cmd, "'%s' --help", CYTOGATE_BIN);
-    CHECK_INT(run(cmd, out, sizeof out), 0);
+    CHECK_INT(run(cmd, help, sizeof help), 0);
     for (const cg_command *c = cg_commands; c->name; c++) {
         ncmd++;
-        CHECKM(strstr(out, c->name) != NULL, "--help lacks %s", c->name);
-        CHECKM(strstr(out, c->summary) != NULL, "--help lacks summary of %s",
+        CHECKM(strstr(help, c->name) != NULL, "--help lacks %s", c->name);
+        CHECKM(strstr(help, c->summary) != NULL, "--help lacks summary of %s",
                c->name);
         CHECKM(c->fn != NULL && c->group != NULL, "incomplete row %s", c->name);
 
         snprintf(cmd, sizeof cmd, "'%s' help %s", CYTOGATE_BIN, c->name);
         CHECKM(run(cmd, out, sizeof out) == 0, "help %s exit", c->name);
         CHECKM(strstr(out, "Usage:") != NULL, "help %s: no Usage:", c->name);
-        char first[sizeof out];
+        static char first[sizeof out];
         strcpy(first, out);
 
         snprintf(cmd, sizeof cmd, "'%s' %s --help", CYTOGATE_BIN, c->name);
