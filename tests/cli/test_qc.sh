@@ -52,11 +52,11 @@ check "$(verdict "$OUT/e/qc.tsv" small flow_rate)" pass "sample after the bad on
 grep -q "junk.fcs" "$OUT/e.err" || { echo "FAIL: stderr does not name junk.fcs"; fail=1; }
 
 # a bad config is refused before any sample is read
-printf 'panel:\n  CD4: {}\ngates:\n  - name: x\n    type: nosuchtype\n' > "$OUT/bad.yaml"
+printf 'config_version: 1\npanel:\n  CD4: {}\ngates:\n  - name: x\n    type: nosuchtype\n' > "$OUT/bad.yaml"
 "$BIN" qc -c "$OUT/bad.yaml" -o "$OUT/f" "$OUT/clean.fcs" > /dev/null 2>"$OUT/f.err"
 check "$?" 1 "bad config exit"
 [ ! -e "$OUT/f/qc.tsv" ] || { echo "FAIL: qc.tsv written for a bad config"; fail=1; }
-grep -q "bad.yaml" "$OUT/f.err" || { echo "FAIL: config error does not name the file"; fail=1; }
+grep -q "bad.yaml:6:.*nosuchtype" "$OUT/f.err" || { echo "FAIL: config error does not name file, line and value"; cat "$OUT/f.err"; fail=1; }
 
 [ $fail -eq 0 ] && echo "cli_qc: all checks passed"
 exit $fail
