@@ -12,3 +12,6 @@ cg_add_test(unit_comp unit $<TARGET_FILE:test_comp>)
 
 cg_test_program(test_xform_cli unit/test_xform_cli.c)
 cg_add_test(cli_transform_compensate cli $<TARGET_FILE:test_xform_cli>)
+
+cg_test_program(test_xform_bench unit/test_xform_bench.c)
+cg_add_test(slow_xform_bench slow $<TARGET_FILE:test_xform_bench>)
