@@ -7,6 +7,11 @@
  * applying it does no setup work.  Creation validates the parameters and
  * returns NULL with err filled when they are out of the documented domain.
  *
+ * Accuracy: logicle, hyperlog and biex are solved to within 3 ulp of a
+ * careful iterative solve (fast table + one Halley step, ~12 ns/value);
+ * a value whose solve does not converge gives NaN, never a wrong number
+ * (cg_xform_fwd_checked() counts and reports them).
+ *
  * Threading: a cg_xform is immutable after creation; share it freely.
  * Ownership: constructors return owned objects; cg_xform_free() (NULL ok).
  */
@@ -26,7 +31,8 @@ typedef enum cg_xform_kind {
     CG_XF_ARCSINH,  /* asinh(x / cofactor) */
     CG_XF_LOGICLE,  /* Gating-ML logicle (T, W, M, A), output 0..1 at T */
     CG_XF_HYPERLOG, /* Gating-ML hyperlog (T, W, M, A) */
-    CG_XF_BIEX      /* FlowJo biexponential (width, pos, neg, max) */
+    CG_XF_BIEX      /* FlowJo biexponential (width, pos, neg, max), on
+                       FlowJo's channel scale 0..4096 (clamped) */
 } cg_xform_kind;
 
 typedef struct cg_xform cg_xform; /* opaque, immutable */
