@@ -35,8 +35,8 @@ static inline int bin_of(double v, double lo, double f, int n)
 /* Separable Gaussian blur of src (w x h) into dst; tmp (w x h) and pad
  * (w + 64 floats) are scratch.  Both passes run the tap loop outermost so
  * the inner loop is a straight multiply-add over a row (vectorisable). */
-static void blur(const float *src, float *dst, float *tmp, float *pad, int w,
-                 int h, double sigma)
+static void blur(const uint32_t *src, float *dst, float *tmp, float *pad,
+                 int w, int h, double sigma)
 {
     int r = (int)ceil(2.5 * sigma);
     if (r > 32)
@@ -50,7 +50,9 @@ static void blur(const float *src, float *dst, float *tmp, float *pad, int w,
     /* rows: zero-padded copy, then taps */
     memset(pad, 0, (size_t)(w + 2 * r) * sizeof *pad);
     for (int y = 0; y < h; y++) {
-        memcpy(pad + r, src + (size_t)y * w, (size_t)w * sizeof *pad);
+        const uint32_t *srow = src + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            pad[r + x] = (float)srow[x];
         float *restrict t = tmp + (size_t)y * w;
         memset(t, 0, (size_t)w * sizeof *t);
         for (int j = 0; j <= 2 * r; j++) {
@@ -80,7 +82,7 @@ int cgp_density(cg_plot_image *im, const cgp_pinfo *pi,
 {
     int w = pi->area.w, h = pi->area.h;
     size_t np = (size_t)w * h;
-    float *cnt = calloc(np, sizeof *cnt);
+    uint32_t *cnt = calloc(np, sizeof *cnt); /* integer adds: no FP latency */
     float *sm = malloc(np * sizeof *sm);
     float *tmp = malloc(np * sizeof *tmp);
     float *pad = malloc((size_t)(w + 66) * sizeof *pad);

@@ -2,7 +2,8 @@
  * test_plot_bench.c -- render time of a 1,000,000-event pseudocolor panel
  * (strategy-cell size and slide size), reported (median, min, max of 7)
  * and, in optimised builds without sanitizers, asserted under 50 ms for
- * the best of the 7 (the median moves with other jobs on the machine).  The
+ * the best of the 7 in CPU time (wall time moves with other jobs on the
+ * machine; both are printed).  The
  * rendered image is also checked (density drawn, gate outline present),
  * so a fast-but-empty render cannot pass.
  */
@@ -31,6 +32,15 @@ static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time of this (single-threaded) process: what the render costs,
+ * less sensitive than wall time to other jobs sharing the cores. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -77,15 +87,16 @@ int main(void)
     const int sizes[2][2] = {{CG_PLOT_CELL_W, CG_PLOT_CELL_H},
                              {CG_PLOT_SLIDE_W, CG_PLOT_SLIDE_H}};
     for (int s = 0; s < 2; s++) {
-        double t[7], tw[7];
+        double t[7], tw[7], tc[7];
         cg_err err;
         char path[512];
         snprintf(path, sizeof path, "%s/plot_bench_%d.png", CG_TEST_OUT, s);
         for (int k = 0; k < 7; k++) {
-            double t0 = now_ms();
+            double c0 = cpu_ms(), t0 = now_ms();
             cg_plot_image *im =
                 cg_plot_render_panel(&p, &m, sizes[s][0], sizes[s][1], &err);
             double t1 = now_ms();
+            tc[k] = cpu_ms() - c0;
             REQUIRE(im);
             REQUIRE(cg_plot_image_write_png(im, path, &err) == 0);
             double t2 = now_ms();
@@ -109,12 +120,15 @@ int main(void)
         }
         qsort(t, 7, sizeof t[0], cmpd);
         qsort(tw, 7, sizeof tw[0], cmpd);
-        printf("1,000,000 events, %dx%d: render median %.1f ms (min %.1f, "
-               "max %.1f); PNG write median %.1f ms\n",
-               sizes[s][0], sizes[s][1], t[3], t[0], t[6], tw[3]);
+        qsort(tc, 7, sizeof tc[0], cmpd);
+        printf("1,000,000 events, %dx%d: render wall median %.1f ms (min "
+               "%.1f, max %.1f), CPU median %.1f ms (min %.1f); PNG write "
+               "median %.1f ms\n",
+               sizes[s][0], sizes[s][1], t[3], t[0], t[6], tc[3], tc[0],
+               tw[3]);
 #if defined(__OPTIMIZE__)
-        if (!SANITIZED) /* best of 7: robust to other jobs on the box */
-            CHECKM(t[0] < 50, "render %.1f ms >= 50 ms", t[0]);
+        if (!SANITIZED) /* best of 7, CPU time: robust to other jobs */
+            CHECKM(tc[0] < 50, "render %.1f ms CPU >= 50 ms", tc[0]);
 #endif
     }
     cg_bits_free(mask);
