@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "plot.h"
 #include "run.h"
 #include "sheet.h"
 #include "util.h"
@@ -227,6 +228,8 @@ int cmd_run(int argc, char **argv)
     cg_run_ctx_clear(&ctx);
     cg_sheet_free(sh);
     cg_config_free(cfg);
+    if (o.plots)
+        cg_plot_shutdown(); /* font caches, so leak checkers stay quiet */
     return ret;
 usage_err:
     fputc('\n', stderr);

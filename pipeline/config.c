@@ -650,7 +650,20 @@ static int find_gate_before(const cg_config *cfg, int upto, const char *name)
     return -1;
 }
 
+static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top);
+
 static int parse_gate(pctx *c, node *e, int gi)
+{
+    cg_dim_spec top;
+    dim_init(&top);
+    int r = parse_gate_body(c, e, gi, &top);
+    free(top.marker); /* NULL once moved into the gate */
+    return r;
+}
+
+/* `top` collects single-dimension keys (marker, method, ...) written on the
+ * gate itself; the caller frees top->marker unless it was moved. */
+static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
 {
     cg_config *cfg = c->cfg;
     cg_gate_spec *g = &cfg->gates[gi];
@@ -702,8 +715,7 @@ static int parse_gate(pctx *c, node *e, int gi)
                               "singlets, threshold, range, rectangle, "
                               "polygon, ellipse, quadrant or boolean)", ts);
 
-    cg_dim_spec top;
-    dim_init(&top);
+#define top (*top_)
     int have_top_dim = 0;
     node *dimsn = NULL, *ofn = NULL;
     for (int k_i = 0; k_i < map_len(e); k_i++) {
@@ -801,7 +813,7 @@ static int parse_gate(pctx *c, node *e, int gi)
             static const char *const allowed[] = {
                 "name, type, parent, x, y, level, adjust",
                 "name, type, parent, x, y, tolerance, adjust",
-                "name, type, parent, units, dims, " DIM_KEYS,
+                ("name, type, parent, units, dims, " DIM_KEYS),
                 "name, type, parent, units, marker, min, max",
                 "name, type, parent, units, dims",
                 "name, type, parent, units, x, y, vertices",
@@ -893,8 +905,8 @@ static int parse_gate(pctx *c, node *e, int gi)
         }
         break;
     }
-    free(top.marker);
     return 0;
+#undef top
 }
 
 static int parse_gates(pctx *c, node *n)
