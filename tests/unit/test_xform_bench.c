@@ -10,6 +10,19 @@
 #include <stdio.h>
 
 #include "bench_xform.h"
+
+/* The ratio is asserted only in optimised, uninstrumented builds (CMake
+ * Release defines NDEBUG); sanitizer and Debug builds just print it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CG_INSTRUMENTED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define CG_INSTRUMENTED 1
+#endif
+#endif
+#if !defined(NDEBUG) && !defined(CG_INSTRUMENTED)
+#define CG_INSTRUMENTED 1
+#endif
 #include "testutil.h"
 
 int main(void)
@@ -22,12 +35,23 @@ int main(void)
         CHECK(ns > 0);
         printf("%-9s %6.2f ns/value\n", cg_xform_name(k[i]), ns);
     }
-    double fast = cg_bench_xform_ns(CG_XF_LOGICLE, NULL, 1000000, 9);
-    double ref = cg_bench_logicle_ref_ns(NULL, 1000000, 3);
+    /* interleaved rounds, best of each: both see the same load */
+    double fast = 1e30, ref = 1e30;
+    for (int r = 0; r < 4; r++) {
+        double f = cg_bench_xform_ns(CG_XF_LOGICLE, NULL, 1000000, 3);
+        double g = cg_bench_logicle_ref_ns(NULL, 1000000, 1);
+        fast = f < fast ? f : fast;
+        ref = g < ref ? g : ref;
+    }
     printf("logicle: fast %.2f ns/value, reference-style solve %.2f "
            "ns/value, %.1fx\n", fast, ref, ref / fast);
-    CHECKM(fast > 0 && ref > 0 && ref / fast >= 8, "logicle only %.1fx "
-           "faster than the reference-style solve", ref / fast);
+    CHECK(fast > 0 && ref > 0);
+#ifndef CG_INSTRUMENTED
+    CHECKM(ref / fast >= 8, "logicle only %.1fx faster than the "
+           "reference-style solve", ref / fast);
+#else
+    printf("(instrumented or unoptimised build: speed not asserted)\n");
+#endif
     double ms = cg_bench_comp_ms(1000000, 11, 7);
     printf("compensation 1M events x 11 channels: %.1f ms\n", ms);
     CHECK(ms > 0);
