@@ -67,9 +67,11 @@ int cg_frame_add(cg_frame *fr, const char *name, const char *label,
 {
     if (!fr || !name)
         return cg_err_set(err, CG_E_ARG, "cg_frame_add: no frame or name");
-    if (fr->nch == fr->cap && grow(fr) < 0)
+    if (fr->nch == fr->cap && grow(fr) < 0) {
+        free(col); /* ownership was passed to us */
         return cg_err_set(err, CG_E_NOMEM, "out of memory adding channel %s",
                           name);
+    }
     char *nm = strdup(name);
     char *lb = label ? strdup(label) : NULL;
     if (!col)
