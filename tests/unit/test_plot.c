@@ -372,8 +372,41 @@ static void test_histogram(void)
     free(x);
 }
 
+/* An empty population (mask all zero) and NaN values render an empty,
+ * white plot area with axes, not an error. */
+static void test_empty(void)
+{
+    double x[100], y[100];
+    for (int i = 0; i < 100; i++)
+        x[i] = y[i] = i % 2 ? NAN : 0.5;
+    cg_bits *none = cg_bits_new(100);
+    REQUIRE(none);
+    cg_plot_panel p = {0};
+    p.title = "empty";
+    p.x = x;
+    p.y = y;
+    p.n = 100;
+    p.mask = none;
+    cg_plot_axis_linear(&p.xaxis, "A", 0, 1);
+    cg_plot_axis_linear(&p.yaxis, "B", 0, 1);
+    cg_err err;
+    for (int d = 0; d < 2; d++) {
+        if (d == 1)
+            p.y = NULL;
+        cg_plot_image *im = cg_plot_render_panel(&p, NULL, 400, 400, &err);
+        REQUIRE(im);
+        cg_plot_rect a;
+        REQUIRE(cg_plot_image_area(im, 0, &a) == 0);
+        CHECK(cg_plot_image_pixel(im, a.x + a.w / 2, a.y + a.h / 2) ==
+              0xffffffffu);
+        cg_plot_image_free(im);
+    }
+    cg_bits_free(none);
+}
+
 int main(void)
 {
+    test_empty();
     test_ticks();
     test_dot_plot();
     test_histogram();
