@@ -8,6 +8,7 @@
 
 const cg_command cg_commands[] = {
     {"run", "Pipeline", "gate a batch of samples with a config; tables, JSON, QC, plots", cmd_run},
+    {"plot", "Pipeline", "one ad-hoc dot plot or histogram of a sample with the config's gates (PNG)", cmd_plot},
     {"qc", "Pipeline", "per-sample QC verdicts (counts, flow rate, stability, margins, compensation); qc.tsv", cmd_qc},
     {"simulate", "Data", "write a synthetic Treg/Th17 FCS sample and its truth JSON", cmd_simulate},
     {"gate", "Gating", "apply Gating-ML 2.0 gates to an FCS file; counts, membership, export", cmd_gate},
@@ -15,6 +16,7 @@ const cg_command cg_commands[] = {
     {"compensate", "Transforms", "write a compensated FCS 3.1 file (matrix from the file or a CSV)", cmd_compensate},
     {"info", "Files", "describe FCS files: data sets, parameters, spillover, warnings (--json)", cmd_info},
     {"dump", "Files", "print the events of an FCS file as TSV (raw or scaled, exact %.17g)", cmd_dump},
+    {"bench", "Developer", "benchmark speed and memory on generated data (table or --json)", cmd_bench},
     {NULL, NULL, NULL, NULL}
 };
 

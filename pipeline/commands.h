@@ -39,6 +39,8 @@ X_CMD_DECL(transform)
 X_CMD_DECL(compensate)
 X_CMD_DECL(info)
 X_CMD_DECL(dump)
+X_CMD_DECL(plot)
+X_CMD_DECL(bench)
 #undef X_CMD_DECL
 
 #endif
