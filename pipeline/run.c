@@ -1075,16 +1075,21 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     run_qc_gates(&w);
     if (res->qc)
         res->qc_verdict = cg_qc_overall(res->qc);
-    if (ctx->opts.plots && ctx->opts.outdir) {
-        cg_run_plots_ctx pc = {
-            .ctx = ctx, .sample = s, .res = res, .fr = gfr, .dc = w.dc,
-            .tree = w.tree, .mem = w.mem, .mk_ch = w.mk_ch,
-            .role_ch = w.role_ch, .mk_xf = (const cg_xform *const *)w.mk_xf,
-            .sc_xf = w.sc_xf, .mk_dim = w.mk_dim, .mk_raw = w.mk_raw,
-            .role_dim = w.role_dim, .role_raw = w.role_raw};
-        if (cg_run_plots(&pc, &e) < 0)
-            cg_result_warn(res, "plots: %s", e.msg);
+    cg_run_plots_ctx pc = {
+        .ctx = ctx, .sample = s, .res = res, .fr = gfr, .dc = w.dc,
+        .tree = w.tree, .mem = w.mem, .mk_ch = w.mk_ch,
+        .role_ch = w.role_ch, .mk_xf = (const cg_xform *const *)w.mk_xf,
+        .sc_xf = w.sc_xf, .mk_dim = w.mk_dim, .mk_raw = w.mk_raw,
+        .role_dim = w.role_dim, .role_raw = w.role_raw};
+    if (ctx->opts.on_gated) {
+        cg_err he = {0};
+        if (ctx->opts.on_gated(&pc, ctx->opts.on_gated_arg, &he) < 0) {
+            sample_fail(res, "%s", he.msg[0] ? he.msg : "failed");
+            goto out;
+        }
     }
+    if (ctx->opts.plots && ctx->opts.outdir && cg_run_plots(&pc, &e) < 0)
+        cg_result_warn(res, "plots: %s", e.msg);
     rc = 0;
 out:
     if (rc < 0)

@@ -86,10 +86,20 @@ typedef struct cg_result {
 void cg_result_clear(cg_result *r);
 
 /* Options of a run. */
+struct cg_run_plots_ctx;
+
 typedef struct cg_run_opts {
     const char *outdir;  /* NULL: no files beside the tables (no plots) */
     int plots;           /* write per-sample figures */
     int threads;
+    /* Called by cg_run_sample once the sample is gated (after QC and
+     * statistics), with its frame, dimensions, gate tree and members
+     * (borrowed for the call only; see run_internal.h).  A return < 0
+     * fails the sample with err's message.  NULL: none.  Used by
+     * `cytogate plot`. */
+    int (*on_gated)(const struct cg_run_plots_ctx *pc, void *arg,
+                    cg_err *err);
+    void *on_gated_arg;
 } cg_run_opts;
 
 typedef struct cg_run_ctx {

@@ -1,7 +1,3 @@
-/* PENDING: rename to test_plot_cli.c together with pipeline/cmd_plot.c.
- * Register in tests/plot.cmake:
- *   cg_test_program(test_plot_cli unit/test_plot_cli.c)
- *   cg_add_test(plot_cli cli $<TARGET_FILE:test_plot_cli>) */
 /*
  * test_plot_cli.c -- `cytogate plot` end to end: simulate a sample, plot
  * CD25 x CD127 of cd4 with the default config, decode the PNG and check

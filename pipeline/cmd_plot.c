@@ -1,6 +1,3 @@
-/* PENDING: rename to cmd_plot.c once run.h/run.c have the on_gated hook
- * (patch and steps in the plot helper's report).  Not compiled: the
- * CMake glob takes *.c only. */
 /*
  * cmd_plot.c -- `cytogate plot`: one ad-hoc figure of one sample.
  *
