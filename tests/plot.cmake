@@ -3,7 +3,7 @@
 cg_test_program(test_plot unit/test_plot.c)
 cg_add_test(plot_panels unit $<TARGET_FILE:test_plot>)
 cg_test_program(test_plot_bench unit/test_plot_bench.c)
-cg_add_test(plot_bench_1m unit $<TARGET_FILE:test_plot_bench>)
+cg_add_test(plot_bench_1m "unit;slow" $<TARGET_FILE:test_plot_bench>)
 cg_test_program(test_plot_figs unit/test_plot_figs.c)
 cg_add_test(plot_figures unit $<TARGET_FILE:test_plot_figs>)
 cg_test_program(test_plot_cli unit/test_plot_cli.c)
