@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output.h"
 #include "plot.h"
 #include "run.h"
 #include "run_internal.h"
@@ -329,8 +330,8 @@ static int lrow_cmp(const void *a, const void *b)
     return c;
 }
 
-static int write_longitudinal(FILE *fp, const cg_run_ctx *ctx,
-                              const cg_result *res)
+int cg_write_longitudinal(FILE *fp, const cg_run_ctx *ctx,
+                          const cg_result *res)
 {
     const cg_sheet *sh = ctx->sheet;
     lrow *rows = calloc((size_t)sh->n + 1, sizeof *rows);
@@ -616,7 +617,7 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
 
 #define JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
 
-static int write_json_file(const char *path, json_t *j)
+int cg_write_json_file(const char *path, json_t *j)
 {
     char *txt = json_dumps(j, JSON_FLAGS);
     if (!txt)
@@ -648,8 +649,8 @@ int cg_write_summary_json(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
 
 /* ------------------------------------------------------------ run.json -- */
 
-static json_t *run_json(const cg_run_ctx *ctx, const cg_result *res,
-                        const char *start, int argc, char **argv)
+json_t *cg_run_json(const cg_run_ctx *ctx, const cg_result *res,
+                    const char *start, int argc, char **argv)
 {
     const cg_config *cfg = ctx->cfg;
     json_t *o = json_object();
@@ -706,11 +707,8 @@ static json_t *run_json(const cg_run_ctx *ctx, const cg_result *res,
 
 /* ------------------------------------------------------------ driver -- */
 
-typedef int (*table_fn)(FILE *, const cg_run_ctx *, const cg_result *);
-
-static int write_table(const char *dir, const char *name, table_fn fn,
-                       const cg_run_ctx *ctx, const cg_result *res,
-                       cg_err *err)
+int cg_write_table(const char *dir, const char *name, cg_table_fn fn,
+                   const cg_run_ctx *ctx, const cg_result *res, cg_err *err)
 {
     char *path = cg_path_join(dir, name);
     if (!path)
@@ -751,8 +749,8 @@ static int plot_verdict(const cg_result *r)
     }
 }
 
-static void batch_plots(const cg_run_ctx *ctx, const cg_result *res,
-                        const char *plotdir)
+void cg_write_batch_plots(const cg_run_ctx *ctx, const cg_result *res,
+                          const char *plotdir)
 {
     const cg_sheet *sh = ctx->sheet;
     cg_plot_sample *ps = calloc((size_t)sh->n + 1, sizeof *ps);
@@ -798,12 +796,12 @@ int cg_write_outputs(const cg_run_ctx *ctx, const cg_result *res,
     if (cg_mkdir_p(dir) < 0)
         return cg_err_set(err, CG_E_IO, "%s: cannot create: %s", dir,
                           strerror(errno));
-    if (write_table(dir, "summary.tsv", cg_write_summary, ctx, res, err) < 0 ||
-        write_table(dir, "stats.tsv", write_stats, ctx, res, err) < 0 ||
-        write_table(dir, "qc.tsv", write_qc, ctx, res, err) < 0)
+    if (cg_write_table(dir, "summary.tsv", cg_write_summary, ctx, res, err) < 0 ||
+        cg_write_table(dir, "stats.tsv", write_stats, ctx, res, err) < 0 ||
+        cg_write_table(dir, "qc.tsv", write_qc, ctx, res, err) < 0)
         return -1;
     if (ctx->sheet->has_subject && ctx->sheet->has_visit &&
-        write_table(dir, "longitudinal.tsv", write_longitudinal, ctx, res,
+        cg_write_table(dir, "longitudinal.tsv", cg_write_longitudinal, ctx, res,
                     err) < 0)
         return -1;
     char *sdir = cg_path_join(dir, "samples");
@@ -818,7 +816,7 @@ int cg_write_outputs(const cg_run_ctx *ctx, const cg_result *res,
         snprintf(name, sizeof name, "%s.json", ctx->sheet->s[i].sample_id);
         char *p = cg_path_join(sdir, name);
         json_t *j = sample_json(ctx, i, &res[i]);
-        int rc = p && j ? write_json_file(p, j) : -1;
+        int rc = p && j ? cg_write_json_file(p, j) : -1;
         json_decref(j);
         if (rc < 0) {
             cg_err_set(err, CG_E_IO, "%s: cannot write: %s", p ? p : name,
@@ -833,13 +831,13 @@ int cg_write_outputs(const cg_run_ctx *ctx, const cg_result *res,
     if (ctx->opts.plots) {
         char *pdir = cg_path_join(dir, "plots");
         if (pdir && cg_mkdir_p(pdir) == 0)
-            batch_plots(ctx, res, pdir);
+            cg_write_batch_plots(ctx, res, pdir);
         free(pdir);
     }
     /* run.json last: its presence means the run's outputs are complete */
     char *rp = cg_path_join(dir, "run.json");
-    json_t *rj = run_json(ctx, res, start_time, argc, argv);
-    int rc = rp && rj ? write_json_file(rp, rj) : -1;
+    json_t *rj = cg_run_json(ctx, res, start_time, argc, argv);
+    int rc = rp && rj ? cg_write_json_file(rp, rj) : -1;
     json_decref(rj);
     if (rc < 0)
         cg_err_set(err, CG_E_IO, "%s: cannot write: %s", rp ? rp : "run.json",
