@@ -29,6 +29,7 @@
 #include "run_internal.h"
 #include "sheet.h"
 #include "stats.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -290,27 +291,6 @@ static int on_gated(const cg_run_plots_ctx *pc, void *arg, cg_err *err)
     return rc;
 }
 
-static const char *arg_value(int argc, char **argv, int *i)
-{
-    const char *a = argv[*i], *eq = strchr(a, '=');
-    if (a[0] == '-' && a[1] == '-' && eq)
-        return eq + 1;
-    if (a[0] == '-' && a[1] != '-' && a[2])
-        return a + 2;
-    if (*i + 1 >= argc) {
-        cg_error_cmd("plot", "%s needs a value", a);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int opt_is(const char *a, const char *s, const char *l)
-{
-    size_t n = strlen(l);
-    return (s && !strncmp(a, s, 2) && (a[2] == '\0' || a[1] != '-')) ||
-           !strcmp(a, l) || (!strncmp(a, l, n) && a[n] == '=');
-}
-
 /* "A_B" with characters outside [A-Za-z0-9._-] replaced by '_'. */
 static void safe_cat(char *dst, size_t cap, const char *s)
 {
@@ -336,23 +316,23 @@ int cmd_plot(int argc, char **argv)
             return CG_EXIT_OK;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
-        } else if (opt_is(a, "-c", "--config")) {
-            if (!(config = arg_value(argc, argv, &i)))
+        } else if (cg_opt_is(a, "-c", "--config")) {
+            if (!(config = cg_opt_value("plot", argc, argv, &i)))
                 return CG_EXIT_USAGE;
-        } else if (opt_is(a, "-x", "--x")) {
-            if (!(rq.x = arg_value(argc, argv, &i)))
+        } else if (cg_opt_is(a, "-x", "--x")) {
+            if (!(rq.x = cg_opt_value("plot", argc, argv, &i)))
                 return CG_EXIT_USAGE;
-        } else if (opt_is(a, "-y", "--y")) {
-            if (!(rq.y = arg_value(argc, argv, &i)))
+        } else if (cg_opt_is(a, "-y", "--y")) {
+            if (!(rq.y = cg_opt_value("plot", argc, argv, &i)))
                 return CG_EXIT_USAGE;
-        } else if (opt_is(a, "-p", "--parent")) {
-            if (!(rq.parent = arg_value(argc, argv, &i)))
+        } else if (cg_opt_is(a, "-p", "--parent")) {
+            if (!(rq.parent = cg_opt_value("plot", argc, argv, &i)))
                 return CG_EXIT_USAGE;
-        } else if (opt_is(a, "-o", "--out")) {
-            if (!(rq.out = arg_value(argc, argv, &i)))
+        } else if (cg_opt_is(a, "-o", "--out")) {
+            if (!(rq.out = cg_opt_value("plot", argc, argv, &i)))
                 return CG_EXIT_USAGE;
-        } else if (opt_is(a, NULL, "--size")) {
-            if (!(size = arg_value(argc, argv, &i)))
+        } else if (cg_opt_is(a, NULL, "--size")) {
+            if (!(size = cg_opt_value("plot", argc, argv, &i)))
                 return CG_EXIT_USAGE;
         } else if (a[0] == '-' && a[1]) {
             cg_error_cmd("plot", "unknown option %s", a);

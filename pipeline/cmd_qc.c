@@ -25,6 +25,7 @@
 #include "qc.h"
 #include "run.h"
 #include "sheet.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -55,26 +56,6 @@ static void usage(FILE *fp)
 "\n"
 "Exit status: 0 every sample passes or warns (--strict: passes), 1 usage\n"
 "or config error, 2 an input could not be processed, 3 a sample failed QC.\n");
-}
-
-static const char *arg_value(int argc, char **argv, int *i, const char *opt)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(opt);
-    if (!strncmp(a, opt, n) && a[n] == '=')
-        return a + n + 1;
-    if (*i + 1 >= argc) {
-        cg_error_cmd("qc", "%s needs a value", a);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int is_opt(const char *a, const char *s, const char *l)
-{
-    size_t n = strlen(l);
-    return (s && !strcmp(a, s)) || !strcmp(a, l) ||
-           (!strncmp(a, l, n) && a[n] == '=');
 }
 
 /* Comma-separated names of the checks with verdict v ("-" when none). */
@@ -149,26 +130,23 @@ int cmd_qc(int argc, char **argv)
             usage(stdout);
             free(files);
             return CG_EXIT_OK;
-        } else if (is_opt(a, "-c", "--config")) {
-            if (!(v = arg_value(argc, argv, &i, "--config")))
+        } else if (cg_opt_is(a, "-c", "--config")) {
+            if (!(v = cg_opt_value("qc", argc, argv, &i)))
                 goto usage_err;
             config = v;
-        } else if (is_opt(a, "-o", "--out-dir")) {
-            if (!(v = arg_value(argc, argv, &i, "--out-dir")))
+        } else if (cg_opt_is(a, "-o", "--out-dir")) {
+            if (!(v = cg_opt_value("qc", argc, argv, &i)))
                 goto usage_err;
             outdir = v;
-        } else if (is_opt(a, "-s", "--sheet")) {
-            if (!(v = arg_value(argc, argv, &i, "--sheet")))
+        } else if (cg_opt_is(a, "-s", "--sheet")) {
+            if (!(v = cg_opt_value("qc", argc, argv, &i)))
                 goto usage_err;
             sheetp = v;
-        } else if (is_opt(a, "-j", "--threads")) {
-            if (!(v = arg_value(argc, argv, &i, "--threads")))
+        } else if (cg_opt_is(a, "-j", "--threads")) {
+            if (!(v = cg_opt_value("qc", argc, argv, &i)))
                 goto usage_err;
-            if (cg_parse_int(v, 1, 1024, &threads) < 0) {
-                cg_error_cmd("qc", "-j expects a number of threads 1..1024, "
-                             "got '%s'", v);
+            if (cg_opt_threads("qc", v, &threads) < 0)
                 goto usage_err;
-            }
         } else if (!strcmp(a, "--strict")) {
             strict = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {

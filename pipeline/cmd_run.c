@@ -23,6 +23,7 @@
 #include "plot.h"
 #include "run.h"
 #include "sheet.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -59,29 +60,6 @@ static void usage(FILE *fp)
 "2 one or more samples could not be processed (the others are written).\n");
 }
 
-static const char *arg_value(int argc, char **argv, int *i, const char *opt)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(opt);
-    if (!strncmp(a, opt, n) && a[n] == '=')
-        return a + n + 1;
-    if (a[0] == '-' && a[1] != '-' && a[2])
-        return a + 2; /* -j4, -oDIR */
-    if (*i + 1 >= argc) {
-        cg_error_cmd("run", "%s needs a value", a);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int is_opt(const char *a, const char *s, const char *l)
-{
-    size_t n = strlen(l);
-    return (s && (!strcmp(a, s) || (!strncmp(a, s, 2) && a[2]))) ||
-           !strcmp(a, l) ||
-           (!strncmp(a, l, n) && a[n] == '=');
-}
-
 int cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *outdir = NULL, *sheetp = NULL;
@@ -98,26 +76,23 @@ int cmd_run(int argc, char **argv)
             usage(stdout);
             free(files);
             return CG_EXIT_OK;
-        } else if (is_opt(a, "-c", "--config")) {
-            if (!(v = arg_value(argc, argv, &i, "--config")))
+        } else if (cg_opt_is(a, "-c", "--config")) {
+            if (!(v = cg_opt_value("run", argc, argv, &i)))
                 goto usage_err;
             config = v;
-        } else if (is_opt(a, "-o", "--out-dir")) {
-            if (!(v = arg_value(argc, argv, &i, "--out-dir")))
+        } else if (cg_opt_is(a, "-o", "--out-dir")) {
+            if (!(v = cg_opt_value("run", argc, argv, &i)))
                 goto usage_err;
             outdir = v;
-        } else if (is_opt(a, "-s", "--sheet")) {
-            if (!(v = arg_value(argc, argv, &i, "--sheet")))
+        } else if (cg_opt_is(a, "-s", "--sheet")) {
+            if (!(v = cg_opt_value("run", argc, argv, &i)))
                 goto usage_err;
             sheetp = v;
-        } else if (is_opt(a, "-j", "--threads")) {
-            if (!(v = arg_value(argc, argv, &i, "--threads")))
+        } else if (cg_opt_is(a, "-j", "--threads")) {
+            if (!(v = cg_opt_value("run", argc, argv, &i)))
                 goto usage_err;
-            if (cg_parse_int(v, 1, 1024, &threads) < 0) {
-                cg_error_cmd("run", "-j expects a number of threads 1..1024, "
-                             "got '%s'", v);
+            if (cg_opt_threads("run", v, &threads) < 0)
                 goto usage_err;
-            }
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
         } else if (!strcmp(a, "--stdout")) {
