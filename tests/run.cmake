@@ -30,6 +30,8 @@ target_link_libraries(fuzz_config_replay PRIVATE cgpipeline)
 cg_add_test(run_fuzz_config_replay fuzz $<TARGET_FILE:fuzz_config_replay>
             ${CG_TESTS_DIR}/fuzz/corpus/config)
 if(CYTOGATE_FUZZ)
+  # coverage feedback from the config parser itself, not only the target
+  target_compile_options(cgpipeline PRIVATE -fsanitize=fuzzer-no-link)
   add_executable(fuzz_config fuzz/fuzz_config.c)
   target_compile_options(fuzz_config PRIVATE -fsanitize=fuzzer)
   target_link_options(fuzz_config PRIVATE -fsanitize=fuzzer)
