@@ -272,6 +272,8 @@ static int write_stats(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
             stats_row(fp, id, nm, "pct_total", "-",
                       c >= 0 ? cg_stat_pct(c, r->events_used) : NAN, 0);
             for (int k = 0; k < cfg->npct_of; k++) {
+                if (!descends_from(cfg, g, cfg->pct_of[k]))
+                    continue; /* "% of P" means nothing outside P */
                 char st[96];
                 snprintf(st, sizeof st, "pct_of_%s",
                          cfg->gates[cfg->pct_of[k]].name);
@@ -513,6 +515,8 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
                             cg_stat_pct(p->count, r->events_used) : NAN));
         json_t *po = json_object();
         for (int k = 0; k < cfg->npct_of; k++) {
+            if (!descends_from(cfg, g, cfg->pct_of[k]))
+                continue;
             int64_t d = r->pops[cfg->pct_of[k]].count;
             json_object_set_new(po, cfg->gates[cfg->pct_of[k]].name,
                                 jnum(p->count >= 0 && d >= 0 ?
