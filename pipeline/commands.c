@@ -9,6 +9,7 @@
 const cg_command cg_commands[] = {
     {"run", "Pipeline", "gate a batch of samples with a config; tables, JSON, QC, plots", cmd_run},
     {"plot", "Pipeline", "one ad-hoc dot plot or histogram of a sample with the config's gates (PNG)", cmd_plot},
+    {"merge", "Pipeline", "combine the OUTDIRs of per-sample runs (cluster jobs) into one run's outputs", cmd_merge},
     {"qc", "Pipeline", "per-sample QC verdicts (counts, flow rate, stability, margins, compensation); qc.tsv", cmd_qc},
     {"simulate", "Data", "write a synthetic Treg/Th17 FCS sample and its truth JSON", cmd_simulate},
     {"gate", "Gating", "apply Gating-ML 2.0 gates to an FCS file; counts, membership, export", cmd_gate},

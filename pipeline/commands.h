@@ -32,6 +32,7 @@ enum {
 
 #define X_CMD_DECL(n) int cmd_##n(int argc, char **argv);
 X_CMD_DECL(run)
+X_CMD_DECL(merge)
 X_CMD_DECL(qc)
 X_CMD_DECL(gate)
 X_CMD_DECL(simulate)

@@ -1,0 +1,215 @@
+/*
+ * cmd_merge.c -- `cytogate merge`: combine per-sample (or per-batch)
+ * `cytogate run` OUTDIRs into the OUTDIR one run over all the samples
+ * writes (issue 10; the cluster workflow in pipeline/workflow/ ends
+ * with it).
+ *
+ *   cytogate merge -c CONFIG [-o OUTDIR] [--sheet SHEET.csv] [--no-plots]
+ *                  RESULT_DIR...
+ *
+ * Order: options -> config (refused with file:line) -> every directory
+ * read and checked (merge.c; every culprit named, nothing written on a
+ * refusal) -> run context on the merged sample list -> outputs -> exit 0
+ * (all samples ok), 1 (usage, config, or results that cannot be merged),
+ * 2 (one or more samples had failed in their run, or an output could not
+ * be written).
+ *
+ * Threading: single-threaded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "config.h"
+#include "merge.h"
+#include "plot.h"
+#include "run.h"
+#include "util.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+"Usage: cytogate merge -c CONFIG [options] RESULT_DIR...\n"
+"\n"
+"Combine the output directories of several `cytogate run` invocations (one\n"
+"sample or a few each, e.g. cluster jobs) into the OUTDIR that a single run\n"
+"over all their samples writes: the same summary.tsv, stats.tsv, qc.tsv,\n"
+"longitudinal.tsv (byte for byte), samples/, plots/ and run.json.\n"
+"\n"
+"Input:\n"
+"  -c, --config FILE   the gating config the runs used [required]\n"
+"  -s, --sheet FILE    sample sheet of the whole study: gives the sample\n"
+"                      order (that of `cytogate run --sheet FILE`) and is\n"
+"                      checked against the results [order of RESULT_DIRs,\n"
+"                      then of the rows in each]\n"
+"  RESULT_DIR...       OUTDIRs of `cytogate run` (each with run.json)\n"
+"\n"
+"Output:\n"
+"  -o, --out-dir DIR   output directory [results]\n"
+"      --no-plots      no figures (they are also left out when an input\n"
+"                      run had none)\n"
+"  -q, --quiet         no warnings on stderr\n"
+"\n"
+"Refused, naming the culprits (nothing written, exit 1): results made by\n"
+"another cytogate version or with another config (run.json config sha256)\n"
+"than CONFIG, a sample id in two directories, summary.tsv columns that\n"
+"differ, with --sheet samples missing from it or from the results.\n"
+"\n"
+"run.json equals a single run's except command, start_time, threads (1),\n"
+"sample_sheet (the --sheet given, else null) and config.path (as given\n"
+"here), plus \"merged_from\": each input run's dir, command, start_time,\n"
+"threads and samples.\n"
+"\n"
+"Exit status: 0 all samples processed, 1 usage/config error or results\n"
+"that cannot be merged, 2 one or more samples had failed in their run\n"
+"(rows with status error; the merged outputs are written).\n");
+}
+
+static const char *arg_value(int argc, char **argv, int *i, const char *opt)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(opt);
+    if (!strncmp(a, opt, n) && a[n] == '=')
+        return a + n + 1;
+    if (a[0] == '-' && a[1] != '-' && a[2])
+        return a + 2; /* -oDIR */
+    if (*i + 1 >= argc) {
+        cg_error_cmd("merge", "%s needs a value", a);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int is_opt(const char *a, const char *s, const char *l)
+{
+    size_t n = strlen(l);
+    return (s && (!strcmp(a, s) || (!strncmp(a, s, 2) && a[2]))) ||
+           !strcmp(a, l) || (!strncmp(a, l, n) && a[n] == '=');
+}
+
+static void report(void *arg, const char *where, const char *msg)
+{
+    (void)arg;
+    cg_error_file(where, "%s", msg);
+}
+
+static void config_error(const char *config, const cg_err *err)
+{
+    if (err->line)
+        fprintf(stderr, "cytogate merge: %s:%d: %s\n", config, err->line,
+                err->msg);
+    else
+        fprintf(stderr, "cytogate merge: %s: %s\n", config, err->msg);
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    const char *config = NULL, *outdir = "results", *sheetp = NULL;
+    int plots = 1;
+    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+    int ndirs = 0;
+    if (!dirs)
+        return CG_EXIT_USAGE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            free(dirs);
+            return CG_EXIT_OK;
+        } else if (is_opt(a, "-c", "--config")) {
+            if (!(v = arg_value(argc, argv, &i, "--config")))
+                goto usage_err;
+            config = v;
+        } else if (is_opt(a, "-o", "--out-dir")) {
+            if (!(v = arg_value(argc, argv, &i, "--out-dir")))
+                goto usage_err;
+            outdir = v;
+        } else if (is_opt(a, "-s", "--sheet")) {
+            if (!(v = arg_value(argc, argv, &i, "--sheet")))
+                goto usage_err;
+            sheetp = v;
+        } else if (!strcmp(a, "--no-plots")) {
+            plots = 0;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            cg_verbosity = 0;
+        } else if (a[0] == '-' && a[1]) {
+            cg_error_cmd("merge", "unknown option '%s'", a);
+            goto usage_err;
+        } else {
+            dirs[ndirs++] = argv[i];
+        }
+    }
+    if (!config) {
+        cg_error_cmd("merge", "a config is required (-c CONFIG)");
+        goto usage_err;
+    }
+    if (ndirs == 0) {
+        cg_error_cmd("merge", "no input: give the result directories of "
+                     "`cytogate run`");
+        goto usage_err;
+    }
+
+    char start[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+
+    cg_err err = {0};
+    cg_config *cfg = cg_config_load(config, &err);
+    if (!cfg) {
+        config_error(config, &err);
+        free(dirs);
+        return CG_EXIT_USAGE;
+    }
+    cg_merge *m = cg_merge_open(cfg, ndirs, dirs, sheetp, report, NULL, &err);
+    free(dirs);
+    if (!m) {
+        cg_error_cmd("merge", "%s", err.msg);
+        cg_config_free(cfg);
+        return CG_EXIT_USAGE;
+    }
+    const cg_sheet *sh = cg_merge_sheet(m);
+    if (plots && !cg_merge_has_plots(m)) {
+        cg_warn_file(NULL, "an input run was made with --no-plots: the merge "
+                     "writes no figures");
+        plots = 0;
+    }
+    cg_run_opts o = {.outdir = outdir, .plots = plots, .threads = 1};
+    cg_run_ctx ctx;
+    if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
+        config_error(config, &err);
+        cg_run_ctx_clear(&ctx);
+        cg_merge_free(m);
+        cg_config_free(cfg);
+        return CG_EXIT_USAGE;
+    }
+    const cg_result *res = cg_merge_results(m);
+    for (int i = 0; i < sh->n; i++)
+        if (!res[i].ok)
+            cg_error_file(sh->s[i].file_given, "%s: failed in its run",
+                          sh->s[i].sample_id);
+    int failed = cg_merge_nfailed(m);
+    int ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
+    if (cg_merge_write(m, &ctx, start, argc, argv, &err) < 0) {
+        cg_error_cmd("merge", "%s", err.msg);
+        ret = CG_EXIT_DATA;
+    } else if (cg_verbosity >= 1) {
+        fprintf(stderr, "cytogate merge: %d samples (%d failed) from %d "
+                "directories; results in %s/\n", sh->n, failed, ndirs, outdir);
+    }
+    cg_run_ctx_clear(&ctx);
+    cg_merge_free(m);
+    cg_config_free(cfg);
+    if (plots)
+        cg_plot_shutdown();
+    return ret;
+usage_err:
+    fputc('\n', stderr);
+    usage(stderr);
+    free(dirs);
+    return CG_EXIT_USAGE;
+}
