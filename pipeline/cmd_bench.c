@@ -920,6 +920,31 @@ static int in_process(bench_ctx *b)
         "Moore & Parks style Halley solve per value (the yardstick)");
     ADD(t, "logicle_speedup", "logicle speed-up over the reference",
         ref / lg, "x", CG_BENCH_GE, 8, reps, "issue 4: at least 8x");
+    /* setup cost: a run builds one transform per marker per sample */
+    {
+        cg_xform_params lp;
+        memset(&lp, 0, sizeof lp);
+        lp.T = 262144, lp.W = 0.5, lp.M = 4.5, lp.A = 0;
+        best = INFINITY;
+        for (int r = 0; r < reps; r++) {
+            double t0 = cg_bench_now_ms();
+            for (int k = 0; k < 10; k++) {
+                cg_xform *x1 = cg_xform_new(CG_XF_LOGICLE, &lp, &e);
+                if (!x1) {
+                    cg_error_cmd("bench", "logicle: %s", e.msg);
+                    goto out;
+                }
+                cg_xform_free(x1);
+            }
+            double dt = (cg_bench_now_ms() - t0) / 10;
+            if (dt < best)
+                best = dt;
+        }
+        snprintf(note, sizeof note, "cg_xform_new + free (parameters and "
+                 "lookup table); mean of 10, best of %d", reps);
+        ADD(t, "logicle_setup_ms", "logicle: creating one transform", best,
+            "ms", CG_BENCH_NONE, 0, reps, note);
+    }
     /* logicle on the compensated data */
     const cg_tf_spec *dtf = cg_config_tf(cfg, 0);
     cg_xform *lxf = xform_of(dtf, 0.5, &e);

@@ -23,7 +23,8 @@ static const char *const with_target[] = {
 static const char *const informative[] = {
     "read_decode_mb_s", "read_decode_mev_s", "open_frame_ms",
     "xform_linear_ns", "xform_log_ns", "xform_arcsinh_ns", "xform_asinh_ns",
-    "xform_hyperlog_ns", "xform_biex_ns", "logicle_ref_ns", "xform_data_ns",
+    "xform_hyperlog_ns", "xform_biex_ns", "logicle_ref_ns", "logicle_setup_ms",
+    "xform_data_ns",
     "sample_inproc_ms", "gating_cold_ms", "autogates_ms", "stats_ms",
     "plot_png_ms", "run_cpu_s", "run_noplots_cpu_s", "batch_j1_s",
     "batch_j2_s", "batch_j1_rss_mb", "batch_j2_rss_mb",
