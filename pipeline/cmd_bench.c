@@ -91,7 +91,8 @@ static void usage(FILE *fp)
 "without; peak RSS <= 4x the file's DATA size; batch -j2 >= 1.7x faster\n"
 "than -j1; batch peak RSS independent of the number of samples.\n"
 "\n"
-"JSON: {\"version\", \"machine\": {nproc, cpu, mem_gb, load1}, \"inputs\":\n"
+"JSON: {\"version\", \"machine\": {nproc, cpu, mem_gb, load1, load1_end},\n"
+"\"inputs\": "
 "{...}, \"rows\": [{id, stage, value, unit, target, cmp, met, reps,\n"
 "note}]}; `make bench` runs the default sizes.\n");
 }
@@ -1520,13 +1521,16 @@ int cmd_bench(int argc, char **argv)
             "is bounded by the samples in flight");
     }
 
+    double la_end[1];
+    double load_end = getloadavg(la_end, 1) == 1 ? la_end[0] : -1.0;
     if (o.json) {
         json_t *root = json_pack(
-            "{s:s, s:{s:i, s:s, s:f, s:f}, s:{s:s, s:I, s:i, s:f, s:i, s:I, "
+            "{s:s, s:{s:i, s:s, s:f, s:f, s:f}, s:{s:s, s:I, s:i, s:f, s:i, s:I, "
             "s:i, s:b, s:s}, s:b, s:o}",
             "version", CYTOGATE_VERSION, "machine", "nproc", mach.nproc, "cpu",
             mach.cpu, "mem_gb", isfinite(mach.mem_gb) ? mach.mem_gb : 0.0,
-            "load1", isfinite(mach.load1) ? mach.load1 : -1.0, "inputs",
+            "load1", isfinite(mach.load1) ? mach.load1 : -1.0, "load1_end",
+            load_end, "inputs",
             "config", cfg_path, "events", (json_int_t)bc.nev, "params",
             bc.npar, "data_mb", bc.data_mb, "batch_samples",
             o.batch ? o.nbatch : 0, "batch_events",
@@ -1548,8 +1552,10 @@ int cmd_bench(int argc, char **argv)
                bc.data_mb, o.batch ? o.nbatch : 0,
                (long long)o.batch_events, cfg_path);
         cg_bench_print(stdout, &t);
+        printf("\nload average at the end: %.2f (other work on the machine "
+               "slows the wall-clock figures)\n", load_end);
         if (!t.targets_apply)
-            printf("\n(targets are for the default sizes; not judged here)\n");
+            printf("(targets are for the default sizes; not judged here)\n");
     }
     status = CG_EXIT_OK;
     goto done;
