@@ -1506,6 +1506,13 @@ int cmd_bench(int argc, char **argv)
                  "%.1f s)", bj1.cpu_ms / 1e3, bj2.cpu_ms / 1e3);
         ADD(&t, "batch_speedup", "batch speed-up -j2 over -j1",
             bj1.wall_ms / bj2.wall_ms, "x", CG_BENCH_GE, 1.7, 1, note);
+        ADD(&t, "batch_j1_cores", "batch -j1 cores used (CPU / wall)",
+            bj1.cpu_ms / bj1.wall_ms, "cores", CG_BENCH_NONE, 0, 1,
+            "below 1: other work on the machine took CPU time");
+        ADD(&t, "batch_j2_cores", "batch -j2 cores used (CPU / wall)",
+            bj2.cpu_ms / bj2.wall_ms, "cores", CG_BENCH_NONE, 0, 1,
+            "about 2 when both workers ran; well below 2 on a busy machine "
+            "or when workers serialise");
         ADD(&t, "batch_j1_rss_mb", "batch -j1 peak RSS", bj1.rss_mb, "MB",
             CG_BENCH_NONE, 0, 1, "ru_maxrss of the child");
         ADD(&t, "batch_j2_rss_mb", "batch -j2 peak RSS", bj2.rss_mb, "MB",

@@ -27,7 +27,7 @@ static const char *const informative[] = {
     "xform_data_ns",
     "sample_inproc_ms", "gating_cold_ms", "autogates_ms", "stats_ms",
     "plot_png_ms", "run_cpu_s", "run_noplots_cpu_s", "batch_j1_s",
-    "batch_j2_s", "batch_j1_rss_mb", "batch_j2_rss_mb",
+    "batch_j2_s", "batch_j1_cores", "batch_j2_cores", "batch_j1_rss_mb", "batch_j2_rss_mb",
     "batch_small_j2_rss_mb"};
 
 static json_t *row(json_t *rows, const char *id)
