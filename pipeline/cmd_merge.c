@@ -5,6 +5,7 @@
  * with it).
  *
  *   cytogate merge -c CONFIG [-o OUTDIR] [--sheet SHEET.csv] [--no-plots]
+ *                  [--dirs-from FILE]
  *                  RESULT_DIR...
  *
  * Order: options -> config (refused with file:line) -> every directory
@@ -16,6 +17,7 @@
  *
  * Threading: single-threaded.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,8 @@ static void usage(FILE *fp)
 "                      order (that of `cytogate run --sheet FILE`) and is\n"
 "                      checked against the results [order of RESULT_DIRs,\n"
 "                      then of the rows in each]\n"
+"  -f, --dirs-from FILE  more RESULT_DIRs, one per line (for thousands of\n"
+"                      jobs: no command-line length limit)\n"
 "  RESULT_DIR...       OUTDIRs of `cytogate run` (each with run.json)\n"
 "\n"
 "Output:\n"
@@ -89,6 +93,59 @@ static int is_opt(const char *a, const char *s, const char *l)
            !strcmp(a, l) || (!strncmp(a, l, n) && a[n] == '=');
 }
 
+/* Append the non-empty lines of path to *dirs (grown); the text is kept
+ * in *keep (owned by the caller).  0, or -1 after an error line. */
+static int read_dir_list(const char *path, char ***dirs, int *ndirs,
+                         int *cap, char ***keep, int *nkeep)
+{
+    FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!fp) {
+        cg_error_file(path, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t n = 0;
+    ssize_t got;
+    int rc = 0;
+    while ((got = getline(&line, &n, fp)) >= 0) {
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+            line[--got] = '\0';
+        if (got == 0)
+            continue;
+        if (*ndirs + 1 >= *cap) {
+            int nc = *cap * 2 + 16;
+            char **nd = realloc(*dirs, (size_t)nc * sizeof *nd);
+            char **nk = realloc(*keep, (size_t)nc * sizeof *nk);
+            if (nd)
+                *dirs = nd;
+            if (nk)
+                *keep = nk;
+            if (!nd || !nk) {
+                rc = -1;
+                break;
+            }
+            *cap = nc;
+        }
+        char *d = strdup(line);
+        if (!d) {
+            rc = -1;
+            break;
+        }
+        (*keep)[(*nkeep)++] = d;
+        (*dirs)[(*ndirs)++] = d;
+    }
+    if (rc < 0)
+        cg_error_cmd("merge", "out of memory");
+    else if (ferror(fp)) {
+        cg_error_file(path, "read error: %s", strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    if (fp != stdin)
+        fclose(fp);
+    return rc;
+}
+
 static void report(void *arg, const char *where, const char *msg)
 {
     (void)arg;
@@ -107,18 +164,22 @@ static void config_error(const char *config, const cg_err *err)
 int cmd_merge(int argc, char **argv)
 {
     const char *config = NULL, *outdir = "results", *sheetp = NULL;
-    int plots = 1;
-    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
-    int ndirs = 0;
-    if (!dirs)
+    int plots = 1, ret = CG_EXIT_USAGE;
+    int cap = argc + 1, ndirs = 0, nkeep = 0;
+    char **dirs = calloc((size_t)cap, sizeof *dirs);
+    char **keep = calloc((size_t)cap, sizeof *keep); /* --dirs-from lines */
+    if (!dirs || !keep) {
+        free(dirs);
+        free(keep);
         return CG_EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            free(dirs);
-            return CG_EXIT_OK;
+            ret = CG_EXIT_OK;
+            goto done;
         } else if (is_opt(a, "-c", "--config")) {
             if (!(v = arg_value(argc, argv, &i, "--config")))
                 goto usage_err;
@@ -131,6 +192,11 @@ int cmd_merge(int argc, char **argv)
             if (!(v = arg_value(argc, argv, &i, "--sheet")))
                 goto usage_err;
             sheetp = v;
+        } else if (is_opt(a, "-f", "--dirs-from")) {
+            if (!(v = arg_value(argc, argv, &i, "--dirs-from")))
+                goto usage_err;
+            if (read_dir_list(v, &dirs, &ndirs, &cap, &keep, &nkeep) < 0)
+                goto done;
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -148,7 +214,7 @@ int cmd_merge(int argc, char **argv)
     }
     if (ndirs == 0) {
         cg_error_cmd("merge", "no input: give the result directories of "
-                     "`cytogate run`");
+                     "`cytogate run` (or --dirs-from FILE)");
         goto usage_err;
     }
 
@@ -162,15 +228,14 @@ int cmd_merge(int argc, char **argv)
     cg_config *cfg = cg_config_load(config, &err);
     if (!cfg) {
         config_error(config, &err);
-        free(dirs);
-        return CG_EXIT_USAGE;
+        goto done;
     }
+    /* dirs are borrowed by the merge: freed at the end */
     cg_merge *m = cg_merge_open(cfg, ndirs, dirs, sheetp, report, NULL, &err);
-    free(dirs);
     if (!m) {
         cg_error_cmd("merge", "%s", err.msg);
         cg_config_free(cfg);
-        return CG_EXIT_USAGE;
+        goto done;
     }
     const cg_sheet *sh = cg_merge_sheet(m);
     if (plots && !cg_merge_has_plots(m)) {
@@ -185,7 +250,7 @@ int cmd_merge(int argc, char **argv)
         cg_run_ctx_clear(&ctx);
         cg_merge_free(m);
         cg_config_free(cfg);
-        return CG_EXIT_USAGE;
+        goto done;
     }
     const cg_result *res = cg_merge_results(m);
     for (int i = 0; i < sh->n; i++)
@@ -193,7 +258,7 @@ int cmd_merge(int argc, char **argv)
             cg_error_file(sh->s[i].file_given, "%s: failed in its run",
                           sh->s[i].sample_id);
     int failed = cg_merge_nfailed(m);
-    int ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
+    ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
     if (cg_merge_write(m, &ctx, start, argc, argv, &err) < 0) {
         cg_error_cmd("merge", "%s", err.msg);
         ret = CG_EXIT_DATA;
@@ -206,10 +271,15 @@ int cmd_merge(int argc, char **argv)
     cg_config_free(cfg);
     if (plots)
         cg_plot_shutdown();
-    return ret;
+    goto done;
 usage_err:
     fputc('\n', stderr);
     usage(stderr);
+    ret = CG_EXIT_USAGE;
+done:
+    for (int k = 0; k < nkeep; k++)
+        free(keep[k]);
+    free(keep);
     free(dirs);
-    return CG_EXIT_USAGE;
+    return ret;
 }

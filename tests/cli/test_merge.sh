@@ -123,6 +123,19 @@ identical)
         "reversed directories: longitudinal.tsv"
     check '[ ! -e m_rev/plots ]' "--no-plots: figures written"
 
+    # the directories from a list file (one per line, blank lines skipped)
+    { printf '%s\n\n' $DIRS_REVERSED | head -n 6; } > dirs.txt
+    rest=$(printf '%s\n' $DIRS_REVERSED | tail -n +4)
+    "$CG" merge -q --no-plots -c "$CFG" -o m_list --sheet data/sheet.csv \
+        --dirs-from dirs.txt $rest 2>/dev/null
+    check '[ $? -eq 2 ]' "--dirs-from: exit 2"
+    for f in summary.tsv stats.tsv qc.tsv longitudinal.tsv; do
+        check 'cmp -s "single/$f" "m_list/$f"' "--dirs-from: $f differs"
+    done
+    "$CG" merge -q -c "$CFG" -o m_nolist --dirs-from nonexistent.txt 2>err
+    check '[ $? -eq 1 ] && grep -q "nonexistent.txt: cannot read" err' \
+        "--dirs-from a missing file: exit 1 with its name"
+
     # all samples ok: exit 0
     "$CG" merge -q -c "$CFG" -o m_ok ps/pair ps/S03_V1
     check '[ $? -eq 0 ]' "merge of good samples: exit 0"
