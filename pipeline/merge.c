@@ -48,8 +48,8 @@ typedef struct mdir {
 
 typedef struct msample {
     int dir;
-    const char *id, *file, *subject, *visit, *group; /* borrowed from js */
-    json_t *js;        /* samples/<id>.json, owned */
+    const char *id;    /* borrowed from the directory's run.json */
+    char *file, *subject, *visit, *group; /* from samples/<id>.json, owned */
     span sum, stats, qc;
     cg_result r;       /* rebuilt: ok, sha256, size, events, pops, metric */
 } msample;
@@ -243,42 +243,56 @@ static int gate_count(json_t *pops, int g, int64_t *count, int64_t *parent)
     return e ? 0 : -1;
 }
 
+static void read_sample_json(cg_merge *m, mdir *d, msample *s, json_t *js,
+                             const char *name);
+
 /* samples/<id>.json -> s->r (what output.h's writers read). */
 static void read_sample(cg_merge *m, mdir *d, msample *s)
 {
-    const cg_config *cfg = m->cfg;
     char name[600];
     snprintf(name, sizeof name, "samples/%s.json", s->id);
     char *path = cg_path_join(d->dir, name);
     json_error_t je;
-    s->js = path ? json_load_file(path, 0, &je) : NULL;
+    json_t *js = path ? json_load_file(path, 0, &je) : NULL;
     free(path);
-    if (!s->js) {
+    if (!js) {
         problem(m, d->dir, "%s: cannot read: %s", name, je.text);
         return;
     }
-    if (strcmp(jstr(s->js, "sample_id"), s->id)) {
+    read_sample_json(m, d, s, js, name);
+    json_decref(js); /* only what the writers need is kept */
+}
+
+static void read_sample_json(cg_merge *m, mdir *d, msample *s, json_t *js,
+                             const char *name)
+{
+    const cg_config *cfg = m->cfg;
+    if (strcmp(jstr(js, "sample_id"), s->id)) {
         problem(m, d->dir, "%s: sample_id is '%s'", name,
-                jstr(s->js, "sample_id"));
+                jstr(js, "sample_id"));
         return;
     }
-    s->file = jstr(s->js, "file");
-    s->subject = jstr(s->js, "subject");
-    s->visit = jstr(s->js, "visit");
-    s->group = jstr(s->js, "group");
+    s->file = strdup(jstr(js, "file"));
+    s->subject = strdup(jstr(js, "subject"));
+    s->visit = strdup(jstr(js, "visit"));
+    s->group = strdup(jstr(js, "group"));
+    if (!s->file || !s->subject || !s->visit || !s->group) {
+        problem(m, d->dir, "out of memory");
+        return;
+    }
     cg_result *r = &s->r;
-    r->ok = !strcmp(jstr(s->js, "status"), "ok");
-    snprintf(r->sha256, sizeof r->sha256, "%s", jstr(s->js, "sha256"));
-    r->file_size = json_integer_value(json_object_get(s->js, "file_size"));
-    r->events = json_integer_value(json_object_get(s->js, "events"));
-    r->events_used = json_integer_value(json_object_get(s->js, "events_gated"));
-    const char *qc = jstr(s->js, "qc");
+    r->ok = !strcmp(jstr(js, "status"), "ok");
+    snprintf(r->sha256, sizeof r->sha256, "%s", jstr(js, "sha256"));
+    r->file_size = json_integer_value(json_object_get(js, "file_size"));
+    r->events = json_integer_value(json_object_get(js, "events"));
+    r->events_used = json_integer_value(json_object_get(js, "events_gated"));
+    const char *qc = jstr(js, "qc");
     r->qc_verdict = !strcmp(qc, "pass") ? CG_QC_PASS
                     : !strcmp(qc, "warn") ? CG_QC_WARN
                     : !strcmp(qc, "fail") ? CG_QC_FAIL : -1;
     if (!r->ok)
         return;
-    json_t *pops = json_object_get(s->js, "populations");
+    json_t *pops = json_object_get(js, "populations");
     if (json_array_size(pops) != (size_t)cfg->ngates) {
         problem(m, d->dir, "%s: %zu populations, the config has %d", name,
                 json_array_size(pops), cfg->ngates);
@@ -303,7 +317,7 @@ static void read_sample(cg_merge *m, mdir *d, msample *s)
      * percent) -- recomputed from the exact counts, so the deltas of
      * longitudinal.tsv equal a single run's; the JSON value (10 digits)
      * must agree. */
-    json_t *met = json_object_get(s->js, "metrics");
+    json_t *met = json_object_get(js, "metrics");
     for (int k = 0; k < cfg->nmetrics; k++) {
         const cg_metric_spec *ms = &cfg->metrics[k];
         json_t *v = json_object_get(json_object_get(met, ms->name), "value");
@@ -365,6 +379,7 @@ static void read_dir(cg_merge *m, mdir *d, const char *cfg_sha,
     }
     if (!json_is_true(json_object_get(d->run, "plots")))
         m->plots = 0;
+    json_object_del(d->run, "config"); /* its text: kB per directory */
     if (bad)
         return;
     json_t *in = json_object_get(d->run, "inputs");
@@ -647,7 +662,10 @@ void cg_merge_free(cg_merge *m)
     for (int k = 0; k < m->ns; k++) {
         free(m->s[k].r.pops);
         free(m->s[k].r.metric);
-        json_decref(m->s[k].js);
+        free(m->s[k].file);
+        free(m->s[k].subject);
+        free(m->s[k].visit);
+        free(m->s[k].group);
     }
     free(m->s);
     for (int i = 0; i < m->nd; i++) {
