@@ -39,6 +39,8 @@ static void usage(FILE *fp)
 "  -s, --sheet FILE    sample sheet CSV (file, sample_id, subject, visit,\n"
 "                      group, compensation, other columns carried through)\n"
 "  FILE|DIR...         FCS files, or directories of *.fcs (sorted by name)\n"
+"      --sample ID     process only this sample of the inputs (repeatable;\n"
+"                      one cluster job per sample, see cytogate merge)\n"
 "\n"
 "Output:\n"
 "  -o, --out-dir DIR   output directory [results; none with --stdout/--json]\n"
@@ -66,15 +68,20 @@ int cmd_run(int argc, char **argv)
     long threads = 1;
     int plots = 1, to_stdout = 0, to_json = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
-    int nfiles = 0;
-    if (!files)
+    char **sel = calloc((size_t)argc + 1, sizeof *sel);
+    int nfiles = 0, nsel = 0;
+    if (!files || !sel) {
+        free(files);
+        free(sel);
         return CG_EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             free(files);
+            free(sel);
             return CG_EXIT_OK;
         } else if (cg_opt_is(a, "-c", "--config")) {
             if (!(v = cg_opt_value("run", argc, argv, &i)))
@@ -93,6 +100,10 @@ int cmd_run(int argc, char **argv)
                 goto usage_err;
             if (cg_opt_threads("run", v, &threads) < 0)
                 goto usage_err;
+        } else if (cg_opt_is(a, NULL, "--sample")) {
+            if (!(v = cg_opt_value("run", argc, argv, &i)))
+                goto usage_err;
+            sel[nsel++] = (char *)v;
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
         } else if (!strcmp(a, "--stdout")) {
@@ -143,12 +154,22 @@ int cmd_run(int argc, char **argv)
         else
             fprintf(stderr, "cytogate run: %s: %s\n", config, err.msg);
         free(files);
+        free(sel);
         return CG_EXIT_USAGE;
     }
     cg_sheet *sh = sheetp ? cg_sheet_read(sheetp, &err)
                           : cg_sheet_from_paths(nfiles, files, &err);
     free(files);
     files = NULL;
+    if (sh && nsel && cg_sheet_select(sh, nsel, sel, &err) < 0) {
+        cg_error_cmd("run", "%s", err.msg);
+        cg_sheet_free(sh);
+        cg_config_free(cfg);
+        free(sel);
+        return CG_EXIT_USAGE;
+    }
+    free(sel);
+    sel = NULL;
     if (!sh) {
         if (sheetp && err.line)
             fprintf(stderr, "cytogate run: %s:%d: %s\n", sheetp, err.line,
@@ -210,5 +231,6 @@ usage_err:
     fputc('\n', stderr);
     usage(stderr);
     free(files);
+    free(sel);
     return CG_EXIT_USAGE;
 }

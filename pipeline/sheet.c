@@ -207,29 +207,62 @@ char *cg_sample_id_from_path(const char *path)
     return id;
 }
 
+static void sample_clear(cg_sample *s, int nextra);
+
 void cg_sheet_free(cg_sheet *sh)
 {
     if (!sh)
         return;
-    for (int i = 0; i < sh->n; i++) {
-        cg_sample *s = &sh->s[i];
-        free(s->file);
-        free(s->file_given);
-        free(s->sample_id);
-        free(s->subject);
-        free(s->visit);
-        free(s->group);
-        free(s->compensation);
-        for (int k = 0; k < sh->nextra; k++)
-            free(s->extra ? s->extra[k] : NULL);
-        free(s->extra);
-    }
+    for (int i = 0; i < sh->n; i++)
+        sample_clear(&sh->s[i], sh->nextra);
     free(sh->s);
     for (int k = 0; k < sh->nextra; k++)
         free(sh->extra_names[k]);
     free(sh->extra_names);
     free(sh->path);
     free(sh);
+}
+
+static void sample_clear(cg_sample *s, int nextra)
+{
+    free(s->file);
+    free(s->file_given);
+    free(s->sample_id);
+    free(s->subject);
+    free(s->visit);
+    free(s->group);
+    free(s->compensation);
+    for (int k = 0; k < nextra; k++)
+        free(s->extra ? s->extra[k] : NULL);
+    free(s->extra);
+}
+
+int cg_sheet_select(cg_sheet *sh, int nids, char *const *ids, cg_err *err)
+{
+    for (int j = 0; j < nids; j++) {
+        for (int k = 0; k < j; k++)
+            if (!strcmp(ids[k], ids[j]))
+                return cg_err_set(err, CG_E_ARG, "sample '%s' is selected "
+                                  "twice", ids[j]);
+        int found = 0;
+        for (int i = 0; i < sh->n && !found; i++)
+            found = !strcmp(sh->s[i].sample_id, ids[j]);
+        if (!found)
+            return cg_err_set(err, CG_E_ARG, "no sample '%s' in %s", ids[j],
+                              sh->path ? sh->path : "the inputs");
+    }
+    int m = 0;
+    for (int i = 0; i < sh->n; i++) {
+        int keep = 0;
+        for (int j = 0; j < nids && !keep; j++)
+            keep = !strcmp(sh->s[i].sample_id, ids[j]);
+        if (keep)
+            sh->s[m++] = sh->s[i];
+        else
+            sample_clear(&sh->s[i], sh->nextra);
+    }
+    sh->n = m;
+    return 0;
 }
 
 static int check_ids(cg_sheet *sh, cg_err *err)

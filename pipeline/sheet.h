@@ -59,6 +59,14 @@ cg_sheet *cg_sheet_from_paths(int npaths, char *const *paths, cg_err *err);
 
 void cg_sheet_free(cg_sheet *sh);
 
+/* Keep only the samples whose sample_id is one of ids[0..nids), in sheet
+ * order (used for one cluster job per sample: `run --sheet S --sample ID`
+ * processes a row exactly as a run over the whole sheet does, paths and
+ * all).  An id the sheet lacks, or one given twice, is an error naming
+ * it.  has_subject/has_visit keep describing the whole sheet.  0 or < 0
+ * with err. */
+int cg_sheet_select(cg_sheet *sh, int nids, char *const *ids, cg_err *err);
+
 /* Default sample id of a path (owned). */
 char *cg_sample_id_from_path(const char *path);
 

@@ -8,7 +8,8 @@
 #              unreadable file in the middle of a batch, a sheet naming a
 #              missing file (exit 2, others still written), usage errors
 #   threads    -j1 and -j2 give identical bytes for every output (run.json
-#              aside from start_time/threads/command), --stdout, --json
+#              aside from start_time/threads/command), --stdout, --json,
+#              --sample (one row of a sheet equals the whole run's row)
 #   accuracy   Treg/Th17 % of CD4 against the generator's truth
 #              (+-0.5 / +-0.3 points), 4 samples
 #   golden     summary.tsv, stats.tsv, longitudinal.tsv, qc.tsv and
@@ -160,6 +161,16 @@ threads)
     "$CG" run -c "$CFG" --json "$D/S02.fcs" > "$WORK/stdout.json" 2>/dev/null
     check 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[0][\"sample_id\"]==\"S02\" and d[0][\"headline\"][\"treg_count\"]>0" "$WORK/stdout.json"' \
         "--json is valid JSON with the headline"
+    # one sample of a sheet (cluster jobs): its row equals the whole run's
+    "$CG" run -q -c "$CFG" -o "$WORK/one" --sheet "$D/sheet.csv" --sample S03
+    check '[ $? -eq 0 ]' "--sample exit status"
+    check '[ "$(tail -n +2 "$WORK/one/summary.tsv")" = "$(grep "^S03	" "$WORK/o1/summary.tsv")" ]' \
+        "--sample row equals the full run's row"
+    check 'cmp -s "$WORK/one/samples/S03.json" "$WORK/o1/samples/S03.json"' \
+        "--sample JSON equals the full run's"
+    "$CG" run -q -c "$CFG" -o "$WORK/none" --sheet "$D/sheet.csv" --sample NOPE 2> "$WORK/none.err"
+    check '[ $? -eq 1 ] && grep -q "no sample .NOPE." "$WORK/none.err" && [ ! -e "$WORK/none/summary.tsv" ]' \
+        "--sample of an unknown id: exit 1, named, nothing written"
     # longitudinal: deltas from the first visit
     L="$WORK/o1/longitudinal.tsv"
     check '[ "$(awk -F"\t" "NR==2{print \$1,\$2,\$9}" "$L")" = "P1 V1 0" ]' \
