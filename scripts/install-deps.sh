@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh -- install the Debian 12 packages cytogate needs to build,
-# test and run.  Idempotent: packages already installed are skipped, and
+# test and run.  snakemake is for the cluster workflow (pipeline/workflow/)
+# and its test; the cytogate tool itself does not use it.  Idempotent: packages already installed are skipped, and
 # nothing is fetched when none is missing.  Needs root or sudo.
 #
 # Usage: scripts/install-deps.sh [--print]   (--print: list, install nothing)
@@ -9,7 +10,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 zlib1g-dev libfftw3-dev libpng-dev libcairo2-dev libyaml-dev libxml2-dev
 libxml2-utils liblapacke-dev libopenblas-dev libjansson-dev libmd-dev
-fonts-dejavu-core"
+fonts-dejavu-core snakemake"
 
 if [ "${1:-}" = "--print" ]; then
     echo $PKGS
