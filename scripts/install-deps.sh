@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh -- install the Debian 12 packages cytogate needs to build,
 # test and run.  snakemake is for the cluster workflow (pipeline/workflow/)
-# and its test; the cytogate tool itself does not use it.  Idempotent: packages already installed are skipped, and
+# and its test; the cytogate tool itself does not use it.  Idempotent:
+# packages already installed are skipped, and
 # nothing is fetched when none is missing.  Needs root or sudo.
 #
 # Usage: scripts/install-deps.sh [--print]   (--print: list, install nothing)
