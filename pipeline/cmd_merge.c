@@ -28,6 +28,7 @@
 #include "merge.h"
 #include "plot.h"
 #include "run.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -69,28 +70,6 @@ static void usage(FILE *fp)
 "Exit status: 0 all samples processed, 1 usage/config error or results\n"
 "that cannot be merged, 2 one or more samples had failed in their run\n"
 "(rows with status error; the merged outputs are written).\n");
-}
-
-static const char *arg_value(int argc, char **argv, int *i, const char *opt)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(opt);
-    if (!strncmp(a, opt, n) && a[n] == '=')
-        return a + n + 1;
-    if (a[0] == '-' && a[1] != '-' && a[2])
-        return a + 2; /* -oDIR */
-    if (*i + 1 >= argc) {
-        cg_error_cmd("merge", "%s needs a value", a);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int is_opt(const char *a, const char *s, const char *l)
-{
-    size_t n = strlen(l);
-    return (s && (!strcmp(a, s) || (!strncmp(a, s, 2) && a[2]))) ||
-           !strcmp(a, l) || (!strncmp(a, l, n) && a[n] == '=');
 }
 
 /* Append the non-empty lines of path to *dirs (grown); the text is kept
@@ -152,15 +131,6 @@ static void report(void *arg, const char *where, const char *msg)
     cg_error_file(where, "%s", msg);
 }
 
-static void config_error(const char *config, const cg_err *err)
-{
-    if (err->line)
-        fprintf(stderr, "cytogate merge: %s:%d: %s\n", config, err->line,
-                err->msg);
-    else
-        fprintf(stderr, "cytogate merge: %s: %s\n", config, err->msg);
-}
-
 int cmd_merge(int argc, char **argv)
 {
     const char *config = NULL, *outdir = "results", *sheetp = NULL;
@@ -180,20 +150,20 @@ int cmd_merge(int argc, char **argv)
             usage(stdout);
             ret = CG_EXIT_OK;
             goto done;
-        } else if (is_opt(a, "-c", "--config")) {
-            if (!(v = arg_value(argc, argv, &i, "--config")))
+        } else if (cg_opt_is(a, "-c", "--config")) {
+            if (!(v = cg_opt_value("merge", argc, argv, &i)))
                 goto usage_err;
             config = v;
-        } else if (is_opt(a, "-o", "--out-dir")) {
-            if (!(v = arg_value(argc, argv, &i, "--out-dir")))
+        } else if (cg_opt_is(a, "-o", "--out-dir")) {
+            if (!(v = cg_opt_value("merge", argc, argv, &i)))
                 goto usage_err;
             outdir = v;
-        } else if (is_opt(a, "-s", "--sheet")) {
-            if (!(v = arg_value(argc, argv, &i, "--sheet")))
+        } else if (cg_opt_is(a, "-s", "--sheet")) {
+            if (!(v = cg_opt_value("merge", argc, argv, &i)))
                 goto usage_err;
             sheetp = v;
-        } else if (is_opt(a, "-f", "--dirs-from")) {
-            if (!(v = arg_value(argc, argv, &i, "--dirs-from")))
+        } else if (cg_opt_is(a, "-f", "--dirs-from")) {
+            if (!(v = cg_opt_value("merge", argc, argv, &i)))
                 goto usage_err;
             if (read_dir_list(v, &dirs, &ndirs, &cap, &keep, &nkeep) < 0)
                 goto done;
@@ -227,7 +197,7 @@ int cmd_merge(int argc, char **argv)
     cg_err err = {0};
     cg_config *cfg = cg_config_load(config, &err);
     if (!cfg) {
-        config_error(config, &err);
+        cg_cli_file_error("merge", config, &err);
         goto done;
     }
     /* dirs are borrowed by the merge: freed at the end */
@@ -246,7 +216,7 @@ int cmd_merge(int argc, char **argv)
     cg_run_opts o = {.outdir = outdir, .plots = plots, .threads = 1};
     cg_run_ctx ctx;
     if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
-        config_error(config, &err);
+        cg_cli_file_error("merge", config, &err);
         cg_run_ctx_clear(&ctx);
         cg_merge_free(m);
         cg_config_free(cfg);

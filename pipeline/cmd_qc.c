@@ -172,37 +172,18 @@ int cmd_qc(int argc, char **argv)
     }
 
     cg_err err = {0};
-    cg_config *cfg = cg_config_load(config, &err);
-    if (!cfg) {
-        if (err.line)
-            fprintf(stderr, "cytogate qc: %s:%d: %s\n", config, err.line,
-                    err.msg);
-        else
-            fprintf(stderr, "cytogate qc: %s: %s\n", config, err.msg);
-        free(files);
-        return CG_EXIT_USAGE;
-    }
-    cg_sheet *sh = sheetp ? cg_sheet_read(sheetp, &err)
-                          : cg_sheet_from_paths(nfiles, files, &err);
+    cg_config *cfg = cg_cli_config("qc", config);
+    cg_sheet *sh = cfg ? cg_cli_samples("qc", sheetp, nfiles, files, 0, NULL)
+                       : NULL;
     free(files);
-    files = NULL;
     if (!sh) {
-        if (sheetp && err.line)
-            fprintf(stderr, "cytogate qc: %s:%d: %s\n", sheetp, err.line,
-                    err.msg);
-        else
-            cg_error_file(sheetp, "%s", err.msg);
         cg_config_free(cfg);
         return CG_EXIT_USAGE;
     }
     cg_run_opts o = {.outdir = NULL, .plots = 0, .threads = (int)threads};
     cg_run_ctx ctx;
     if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
-        if (err.line)
-            fprintf(stderr, "cytogate qc: %s:%d: %s\n", config, err.line,
-                    err.msg);
-        else
-            fprintf(stderr, "cytogate qc: %s: %s\n", config, err.msg);
+        cg_cli_file_error("qc", config, &err);
         cg_run_ctx_clear(&ctx);
         cg_sheet_free(sh);
         cg_config_free(cfg);

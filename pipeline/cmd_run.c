@@ -146,36 +146,12 @@ int cmd_run(int argc, char **argv)
 
     /* The config first: a bad one is refused before any sample is read. */
     cg_err err = {0};
-    cg_config *cfg = cg_config_load(config, &err);
-    if (!cfg) {
-        if (err.line)
-            fprintf(stderr, "cytogate run: %s:%d: %s\n", config, err.line,
-                    err.msg);
-        else
-            fprintf(stderr, "cytogate run: %s: %s\n", config, err.msg);
-        free(files);
-        free(sel);
-        return CG_EXIT_USAGE;
-    }
-    cg_sheet *sh = sheetp ? cg_sheet_read(sheetp, &err)
-                          : cg_sheet_from_paths(nfiles, files, &err);
+    cg_config *cfg = cg_cli_config("run", config);
+    cg_sheet *sh = cfg ? cg_cli_samples("run", sheetp, nfiles, files, nsel,
+                                        sel) : NULL;
     free(files);
-    files = NULL;
-    if (sh && nsel && cg_sheet_select(sh, nsel, sel, &err) < 0) {
-        cg_error_cmd("run", "%s", err.msg);
-        cg_sheet_free(sh);
-        cg_config_free(cfg);
-        free(sel);
-        return CG_EXIT_USAGE;
-    }
     free(sel);
-    sel = NULL;
     if (!sh) {
-        if (sheetp && err.line)
-            fprintf(stderr, "cytogate run: %s:%d: %s\n", sheetp, err.line,
-                    err.msg);
-        else
-            cg_error_file(sheetp, "%s", err.msg);
         cg_config_free(cfg);
         return CG_EXIT_USAGE;
     }
@@ -183,11 +159,7 @@ int cmd_run(int argc, char **argv)
                      .threads = (int)threads};
     cg_run_ctx ctx;
     if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
-        if (err.line)
-            fprintf(stderr, "cytogate run: %s:%d: %s\n", config, err.line,
-                    err.msg);
-        else
-            fprintf(stderr, "cytogate run: %s: %s\n", config, err.msg);
+        cg_cli_file_error("run", config, &err);
         cg_run_ctx_clear(&ctx);
         cg_sheet_free(sh);
         cg_config_free(cfg);

@@ -4,8 +4,11 @@
  */
 #include "opts.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "config.h"
+#include "sheet.h"
 #include "util.h"
 
 int cg_opt_is(const char *a, const char *s, const char *l)
@@ -41,4 +44,43 @@ int cg_opt_threads(const char *cmd, const char *v, long *out)
         return -1;
     }
     return 0;
+}
+
+void cg_cli_file_error(const char *cmd, const char *file, const cg_err *e)
+{
+    if (e->line)
+        fprintf(stderr, "cytogate %s: %s:%d: %s\n", cmd, file, e->line,
+                e->msg);
+    else
+        fprintf(stderr, "cytogate %s: %s: %s\n", cmd, file, e->msg);
+}
+
+cg_config *cg_cli_config(const char *cmd, const char *path)
+{
+    cg_err err = {0};
+    cg_config *cfg = cg_config_load(path, &err);
+    if (!cfg)
+        cg_cli_file_error(cmd, path, &err);
+    return cfg;
+}
+
+cg_sheet *cg_cli_samples(const char *cmd, const char *sheet, int nfiles,
+                         char *const *files, int nsel, char *const *sel)
+{
+    cg_err err = {0};
+    cg_sheet *sh = sheet ? cg_sheet_read(sheet, &err)
+                         : cg_sheet_from_paths(nfiles, files, &err);
+    if (!sh) {
+        if (sheet)
+            cg_cli_file_error(cmd, sheet, &err);
+        else
+            cg_error_cmd(cmd, "%s", err.msg);
+        return NULL;
+    }
+    if (nsel > 0 && cg_sheet_select(sh, nsel, sel, &err) < 0) {
+        cg_error_cmd(cmd, "%s", err.msg);
+        cg_sheet_free(sh);
+        return NULL;
+    }
+    return sh;
 }
