@@ -8,6 +8,9 @@
 
 #include "gate.h"
 
+#include <stdint.h>
+#include <string.h>
+
 /* What an evaluation gets: value columns of the gate's dims (ndim of
  * them, already resolved), the parent mask or NULL, boolean operands. */
 typedef struct cg_eval_in {
@@ -49,12 +52,36 @@ cg_gate *cg_gate_alloc(cg_gate_kind kind, const cg_gate_ops *ops,
 
 char *cg_strdup_(const char *s);
 
-/* Run TEST(i) (an expression using event index i) for every event of the
- * parent (all when NULL) and store the result as bits of out; bits of
- * events outside the parent are cleared.  No allocation. */
-#define CG_GATE_SCAN(in, out, i, TEST)                                       \
+/* Pack 64 bytes, each 0 or 1, into one word (byte b -> bit b). */
+static inline uint64_t cg_pack64_(const uint8_t *t)
+{
+    uint64_t o = 0;
+    for (int k = 0; k < 8; k++) {
+        uint64_t u;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(&u, t + 8 * k, 8);
+#else
+        u = 0;
+        for (int j = 7; j >= 0; j--)
+            u = (u << 8) | t[8 * k + j];
+#endif
+        /* byte j (bit 8j) lands on bit 56 + j of the product */
+        o |= ((u * 0x0102040810204080ULL) >> 56) << (8 * k);
+    }
+    return o;
+}
+
+/* Run TEST(i) (an expression using event index i, no side effects) for
+ * every event of the parent (all when NULL) and store the result as bits
+ * of out; bits of events outside the parent are cleared.  A full word
+ * whose parent word has at least DENSE bits set is evaluated for all 64
+ * events without branching on the mask (TEST becomes straight-line code
+ * the compiler can vectorise) and then ANDed with the parent; sparse
+ * words visit their set bits only.  TEST must therefore be safe, and
+ * cheap enough, for any event index < n.  No allocation. */
+#define CG_GATE_SCAN_D(in, out, i, TEST, DENSE)                              \
     do {                                                                     \
-        int64_t nw_ = cg_bits_words((in)->n);                                \
+        int64_t nw_ = cg_bits_words((in)->n), nfull_ = (in)->n >> 6;        \
         for (int64_t w_ = 0; w_ < nw_; w_++) {                               \
             uint64_t m_;                                                     \
             if ((in)->parent)                                                \
@@ -63,6 +90,15 @@ char *cg_strdup_(const char *s);
                 m_ = ((uint64_t)1 << ((in)->n & 63)) - 1;                    \
             else                                                             \
                 m_ = ~(uint64_t)0;                                           \
+            if (w_ < nfull_ && __builtin_popcountll(m_) >= (DENSE)) {       \
+                uint8_t t_[64];                                              \
+                for (int b_ = 0; b_ < 64; b_++) {                            \
+                    int64_t i = (w_ << 6) + b_;                              \
+                    t_[b_] = (uint8_t)((TEST) ? 1 : 0);                      \
+                }                                                            \
+                (out)->w[w_] = cg_pack64_(t_) & m_;                          \
+                continue;                                                    \
+            }                                                                \
             uint64_t o_ = 0;                                                 \
             while (m_) {                                                     \
                 int b_ = __builtin_ctzll(m_);                                \
@@ -74,5 +110,8 @@ char *cg_strdup_(const char *s);
             (out)->w[w_] = o_;                                               \
         }                                                                    \
     } while (0)
+
+/* Default density threshold: for cheap tests (a few compares). */
+#define CG_GATE_SCAN(in, out, i, TEST) CG_GATE_SCAN_D(in, out, i, TEST, 8)
 
 #endif

@@ -9,7 +9,17 @@
  * edge contains a point when the cross product is exactly zero and the
  * point lies within the edge's bounding box.  A bounding-box test rejects
  * most events before the edge loop.  NaN coordinates are outside.
- * No allocation during evaluation.
+ *
+ * Speed: the bounding box's height is cut into nb equal bands and each
+ * band lists the edges whose closed y-range meets it, so an event tests
+ * only the few edges of its band.  Band of a value: floor((v - ymin) *
+ * inv), clamped to nb - 1.  That map is monotone in v even in floating
+ * point, so every edge that spans y or contains the point (both need
+ * ey_min <= y <= ey_max) is listed in y's band; the listed edges are
+ * tested with exactly the arithmetic of the plain loop over all edges
+ * and parity does not depend on order, so the result is identical to
+ * testing every edge.  The index is built once at construction; no
+ * allocation during evaluation.
  */
 #include "gate_internal.h"
 
@@ -17,36 +27,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One edge from (xj,yj) to (xi,yi) (the plain loop's orientation), with
+ * what the test needs precomputed from exactly the same operations. */
+typedef struct pedge {
+    double xj, yj, dx, dy;       /* dx = xi - xj, dy = yi - yj */
+    double exlo, exhi, eylo, eyhi; /* fmin/fmax of the end points */
+    double yi;
+    int up;                      /* yi > yj */
+} pedge;
+
 typedef struct poly_data {
     int nv;
     double *xy; /* 2*nv */
     double xmin, xmax, ymin, ymax;
+    int nb;        /* bands */
+    double inv;    /* nb / (ymax - ymin); 0 when nb == 1 */
+    int *bstart;   /* nb + 1: band b's edges are bedge[bstart[b]..bstart[b+1]) */
+    pedge *bedge;
 } poly_data;
+
+static inline int band_of(const poly_data *p, double y)
+{
+    double d = (y - p->ymin) * p->inv;
+    return d < (double)p->nb ? (int)d : p->nb - 1;
+}
 
 static inline int poly_inside(const poly_data *p, double x, double y)
 {
     if (!(x >= p->xmin && x <= p->xmax && y >= p->ymin && y <= p->ymax))
         return 0; /* also NaN */
-    const double *v = p->xy;
-    int nv = p->nv, c = 0;
-    double xj = v[2 * (nv - 1)], yj = v[2 * (nv - 1) + 1];
-    for (int k = 0; k < nv; k++) {
-        double xi = v[2 * k], yi = v[2 * k + 1];
-        /* on the edge (xj,yj)-(xi,yi)? */
-        double cross = (xi - xj) * (y - yj) - (x - xj) * (yi - yj);
-        if (cross == 0.0 && x >= fmin(xi, xj) && x <= fmax(xi, xj) &&
-            y >= fmin(yi, yj) && y <= fmax(yi, yj))
-            return 1;
-        if ((yi > y) != (yj > y)) {
-            /* the edge spans y: crossing to the right of x?  Sign test on
-             * the cross product, oriented so that it does not divide. */
-            if (yi > yj ? cross > 0 : cross < 0)
-                c ^= 1;
-        }
-        xj = xi;
-        yj = yi;
+    int b = band_of(p, y);
+    const pedge *e = p->bedge + p->bstart[b], *end = p->bedge + p->bstart[b + 1];
+    /* Per edge, as in the plain loop: on the edge -> inside; else a
+     * crossing (the edge spans y and the cross product has the edge's
+     * orientation sign: > 0 going up, < 0 going down) toggles parity.
+     * Evaluated without branches; "on" anywhere wins over the parity. */
+    int on = 0, c = 0;
+    for (; e < end; e++) {
+        double cross = e->dx * (y - e->yj) - (x - e->xj) * e->dy;
+        on |= (cross == 0.0) & (x >= e->exlo) & (x <= e->exhi) &
+              (y >= e->eylo) & (y <= e->eyhi);
+        c ^= ((e->yi > y) != (e->yj > y)) & (e->up ? cross > 0 : cross < 0);
     }
-    return c;
+    return on | c;
 }
 
 static int poly_eval(const cg_gate *g, const cg_eval_in *in,
@@ -54,7 +77,7 @@ static int poly_eval(const cg_gate *g, const cg_eval_in *in,
 {
     const poly_data *p = g->data;
     const double *cx = in->col[0], *cy = in->col[1];
-    CG_GATE_SCAN(in, out[0], i, poly_inside(p, cx[i], cy[i]));
+    CG_GATE_SCAN_D(in, out[0], i, poly_inside(p, cx[i], cy[i]), 24);
     (void)err;
     return 0;
 }
@@ -63,8 +86,74 @@ static void poly_free(cg_gate *g)
 {
     poly_data *p = g->data;
     free(p->xy);
+    free(p->bstart);
+    free(p->bedge);
     free(p);
     g->data = NULL;
+}
+
+/* Edges listed per band: about 4 bands per vertex (at most 4096), fewer
+ * when long edges would make the lists large (each edge is listed in
+ * every band it meets).  0, or -1 on no memory. */
+static int build_bands(poly_data *p)
+{
+    int nv = p->nv;
+    pedge *all = malloc((size_t)nv * sizeof *all);
+    if (!all)
+        return -1;
+    const double *v = p->xy;
+    double xj = v[2 * (nv - 1)], yj = v[2 * (nv - 1) + 1];
+    for (int k = 0; k < nv; k++) {
+        double xi = v[2 * k], yi = v[2 * k + 1];
+        all[k] = (pedge){xj, yj, xi - xj, yi - yj, fmin(xi, xj), fmax(xi, xj),
+                         fmin(yi, yj), fmax(yi, yj), yi, yi > yj};
+        xj = xi;
+        yj = yi;
+    }
+    double range = p->ymax - p->ymin;
+    int nb = nv < 1024 ? 4 * nv : 4096;
+    if (!(range > 0) || !isfinite(range))
+        nb = 1;
+    int64_t total;
+    for (;;) {
+        p->nb = nb;
+        p->inv = nb > 1 ? (double)nb / range : 0.0;
+        if (nb > 1 && !(isfinite(p->inv) && p->inv > 0)) {
+            nb = 1;
+            continue;
+        }
+        total = 0;
+        for (int k = 0; k < nv; k++)
+            total += band_of(p, all[k].eyhi) - band_of(p, all[k].eylo) + 1;
+        if (nb == 1 || total <= (int64_t)16 * nv)
+            break;
+        nb /= 2;
+    }
+    p->bstart = calloc((size_t)nb + 1, sizeof *p->bstart);
+    p->bedge = malloc((size_t)total * sizeof *p->bedge);
+    if (!p->bstart || !p->bedge) {
+        free(all);
+        return -1;
+    }
+    for (int k = 0; k < nv; k++)
+        for (int b = band_of(p, all[k].eylo); b <= band_of(p, all[k].eyhi);
+             b++)
+            p->bstart[b + 1]++;
+    for (int b = 0; b < nb; b++)
+        p->bstart[b + 1] += p->bstart[b];
+    int *fill = malloc((size_t)nb * sizeof *fill);
+    if (!fill) {
+        free(all);
+        return -1;
+    }
+    memcpy(fill, p->bstart, (size_t)nb * sizeof *fill);
+    for (int k = 0; k < nv; k++)
+        for (int b = band_of(p, all[k].eylo); b <= band_of(p, all[k].eyhi);
+             b++)
+            p->bedge[fill[b]++] = all[k];
+    free(fill);
+    free(all);
+    return 0;
 }
 
 static int poly_set(cg_gate *g, int nv, const double *xy, cg_err *err)
@@ -86,7 +175,8 @@ static int poly_set(cg_gate *g, int nv, const double *xy, cg_err *err)
         p->ymin = fmin(p->ymin, xy[2 * k + 1]);
         p->ymax = fmax(p->ymax, xy[2 * k + 1]);
     }
-    return 0;
+    return build_bands(p) < 0 ? cg_err_set(err, CG_E_NOMEM, "out of memory")
+                              : 0;
 }
 
 static int poly_copy(cg_gate *dst, const cg_gate *src, cg_err *err)

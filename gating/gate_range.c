@@ -42,7 +42,7 @@ static int rect_eval(const cg_gate *g, const cg_eval_in *in,
     if (nd == 1) {
         const double *c0 = col[0];
         double lo = r->min[0], hi = r->max[0];
-        CG_GATE_SCAN(in, out[0], i, c0[i] >= lo && c0[i] < hi);
+        CG_GATE_SCAN(in, out[0], i, (c0[i] >= lo) & (c0[i] < hi));
         return 0;
     }
     if (nd == 2) {
@@ -50,8 +50,8 @@ static int rect_eval(const cg_gate *g, const cg_eval_in *in,
         double lo0 = r->min[0], hi0 = r->max[0];
         double lo1 = r->min[1], hi1 = r->max[1];
         CG_GATE_SCAN(in, out[0], i,
-                     c0[i] >= lo0 && c0[i] < hi0 && c1[i] >= lo1 &&
-                         c1[i] < hi1);
+                     (c0[i] >= lo0) & (c0[i] < hi0) & (c1[i] >= lo1) &
+                         (c1[i] < hi1));
         return 0;
     }
     CG_GATE_SCAN(in, out[0], i, in_nd(r, col, nd, i));
