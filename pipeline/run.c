@@ -735,53 +735,54 @@ static int run_gates(sample_work *w, cg_err *err)
     return 0;
 }
 
-/* Marker statistics for every evaluated population. */
+/* Marker statistics for every evaluated population: marker by marker,
+ * each column sorted once for all populations (cg_stat_pops). */
 static int run_stats(sample_work *w, cg_err *err)
 {
     const cg_config *cfg = w->cfg;
-    int nsm = cfg->nstat_markers, ns = cfg->nstats;
+    int nsm = cfg->nstat_markers, ns = cfg->nstats, ng = cfg->ngates;
     if (nsm == 0 || ns == 0)
         return 0;
     int64_t n = w->fr->n;
-    double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
-    double *scratch = malloc((size_t)(n ? n : 1) * sizeof *scratch);
-    if (!v || !scratch) {
-        free(v);
-        free(scratch);
+    const cg_bits **pb = calloc((size_t)ng + 1, sizeof *pb);
+    double *res = malloc(((size_t)ng * (size_t)ns + 1) * sizeof *res);
+    if (!pb || !res) {
+        free(pb);
+        free(res);
         return cg_err_set(err, CG_E_NOMEM, "out of memory");
     }
     int rc = 0;
-    for (int gi = 0; gi < cfg->ngates && rc == 0; gi++) {
+    for (int gi = 0; gi < ng && rc == 0; gi++) {
         cg_pop_result *pr = &w->res->pops[gi];
         if (pr->count < 0)
             continue;
         pr->mstats = malloc((size_t)nsm * (size_t)ns * sizeof *pr->mstats);
-        if (!pr->mstats) {
+        if (!pr->mstats)
             rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
-            break;
+        pb[gi] = pop_bits(w, gi);
+    }
+    for (int k = 0; k < nsm && rc == 0; k++) {
+        int m = cfg->stat_markers[k];
+        const double *x = NULL;
+        if (w->mk_ch[m] >= 0) {
+            if (cfg->stats_transformed)
+                x = cg_dims_get(w->dc, &w->mk_dim[m], err);
+            else
+                x = w->fr->col[w->mk_ch[m]];
         }
-        const cg_bits *b = pop_bits(w, gi);
-        for (int k = 0; k < nsm; k++) {
-            double *out = pr->mstats + (size_t)k * (size_t)ns;
-            int m = cfg->stat_markers[k];
-            const double *x = NULL;
-            if (w->mk_ch[m] >= 0) {
-                if (cfg->stats_transformed)
-                    x = cg_dims_get(w->dc, &w->mk_dim[m], err);
-                else
-                    x = w->fr->col[w->mk_ch[m]];
-            }
-            if (!x || !b) {
-                for (int s = 0; s < ns; s++)
-                    out[s] = NAN;
+        if (x)
+            rc = cg_stat_pops(x, n, pb, ng, cfg->stats, ns, res, err);
+        for (int gi = 0; gi < ng && rc == 0; gi++) {
+            double *out = w->res->pops[gi].mstats;
+            if (!out)
                 continue;
-            }
-            int64_t cnt = cg_stat_gather_sorted(x, n, b, v);
-            cg_stat_eval(v, cnt, cfg->stats, ns, out, scratch);
+            out += (size_t)k * (size_t)ns;
+            for (int s = 0; s < ns; s++)
+                out[s] = x ? res[(size_t)gi * (size_t)ns + (size_t)s] : NAN;
         }
     }
-    free(v);
-    free(scratch);
+    free(pb);
+    free(res);
     return rc;
 }
 

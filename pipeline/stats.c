@@ -4,13 +4,27 @@
  * Every statistic is computed from the sorted finite values of one
  * population and one marker, so quantiles are exact order statistics with
  * R's type-7 interpolation.  Sums are accumulated in sorted order (a
- * fixed order, so results do not depend on threads).  No globals; the
- * caller owns all memory.
+ * fixed order, so results do not depend on threads).
+ *
+ * Sorting: a stable LSD radix sort (4 passes of 8 bits) of the values
+ * rounded to float (a monotone map, so it orders them up to ties), then
+ * each run of equal float keys is ordered by the double value, equal
+ * values in event order.  The result equals, bit for bit (-0 and +0
+ * included), a stable comparison sort of the values.  cg_stat_pops sorts a
+ * marker column once, with event indices, and then gets each population's
+ * sorted values by walking that order and keeping the members: O(n) per
+ * population, no sort.  Order statistics of unsorted data (MAD, plot axis
+ * ranges) use selection: a bounded heap for a tail quantile, quickselect
+ * otherwise; either gives the same values as sorting.
+ *
+ * No globals; scratch is allocated per call (never per event).  Pure
+ * functions: safe to call from several threads on separate data.
  */
 #include "stats.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 double cg_stat_quantile(const double *v, int64_t n, double p)
 {
@@ -34,9 +48,170 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* ------------------------------------------------------ radix sorting -- */
+
+/* Sort key: the value rounded to float (a monotone map), as an
+ * order-preserving uint32; -0 and +0 (and values that round to zero)
+ * share a key.  Equal keys are then ordered by the double value. */
+static inline uint32_t fkey(double d)
+{
+    float f = (float)d; /* |d| > FLT_MAX rounds to +-inf: still monotone */
+    if (f == 0)
+        f = 0.0f;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (u >> 31) ? ~u : u | 0x80000000u;
+}
+
+typedef struct vi_pair {
+    double v;
+    uint32_t i;
+} vi_pair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const vi_pair *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Order ix[a..b) (event indices, ascending within the run) by value,
+ * equal values keeping index order. */
+static int sort_run(const double *x, uint32_t *ix, size_t a, size_t b)
+{
+    size_t r = b - a;
+    if (r <= 32) {
+        for (size_t i = a + 1; i < b; i++) {
+            uint32_t t = ix[i];
+            double v = x[t];
+            size_t j = i;
+            while (j > a && x[ix[j - 1]] > v) {
+                ix[j] = ix[j - 1];
+                j--;
+            }
+            ix[j] = t;
+        }
+        return 0;
+    }
+    size_t k = a + 1;
+    while (k < b && x[ix[k]] == x[ix[a]])
+        k++;
+    if (k == b)
+        return 0; /* all equal (saturated values, zeros): in order */
+    vi_pair *pv = malloc(r * sizeof *pv);
+    if (!pv)
+        return -1;
+    for (size_t i = 0; i < r; i++) {
+        pv[i].i = ix[a + i];
+        pv[i].v = x[pv[i].i];
+    }
+    qsort(pv, r, sizeof *pv, cmp_pair);
+    for (size_t i = 0; i < r; i++)
+        ix[a + i] = pv[i].i;
+    free(pv);
+    return 0;
+}
+
+/* The finite x[i] (mask bit set; mask NULL: all), sorted, into out, and
+ * the event index of each into ix (both room for n; n <= UINT32_MAX).
+ * A stable LSD radix sort (4 passes of 8 bits) on the float key, then
+ * runs of equal keys ordered by the double.  Returns the count, or -1
+ * when scratch memory is short. */
+static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
+                           double *out, uint32_t *ix)
+{
+    size_t cap = (size_t)(n ? n : 1);
+    uint32_t *k = malloc(cap * sizeof *k), *tk = malloc(cap * sizeof *tk);
+    uint32_t *ti = malloc(cap * sizeof *ti);
+    size_t (*h)[256] = calloc(4, sizeof *h);
+    int64_t rc = -1;
+    if (!k || !tk || !ti || !h)
+        goto done;
+    size_t m = 0;
+#define TAKE(idx)                                                            \
+    do {                                                                     \
+        double v_ = x[idx];                                                  \
+        if (isfinite(v_)) {                                                  \
+            uint32_t key_ = fkey(v_);                                        \
+            h[0][key_ & 255]++;                                              \
+            h[1][(key_ >> 8) & 255]++;                                       \
+            h[2][(key_ >> 16) & 255]++;                                      \
+            h[3][key_ >> 24]++;                                              \
+            ix[m] = (uint32_t)(idx);                                         \
+            k[m++] = key_;                                                   \
+        }                                                                    \
+    } while (0)
+    if (mask) {
+        for (int64_t w = 0; w < cg_bits_words(n); w++) {
+            uint64_t bits = mask->w[w];
+            while (bits) {
+                int b = __builtin_ctzll(bits);
+                bits &= bits - 1;
+                TAKE((w << 6) + b);
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            TAKE(i);
+    }
+#undef TAKE
+    uint32_t *sk = k, *dk = tk, *si = ix, *di = ti;
+    for (int p = 0; p < 4; p++) {
+        size_t *hp = h[p];
+        int sh = 8 * p;
+        if (m == 0 || hp[(sk[0] >> sh) & 255] == m)
+            continue; /* one digit for every key: order unchanged */
+        size_t off = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = hp[d];
+            hp[d] = off;
+            off += c;
+        }
+        for (size_t i = 0; i < m; i++) {
+            size_t o = hp[(sk[i] >> sh) & 255]++;
+            dk[o] = sk[i];
+            di[o] = si[i];
+        }
+        uint32_t *t = sk;
+        sk = dk;
+        dk = t;
+        t = si;
+        si = di;
+        di = t;
+    }
+    if (si != ix)
+        memcpy(ix, si, m * sizeof *ix);
+    for (size_t a = 0; a < m;) {
+        size_t b = a + 1;
+        while (b < m && sk[b] == sk[a])
+            b++;
+        if (b - a > 1 && sort_run(x, ix, a, b) < 0)
+            goto done;
+        a = b;
+    }
+    for (size_t i = 0; i < m; i++)
+        out[i] = x[ix[i]];
+    rc = (int64_t)m;
+done:
+    free(k);
+    free(tk);
+    free(ti);
+    free(h);
+    return rc;
+}
+
 int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
                               double *out)
 {
+    if (n <= (int64_t)UINT32_MAX) {
+        uint32_t *ix = malloc((size_t)(n ? n : 1) * sizeof *ix);
+        int64_t m = ix ? sort_finite(x, n, mask, out, ix) : -1;
+        free(ix);
+        if (m >= 0)
+            return m;
+    }
+    /* no scratch memory (or > 2^32 events): gather, sort in place */
     int64_t m = 0;
     if (mask) {
         for (int64_t w = 0; w < cg_bits_words(n); w++) {
@@ -58,8 +233,126 @@ int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
     return m;
 }
 
-void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
-                  int nspec, double *res, double *scratch)
+/* ---------------------------------------------------------- selection -- */
+
+/* k-th smallest of a[0..n), 0 <= k < n; afterwards a[0..k) <= a[k] <=
+ * a(k..n).  Quickselect, median-of-three pivot, Hoare partition. */
+static double select_k(double *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        double x = a[lo], y = a[mid], z = a[hi];
+        double piv = (x < y) ? ((y < z) ? y : (x < z ? z : x))
+                             : ((x < z) ? x : (y < z ? z : y));
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < piv)
+                i++;
+            while (a[j] > piv)
+                j--;
+            if (i <= j) {
+                double t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return a[k];
+    }
+    return a[k];
+}
+
+/* Sift a[i] down a heap of n; sign +1: max-heap, -1: min-heap. */
+static inline void sift(double *a, int64_t n, int64_t i, int sign)
+{
+    double v = a[i];
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && sign * a[c + 1] > sign * a[c])
+            c++;
+        if (!(sign * a[c] > sign * v))
+            break;
+        a[i] = a[c];
+        i = c;
+    }
+    a[i] = v;
+}
+
+/* With a heap of the kk most extreme values in a[0..kk) (max-heap of the
+ * smallest when sign = +1), the values at sorted positions kk-1 and kk-2
+ * counted from that end: the root and the better of its children. */
+static void heap_tail(double *a, int64_t n, int64_t kk, int sign,
+                      double *first, double *second)
+{
+    for (int64_t i = kk / 2 - 1; i >= 0; i--)
+        sift(a, kk, i, sign);
+    for (int64_t i = kk; i < n; i++)
+        if (sign * a[i] < sign * a[0]) {
+            double t = a[0];
+            a[0] = a[i];
+            a[i] = t;
+            sift(a, kk, 0, sign);
+        }
+    *first = a[0];
+    if (kk >= 3)
+        *second = sign * a[1] > sign * a[2] ? a[1] : a[2];
+    else
+        *second = kk == 2 ? a[1] : a[0];
+}
+
+double cg_stat_quantile_sel(double *v, int64_t m, double p)
+{
+    if (m <= 0)
+        return NAN;
+    if (p <= 0 || p >= 100) {
+        double e = v[0];
+        for (int64_t i = 1; i < m; i++)
+            if (p <= 0 ? v[i] < e : v[i] > e)
+                e = v[i];
+        return e;
+    }
+    double h = (double)(m - 1) * p / 100.0;
+    int64_t lo = (int64_t)floor(h);
+    if (lo >= m - 1) {
+        double e = v[0];
+        for (int64_t i = 1; i < m; i++)
+            if (v[i] > e)
+                e = v[i];
+        return e;
+    }
+    double f = h - (double)lo, a, b;
+    if (lo + 2 <= m / 16) {
+        /* low tail: the lo+2 smallest in a max-heap */
+        heap_tail(v, m, lo + 2, 1, &b, &a);
+    } else if (m - lo <= m / 16) {
+        /* high tail: the m-lo largest in a min-heap */
+        heap_tail(v, m, m - lo, -1, &a, &b);
+    } else {
+        a = select_k(v, m, lo);
+        b = v[lo + 1];
+        for (int64_t i = lo + 2; i < m; i++)
+            if (v[i] < b)
+                b = v[i];
+    }
+    return a + f * (b - a);
+}
+
+/* ---------------------------------------------------------- evaluation -- */
+
+/* cg_stat_eval with the log sum of the positive values given (have_log)
+ * or computed here. */
+static void eval_core(const double *v, int64_t m, const cg_stat_spec *spec,
+                      int nspec, double *res, double *scratch, int have_log,
+                      double ls, int64_t np)
 {
     double mean = NAN, sd = NAN, med = NAN, gm = NAN, mad = NAN;
     if (m > 0) {
@@ -74,13 +367,18 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
             sd = sqrt(ss / (double)(m - 1));
         }
         med = cg_stat_quantile(v, m, 50);
-        double ls = 0;
-        int64_t np = 0;
-        for (int64_t i = 0; i < m; i++)
-            if (v[i] > 0) {
-                ls += log(v[i]);
-                np++;
-            }
+        int need_log = 0;
+        for (int k = 0; k < nspec; k++)
+            need_log |= spec[k].kind == CG_ST_GEOMEAN;
+        if (need_log && !have_log) {
+            ls = 0;
+            np = 0;
+            for (int64_t i = 0; i < m; i++)
+                if (v[i] > 0) {
+                    ls += log(v[i]);
+                    np++;
+                }
+        }
         if (np)
             gm = exp(ls / (double)np);
     }
@@ -90,8 +388,7 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
     if (need_mad && m > 0 && scratch) {
         for (int64_t i = 0; i < m; i++)
             scratch[i] = fabs(v[i] - med);
-        qsort(scratch, (size_t)m, sizeof *scratch, cmp_double);
-        mad = 1.4826 * cg_stat_quantile(scratch, m, 50);
+        mad = 1.4826 * cg_stat_quantile_sel(scratch, m, 50);
     }
     for (int k = 0; k < nspec; k++) {
         double r = NAN;
@@ -112,6 +409,119 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
         }
         res[k] = isfinite(r) ? r : NAN;
     }
+}
+
+void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
+                  int nspec, double *res, double *scratch)
+{
+    eval_core(v, m, spec, nspec, res, scratch, 0, 0, 0);
+}
+
+int cg_stat_pops(const double *x, int64_t n, const cg_bits *const *pops,
+                 int npop, const cg_stat_spec *spec, int nspec, double *res,
+                 cg_err *err)
+{
+    size_t cap = (size_t)(n ? n : 1);
+    int need_mad = 0, need_log = 0;
+    for (int k = 0; k < nspec; k++) {
+        need_mad |= spec[k].kind == CG_ST_MAD;
+        need_log |= spec[k].kind == CG_ST_GEOMEAN;
+    }
+    double *val = malloc(cap * sizeof *val), *v = malloc(cap * sizeof *v);
+    double *scratch = need_mad ? malloc(cap * sizeof *scratch) : NULL;
+    uint32_t *ix = n <= (int64_t)UINT32_MAX ? malloc(cap * sizeof *ix) : NULL;
+    int64_t m = -1;
+    if (val && v && ix && (!need_mad || scratch))
+        m = sort_finite(x, n, NULL, val, ix);
+    if (m < 0 && val && v && (!need_mad || scratch)) {
+        /* no room for the shared order: sort per population */
+        free(ix);
+        free(val);
+        for (int p = 0; p < npop; p++) {
+            double *r = res + (size_t)p * (size_t)nspec;
+            if (!pops[p]) {
+                for (int s = 0; s < nspec; s++)
+                    r[s] = NAN;
+                continue;
+            }
+            int64_t c = cg_stat_gather_sorted(x, n, pops[p], v);
+            cg_stat_eval(v, c, spec, nspec, r, scratch);
+        }
+        free(v);
+        free(scratch);
+        return 0;
+    }
+    if (m < 0) {
+        free(val);
+        free(v);
+        free(scratch);
+        free(ix);
+        return cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
+    }
+    /* positive values are a suffix of the order: their logs once, in
+     * sorted order, as eval_core would add them */
+    int64_t kpos = m;
+    if (need_log) {
+        kpos = 0;
+        while (kpos < m && !(val[kpos] > 0))
+            kpos++;
+    }
+    double *lgt = need_log ? malloc((size_t)(m - kpos ? m - kpos : 1) *
+                                    sizeof *lgt)
+                           : NULL;
+    if (need_log && !lgt) {
+        free(val);
+        free(v);
+        free(scratch);
+        free(ix);
+        return cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
+    }
+    for (int64_t k = kpos; need_log && k < m; k++)
+        lgt[k - kpos] = log(val[k]);
+    for (int p = 0; p < npop; p++) {
+        double *r = res + (size_t)p * (size_t)nspec;
+        const cg_bits *b = pops[p];
+        if (!b) {
+            for (int s = 0; s < nspec; s++)
+                r[s] = NAN;
+            continue;
+        }
+        /* branch-free walk (membership in sorted order is unpredictable);
+         * adding +-0 for a non-member leaves the log sum unchanged (it
+         * starts at +0 and so is never -0), so it equals eval_core's sum
+         * over the members in sorted order */
+        const uint64_t *w = b->w;
+        int64_t c = 0, np = 0;
+        double ls = 0;
+        for (int64_t k = 0; k < kpos; k++) {
+            uint32_t i = ix[k];
+            v[c] = val[k];
+            c += (int64_t)((w[i >> 6] >> (i & 63)) & 1);
+        }
+        if (need_log) {
+            for (int64_t k = kpos; k < m; k++) {
+                uint32_t i = ix[k];
+                int64_t bit = (int64_t)((w[i >> 6] >> (i & 63)) & 1);
+                v[c] = val[k];
+                c += bit;
+                np += bit;
+                ls += lgt[k - kpos] * (double)bit; /* x * 0 = +-0 */
+            }
+        } else {
+            for (int64_t k = kpos; k < m; k++) {
+                uint32_t i = ix[k];
+                v[c] = val[k];
+                c += (int64_t)((w[i >> 6] >> (i & 63)) & 1);
+            }
+        }
+        eval_core(v, c, spec, nspec, r, scratch, need_log, ls, np);
+    }
+    free(lgt);
+    free(val);
+    free(v);
+    free(scratch);
+    free(ix);
+    return 0;
 }
 
 double cg_stat_pct(int64_t num, int64_t den)

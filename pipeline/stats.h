@@ -28,7 +28,11 @@
  * Values are in the units the caller passes (the pipeline uses
  * compensated, untransformed values unless `stats: scale: transformed`).
  *
- * Threading: pure functions; the caller provides scratch memory.
+ * Speed: cg_stat_pops sorts a marker column once (radix sort) and walks
+ * that order per population, so a population costs O(n) and no sort.
+ *
+ * Threading: pure functions on caller data; scratch memory is either the
+ * caller's or allocated per call.
  */
 #ifndef CG_STATS_H
 #define CG_STATS_H
@@ -36,13 +40,19 @@
 #include <stdint.h>
 
 #include "bits.h"
+#include "cgerr.h"
 #include "config.h"
 
 /* Q(p) of sorted x[0..n), p in [0, 100]; NaN when n == 0. */
 double cg_stat_quantile(const double *sorted, int64_t n, double p);
 
+/* Q(p) of the m values v[0..m) in any order, by selection (equal to
+ * cg_stat_quantile of the sorted values); reorders v.  NaN when m == 0. */
+double cg_stat_quantile_sel(double *v, int64_t m, double p);
+
 /* Gather the finite x[i] with mask bit set (mask NULL: all) into out
- * (room for n) and return how many; out is then sorted ascending. */
+ * (room for n) and return how many; out is then sorted ascending (a
+ * stable sort: equal values, -0 and +0 included, keep event order). */
 int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
                               double *out);
 
@@ -50,6 +60,15 @@ int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
  * res[nspec] (NaN = NA).  scratch needs room for m doubles (mad). */
 void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
                   int nspec, double *res, double *scratch);
+
+/* The nspec statistics of column x[0..n) for each of npop populations:
+ * res[p * nspec + s] (NaN = NA) over the finite x[i] with bit i set in
+ * pops[p]; pops[p] NULL gives a row of NA.  Equal, bit for bit, to
+ * cg_stat_gather_sorted + cg_stat_eval per population.  0, or < 0 with
+ * err when memory is short. */
+int cg_stat_pops(const double *x, int64_t n, const cg_bits *const *pops,
+                 int npop, const cg_stat_spec *spec, int nspec, double *res,
+                 cg_err *err);
 
 /* 100 * num / den, NaN when den == 0. */
 double cg_stat_pct(int64_t num, int64_t den);
