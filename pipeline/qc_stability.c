@@ -4,7 +4,10 @@
  * Events are cut, in acquisition order, into nb consecutive bins of about
  * stab_bin_events (at most stab_max_bins; at least 8 bins or the check is
  * skipped).  For each fluorescence channel (and scatter when stab_scatter)
- * the median of asinh(x / stab_cofactor) is taken per bin.  The bin-to-bin
+ * the median of asinh(x / stab_cofactor) is taken per bin (order
+ * statistics are selected on the raw values and only they are
+ * transformed: asinh is monotone, so the k-th transformed value is the
+ * transform of the k-th raw value).  The bin-to-bin
  * noise is sigma = 1.4826 MAD(successive differences) / sqrt(2), which a
  * step or a slow drift barely moves.  The medians are smoothed with a
  * running median of 5 bins; the change is the range (max - min) of the
@@ -30,6 +33,117 @@
 #define NQ 3
 static const double QS[NQ] = {0.25, 0.5, 0.75};
 static const char *const QN[NQ] = {"p25", "median", "p75"};
+
+/* The values of ranks rk[0..nr) (0-based, any order) of a[0..n) into
+ * rv[]; reorders a.  Ranks are taken in ascending order, each selected
+ * in the part at or above the previous one (qc_select leaves a
+ * partitioned around its rank), so later ranks cost less; the rank just
+ * after the previous one is the minimum of the part above it.  Which of
+ * several equal values (-0 and +0) comes back may differ from a select
+ * on the whole array; the value compares equal. */
+static void select_ranks(double *a, int64_t n, const int64_t *rk, int nr,
+                         double *rv)
+{
+    int ord[8];
+    for (int i = 0; i < nr; i++) {
+        int j = i;
+        while (j > 0 && rk[ord[j - 1]] > rk[i]) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = i;
+    }
+    int64_t base = 0;
+    for (int t = 0; t < nr; t++) {
+        int64_t r = rk[ord[t]];
+        if (t > 0 && r == base + 1) {
+            /* the next rank: the smallest value above the last one */
+            double v = a[r];
+            for (int64_t i = r + 1; i < n; i++)
+                v = a[i] < v ? a[i] : v;
+            rv[ord[t]] = v;
+        } else {
+            rv[ord[t]] = qc_select(a + base, n - base, r - base);
+        }
+        base = r;
+    }
+}
+
+/* Order-preserving key of a double (-0 just below +0). */
+static inline uint64_t okey(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
+}
+
+#define PBITS 16 /* pooled selection: buckets on the key's top 16 bits */
+
+/* The values of ranks rk[0..nr) (nr <= 8, each below the number of
+ * non-NaN values) among the non-NaN values of c[0..n), without copying the column: one pass counts the values per
+ * key bucket, which locates each rank's bucket; a second pass copies
+ * only those buckets' values into space (room for na) and each rank is
+ * selected inside its bucket.  hist: 1 << PBITS counts; slot: 1 << PBITS
+ * bytes, all zero on entry and on return. */
+static void pooled_ranks(const double *c, int64_t n, const int64_t *rk, int nr, double *rv, double *space,
+                         uint32_t *hist, uint8_t *slot)
+{
+    memset(hist, 0, ((size_t)1 << PBITS) * sizeof *hist);
+    for (int64_t i = 0; i < n; i++)
+        if (!isnan(c[i]))
+            hist[okey(c[i]) >> (64 - PBITS)]++;
+    /* bucket of each rank, and the rank inside it */
+    int64_t bk[8], loc[8];
+    for (int t = 0; t < nr; t++) {
+        int64_t cum = 0;
+        uint32_t b = 0;
+        while (cum + hist[b] <= rk[t]) /* rk[t] < na: stops in range */
+            cum += hist[b++];
+        bk[t] = b;
+        loc[t] = rk[t] - cum;
+    }
+    /* one segment of space per distinct bucket */
+    int nseg = 0;
+    int64_t off[8], fill[8];
+    for (int t = 0; t < nr; t++) {
+        if (slot[bk[t]])
+            continue;
+        slot[bk[t]] = (uint8_t)(++nseg);
+    }
+    /* offsets from the segment sizes (buckets in slot order) */
+    int64_t at = 0;
+    for (int t = 0, sgi = 0; t < nr; t++)
+        if (slot[bk[t]] == sgi + 1) {
+            off[sgi] = at;
+            fill[sgi] = 0;
+            at += hist[bk[t]];
+            sgi++;
+        }
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(c[i]))
+            continue;
+        int sg = slot[okey(c[i]) >> (64 - PBITS)];
+        if (sg) {
+            sg--;
+            space[off[sg] + fill[sg]++] = c[i];
+        }
+    }
+    for (int sg = 0; sg < nseg; sg++) {
+        int64_t lr[8];
+        int idx[8], k = 0;
+        for (int t = 0; t < nr; t++)
+            if (slot[bk[t]] == sg + 1) {
+                lr[k] = loc[t];
+                idx[k++] = t;
+            }
+        double v[8];
+        select_ranks(space + off[sg], fill[sg], lr, k, v);
+        for (int q = 0; q < k; q++)
+            rv[idx[q]] = v[q];
+    }
+    for (int t = 0; t < nr; t++)
+        slot[bk[t]] = 0;
+}
 
 static void run_median5(const double *m, int nb, double *out)
 {
@@ -77,7 +191,10 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
     double *d = malloc((size_t)nb * sizeof *d);
     double *buf = malloc(((size_t)(n / nb) + 2) * sizeof *buf);
     double *all = malloc((size_t)n * sizeof *all);
-    if (!first || !chan || !med || !m || !sm || !d || !buf || !all)
+    uint32_t *hist = malloc(((size_t)1 << PBITS) * sizeof *hist);
+    uint8_t *slot = calloc((size_t)1 << PBITS, 1);
+    if (!first || !chan || !med || !m || !sm || !d || !buf || !all ||
+        !hist || !slot)
         goto nomem;
     for (int b = 0; b <= nb; b++)
         first[b] = (int64_t)((double)b * (double)n / nb);
@@ -96,13 +213,26 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
             int64_t cntb = 0;
             for (int64_t i = first[b]; i < first[b + 1]; i++)
                 if (!isnan(c[i]))
-                    buf[cntb++] = asinh(c[i] / cof);
-            for (int qi = 0; qi < NQ; qi++)
-                m[qi * nb + b] =
-                    cntb ? qc_select(buf, cntb, (int64_t)(QS[qi] *
-                                                          (double)(cntb - 1)))
-                         : 0;
-            double md = cntb ? qc_median(buf, cntb) : 0;
+                    buf[cntb++] = c[i];
+            if (!cntb) {
+                for (int qi = 0; qi < NQ; qi++)
+                    m[qi * nb + b] = 0;
+                med[(size_t)k * nb + b] = sinh(0.0) * cof;
+                continue;
+            }
+            /* order statistics of the raw values, transformed after: the
+             * k-th of asinh(x / cof) is asinh(k-th x / cof) */
+            int64_t h = cntb / 2;
+            int64_t rk[4] = {(int64_t)(QS[0] * (double)(cntb - 1)),
+                             cntb % 2 == 0 ? h - 1 : h, h,
+                             (int64_t)(QS[2] * (double)(cntb - 1))};
+            double rv[4];
+            select_ranks(buf, cntb, rk, 4, rv);
+            m[0 * nb + b] = asinh(rv[0] / cof);
+            m[2 * nb + b] = asinh(rv[3] / cof);
+            double md = asinh(rv[2] / cof);
+            if (cntb % 2 == 0)
+                md = 0.5 * (md + asinh(rv[1] / cof));
             m[1 * nb + b] = md;
             med[(size_t)k * nb + b] = sinh(md) * cof;
         }
@@ -111,17 +241,21 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
          * populations jumps from bin to bin and is not followed */
         int64_t na = 0;
         for (int64_t i = 0; i < n; i++)
-            if (!isnan(c[i]))
-                all[na++] = asinh(c[i] / cof);
+            na += !isnan(c[i]);
         double win[NQ];
-        for (int qi = 0; qi < NQ; qi++) {
-            double lo = na ? qc_select(all, na, (int64_t)((QS[qi] - 0.05) *
-                                                        (double)(na - 1)))
-                           : 0;
-            double hi = na ? qc_select(all, na, (int64_t)((QS[qi] + 0.05) *
-                                                        (double)(na - 1)))
-                           : 0;
-            win[qi] = hi - lo;
+        if (na) {
+            int64_t rk[2 * NQ];
+            double rv[2 * NQ];
+            for (int qi = 0; qi < NQ; qi++) {
+                rk[2 * qi] = (int64_t)((QS[qi] - 0.05) * (double)(na - 1));
+                rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
+            }
+            pooled_ranks(c, n, rk, 2 * NQ, rv, all, hist, slot);
+            for (int qi = 0; qi < NQ; qi++)
+                win[qi] = asinh(rv[2 * qi + 1] / cof) - asinh(rv[2 * qi] / cof);
+        } else {
+            for (int qi = 0; qi < NQ; qi++)
+                win[qi] = 0;
         }
         int cv = CG_QC_PASS, cq = 1, cmin = 0, cmax = 0;
         double cchg = 0, csig = 0;
@@ -210,6 +344,8 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
     free(d);
     free(buf);
     free(all);
+    free(hist);
+    free(slot);
     return 0;
 nomem:
     free(first);
@@ -220,5 +356,7 @@ nomem:
     free(d);
     free(buf);
     free(all);
+    free(hist);
+    free(slot);
     return cg_err_set(err, CG_E_NOMEM, "qc: out of memory (stability)");
 }
