@@ -323,12 +323,6 @@ int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
 
 /* ---- quantile ----------------------------------------------------------- */
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int cg_gate_quantile(const double *x, int64_t n, const cg_bits *mask,
                      const cg_autogate_opts *o, cg_threshold_result *r,
                      cg_err *err)
@@ -358,11 +352,7 @@ int cg_gate_quantile(const double *x, int64_t n, const cg_bits *mask,
     for (int64_t i = 0; i < n; i++)
         if ((!mask || cg_bits_get(mask, i)) && isfinite(x[i]))
             v[k++] = x[i];
-    qsort(v, (size_t)k, sizeof *v, cmp_dbl);
-    double h = (double)(k - 1) * o->q;
-    int64_t lo = (int64_t)floor(h);
-    r->threshold = lo >= k - 1 ? v[k - 1]
-                               : v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+    r->threshold = cg_kde_quantile7(v, k, o->q); /* selection, O(n) */
     free(v);
     return 0;
 }

@@ -6,6 +6,11 @@
  * grid, bin linearly, then convolve the bin weights with the sampled
  * Gaussian by a real FFT of size P >= 2m - 1 per axis (so the circular
  * convolution equals the linear one on the grid) and scale by 1/(n P).
+ * The used values are gathered once, in event order; sd, range and the
+ * bins read that array (so sums and bin accumulation run in the same
+ * order as a per-event loop).  The IQR's quartiles come from a 4096-bucket
+ * histogram plus selection inside the buckets that hold the needed order
+ * statistics: the same values as sorting, in O(n), without reordering.
  *
  * Invariants: the output never depends on anything but the input values,
  * the mask and the options (plans are FFTW_ESTIMATE; every array is
@@ -15,7 +20,7 @@
  * Threading: the plan cache below is the module's only global.  It is a
  * linked list guarded by plan_mu; a plan, once made, is never modified
  * and is executed through the thread-safe new-array execute functions.
- * Allocation is per call (grid-sized), never per event.
+ * Allocation is per call (grid- or data-sized), never per event.
  */
 #include "kde.h"
 
@@ -124,51 +129,304 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* R quantile type 7 of sorted v[0..n). */
-static double q7(const double *v, int64_t n, double p)
+/* Reorder v[0..n) so that v[k] holds the value it would hold if v were
+ * sorted, with v[0..k) <= v[k] <= v[k+1..n) (Hoare partitions around a
+ * median of three; after 2 log2(n) + 8 rounds the rest is sorted, which
+ * bounds the worst case).  Finite values only. */
+static void select_k(double *v, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    int budget = 8;
+    for (int64_t m = n; m > 1; m >>= 1)
+        budget += 2;
+    while (hi > lo) {
+        if (budget-- == 0) {
+            qsort(v + lo, (size_t)(hi - lo + 1), sizeof *v, cmp_dbl);
+            return;
+        }
+        double t;
+        if (hi - lo == 1) { /* two left (the median of three needs 3) */
+            if (v[hi] < v[lo]) {
+                t = v[lo];
+                v[lo] = v[hi];
+                v[hi] = t;
+            }
+            return;
+        }
+        int64_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        if (b < a) {
+            t = a;
+            a = b;
+            b = t;
+        }
+        if (c < b) {
+            t = b;
+            b = c;
+            c = t;
+        }
+        if (b < a) {
+            t = a;
+            a = b;
+            b = t;
+        }
+        v[lo] = a;
+        v[mid] = b;
+        v[hi] = c;
+        double pivot = b;
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return; /* v[j+1..i) all equal the pivot, k among them */
+    }
+}
+
+static double min_of(const double *v, int64_t n)
+{
+    double m = v[0];
+    for (int64_t i = 1; i < n; i++)
+        if (v[i] < m)
+            m = v[i];
+    return m;
+}
+
+/* R quantile type 7 of v[0..n) by selection (v is reordered; the value
+ * equals q7 of the sorted array: same order statistics, same formula).
+ * Only v[from..n) is searched: the caller guarantees that every element
+ * of v[0..from) is <= the order statistics needed (a previous call with
+ * a smaller p leaves exactly that, with v[from - 1] in its sorted place). */
+static double q7_select(double *v, int64_t n, double p, int64_t from)
 {
     double h = (double)(n - 1) * p;
     int64_t lo = (int64_t)floor(h);
-    if (lo >= n - 1)
+    if (lo >= n - 1) {
+        select_k(v + from, n - from, n - 1 - from);
         return v[n - 1];
-    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+    }
+    if (lo >= from) /* else lo == from - 1, already in place */
+        select_k(v + from, n - from, lo - from);
+    double a = v[lo], b = min_of(v + lo + 1, n - lo - 1);
+    return a + (h - (double)lo) * (b - a);
 }
 
-/* Robust spread s (see kde.h) and count of finite masked values.
- * Returns -1 on no memory. */
-static int spread(const double *x, int64_t n, const cg_bits *mask,
-                  double *s_out, int64_t *n_out, double *min_out,
-                  double *max_out)
+double cg_kde_quantile7(double *v, int64_t n, double p)
 {
+    if (n < 1)
+        return NAN;
+    return q7_select(v, n, p, 0);
+}
+
+/* The finite values of x[0..n) whose mask bit is set (all when mask is
+ * NULL), in event order, into *v (owned by the caller; NULL when none),
+ * and their sum accumulated in that order.  Returns the count, or -1 on
+ * no memory. */
+static int64_t gather(const double *x, int64_t n, const cg_bits *mask,
+                      double **v_out, double *sum_out)
+{
+    int64_t cap = 0;
+    if (mask)
+        for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
+            cap += __builtin_popcountll(mask->w[w]);
+    else
+        cap = n;
+    *v_out = NULL;
+    *sum_out = 0;
+    if (cap == 0)
+        return 0;
+    double *v = malloc((size_t)cap * sizeof *v);
+    if (!v)
+        return -1;
     int64_t k = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (use(mask, i) && isfinite(x[i]))
-            k++;
-    *n_out = k;
+    double sum = 0;
+    if (mask) {
+        for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
+            for (uint64_t m = mask->w[w]; m; m &= m - 1) {
+                double xi = x[(w << 6) + __builtin_ctzll(m)];
+                if (isfinite(xi)) {
+                    v[k++] = xi;
+                    sum += xi;
+                }
+            }
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            if (isfinite(x[i])) {
+                v[k++] = x[i];
+                sum += x[i];
+            }
+    }
+    *v_out = v;
+    *sum_out = sum;
+    return k;
+}
+
+#define QBUCKETS 4096
+
+/* Type-7 quantiles p[0..nq) of v[0..k) (k >= 2, finite, min/max known)
+ * without reordering v: a histogram over QBUCKETS equal-width buckets
+ * (bucket = floor((x - min) * scale), monotone, so buckets are ordered)
+ * finds the bucket of each needed order statistic; the values of those
+ * buckets are gathered and the statistic selected among them.  Same
+ * values and formula as sorting.  0, or -1 on no memory. */
+static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
+                      const double *p, int nq, double *q)
+{
+    double scale = (double)QBUCKETS / (vmax - vmin);
+    if (!(vmax > vmin) || !isfinite(scale) || !(scale > 0)) {
+        if (vmax == vmin) { /* all equal: a + f * 0 */
+            for (int t = 0; t < nq; t++)
+                q[t] = vmin;
+            return 0;
+        }
+        double *c = malloc((size_t)k * sizeof *c);
+        if (!c)
+            return -1;
+        for (int t = 0; t < nq; t++) {
+            memcpy(c, v, (size_t)k * sizeof *c);
+            q[t] = cg_kde_quantile7(c, k, p[t]);
+        }
+        free(c);
+        return 0;
+    }
+    int64_t *cum = calloc(QBUCKETS + 1, sizeof *cum);
+    if (!cum)
+        return -1;
+    for (int64_t i = 0; i < k; i++) {
+        double d = (v[i] - vmin) * scale;
+        cum[(d < QBUCKETS ? (int)d : QBUCKETS - 1) + 1]++;
+    }
+    for (int b = 0; b < QBUCKETS; b++)
+        cum[b + 1] += cum[b];
+    /* ranks needed: lo and lo + 1 per quantile */
+    int64_t rank[8];
+    int bk[8], nr = 0;
+    for (int t = 0; t < nq && t < 4; t++) {
+        double h = (double)(k - 1) * p[t];
+        int64_t lo = (int64_t)floor(h);
+        rank[nr++] = lo < k - 1 ? lo : k - 1;
+        rank[nr++] = lo + 1 < k - 1 ? lo + 1 : k - 1;
+    }
+    unsigned char *need = calloc(QBUCKETS, 1);
+    if (!need) {
+        free(cum);
+        return -1;
+    }
+    int64_t tot = 0;
+    for (int r = 0; r < nr; r++) {
+        int lo = 0, hi = QBUCKETS - 1; /* first b with cum[b + 1] > rank */
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (cum[mid + 1] > rank[r])
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        bk[r] = lo;
+        if (!need[lo]) {
+            need[lo] = 1;
+            tot += cum[lo + 1] - cum[lo];
+        }
+    }
+    /* gather the needed buckets, each in its own segment at cum[b] - base
+     * where base shifts the segments together */
+    int64_t *off = malloc(QBUCKETS * sizeof *off);
+    double *g = malloc((size_t)tot * sizeof *g);
+    if (!off || !g) {
+        free(cum);
+        free(need);
+        free(off);
+        free(g);
+        return -1;
+    }
+    int64_t o = 0;
+    for (int b = 0; b < QBUCKETS; b++)
+        if (need[b]) {
+            off[b] = o;
+            o += cum[b + 1] - cum[b];
+        }
+    int64_t *fill = cum; /* reuse: fill[b] = next free slot of bucket b */
+    int64_t *first = malloc(QBUCKETS * sizeof *first);
+    if (!first) {
+        free(cum);
+        free(need);
+        free(off);
+        free(g);
+        return -1;
+    }
+    for (int b = 0; b < QBUCKETS; b++) {
+        first[b] = cum[b];
+        fill[b] = need[b] ? off[b] : 0;
+    }
+    for (int64_t i = 0; i < k; i++) {
+        double d = (v[i] - vmin) * scale;
+        int b = d < QBUCKETS ? (int)d : QBUCKETS - 1;
+        if (need[b])
+            g[fill[b]++] = v[i];
+    }
+    double val[8];
+    for (int r = 0; r < nr; r++) {
+        int b = bk[r];
+        int64_t len = fill[b] - off[b];
+        double *seg = g + off[b];
+        int64_t kk = rank[r] - first[b];
+        select_k(seg, len, kk);
+        val[r] = seg[kk];
+    }
+    for (int t = 0; t < nq && t < 4; t++) {
+        double h = (double)(k - 1) * p[t];
+        int64_t lo = (int64_t)floor(h);
+        double a = val[2 * t], b = val[2 * t + 1];
+        q[t] = lo >= k - 1 ? a : a + (h - (double)lo) * (b - a);
+    }
+    free(cum);
+    free(need);
+    free(off);
+    free(first);
+    free(g);
+    return 0;
+}
+
+/* Robust spread s (see kde.h) of the k used values v (event order, not
+ * modified) with their sum; also their min and max.  0, -1 on no
+ * memory; s is NaN when k < 2. */
+static int spread_v(const double *v, int64_t k, double sum, double *s_out,
+                    double *min_out, double *max_out)
+{
     *s_out = NAN;
     if (k < 2)
         return 0;
-    double *v = malloc((size_t)k * sizeof *v);
-    if (!v)
-        return -1;
-    k = 0;
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (use(mask, i) && isfinite(x[i])) {
-            v[k++] = x[i];
-            sum += x[i];
-        }
     double mean = sum / (double)k, ss = 0;
-    for (int64_t i = 0; i < k; i++)
+    double vmin = v[0], vmax = v[0];
+    for (int64_t i = 0; i < k; i++) {
         ss += (v[i] - mean) * (v[i] - mean);
+        vmin = v[i] < vmin ? v[i] : vmin;
+        vmax = v[i] > vmax ? v[i] : vmax;
+    }
     double sd = sqrt(ss / (double)(k - 1));
-    qsort(v, (size_t)k, sizeof *v, cmp_dbl);
-    double iqr = (q7(v, k, 0.75) - q7(v, k, 0.25)) / 1.349;
+    static const double pq[2] = {0.25, 0.75};
+    double q[2];
+    if (quantiles7(v, k, vmin, vmax, pq, 2, q) < 0)
+        return -1;
+    double iqr = (q[1] - q[0]) / 1.349;
     if (min_out)
-        *min_out = v[0];
+        *min_out = vmin;
     if (max_out)
-        *max_out = v[k - 1];
-    free(v);
+        *max_out = vmax;
     double s = sd < iqr ? sd : iqr;
     if (!(s > 0))
         s = sd > 0 ? sd : iqr;
@@ -178,11 +436,26 @@ static int spread(const double *x, int64_t n, const cg_bits *mask,
     return 0;
 }
 
+/* spread_v of the used values of x; count in *n_out. */
+static int spread(const double *x, int64_t n, const cg_bits *mask,
+                  double *s_out, int64_t *n_out)
+{
+    double *v, sum;
+    int64_t k = gather(x, n, mask, &v, &sum);
+    *n_out = k < 0 ? 0 : k;
+    *s_out = NAN;
+    if (k < 0)
+        return -1;
+    int rc = spread_v(v, k, sum, s_out, NULL, NULL);
+    free(v);
+    return rc;
+}
+
 double cg_kde_bw_silverman(const double *x, int64_t n, const cg_bits *mask)
 {
     double s;
     int64_t k;
-    if (spread(x, n, mask, &s, &k, NULL, NULL) < 0 || k < 2)
+    if (spread(x, n, mask, &s, &k) < 0 || k < 2)
         return NAN;
     return 0.9 * s * pow((double)k, -0.2);
 }
@@ -191,7 +464,7 @@ double cg_kde_bw_scott2(const double *x, int64_t n, const cg_bits *mask)
 {
     double s;
     int64_t k;
-    if (spread(x, n, mask, &s, &k, NULL, NULL) < 0 || k < 2)
+    if (spread(x, n, mask, &s, &k) < 0 || k < 2)
         return NAN;
     return s * pow((double)k, -1.0 / 6.0);
 }
@@ -203,6 +476,22 @@ void cg_kde_opts_init(cg_kde_opts *o)
     o->cut = 3.0;
 }
 
+/* One value into the linear bins (the arithmetic of cg_kde_linbin). */
+static inline void bin1(double xi, double lo, double dx, int m, double *w)
+{
+    double p = (xi - lo) / dx;
+    if (p < 0 || p > (double)(m - 1))
+        return;
+    int j = (int)p;
+    if (j >= m - 1) {
+        w[m - 1] += 1.0;
+        return;
+    }
+    double f = p - j;
+    w[j] += 1.0 - f;
+    w[j + 1] += f;
+}
+
 void cg_kde_linbin(const double *x, int64_t n, const cg_bits *mask,
                    double lo, double dx, int m, double *w)
 {
@@ -210,17 +499,7 @@ void cg_kde_linbin(const double *x, int64_t n, const cg_bits *mask,
     for (int64_t i = 0; i < n; i++) {
         if (!use(mask, i) || !isfinite(x[i]))
             continue;
-        double p = (x[i] - lo) / dx;
-        if (p < 0 || p > (double)(m - 1))
-            continue;
-        int j = (int)p;
-        if (j >= m - 1) {
-            w[m - 1] += 1.0;
-            continue;
-        }
-        double f = p - j;
-        w[j] += 1.0 - f;
-        w[j + 1] += f;
+        bin1(x[i], lo, dx, m, w);
     }
 }
 
@@ -280,23 +559,32 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
         return cg_err_set(err, CG_E_ARG,
                           "kde: mask has %lld events, data %lld",
                           (long long)mask->n, (long long)n);
-    double s, dmin = 0, dmax = 0;
-    int64_t k;
-    if (spread(x, n, mask, &s, &k, &dmin, &dmax) < 0)
+    /* The used values once, in event order: spread, range and binning
+     * all read this array (binning in event order, as cg_kde_linbin). */
+    double s, dmin = 0, dmax = 0, sum;
+    double *v;
+    int64_t k = gather(x, n, mask, &v, &sum);
+    if (k < 0 || spread_v(v, k, sum, &s, &dmin, &dmax) < 0) {
+        free(v);
         return cg_err_set(err, CG_E_NOMEM, "kde: out of memory");
-    if (k < 2)
+    }
+    if (k < 2) {
+        free(v);
         return cg_err_set(err, CG_E_DATA,
                           "kde: %lld finite values, need at least 2",
                           (long long)k);
+    }
     double h = o->bw > 0 ? o->bw
                          : 0.9 * s * pow((double)k, -0.2) *
                                (o->adjust > 0 ? o->adjust : 1.0);
     double lo, hi;
     grid_limits(o->lo, o->hi, dmin, dmax, h, o->cut > 0 ? o->cut : 0, &lo,
                 &hi);
-    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi))
+    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi)) {
+        free(v);
         return cg_err_set(err, CG_E_DATA, "kde: empty grid [%g, %g]", lo,
                           hi);
+    }
     double dx = (hi - lo) / (m - 1);
 
     int P = fft_size(2 * m - 1);
@@ -307,6 +595,7 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
     fftw_complex *K = fftw_malloc((size_t)(P / 2 + 1) * sizeof *K);
     double *y = malloc((size_t)m * sizeof *y);
     if (!pl || !w || !kr || !W || !K || !y) {
+        free(v);
         fftw_free(w);
         fftw_free(kr);
         fftw_free(W);
@@ -316,7 +605,9 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
                           "kde: out of memory (or FFTW plan) for size %d", P);
     }
     memset(w, 0, (size_t)P * sizeof *w);
-    cg_kde_linbin(x, n, mask, lo, dx, m, w);
+    for (int64_t i = 0; i < k; i++)
+        bin1(v[i], lo, dx, m, w);
+    free(v);
     fill_kernel(kr, P, m, dx, h);
     fftw_execute_dft_r2c(pl->fwd, w, W);
     fftw_execute_dft_r2c(pl->fwd, kr, K);
@@ -328,8 +619,8 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
     fftw_execute_dft_c2r(pl->bwd, W, w);
     double scale = 1.0 / ((double)k * (double)P);
     for (int i = 0; i < m; i++) {
-        double v = w[i] * scale;
-        y[i] = v > 0 ? v : 0.0;
+        double yi = w[i] * scale;
+        y[i] = yi > 0 ? yi : 0.0;
     }
     fftw_free(w);
     fftw_free(kr);
@@ -372,22 +663,48 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
         return cg_err_set(err, CG_E_ARG,
                           "kde2: mask has %lld events, data %lld",
                           (long long)mask->n, (long long)n);
-    /* Events usable only when both coordinates are finite. */
-    cg_bits *both = cg_bits_new(n);
-    if (!both)
+    /* Events usable only when both coordinates are finite: gathered
+     * once, in event order (spreads, ranges and binning read them). */
+    int64_t cap = 0;
+    if (mask)
+        for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++)
+            cap += __builtin_popcountll(mask->w[wd]);
+    else
+        cap = n;
+    double *vx = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *vx);
+    double *vy = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *vy);
+    if (!vx || !vy) {
+        free(vx);
+        free(vy);
         return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
-    for (int64_t i = 0; i < n; i++)
-        if (use(mask, i) && isfinite(x[i]) && isfinite(y[i]))
-            cg_bits_set(both, i);
+    }
+    int64_t k = 0;
+    double sumx = 0, sumy = 0;
+    for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++) {
+        uint64_t mw = mask ? mask->w[wd]
+                      : (wd == nw - 1 && (n & 63))
+                          ? ((uint64_t)1 << (n & 63)) - 1
+                          : ~(uint64_t)0;
+        for (; mw; mw &= mw - 1) {
+            int64_t i = (wd << 6) + __builtin_ctzll(mw);
+            if (isfinite(x[i]) && isfinite(y[i])) {
+                vx[k] = x[i];
+                vy[k++] = y[i];
+                sumx += x[i];
+                sumy += y[i];
+            }
+        }
+    }
     double sx, sy, xmin = 0, xmax = 0, ymin = 0, ymax = 0;
-    int64_t k, k2;
-    if (spread(x, n, both, &sx, &k, &xmin, &xmax) < 0 ||
-        spread(y, n, both, &sy, &k2, &ymin, &ymax) < 0) {
-        cg_bits_free(both);
+    if (spread_v(vx, k, sumx, &sx, &xmin, &xmax) < 0 ||
+        spread_v(vy, k, sumy, &sy, &ymin, &ymax) < 0) {
+        free(vx);
+        free(vy);
         return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
     }
     if (k < 2) {
-        cg_bits_free(both);
+        free(vx);
+        free(vy);
         return cg_err_set(err, CG_E_DATA,
                           "kde2: %lld finite pairs, need at least 2",
                           (long long)k);
@@ -401,7 +718,8 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
     grid_limits(o->lo, o->hi, xmin, xmax, hx, cut, &xlo, &xhi);
     grid_limits(o->ylo, o->yhi, ymin, ymax, hy, cut, &ylo, &yhi);
     if (!(xhi > xlo) || !(yhi > ylo)) {
-        cg_bits_free(both);
+        free(vx);
+        free(vy);
         return cg_err_set(err, CG_E_DATA, "kde2: empty grid");
     }
     double dx = (xhi - xlo) / (m - 1), dy = (yhi - ylo) / (m - 1);
@@ -425,17 +743,16 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
         free(kx);
         free(ky);
         free(z);
-        cg_bits_free(both);
+        free(vx);
+        free(vy);
         return cg_err_set(err, CG_E_NOMEM,
                           "kde2: out of memory (or FFTW plan) for %dx%d", P,
                           P);
     }
     /* Bilinear binning: rows are y, columns x, row stride P. */
     memset(w, 0, nr * sizeof *w);
-    for (int64_t i = 0; i < n; i++) {
-        if (!cg_bits_get(both, i))
-            continue;
-        double px = (x[i] - xlo) / dx, py = (y[i] - ylo) / dy;
+    for (int64_t i = 0; i < k; i++) {
+        double px = (vx[i] - xlo) / dx, py = (vy[i] - ylo) / dy;
         if (px < 0 || py < 0 || px > m - 1 || py > m - 1)
             continue;
         int ix = (int)px, iy = (int)py;
@@ -450,7 +767,8 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
         r1[ix] += (1 - fx) * fy;
         r1[ix + 1] += fx * fy;
     }
-    cg_bits_free(both);
+    free(vx);
+    free(vy);
     fill_kernel(kx, P, m, dx, hx);
     fill_kernel(ky, P, m, dy, hy);
     for (int r = 0; r < P; r++)

@@ -76,6 +76,11 @@ typedef struct cg_kde2 {
     double *z;    /* my * mx densities, z[iy * mx + ix]; owned */
 } cg_kde2;
 
+/* R quantile type 7 (p in [0, 1]) of the finite values v[0..n), by
+ * selection in O(n): the same value as sorting and interpolating.  v is
+ * reordered.  NaN when n < 1. */
+double cg_kde_quantile7(double *v, int64_t n, double p);
+
 /* 1-D estimate of x[0..n) (events with mask bit set, or all when mask is
  * NULL).  o NULL = defaults.  Fewer than 2 finite values is CG_E_DATA.
  * 0 or < 0 with err; on error *out is zeroed. */
