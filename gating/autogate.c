@@ -54,9 +54,14 @@ static void fall_back(cg_threshold_result *r, const char *fmt, ...)
 static int64_t count_used(const double *x, int64_t n, const cg_bits *mask)
 {
     int64_t k = 0;
-    for (int64_t i = 0; i < n; i++)
-        if ((!mask || cg_bits_get(mask, i)) && isfinite(x[i]))
-            k++;
+    if (!mask) {
+        for (int64_t i = 0; i < n; i++)
+            k += isfinite(x[i]) != 0;
+        return k;
+    }
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
+        for (uint64_t m = mask->w[w]; m; m &= m - 1)
+            k += isfinite(x[(w << 6) + __builtin_ctzll(m)]) != 0;
     return k;
 }
 
@@ -349,9 +354,16 @@ int cg_gate_quantile(const double *x, int64_t n, const cg_bits *mask,
     if (!v)
         return cg_err_set(err, CG_E_NOMEM, "quantile: out of memory");
     int64_t k = 0;
-    for (int64_t i = 0; i < n; i++)
-        if ((!mask || cg_bits_get(mask, i)) && isfinite(x[i]))
-            v[k++] = x[i];
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
+        uint64_t m = mask ? mask->w[w]
+                     : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
+                                                 : ~(uint64_t)0;
+        for (; m; m &= m - 1) {
+            double xi = x[(w << 6) + __builtin_ctzll(m)];
+            if (isfinite(xi))
+                v[k++] = xi;
+        }
+    }
     r->threshold = cg_kde_quantile7(v, k, o->q); /* selection, O(n) */
     free(v);
     return 0;

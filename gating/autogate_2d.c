@@ -40,24 +40,29 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
         return cg_err_set(err, CG_E_ARG,
                           "singlets: tolerance %g must be in (0, 1)",
                           tolerance);
+    /* The clamped ratios of the used events, packed in event order (the
+     * KDE of the packed array equals that of a per-event array with NaN
+     * for the unused events: it skips those and keeps the order). */
     double *ratio = malloc((size_t)(n > 0 ? n : 1) * sizeof *ratio);
     if (!ratio)
         return cg_err_set(err, CG_E_NOMEM, "singlets: out of memory");
     double amin = INFINITY, amax = -INFINITY;
     int64_t used = 0;
-    for (int64_t i = 0; i < n; i++) {
-        ratio[i] = NAN;
-        if (mask && !cg_bits_get(mask, i))
-            continue;
-        if (!(a[i] > 0 && h[i] > 0) || !isfinite(a[i]) || !isfinite(h[i]))
-            continue;
-        double q = a[i] / h[i];
-        ratio[i] = q < 0.1 ? 0.1 : q > 10 ? 10 : q;
-        if (a[i] < amin)
-            amin = a[i];
-        if (a[i] > amax)
-            amax = a[i];
-        used++;
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
+        uint64_t m = mask ? mask->w[w]
+                     : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
+                                                 : ~(uint64_t)0;
+        for (; m; m &= m - 1) {
+            int64_t i = (w << 6) + __builtin_ctzll(m);
+            if (!(a[i] > 0 && h[i] > 0) || !isfinite(a[i]) || !isfinite(h[i]))
+                continue;
+            double q = a[i] / h[i];
+            ratio[used++] = q < 0.1 ? 0.1 : q > 10 ? 10 : q;
+            if (a[i] < amin)
+                amin = a[i];
+            if (a[i] > amax)
+                amax = a[i];
+        }
     }
     r->n = used;
     if (used < CG_AUTOGATE_MIN_N) {
@@ -72,7 +77,7 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
     cg_kde_opts ko;
     cg_kde_opts_init(&ko);
     ko.m = 1024;
-    int rc = cg_kde1_compute(ratio, n, NULL, &ko, &k, err);
+    int rc = cg_kde1_compute(ratio, used, NULL, &ko, &k, err);
     free(ratio);
     if (rc < 0)
         return rc;
@@ -197,10 +202,16 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
         return cg_err_set(err, CG_E_ARG,
                           "scatter: level %g must be in (0, 1)", o->level);
     int64_t used = 0;
-    for (int64_t i = 0; i < n; i++)
-        if ((!mask || cg_bits_get(mask, i)) && isfinite(x[i]) &&
-            isfinite(y[i]))
-            used++;
+    if (!mask) {
+        for (int64_t i = 0; i < n; i++)
+            used += isfinite(x[i]) && isfinite(y[i]);
+    } else {
+        for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
+            for (uint64_t m = mask->w[w]; m; m &= m - 1) {
+                int64_t i = (w << 6) + __builtin_ctzll(m);
+                used += isfinite(x[i]) && isfinite(y[i]);
+            }
+    }
     r->n = used;
     if (used < CG_AUTOGATE_MIN_N) {
         r->fell_back = 1;
