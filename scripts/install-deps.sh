@@ -10,7 +10,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 zlib1g-dev libfftw3-dev libpng-dev libcairo2-dev libyaml-dev libxml2-dev
-libxml2-utils liblapacke-dev libopenblas-dev libjansson-dev libmd-dev
+libxml2-utils liblapacke-dev libopenblas-dev libjansson-dev libssl-dev
 fonts-dejavu-core snakemake"
 
 if [ "${1:-}" = "--print" ]; then
