@@ -30,6 +30,9 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../fcs/fcs.h"
@@ -912,6 +915,57 @@ done:
     free(fbname);
 }
 
+/* The input file mapped read-only (plain regular files only; gzip and
+ * anything else goes through fcs_open), so its bytes are hashed and
+ * parsed without a copy, and its pages can be dropped from memory once
+ * the events are in the frame. */
+typedef struct mapped_file {
+    void *p;
+    size_t n;
+} mapped_file;
+
+static void map_file(const char *path, mapped_file *m)
+{
+    m->p = NULL;
+    m->n = 0;
+    size_t pl = strlen(path);
+    if (pl > 3 && strcasecmp(path + pl - 3, ".gz") == 0)
+        return; /* fcs_open warns about a .gz name on a plain file */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ,
+                       MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p != MAP_FAILED) {
+            const unsigned char *b = p;
+            if (st.st_size >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
+                munmap(p, (size_t)st.st_size); /* gzip: fcs_open inflates */
+            } else {
+                m->p = p;
+                m->n = (size_t)st.st_size;
+            }
+        }
+    }
+    close(fd);
+}
+
+/* Hashing the mapped bytes on a helper thread while the events are
+ * decoded from the same bytes. */
+typedef struct hash_job {
+    const void *p;
+    size_t n;
+    char *hex;
+} hash_job;
+
+static void *hash_main(void *arg)
+{
+    hash_job *j = arg;
+    cg_sha256_buf(j->p, j->n, j->hex);
+    return NULL;
+}
+
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 
 int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
@@ -939,14 +993,31 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     char *pmsg = NULL;
     cg_err e = {0};
     int rc = -1;
+    mapped_file mf = {NULL, 0};
+    hash_job hj;
+    pthread_t hth;
+    int hashing = 0;
 
-    if (cg_sha256_file(s->file, res->sha256, &res->file_size) < 0) {
-        sample_fail(res, "cannot read %s: %s", s->file, strerror(errno));
-        goto out;
-    }
     fcs_err fe;
     memset(&fe, 0, sizeof fe);
-    f = fcs_open(s->file, NULL, &fe);
+    map_file(s->file, &mf);
+    if (mf.p) {
+        hj.p = mf.p;
+        hj.n = mf.n;
+        hj.hex = res->sha256;
+        res->file_size = (int64_t)mf.n;
+        hashing = mf.n >= ((size_t)8 << 20) &&
+                  pthread_create(&hth, NULL, hash_main, &hj) == 0;
+        if (!hashing)
+            hash_main(&hj);
+        f = fcs_open_mem(mf.p, mf.n, NULL, &fe);
+    } else {
+        if (cg_sha256_file(s->file, res->sha256, &res->file_size) < 0) {
+            sample_fail(res, "cannot read %s: %s", s->file, strerror(errno));
+            goto out;
+        }
+        f = fcs_open(s->file, NULL, &fe);
+    }
     if (!f) {
         sample_fail(res, "%s", fe.msg); /* the message names the offset */
         goto out;
@@ -955,6 +1026,14 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     for (int k = 0; k < fcs_n_warnings(f); k++)
         cg_result_warn(res, "fcs: %s", fcs_warning(f, k));
     fr = cg_frame_from_fcs(f, FCS_SCALED, &e);
+    if (hashing) {
+        pthread_join(hth, NULL);
+        hashing = 0;
+    }
+    /* the events are in the frame: drop the file's pages (the handle
+     * still reads its TEXT, which faults back in on demand) */
+    if (mf.p)
+        madvise(mf.p, mf.n, MADV_DONTNEED);
     if (!fr) {
         sample_fail(res, "%s", e.msg);
         goto out;
@@ -1055,6 +1134,9 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         if (cg_qc_events(&ctx->qc, &in, res->qc, &e) < 0)
             cg_result_warn(res, "QC of the events failed: %s", e.msg);
     }
+    /* nothing below reads the file */
+    fcs_close(f);
+    f = NULL;
     cg_frame *gfr = fr;
     if (res->qc && ctx->qc.exclude_time_anomalies && res->qc->time_mask &&
         res->qc->n_time_masked > 0) {
@@ -1072,6 +1154,9 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
             sample_fail(res, "%s", e.msg);
             goto out;
         }
+        /* only the subset is used from here on */
+        cg_frame_free(fr);
+        fr = NULL;
         gfr = sub;
         cg_result_warn(res, "%lld events in anomalous time bins excluded "
                        "before gating", (long long)res->qc->n_time_masked);
@@ -1133,8 +1218,12 @@ out:
     free(pmsg);
     cg_matrix_free(spill);
     fcs_spill_free(fsp);
+    if (hashing)
+        pthread_join(hth, NULL);
     cg_frame_free(sub);
     cg_frame_free(fr);
     fcs_close(f);
+    if (mf.p)
+        munmap(mf.p, mf.n);
     return rc;
 }
