@@ -9,8 +9,9 @@
  * every distinct derived column is cached under a text key built from
  * the dimension (names, matrix id, ratio constants, transform kind and
  * parameters, bounds printed with %.17g), so gates sharing a dimension
- * share the column.  Dimensions without ratio or transform return the
- * frame/block column itself (no copy).
+ * share the column.  Dimensions without ratio or transform (or with an
+ * unbounded identity transform) return the frame/block column itself
+ * (no copy).
  *
  * Names match exactly first, then case-insensitively (cg_frame_find's
  * rule).  With a named matrix, a name that is not one of its outputs
@@ -482,6 +483,16 @@ static void clamp(double *x, size_t n, double lo, double hi)
     }
 }
 
+/* An identity transform without bounds: y = x, bit for bit (NaN and -0
+ * included), so the base column serves as is. */
+static int is_plain_identity(const cg_dim *d)
+{
+    const cg_xform_params *p = cg_xform_params_of(d->xf);
+    return cg_xform_kind_of(d->xf) == CG_XF_IDENTITY && p->bound_min == 0 &&
+           p->bound_max == 0 && d->xf_min == -INFINITY &&
+           d->xf_max == INFINITY;
+}
+
 const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
 {
     if (!d->name && !(d->ratio_num && d->ratio_den)) {
@@ -493,7 +504,7 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
                    "without a matrix id", d->name ? d->name : d->ratio_num);
         return NULL;
     }
-    if (!d->ratio_num && !d->xf)
+    if (!d->ratio_num && (!d->xf || is_plain_identity(d)))
         return base_col(dc, d, d->name, err);
     char *key = make_key(d);
     if (!key) {
