@@ -61,7 +61,8 @@ void cg_dim_clear(cg_dim *d)
     free(d->ratio_den);
     free(d->ratio_id);
     free(d->xf_id);
-    cg_xform_free(d->xf);
+    if (!d->xf_borrowed)
+        cg_xform_free(d->xf);
     cg_dim_init(d);
 }
 
@@ -80,7 +81,9 @@ int cg_dim_copy(cg_dim *dst, const cg_dim *src, cg_err *err)
     dst->ratio_den = xstrdup(src->ratio_den);
     dst->ratio_id = xstrdup(src->ratio_id);
     dst->xf_id = xstrdup(src->xf_id);
-    dst->xf = src->xf ? xform_copy(src->xf, err) : NULL;
+    dst->xf = !src->xf ? NULL
+              : src->xf_borrowed ? src->xf /* still borrowed */
+                                 : xform_copy(src->xf, err);
     if ((src->name && !dst->name) || (src->comp_id && !dst->comp_id) ||
         (src->ratio_num && !dst->ratio_num) ||
         (src->ratio_den && !dst->ratio_den) ||
@@ -153,27 +156,45 @@ int cg_dim_set_ratio(cg_dim *d, const char *num, const char *den, double A,
     return set_comp(d, comp, comp_id, err);
 }
 
-int cg_dim_set_xform(cg_dim *d, const cg_xform *xf, double bound_min,
-                     double bound_max, const char *id, cg_err *err)
+static int set_xform(cg_dim *d, const cg_xform *xf, int share,
+                     double bound_min, double bound_max, const char *id,
+                     cg_err *err)
 {
     if (isnan(bound_min) || isnan(bound_max) || bound_min > bound_max)
         return cg_err_set(err, CG_E_ARG, "transform bounds: need boundMin <= "
                           "boundMax (got %g, %g)", bound_min, bound_max);
     cg_xform *c = NULL;
     char *i = NULL;
-    if (xf && !(c = xform_copy(xf, err)))
+    if (xf && share)
+        c = (cg_xform *)xf; /* borrowed: never freed through d */
+    else if (xf && !(c = xform_copy(xf, err)))
         return -(err && err->code ? err->code : CG_E_NOMEM);
     if (id && !(i = xstrdup(id))) {
-        cg_xform_free(c);
+        if (!share)
+            cg_xform_free(c);
         return cg_err_set(err, CG_E_NOMEM, "out of memory");
     }
-    cg_xform_free(d->xf);
+    if (!d->xf_borrowed)
+        cg_xform_free(d->xf);
     free(d->xf_id);
     d->xf = c;
+    d->xf_borrowed = c && share;
     d->xf_id = i;
     d->xf_min = bound_min;
     d->xf_max = bound_max;
     return 0;
+}
+
+int cg_dim_set_xform(cg_dim *d, const cg_xform *xf, double bound_min,
+                     double bound_max, const char *id, cg_err *err)
+{
+    return set_xform(d, xf, 0, bound_min, bound_max, id, err);
+}
+
+int cg_dim_set_xform_shared(cg_dim *d, const cg_xform *xf, double bound_min,
+                            double bound_max, const char *id, cg_err *err)
+{
+    return set_xform(d, xf, 1, bound_min, bound_max, id, err);
 }
 
 char *cg_dim_describe(const cg_dim *d, char *buf, int n)

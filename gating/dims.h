@@ -48,7 +48,9 @@ typedef struct cg_dim {
     double ratio_min, ratio_max;     /* bounds; -inf/+inf when none */
     char *ratio_id;        /* Gating-ML transformation id or NULL; owned */
     /* Optional transform applied last. */
-    cg_xform *xf;          /* owned (a copy), or NULL */
+    cg_xform *xf;          /* owned (a copy), borrowed when xf_borrowed,
+                              or NULL */
+    int xf_borrowed;       /* 1: set by cg_dim_set_xform_shared */
     double xf_min, xf_max; /* bounds; -inf/+inf when none */
     char *xf_id;           /* Gating-ML transformation id or NULL; owned */
 } cg_dim;
@@ -70,6 +72,12 @@ int cg_dim_set_ratio(cg_dim *d, const char *num, const char *den, double A,
 /* xf NULL removes the transform.  Bounds: pass -INFINITY/INFINITY for none. */
 int cg_dim_set_xform(cg_dim *d, const cg_xform *xf, double bound_min,
                      double bound_max, const char *id, cg_err *err);
+
+/* As cg_dim_set_xform, but d borrows xf instead of copying it (building
+ * a logicle transform costs milliseconds).  Copies of d (cg_dim_copy)
+ * borrow it too: xf must outlive d and every copy of it. */
+int cg_dim_set_xform_shared(cg_dim *d, const cg_xform *xf, double bound_min,
+                            double bound_max, const char *id, cg_err *err);
 
 /* Short human text, e.g. "PE-A[FCS]|logicle" (for messages, plot labels).
  * Writes at most n bytes (NUL-terminated); returns buf. */

@@ -252,46 +252,6 @@ static int result_alloc(const cg_config *cfg, cg_result *r)
     return 0;
 }
 
-/* ------------------------------------------------------------ context -- */
-
-int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
-                       const cg_sheet *sheet, const cg_run_opts *o,
-                       cg_err *err)
-{
-    memset(ctx, 0, sizeof *ctx);
-    ctx->cfg = cfg;
-    ctx->sheet = sheet;
-    if (o)
-        ctx->opts = *o;
-    if (ctx->opts.threads < 1)
-        ctx->opts.threads = 1;
-    cg_sha256_buf(cfg->text, cfg->text_len, ctx->config_sha256);
-    cg_qc_params_init(&ctx->qc);
-    for (int i = 0; i < cfg->nqc; i++)
-        if (cg_qc_set(&ctx->qc, cfg->qc[i].key, cfg->qc[i].value, err) < 0) {
-            err->line = cfg->qc[i].line;
-            return -1;
-        }
-    if (cfg->comp_mode == CG_CMP_CSV) {
-        cg_err e = {0};
-        ctx->comp_csv = cg_matrix_read_csv(cfg->comp_path, &e);
-        if (!ctx->comp_csv)
-            return cg_err_set(err, CG_E_IO, "compensation: %s: %s",
-                              cfg->comp_path, e.msg);
-    }
-    return 0;
-}
-
-void cg_run_ctx_clear(cg_run_ctx *ctx)
-{
-    if (!ctx)
-        return;
-    cg_matrix_free(ctx->comp_csv);
-    memset(ctx, 0, sizeof *ctx);
-}
-
-/* ----------------------------------------------------- per-sample work -- */
-
 /* Build the transform of one marker (or the scatter transform, m = -1). */
 static cg_xform *make_xform(const cg_tf_spec *t, const double *col, int64_t n,
                             double *w_used, cg_err *err)
@@ -332,6 +292,61 @@ static cg_xform *make_xform(const cg_tf_spec *t, const double *col, int64_t n,
     }
 }
 
+/* ------------------------------------------------------------ context -- */
+
+int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
+                       const cg_sheet *sheet, const cg_run_opts *o,
+                       cg_err *err)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->cfg = cfg;
+    ctx->sheet = sheet;
+    if (o)
+        ctx->opts = *o;
+    if (ctx->opts.threads < 1)
+        ctx->opts.threads = 1;
+    cg_sha256_buf(cfg->text, cfg->text_len, ctx->config_sha256);
+    cg_qc_params_init(&ctx->qc);
+    for (int i = 0; i < cfg->nqc; i++)
+        if (cg_qc_set(&ctx->qc, cfg->qc[i].key, cfg->qc[i].value, err) < 0) {
+            err->line = cfg->qc[i].line;
+            return -1;
+        }
+    if (cfg->comp_mode == CG_CMP_CSV) {
+        cg_err e = {0};
+        ctx->comp_csv = cg_matrix_read_csv(cfg->comp_path, &e);
+        if (!ctx->comp_csv)
+            return cg_err_set(err, CG_E_IO, "compensation: %s: %s",
+                              cfg->comp_path, e.msg);
+    }
+    /* transforms that do not depend on the data, built once */
+    ctx->tf_xf = calloc((size_t)cfg->ntf + 1, sizeof *ctx->tf_xf);
+    if (!ctx->tf_xf)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    ctx->ntf_xf = cfg->ntf;
+    for (int k = 0; k < cfg->ntf; k++) {
+        const cg_tf_spec *t = &cfg->tf[k];
+        if (t->type == CG_TF_LOGICLE && t->W < 0)
+            continue; /* W: auto */
+        cg_err e = {0};
+        ctx->tf_xf[k] = make_xform(t, NULL, 0, NULL, &e); /* NULL: per sample */
+    }
+    return 0;
+}
+
+void cg_run_ctx_clear(cg_run_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    cg_matrix_free(ctx->comp_csv);
+    for (int k = 0; k < ctx->ntf_xf; k++)
+        cg_xform_free(ctx->tf_xf[k]);
+    free(ctx->tf_xf);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+/* ----------------------------------------------------- per-sample work -- */
+
 /* Everything one sample's gating needs. */
 typedef struct sample_work {
     const cg_run_ctx *ctx;
@@ -344,7 +359,10 @@ typedef struct sample_work {
     int nmk, nrole;
     int *mk_ch, *role_ch;  /* frame channel per marker / role, -1 */
     cg_xform **mk_xf;      /* per marker */
+    unsigned char *mk_own; /* mk_xf[i] built for this sample (else the
+                              context's shared one) */
     cg_xform *sc_xf;       /* scatter */
+    int sc_own;
     cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
 } sample_work;
 
@@ -638,13 +656,15 @@ static void work_free(sample_work *w)
     for (int i = 0; i < w->nmk; i++) {
         if (w->mk_dim) cg_dim_clear(&w->mk_dim[i]);
         if (w->mk_raw) cg_dim_clear(&w->mk_raw[i]);
-        if (w->mk_xf) cg_xform_free(w->mk_xf[i]);
+        if (w->mk_xf && w->mk_own && w->mk_own[i]) cg_xform_free(w->mk_xf[i]);
     }
     for (int i = 0; i < w->nrole; i++) {
         if (w->role_dim) cg_dim_clear(&w->role_dim[i]);
         if (w->role_raw) cg_dim_clear(&w->role_raw[i]);
     }
-    cg_xform_free(w->sc_xf);
+    if (w->sc_own)
+        cg_xform_free(w->sc_xf);
+    free(w->mk_own);
     free(w->mk_dim);
     free(w->mk_raw);
     free(w->role_dim);
@@ -652,6 +672,15 @@ static void work_free(sample_work *w)
     free(w->mk_xf);
     free(w->mk_ch);
     free(w->role_ch);
+}
+
+/* The context's transform for spec t, or NULL (build one per sample). */
+static const cg_xform *shared_xform(const cg_run_ctx *ctx, const cg_tf_spec *t)
+{
+    ptrdiff_t k = t - ctx->cfg->tf;
+    if (!ctx->tf_xf || k < 0 || k >= ctx->ntf_xf)
+        return NULL;
+    return ctx->tf_xf[k];
 }
 
 /* Set up transforms and dimensions for every resolved marker and role. */
@@ -663,9 +692,11 @@ static int setup_dims(sample_work *w, cg_err *err)
     w->mk_dim = calloc((size_t)w->nmk + 1, sizeof *w->mk_dim);
     w->mk_raw = calloc((size_t)w->nmk + 1, sizeof *w->mk_raw);
     w->mk_xf = calloc((size_t)w->nmk + 1, sizeof *w->mk_xf);
+    w->mk_own = calloc((size_t)w->nmk + 1, sizeof *w->mk_own);
     w->role_dim = calloc((size_t)w->nrole + 1, sizeof *w->role_dim);
     w->role_raw = calloc((size_t)w->nrole + 1, sizeof *w->role_raw);
-    if (!w->mk_dim || !w->mk_raw || !w->mk_xf || !w->role_dim || !w->role_raw)
+    if (!w->mk_dim || !w->mk_raw || !w->mk_xf || !w->mk_own || !w->role_dim ||
+        !w->role_raw)
         return cg_err_set(err, CG_E_NOMEM, "out of memory");
     for (int i = 0; i < w->nmk; i++) {
         cg_dim_init(&w->mk_dim[i]);
@@ -681,30 +712,46 @@ static int setup_dims(sample_work *w, cg_err *err)
         if (ch < 0)
             continue;
         const cg_tf_spec *t = cg_config_tf(cfg, i);
+        const cg_xform *shared = shared_xform(w->ctx, t);
         double wu = NAN;
-        w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, &wu, err);
-        if (!w->mk_xf[i])
-            return -1;
+        if (shared) {
+            w->mk_xf[i] = (cg_xform *)shared;
+            if (t->type == CG_TF_LOGICLE)
+                wu = t->W;
+        } else {
+            w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, &wu, err);
+            if (!w->mk_xf[i])
+                return -1;
+            w->mk_own[i] = 1;
+        }
         w->res->marker_w[i] = wu;
+        /* the dims borrow the transform: it outlives them (work_free) */
         if (cg_dim_set_channel(&w->mk_dim[i], fr->name[ch], CG_COMP_NONE, NULL,
                                err) < 0 ||
-            cg_dim_set_xform(&w->mk_dim[i], w->mk_xf[i], -INFINITY, INFINITY,
-                             NULL, err) < 0 ||
+            cg_dim_set_xform_shared(&w->mk_dim[i], w->mk_xf[i], -INFINITY,
+                                    INFINITY, NULL, err) < 0 ||
             cg_dim_set_channel(&w->mk_raw[i], fr->name[ch], CG_COMP_NONE, NULL,
                                err) < 0)
             return -1;
     }
-    w->sc_xf = make_xform(cg_config_tf(cfg, -1), NULL, 0, NULL, err);
-    if (!w->sc_xf)
-        return -1;
+    const cg_tf_spec *st = cg_config_tf(cfg, -1);
+    const cg_xform *shared = shared_xform(w->ctx, st);
+    if (shared) {
+        w->sc_xf = (cg_xform *)shared;
+    } else {
+        w->sc_xf = make_xform(st, NULL, 0, NULL, err);
+        if (!w->sc_xf)
+            return -1;
+        w->sc_own = 1;
+    }
     for (int i = 0; i < w->nrole; i++) {
         int ch = w->role_ch[i];
         if (ch < 0)
             continue;
         if (cg_dim_set_channel(&w->role_dim[i], fr->name[ch], CG_COMP_NONE,
                                NULL, err) < 0 ||
-            cg_dim_set_xform(&w->role_dim[i], w->sc_xf, -INFINITY, INFINITY,
-                             NULL, err) < 0 ||
+            cg_dim_set_xform_shared(&w->role_dim[i], w->sc_xf, -INFINITY,
+                                    INFINITY, NULL, err) < 0 ||
             cg_dim_set_channel(&w->role_raw[i], fr->name[ch], CG_COMP_NONE,
                                NULL, err) < 0)
             return -1;

@@ -109,6 +109,12 @@ typedef struct cg_run_ctx {
     cg_matrix *comp_csv;    /* config `compensation: <csv>`, owned */
     cg_qc_params qc;        /* from the config's qc: section */
     char config_sha256[65];
+    /* One transform per config transform spec (cfg->tf[k]), built once
+     * and shared read-only by every sample; NULL for `W: auto` (built per
+     * sample) or when it could not be built (the sample reports why).
+     * Owned. */
+    struct cg_xform **tf_xf;
+    int ntf_xf;
 } cg_run_ctx;
 
 /* Load what the config refers to (the CSV matrix) and the QC parameters.
