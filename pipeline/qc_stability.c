@@ -34,6 +34,56 @@
 static const double QS[NQ] = {0.25, 0.5, 0.75};
 static const char *const QN[NQ] = {"p25", "median", "p75"};
 
+/* k-th smallest of a[0..n) (0 <= k < n, no NaN); reorders a so that
+ * a[0..k) <= a[k] <= a(k..n), like qc_select, but with branch-free
+ * partition passes (bin order is random: a branchy partition
+ * mispredicts about every other element).  Each round moves the values
+ * below a median-of-three pivot to the front; when k is not among them,
+ * a second pass moves the values equal to the pivot next, so runs of
+ * equal values end the search instead of stalling it. */
+static double select_bf(double *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n; /* the answer is in a[lo..hi) */
+    while (hi - lo > 16) {
+        int64_t mid = lo + (hi - lo) / 2;
+        double x = a[lo], y = a[mid], z = a[hi - 1];
+        double piv = (x < y) ? ((y < z) ? y : (x < z ? z : x))
+                             : ((x < z) ? x : (y < z ? z : y));
+        int64_t i = lo;
+        for (int64_t j = lo; j < hi; j++) {
+            double v = a[j];
+            a[j] = a[i];
+            a[i] = v;
+            i += v < piv;
+        }
+        if (k < i) {
+            hi = i;
+            continue;
+        }
+        int64_t e = i;
+        for (int64_t j = i; j < hi; j++) {
+            double v = a[j];
+            a[j] = a[e];
+            a[e] = v;
+            e += v == piv;
+        }
+        if (k < e)
+            return piv;
+        lo = e;
+    }
+    /* insertion sort of the last few */
+    for (int64_t i = lo + 1; i < hi; i++) {
+        double v = a[i];
+        int64_t j = i;
+        while (j > lo && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+    return a[k];
+}
+
 /* The values of ranks rk[0..nr) (0-based, any order) of a[0..n) into
  * rv[]; reorders a.  Ranks are taken in ascending order, each selected
  * in the part at or above the previous one (qc_select leaves a
@@ -63,7 +113,7 @@ static void select_ranks(double *a, int64_t n, const int64_t *rk, int nr,
                 v = a[i] < v ? a[i] : v;
             rv[ord[t]] = v;
         } else {
-            rv[ord[t]] = qc_select(a + base, n - base, r - base);
+            rv[ord[t]] = select_bf(a + base, n - base, r - base);
         }
         base = r;
     }
