@@ -5,8 +5,8 @@
  * wants straight alpha in R, G, B, A byte order, so each row is
  * un-premultiplied into a scratch row before png_write_row.  tEXt chunks
  * carry the caller's key/value pairs (uncompressed, in the given order);
- * no tIME chunk and fixed zlib settings, so equal pixels and text give
- * equal bytes.  libpng reports errors by longjmp: the handler copies the
+ * no tIME chunk and fixed zlib settings (level 2, no row filter), so
+ * equal pixels and text give equal bytes.  libpng reports errors by longjmp: the handler copies the
  * message into err and every resource is released on that path too.
  * The file is written under a temporary name and renamed (cg_atomic).
  *
@@ -92,11 +92,13 @@ int cgp_png_write(const char *path, const unsigned char *data, int w, int h,
     }
     png_init_io(png, fp);
     /* Fixed settings, so the bytes do not depend on libpng's defaults.
-     * zlib level 2 with the Up filter only: measured on a 1000x900 dot
-     * plot it writes in ~1/4 of the time of level 6 + adaptive filtering
-     * for a file ~20% larger (200 KB vs 167 KB). */
+     * zlib level 2, no row filter: on the 11 figures of a 1M-event run
+     * (dots and text on white) it writes in 138 ms for 1.86 MB, where
+     * level 2 with the Up filter took 178 ms for 2.10 MB and level 1
+     * without a filter 132 ms for 1.93 MB; level 6 with adaptive
+     * filtering is ~4x slower. */
     png_set_compression_level(png, 2);
-    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
                  PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
