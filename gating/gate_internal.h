@@ -73,43 +73,54 @@ static inline uint64_t cg_pack64_(const uint8_t *t)
 
 /* Run TEST(i) (an expression using event index i, no side effects) for
  * every event of the parent (all when NULL) and store the result as bits
- * of out; bits of events outside the parent are cleared.  A full word
- * whose parent word has at least DENSE bits set is evaluated for all 64
- * events without branching on the mask (TEST becomes straight-line code
- * the compiler can vectorise) and then ANDed with the parent; sparse
- * words visit their set bits only.  TEST must therefore be safe, and
+ * of out; bits of events outside the parent are cleared.  A full word W_
+ * whose parent word has at least DENSE bits set is computed for all 64
+ * events by WORD (an expression using W_ giving the 64 results as bits,
+ * without branching on the mask) and then ANDed with the parent; sparse
+ * words visit their set bits only.  WORD must therefore be safe, and
  * cheap enough, for any event index < n.  No allocation. */
-#define CG_GATE_SCAN_D(in, out, i, TEST, DENSE)                              \
+#define CG_GATE_SCAN_WORD(in, out, W_, WORD, i, TEST, DENSE)                 \
     do {                                                                     \
-        int64_t nw_ = cg_bits_words((in)->n), nfull_ = (in)->n >> 6;        \
-        for (int64_t w_ = 0; w_ < nw_; w_++) {                               \
+        int64_t nw_ = cg_bits_words((in)->n), nfull_ = (in)->n >> 6;         \
+        for (int64_t W_ = 0; W_ < nw_; W_++) {                               \
             uint64_t m_;                                                     \
             if ((in)->parent)                                                \
-                m_ = (in)->parent->w[w_];                                    \
-            else if (w_ == nw_ - 1 && ((in)->n & 63))                        \
+                m_ = (in)->parent->w[W_];                                    \
+            else if (W_ == nw_ - 1 && ((in)->n & 63))                        \
                 m_ = ((uint64_t)1 << ((in)->n & 63)) - 1;                    \
             else                                                             \
                 m_ = ~(uint64_t)0;                                           \
-            if (w_ < nfull_ && __builtin_popcountll(m_) >= (DENSE)) {       \
-                uint8_t t_[64];                                              \
-                for (int b_ = 0; b_ < 64; b_++) {                            \
-                    int64_t i = (w_ << 6) + b_;                              \
-                    t_[b_] = (uint8_t)((TEST) ? 1 : 0);                      \
-                }                                                            \
-                (out)->w[w_] = cg_pack64_(t_) & m_;                          \
+            if (W_ < nfull_ && __builtin_popcountll(m_) >= (DENSE)) {        \
+                (out)->w[W_] = (WORD) & m_;                                  \
                 continue;                                                    \
             }                                                                \
             uint64_t o_ = 0;                                                 \
             while (m_) {                                                     \
                 int b_ = __builtin_ctzll(m_);                                \
                 m_ &= m_ - 1;                                                \
-                int64_t i = (w_ << 6) + b_;                                  \
+                int64_t i = (W_ << 6) + b_;                                  \
                 if (TEST)                                                    \
                     o_ |= (uint64_t)1 << b_;                                 \
             }                                                                \
-            (out)->w[w_] = o_;                                               \
+            (out)->w[W_] = o_;                                               \
         }                                                                    \
     } while (0)
+
+/* TEST evaluated for the 64 events of word w into bytes, then packed. */
+#define CG_GATE_WORD_OF_(W_, i, TEST)                                        \
+    __extension__({                                                          \
+        uint8_t t_[64];                                                      \
+        for (int b_ = 0; b_ < 64; b_++) {                                    \
+            int64_t i = ((W_) << 6) + b_;                                    \
+            t_[b_] = (uint8_t)((TEST) ? 1 : 0);                              \
+        }                                                                    \
+        cg_pack64_(t_);                                                      \
+    })
+
+/* The scan with dense words evaluated event by event (branch-free). */
+#define CG_GATE_SCAN_D(in, out, i, TEST, DENSE)                              \
+    CG_GATE_SCAN_WORD(in, out, wd_, CG_GATE_WORD_OF_(wd_, i, TEST), i, TEST, \
+                      DENSE)
 
 /* Default density threshold: for cheap tests (a few compares). */
 #define CG_GATE_SCAN(in, out, i, TEST) CG_GATE_SCAN_D(in, out, i, TEST, 8)
