@@ -818,8 +818,8 @@ static int run_gates(sample_work *w, cg_err *err)
     return 0;
 }
 
-/* Marker statistics for every evaluated population: marker by marker,
- * each column sorted once for all populations (cg_stat_pops). */
+/* Marker statistics for every evaluated population: each marker column
+ * sorted once for all populations (cg_stat_pops). */
 static int run_stats(sample_work *w, cg_err *err)
 {
     const cg_config *cfg = w->cfg;
@@ -828,13 +828,14 @@ static int run_stats(sample_work *w, cg_err *err)
         return 0;
     int64_t n = w->fr->n;
     const cg_bits **pb = calloc((size_t)ng + 1, sizeof *pb);
-    double *res = malloc(((size_t)ng * (size_t)ns + 1) * sizeof *res);
-    if (!pb || !res) {
-        free(pb);
-        free(res);
-        return cg_err_set(err, CG_E_NOMEM, "out of memory");
-    }
+    const double **cols = calloc((size_t)nsm + 1, sizeof *cols);
+    double *res = malloc(((size_t)nsm * (size_t)ng * (size_t)ns + 1) *
+                         sizeof *res);
     int rc = 0;
+    if (!pb || !cols || !res) {
+        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto done;
+    }
     for (int gi = 0; gi < ng && rc == 0; gi++) {
         cg_pop_result *pr = &w->res->pops[gi];
         if (pr->count < 0)
@@ -846,25 +847,29 @@ static int run_stats(sample_work *w, cg_err *err)
     }
     for (int k = 0; k < nsm && rc == 0; k++) {
         int m = cfg->stat_markers[k];
-        const double *x = NULL;
         if (w->mk_ch[m] >= 0) {
-            if (cfg->stats_transformed)
-                x = cg_dims_get(w->dc, &w->mk_dim[m], err);
-            else
-                x = w->fr->col[w->mk_ch[m]];
-        }
-        if (x)
-            rc = cg_stat_pops(x, n, pb, ng, cfg->stats, ns, res, err);
-        for (int gi = 0; gi < ng && rc == 0; gi++) {
-            double *out = w->res->pops[gi].mstats;
-            if (!out)
-                continue;
-            out += (size_t)k * (size_t)ns;
-            for (int s = 0; s < ns; s++)
-                out[s] = x ? res[(size_t)gi * (size_t)ns + (size_t)s] : NAN;
+            if (cfg->stats_transformed) {
+                cg_err e2 = {0}; /* unresolved: NA, as before */
+                cols[k] = cg_dims_get(w->dc, &w->mk_dim[m], &e2);
+            } else {
+                cols[k] = w->fr->col[w->mk_ch[m]];
+            }
         }
     }
+    if (rc == 0)
+        rc = cg_stat_pops(cols, nsm, n, pb, ng, cfg->stats, ns, res, err);
+    for (int gi = 0; gi < ng && rc == 0; gi++) {
+        double *out = w->res->pops[gi].mstats;
+        if (!out)
+            continue;
+        for (int k = 0; k < nsm; k++)
+            memcpy(out + (size_t)k * (size_t)ns,
+                   res + ((size_t)k * (size_t)ng + (size_t)gi) * (size_t)ns,
+                   (size_t)ns * sizeof *res);
+    }
+done:
     free(pb);
+    free(cols);
     free(res);
     return rc;
 }

@@ -114,20 +114,17 @@ static int sort_run(const double *x, uint32_t *ix, size_t a, size_t b)
 }
 
 /* The finite x[i] (mask bit set; mask NULL: all), sorted, into out, and
- * the event index of each into ix (both room for n; n <= UINT32_MAX).
+ * the event index of each into ix; k, tk, ti are scratch (each array room
+ * for the masked events; n <= UINT32_MAX).
  * A stable LSD radix sort (4 passes of 8 bits) on the float key, then
  * runs of equal keys ordered by the double.  Returns the count, or -1
  * when scratch memory is short. */
 static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
-                           double *out, uint32_t *ix)
+                           double *out, uint32_t *ix, uint32_t *k,
+                           uint32_t *tk, uint32_t *ti)
 {
-    size_t cap = (size_t)(n ? n : 1);
-    uint32_t *k = malloc(cap * sizeof *k), *tk = malloc(cap * sizeof *tk);
-    uint32_t *ti = malloc(cap * sizeof *ti);
-    size_t (*h)[256] = calloc(4, sizeof *h);
-    int64_t rc = -1;
-    if (!k || !tk || !ti || !h)
-        goto done;
+    size_t h[4][256];
+    memset(h, 0, sizeof h);
     size_t m = 0;
 #define TAKE(idx)                                                            \
     do {                                                                     \
@@ -187,26 +184,23 @@ static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
         while (b < m && sk[b] == sk[a])
             b++;
         if (b - a > 1 && sort_run(x, ix, a, b) < 0)
-            goto done;
+            return -1;
         a = b;
     }
     for (size_t i = 0; i < m; i++)
         out[i] = x[ix[i]];
-    rc = (int64_t)m;
-done:
-    free(k);
-    free(tk);
-    free(ti);
-    free(h);
-    return rc;
+    return (int64_t)m;
 }
 
 int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
                               double *out)
 {
     if (n <= (int64_t)UINT32_MAX) {
-        uint32_t *ix = malloc((size_t)(n ? n : 1) * sizeof *ix);
-        int64_t m = ix ? sort_finite(x, n, mask, out, ix) : -1;
+        size_t cap = (size_t)(n ? n : 1);
+        uint32_t *ix = malloc(4 * cap * sizeof *ix);
+        int64_t m = ix ? sort_finite(x, n, mask, out, ix, ix + cap,
+                                     ix + 2 * cap, ix + 3 * cap)
+                       : -1;
         free(ix);
         if (m >= 0)
             return m;
@@ -417,67 +411,31 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
     eval_core(v, m, spec, nspec, res, scratch, 0, 0, 0);
 }
 
-int cg_stat_pops(const double *x, int64_t n, const cg_bits *const *pops,
-                 int npop, const cg_stat_spec *spec, int nspec, double *res,
-                 cg_err *err)
+/* One column into res[npop * nspec]: sort the union's finite values
+ * once, then walk that order per population.  Scratch from the caller:
+ * val, v (doubles), ix, k (uint32) and tt (8 bytes each: the radix
+ * scratch during the sort, then the log table), each room for nu. */
+static int stat_column(const double *x, int64_t n, const cg_bits *uni,
+                       const cg_bits *const *pops, int npop,
+                       const cg_stat_spec *spec, int nspec, double *res,
+                       double *val, double *v, uint32_t *ix, uint32_t *k,
+                       double *tt, double *scratch, size_t nu, int need_log)
 {
-    size_t cap = (size_t)(n ? n : 1);
-    int need_mad = 0, need_log = 0;
-    for (int k = 0; k < nspec; k++) {
-        need_mad |= spec[k].kind == CG_ST_MAD;
-        need_log |= spec[k].kind == CG_ST_GEOMEAN;
-    }
-    double *val = malloc(cap * sizeof *val), *v = malloc(cap * sizeof *v);
-    double *scratch = need_mad ? malloc(cap * sizeof *scratch) : NULL;
-    uint32_t *ix = n <= (int64_t)UINT32_MAX ? malloc(cap * sizeof *ix) : NULL;
-    int64_t m = -1;
-    if (val && v && ix && (!need_mad || scratch))
-        m = sort_finite(x, n, NULL, val, ix);
-    if (m < 0 && val && v && (!need_mad || scratch)) {
-        /* no room for the shared order: sort per population */
-        free(ix);
-        free(val);
-        for (int p = 0; p < npop; p++) {
-            double *r = res + (size_t)p * (size_t)nspec;
-            if (!pops[p]) {
-                for (int s = 0; s < nspec; s++)
-                    r[s] = NAN;
-                continue;
-            }
-            int64_t c = cg_stat_gather_sorted(x, n, pops[p], v);
-            cg_stat_eval(v, c, spec, nspec, r, scratch);
-        }
-        free(v);
-        free(scratch);
-        return 0;
-    }
-    if (m < 0) {
-        free(val);
-        free(v);
-        free(scratch);
-        free(ix);
-        return cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
-    }
+    uint32_t *tk = (uint32_t *)(void *)tt, *ti = tk + nu;
+    int64_t m = sort_finite(x, n, uni, val, ix, k, tk, ti);
+    if (m < 0)
+        return -1;
     /* positive values are a suffix of the order: their logs once, in
-     * sorted order, as eval_core would add them */
+     * sorted order, as eval_core would add them (tt is free now) */
     int64_t kpos = m;
+    double *lgt = tt;
     if (need_log) {
         kpos = 0;
         while (kpos < m && !(val[kpos] > 0))
             kpos++;
+        for (int64_t j = kpos; j < m; j++)
+            lgt[j - kpos] = log(val[j]);
     }
-    double *lgt = need_log ? malloc((size_t)(m - kpos ? m - kpos : 1) *
-                                    sizeof *lgt)
-                           : NULL;
-    if (need_log && !lgt) {
-        free(val);
-        free(v);
-        free(scratch);
-        free(ix);
-        return cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
-    }
-    for (int64_t k = kpos; need_log && k < m; k++)
-        lgt[k - kpos] = log(val[k]);
     for (int p = 0; p < npop; p++) {
         double *r = res + (size_t)p * (size_t)nspec;
         const cg_bits *b = pops[p];
@@ -493,35 +451,107 @@ int cg_stat_pops(const double *x, int64_t n, const cg_bits *const *pops,
         const uint64_t *w = b->w;
         int64_t c = 0, np = 0;
         double ls = 0;
-        for (int64_t k = 0; k < kpos; k++) {
-            uint32_t i = ix[k];
-            v[c] = val[k];
+        for (int64_t j = 0; j < kpos; j++) {
+            uint32_t i = ix[j];
+            v[c] = val[j];
             c += (int64_t)((w[i >> 6] >> (i & 63)) & 1);
         }
         if (need_log) {
-            for (int64_t k = kpos; k < m; k++) {
-                uint32_t i = ix[k];
+            for (int64_t j = kpos; j < m; j++) {
+                uint32_t i = ix[j];
                 int64_t bit = (int64_t)((w[i >> 6] >> (i & 63)) & 1);
-                v[c] = val[k];
+                v[c] = val[j];
                 c += bit;
                 np += bit;
-                ls += lgt[k - kpos] * (double)bit; /* x * 0 = +-0 */
+                ls += lgt[j - kpos] * (double)bit; /* x * 0 = +-0 */
             }
         } else {
-            for (int64_t k = kpos; k < m; k++) {
-                uint32_t i = ix[k];
-                v[c] = val[k];
+            for (int64_t j = kpos; j < m; j++) {
+                uint32_t i = ix[j];
+                v[c] = val[j];
                 c += (int64_t)((w[i >> 6] >> (i & 63)) & 1);
             }
         }
         eval_core(v, c, spec, nspec, r, scratch, need_log, ls, np);
     }
-    free(lgt);
+    return 0;
+}
+
+int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
+                 const cg_bits *const *pops, int npop,
+                 const cg_stat_spec *spec, int nspec, double *res,
+                 cg_err *err)
+{
+    int need_mad = 0, need_log = 0;
+    for (int k = 0; k < nspec; k++) {
+        need_mad |= spec[k].kind == CG_ST_MAD;
+        need_log |= spec[k].kind == CG_ST_GEOMEAN;
+    }
+    size_t rowlen = (size_t)npop * (size_t)nspec;
+    for (size_t i = 0; i < (size_t)ncol * rowlen; i++)
+        res[i] = NAN;
+    /* only events of some population are ever looked at: sort those */
+    int nnull = 0;
+    for (int p = 0; p < npop; p++)
+        nnull += !pops[p];
+    if (nnull == npop || ncol == 0)
+        return 0;
+    cg_bits *uni = cg_bits_new(n);
+    if (!uni)
+        return cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
+    for (int p = 0; p < npop; p++)
+        if (pops[p])
+            cg_bits_or(uni, pops[p]);
+    size_t nu = (size_t)cg_bits_count(uni);
+    size_t cap = nu ? nu : 1;
+    /* one workspace for every column */
+    double *val = NULL, *v = NULL, *tt = NULL, *scratch = NULL;
+    uint32_t *ix = NULL, *k = NULL;
+    if (n <= (int64_t)UINT32_MAX) {
+        val = malloc(cap * sizeof *val);
+        v = malloc(cap * sizeof *v);
+        tt = malloc(cap * sizeof *tt);
+        ix = malloc(cap * sizeof *ix);
+        k = malloc(cap * sizeof *k);
+        scratch = need_mad ? malloc(cap * sizeof *scratch) : NULL;
+    }
+    int ok = val && v && tt && ix && k && (!need_mad || scratch);
+    int rc = 0;
+    for (int c = 0; c < ncol && rc == 0; c++) {
+        const double *x = cols[c];
+        double *r = res + (size_t)c * rowlen;
+        if (!x)
+            continue;
+        if (ok && stat_column(x, n, uni, pops, npop, spec, nspec, r, val, v,
+                              ix, k, tt, scratch, cap, need_log) == 0)
+            continue;
+        /* no room for the shared order (or > 2^32 events): sort per
+         * population, with scratch of its own */
+        double *g = malloc((size_t)(n ? n : 1) * sizeof *g);
+        double *gs = need_mad ? malloc((size_t)(n ? n : 1) * sizeof *gs)
+                              : NULL;
+        if (!g || (need_mad && !gs)) {
+            free(g);
+            free(gs);
+            rc = cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
+            break;
+        }
+        for (int p = 0; p < npop; p++)
+            if (pops[p]) {
+                int64_t m = cg_stat_gather_sorted(x, n, pops[p], g);
+                cg_stat_eval(g, m, spec, nspec, r + (size_t)p * nspec, gs);
+            }
+        free(g);
+        free(gs);
+    }
+    cg_bits_free(uni);
     free(val);
     free(v);
-    free(scratch);
+    free(tt);
     free(ix);
-    return 0;
+    free(k);
+    free(scratch);
+    return rc;
 }
 
 double cg_stat_pct(int64_t num, int64_t den)

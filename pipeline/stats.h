@@ -61,13 +61,16 @@ int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
 void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
                   int nspec, double *res, double *scratch);
 
-/* The nspec statistics of column x[0..n) for each of npop populations:
- * res[p * nspec + s] (NaN = NA) over the finite x[i] with bit i set in
- * pops[p]; pops[p] NULL gives a row of NA.  Equal, bit for bit, to
- * cg_stat_gather_sorted + cg_stat_eval per population.  0, or < 0 with
- * err when memory is short. */
-int cg_stat_pops(const double *x, int64_t n, const cg_bits *const *pops,
-                 int npop, const cg_stat_spec *spec, int nspec, double *res,
+/* The nspec statistics of ncol columns cols[c][0..n) for each of npop
+ * populations: res[(c * npop + p) * nspec + s] (NaN = NA) over the
+ * finite cols[c][i] with bit i set in pops[p]; a NULL pops[p] or cols[c]
+ * gives NA.  Equal, bit for bit, to cg_stat_gather_sorted + cg_stat_eval
+ * per population.  One workspace (~32 bytes per event in some
+ * population) serves every column.  0, or < 0 with err when memory is
+ * short. */
+int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
+                 const cg_bits *const *pops, int npop,
+                 const cg_stat_spec *spec, int nspec, double *res,
                  cg_err *err);
 
 /* 100 * num / den, NaN when den == 0. */

@@ -163,7 +163,8 @@ static void pops_equal(void)
         cg_err e = {0};
         double *r6 = malloc(6 * (size_t)ns * sizeof *r6);
         REQUIRE(r6 != NULL);
-        CHECK(cg_stat_pops(x, n, pops, 6, sp, ns, r6, &e) == 0);
+        const double *cols1[1] = {x};
+        CHECK(cg_stat_pops(cols1, 1, n, pops, 6, sp, ns, r6, &e) == 0);
         for (int p = 0; p < 5; p++) {
             int64_t m = ref_sorted(x, n, pops[p], v);
             cg_stat_eval(v, m, sp, ns, ref, scr);
@@ -184,7 +185,11 @@ static void pops_equal(void)
             cg_bits_set(sb, i);
     const cg_bits *sp1[1] = {sb};
     cg_err e = {0};
-    CHECK(cg_stat_pops(sx, 6, sp1, 1, sp, ns, res, &e) == 0);
+    const double *scol[2] = {NULL, sx};
+    double res2[24];
+    CHECK(cg_stat_pops(scol, 2, 6, sp1, 1, sp, ns, res2, &e) == 0);
+    CHECK(isnan(res2[0]) && isnan(res2[1])); /* NULL column: NA */
+    memcpy(res, res2 + ns, (size_t)ns * sizeof *res);
     CHECK_NEAR(res[0], 3.5, 0);  /* median of 2 3 4 5 */
     CHECK_NEAR(res[1], 3.5, 0);  /* mean */
     CHECK_NEAR(res[6], 1.4826 * 1, 1e-12); /* |x - 3.5| = .5 .5 1.5 1.5 */
