@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cblas.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -305,6 +306,11 @@ int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
         ctx->opts = *o;
     if (ctx->opts.threads < 1)
         ctx->opts.threads = 1;
+    /* OpenBLAS on one thread before any matrix work (comp.c pins it too,
+     * but only at its first multiply, after the spillover inversion and
+     * condition number have woken OpenBLAS's pool, whose threads then
+     * spin in sched_yield next to the sample's work). */
+    openblas_set_num_threads(1);
     cg_sha256_buf(cfg->text, cfg->text_len, ctx->config_sha256);
     cg_qc_params_init(&ctx->qc);
     for (int i = 0; i < cfg->nqc; i++)
