@@ -237,7 +237,8 @@ double cg_kde_quantile7(double *v, int64_t n, double p)
  * and their sum accumulated in that order.  Returns the count, or -1 on
  * no memory. */
 static int64_t gather(const double *x, int64_t n, const cg_bits *mask,
-                      double **v_out, double *sum_out)
+                      double **v_out, double *sum_out, double *min_out,
+                      double *max_out)
 {
     int64_t cap = 0;
     if (mask)
@@ -247,13 +248,14 @@ static int64_t gather(const double *x, int64_t n, const cg_bits *mask,
         cap = n;
     *v_out = NULL;
     *sum_out = 0;
+    *min_out = *max_out = NAN;
     if (cap == 0)
         return 0;
     double *v = malloc((size_t)cap * sizeof *v);
     if (!v)
         return -1;
     int64_t k = 0;
-    double sum = 0;
+    double sum = 0, vmin = INFINITY, vmax = -INFINITY;
     if (mask) {
         for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
             for (uint64_t m = mask->w[w]; m; m &= m - 1) {
@@ -261,6 +263,8 @@ static int64_t gather(const double *x, int64_t n, const cg_bits *mask,
                 if (isfinite(xi)) {
                     v[k++] = xi;
                     sum += xi;
+                    vmin = xi < vmin ? xi : vmin;
+                    vmax = xi > vmax ? xi : vmax;
                 }
             }
     } else {
@@ -268,26 +272,39 @@ static int64_t gather(const double *x, int64_t n, const cg_bits *mask,
             if (isfinite(x[i])) {
                 v[k++] = x[i];
                 sum += x[i];
+                vmin = x[i] < vmin ? x[i] : vmin;
+                vmax = x[i] > vmax ? x[i] : vmax;
             }
     }
     *v_out = v;
     *sum_out = sum;
+    *min_out = vmin; /* the first of equal extremes, as a scan keeps */
+    *max_out = vmax;
     return k;
 }
 
 #define QBUCKETS 4096
 
+/* Bucket of x for the histogram: floor((x - min) * scale), clamped;
+ * monotone in x, so buckets are ordered. */
+static inline int qbucket(double x, double vmin, double scale)
+{
+    double d = (x - vmin) * scale;
+    return d < QBUCKETS ? (int)d : QBUCKETS - 1;
+}
+
 /* Type-7 quantiles p[0..nq) of v[0..k) (k >= 2, finite, min/max known)
- * without reordering v: a histogram over QBUCKETS equal-width buckets
- * (bucket = floor((x - min) * scale), monotone, so buckets are ordered)
+ * without reordering v: cum (QBUCKETS + 1 counts, cum[b + 1] = values in
+ * bucket b, overwritten) is the histogram over QBUCKETS equal-width
+ * buckets (qbucket), or NULL when min/max give no usable scale; it
  * finds the bucket of each needed order statistic; the values of those
  * buckets are gathered and the statistic selected among them.  Same
  * values and formula as sorting.  0, or -1 on no memory. */
 static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
-                      const double *p, int nq, double *q)
+                      int64_t *cum, const double *p, int nq, double *q)
 {
     double scale = (double)QBUCKETS / (vmax - vmin);
-    if (!(vmax > vmin) || !isfinite(scale) || !(scale > 0)) {
+    if (!cum) {
         if (vmax == vmin) { /* all equal: a + f * 0 */
             for (int t = 0; t < nq; t++)
                 q[t] = vmin;
@@ -303,13 +320,6 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
         free(c);
         return 0;
     }
-    int64_t *cum = calloc(QBUCKETS + 1, sizeof *cum);
-    if (!cum)
-        return -1;
-    for (int64_t i = 0; i < k; i++) {
-        double d = (v[i] - vmin) * scale;
-        cum[(d < QBUCKETS ? (int)d : QBUCKETS - 1) + 1]++;
-    }
     for (int b = 0; b < QBUCKETS; b++)
         cum[b + 1] += cum[b];
     /* ranks needed: lo and lo + 1 per quantile */
@@ -322,10 +332,8 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
         rank[nr++] = lo + 1 < k - 1 ? lo + 1 : k - 1;
     }
     unsigned char *need = calloc(QBUCKETS, 1);
-    if (!need) {
-        free(cum);
+    if (!need)
         return -1;
-    }
     int64_t tot = 0;
     for (int r = 0; r < nr; r++) {
         int lo = 0, hi = QBUCKETS - 1; /* first b with cum[b + 1] > rank */
@@ -347,7 +355,6 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
     int64_t *off = malloc(QBUCKETS * sizeof *off);
     double *g = malloc((size_t)tot * sizeof *g);
     if (!off || !g) {
-        free(cum);
         free(need);
         free(off);
         free(g);
@@ -362,7 +369,6 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
     int64_t *fill = cum; /* reuse: fill[b] = next free slot of bucket b */
     int64_t *first = malloc(QBUCKETS * sizeof *first);
     if (!first) {
-        free(cum);
         free(need);
         free(off);
         free(g);
@@ -373,8 +379,7 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
         fill[b] = need[b] ? off[b] : 0;
     }
     for (int64_t i = 0; i < k; i++) {
-        double d = (v[i] - vmin) * scale;
-        int b = d < QBUCKETS ? (int)d : QBUCKETS - 1;
+        int b = qbucket(v[i], vmin, scale);
         if (need[b])
             g[fill[b]++] = v[i];
     }
@@ -393,7 +398,6 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
         double a = val[2 * t], b = val[2 * t + 1];
         q[t] = lo >= k - 1 ? a : a + (h - (double)lo) * (b - a);
     }
-    free(cum);
     free(need);
     free(off);
     free(first);
@@ -402,31 +406,39 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
 }
 
 /* Robust spread s (see kde.h) of the k used values v (event order, not
- * modified) with their sum; also their min and max.  0, -1 on no
+ * modified) with their sum, min and max (from gather).  0, -1 on no
  * memory; s is NaN when k < 2. */
-static int spread_v(const double *v, int64_t k, double sum, double *s_out,
-                    double *min_out, double *max_out)
+static int spread_v(const double *v, int64_t k, double sum, double vmin,
+                    double vmax, double *s_out)
 {
     *s_out = NAN;
     if (k < 2)
         return 0;
     double mean = sum / (double)k, ss = 0;
-    double vmin = v[0], vmax = v[0];
-    for (int64_t i = 0; i < k; i++) {
-        ss += (v[i] - mean) * (v[i] - mean);
-        vmin = v[i] < vmin ? v[i] : vmin;
-        vmax = v[i] > vmax ? v[i] : vmax;
+    /* sd's sum of squares (in event order) and the quartile histogram in
+     * one pass */
+    double scale = (double)QBUCKETS / (vmax - vmin);
+    int64_t *cum = NULL;
+    if (vmax > vmin && isfinite(scale) && scale > 0) {
+        cum = calloc(QBUCKETS + 1, sizeof *cum);
+        if (!cum)
+            return -1;
+        for (int64_t i = 0; i < k; i++) {
+            ss += (v[i] - mean) * (v[i] - mean);
+            cum[qbucket(v[i], vmin, scale) + 1]++;
+        }
+    } else {
+        for (int64_t i = 0; i < k; i++)
+            ss += (v[i] - mean) * (v[i] - mean);
     }
     double sd = sqrt(ss / (double)(k - 1));
     static const double pq[2] = {0.25, 0.75};
     double q[2];
-    if (quantiles7(v, k, vmin, vmax, pq, 2, q) < 0)
+    int rc = quantiles7(v, k, vmin, vmax, cum, pq, 2, q);
+    free(cum);
+    if (rc < 0)
         return -1;
     double iqr = (q[1] - q[0]) / 1.349;
-    if (min_out)
-        *min_out = vmin;
-    if (max_out)
-        *max_out = vmax;
     double s = sd < iqr ? sd : iqr;
     if (!(s > 0))
         s = sd > 0 ? sd : iqr;
@@ -440,13 +452,13 @@ static int spread_v(const double *v, int64_t k, double sum, double *s_out,
 static int spread(const double *x, int64_t n, const cg_bits *mask,
                   double *s_out, int64_t *n_out)
 {
-    double *v, sum;
-    int64_t k = gather(x, n, mask, &v, &sum);
+    double *v, sum, vmin, vmax;
+    int64_t k = gather(x, n, mask, &v, &sum, &vmin, &vmax);
     *n_out = k < 0 ? 0 : k;
     *s_out = NAN;
     if (k < 0)
         return -1;
-    int rc = spread_v(v, k, sum, s_out, NULL, NULL);
+    int rc = spread_v(v, k, sum, vmin, vmax, s_out);
     free(v);
     return rc;
 }
@@ -563,8 +575,8 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
      * all read this array (binning in event order, as cg_kde_linbin). */
     double s, dmin = 0, dmax = 0, sum;
     double *v;
-    int64_t k = gather(x, n, mask, &v, &sum);
-    if (k < 0 || spread_v(v, k, sum, &s, &dmin, &dmax) < 0) {
+    int64_t k = gather(x, n, mask, &v, &sum, &dmin, &dmax);
+    if (k < 0 || spread_v(v, k, sum, dmin, dmax, &s) < 0) {
         free(v);
         return cg_err_set(err, CG_E_NOMEM, "kde: out of memory");
     }
@@ -680,6 +692,7 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
     }
     int64_t k = 0;
     double sumx = 0, sumy = 0;
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++) {
         uint64_t mw = mask ? mask->w[wd]
                       : (wd == nw - 1 && (n & 63))
@@ -692,12 +705,16 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
                 vy[k++] = y[i];
                 sumx += x[i];
                 sumy += y[i];
+                xmin = x[i] < xmin ? x[i] : xmin;
+                xmax = x[i] > xmax ? x[i] : xmax;
+                ymin = y[i] < ymin ? y[i] : ymin;
+                ymax = y[i] > ymax ? y[i] : ymax;
             }
         }
     }
-    double sx, sy, xmin = 0, xmax = 0, ymin = 0, ymax = 0;
-    if (spread_v(vx, k, sumx, &sx, &xmin, &xmax) < 0 ||
-        spread_v(vy, k, sumy, &sy, &ymin, &ymax) < 0) {
+    double sx, sy;
+    if (spread_v(vx, k, sumx, xmin, xmax, &sx) < 0 ||
+        spread_v(vy, k, sumy, ymin, ymax, &sy) < 0) {
         free(vx);
         free(vy);
         return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
