@@ -237,8 +237,35 @@ static void stream_out(double *dst, const double *buf, int64_t m)
 #endif
 }
 
+#if defined(__SSE2__)
+/* Unscaled host-order float32: convert two values at a time straight into
+ * streaming stores (float -> double is exact, as in decode_col). */
+static void f32_stream(const uint8_t *p, int row, int64_t m, double *dst)
+{
+    int64_t i = 0;
+    if (((uintptr_t)dst & 15) != 0 && m > 0) {
+        float x;
+        memcpy(&x, p, 4);
+        dst[0] = x;
+        p += row;
+        i = 1;
+    }
+    for (; i + 2 <= m; i += 2, p += 2 * row) {
+        __m128 a = _mm_load_ss((const float *)(const void *)p);
+        __m128 b = _mm_load_ss((const float *)(const void *)(p + row));
+        _mm_stream_pd(dst + i, _mm_cvtps_pd(_mm_unpacklo_ps(a, b)));
+    }
+    for (; i < m; i++, p += row) {
+        float x;
+        memcpy(&x, p, 4);
+        dst[i] = x;
+    }
+}
+#endif
+
 /* The large-read path: per block of rows and column, decode and scale
- * into an L1-resident buffer, then stream it to the column. */
+ * into an L1-resident buffer, then stream it to the column (unscaled
+ * host-order float32 skips the buffer). */
 static void decode_stream(const fcs_ds *ds, const uint8_t *src, int row,
                           int64_t n, fcs_view view, double *const *cols)
 {
@@ -249,9 +276,18 @@ static void decode_stream(const fcs_ds *ds, const uint8_t *src, int row,
         for (int j = 0; j < ds->npar; j++) {
             if (!cols[j])
                 continue;
-            decode_col(&ds->dec[j], s, row, m, buf);
+            const fcs_pdec *d = &ds->dec[j];
+#if defined(__SSE2__)
+            if (d->kind == FCS_K_F32 && !d->perm_generic && d->le == HOST_LE &&
+                (view != FCS_SCALED || !(d->s_time || d->s_log || d->s_gain)) &&
+                ((uintptr_t)cols[j] & 7) == 0) {
+                f32_stream(s + d->off, row, m, cols[j] + i0);
+                continue;
+            }
+#endif
+            decode_col(d, s, row, m, buf);
             if (view == FCS_SCALED)
-                scale_col(ds, &ds->dec[j], m, buf);
+                scale_col(ds, d, m, buf);
             stream_out(cols[j] + i0, buf, m);
         }
     }
