@@ -52,6 +52,16 @@ cg_gate *cg_gate_alloc(cg_gate_kind kind, const cg_gate_ops *ops,
 
 char *cg_strdup_(const char *s);
 
+/* Set bits of x, inline (__builtin_popcountll is a libgcc call at the
+ * x86-64 baseline, which has no POPCNT). */
+static inline int cg_popcount64_(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /* Pack 64 bytes, each 0 or 1, into one word (byte b -> bit b). */
 static inline uint64_t cg_pack64_(const uint8_t *t)
 {
@@ -90,7 +100,7 @@ static inline uint64_t cg_pack64_(const uint8_t *t)
                 m_ = ((uint64_t)1 << ((in)->n & 63)) - 1;                    \
             else                                                             \
                 m_ = ~(uint64_t)0;                                           \
-            if (W_ < nfull_ && __builtin_popcountll(m_) >= (DENSE)) {        \
+            if (W_ < nfull_ && cg_popcount64_(m_) >= (DENSE)) {              \
                 (out)->w[W_] = (WORD) & m_;                                  \
                 continue;                                                    \
             }                                                                \
