@@ -1,13 +1,17 @@
 /*
  * run.c -- one sample of `cytogate run`, end to end (see run.h).
  *
- * Order of work: sha256 of the file -> FCS open (scaled view) -> panel ->
- * compensation (in place on the frame; the sheet's `compensation` column
- * overrides the config) -> QC of the events (anomalous-time events may be
- * dropped) -> transforms (per marker; logicle W estimated per sample when
- * `W: auto`) -> gates in config order, each built from its parent's events
- * (auto gates) and added to a cg_gatetree, evaluated incrementally ->
- * statistics -> metrics -> gate QC -> plots (run_plot.c).
+ * Order of work: map the file (plain files; gzip and others via
+ * fcs_open) -> FCS open + decode into the frame (scaled view) while a
+ * helper thread takes the sha256 of the mapped bytes -> drop the mapped
+ * pages -> panel -> compensation (in place on the frame; the sheet's
+ * `compensation` column overrides the config) -> QC of the events
+ * (anomalous-time events may be dropped), then the FCS handle is closed
+ * -> transforms (shared from the context unless logicle `W: auto`, which
+ * is estimated per sample) -> gates in config order, each built from its
+ * parent's events (auto gates) and added to a cg_gatetree, evaluated
+ * incrementally -> statistics (each marker column sorted once for all
+ * populations) -> metrics -> gate QC -> plots (run_plot.c).
  *
  * Invariants: a gate is evaluated only on its parent's events; a gate
  * that needs an optional marker the file lacks, or whose parent is NA, is
@@ -15,7 +19,10 @@
  * batch: every failure becomes res->ok = 0 with a message.
  *
  * Threading: called concurrently from batch workers; uses only the
- * read-only context and per-call state.  No allocation per event.
+ * read-only context (its transforms are immutable) and per-call state.
+ * Per sample, one short-lived helper thread hashes a mapped file of 8 MB
+ * or more and is joined before the sample goes on.  No allocation per
+ * event.
  */
 #include "run.h"
 
