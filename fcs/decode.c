@@ -13,7 +13,8 @@
  * Large reads (>= 4 MiB of output) are bound by memory traffic: a block
  * of a column is decoded and scaled into a small buffer, then written
  * with non-temporal stores (SSE2, baseline on x86-64), which skip reading
- * the destination lines into cache first; other targets copy.  The mapped
+ * the destination lines into cache first (unscaled host-order float32
+ * columns convert straight into the stores); other targets copy.  The mapped
  * DATA range is prefaulted first (MADV_POPULATE_READ where the kernel has
  * it; failures are ignored) so decoding does not stop at every page.
  * Values are the same on every path.
