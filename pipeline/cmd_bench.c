@@ -672,40 +672,45 @@ static double time_autogates(tree_work *w, cg_dims *dc, const cg_members *mem,
     return cg_bench_now_ms() - t0;
 }
 
-/* The config's statistics for every population (as run.c's run_stats).
+/* The config's statistics for every population, through the call run.c
+ * makes (cg_stat_pops: each marker column sorted once, walked per
+ * population).  res has room for nmarkers * ngates * nstats values.
  * ms or < 0. */
 static double time_stats(tree_work *w, const cg_frame *fr, cg_dims *dc,
-                         const cg_members *mem, double *v, double *scratch,
-                         double *res, int *nsets, cg_err *err)
+                         const cg_members *mem, double *res, int *nsets,
+                         cg_err *err)
 {
     const cg_config *cfg = w->cfg;
-    int ns = cfg->nstats;
+    const double *cols[64];
+    const cg_bits *pops[256];
+    int nc = 0, np = 0;
     double t0 = cg_bench_now_ms();
-    *nsets = 0;
-    for (int gi = 0; gi < cfg->ngates; gi++) {
+    for (int gi = 0; gi < cfg->ngates && np < 256; gi++) {
         int p = cg_gatetree_find(w->tree, cfg->gates[gi].name);
         const cg_bits *b = p >= 0 ? cg_members_bits(mem, p) : NULL;
-        if (!b)
-            continue;
-        for (int k = 0; k < cfg->nstat_markers; k++) {
-            int m = cfg->stat_markers[k];
-            if (!w->mk_ok[m])
-                continue;
-            const double *x;
-            if (cfg->stats_transformed)
-                x = cg_dims_get(dc, &w->mk_dim[m], err);
-            else {
-                int ch = cg_frame_find(fr, w->res.marker_pnn[m]);
-                x = ch >= 0 ? fr->col[ch] : NULL;
-            }
-            if (!x)
-                return cg_err_set(err, CG_E_DATA, "statistics: no %s",
-                                  cfg->markers[m].name);
-            int64_t cnt = cg_stat_gather_sorted(x, fr->n, b, v);
-            cg_stat_eval(v, cnt, cfg->stats, ns, res, scratch);
-            (*nsets)++;
-        }
+        if (b)
+            pops[np++] = b;
     }
+    for (int k = 0; k < cfg->nstat_markers && nc < 64; k++) {
+        int m = cfg->stat_markers[k];
+        if (!w->mk_ok[m])
+            continue;
+        const double *x;
+        if (cfg->stats_transformed)
+            x = cg_dims_get(dc, &w->mk_dim[m], err);
+        else {
+            int ch = cg_frame_find(fr, w->res.marker_pnn[m]);
+            x = ch >= 0 ? fr->col[ch] : NULL;
+        }
+        if (!x)
+            return cg_err_set(err, CG_E_DATA, "statistics: no %s",
+                              cfg->markers[m].name);
+        cols[nc++] = x;
+    }
+    if (cg_stat_pops(cols, nc, fr->n, pops, np, cfg->stats, cfg->nstats, res,
+                     err) < 0)
+        return -1;
+    *nsets = nc * np;
     return cg_bench_now_ms() - t0;
 }
 
@@ -742,7 +747,7 @@ static int in_process(bench_ctx *b)
     char note[200], stage[96];
     fcs_file *f = NULL;
     double **cols = NULL, **pristine = NULL, *tbuf = NULL;
-    double *sv = NULL, *sscratch = NULL, *sres = NULL;
+    double *sres = NULL;
     cg_frame *fr = NULL;
     fcs_spill *fsp = NULL;
     cg_matrix *S = NULL;
@@ -1134,16 +1139,14 @@ static int in_process(bench_ctx *b)
 
     /* ---- statistics */
     progress(o, "statistics");
-    sv = malloc((size_t)n * sizeof *sv);
-    sscratch = malloc((size_t)n * sizeof *sscratch);
-    sres = malloc((size_t)(cfg->nstats + 1) * sizeof *sres);
-    if (!sv || !sscratch || !sres)
+    sres = malloc((size_t)(cfg->nstat_markers * cfg->ngates + 1) *
+                  (size_t)(cfg->nstats + 1) * sizeof *sres);
+    if (!sres)
         goto nomem;
     best = INFINITY;
     int nsets = 0;
     for (int r = 0; r < heavy; r++) {
-        double dt = time_stats(&tw, fr, dc, mem, sv, sscratch, sres, &nsets,
-                               &e);
+        double dt = time_stats(&tw, fr, dc, mem, sres, &nsets, &e);
         if (dt < 0) {
             cg_error_cmd("bench", "%s", e.msg);
             goto out;
@@ -1152,7 +1155,7 @@ static int in_process(bench_ctx *b)
             best = dt;
     }
     snprintf(note, sizeof note, "%d population x marker sets, %d statistics "
-             "each (cg_stat_gather_sorted + cg_stat_eval); best of %d", nsets,
+             "each (cg_stat_pops, as run does); best of %d", nsets,
              cfg->nstats, heavy);
     ADD(t, "stats_ms", "statistics, every population x marker", best, "ms",
         CG_BENCH_NONE, 0, heavy, note);
@@ -1252,8 +1255,6 @@ out:
             free(pristine[j]);
     free(pristine);
     free(tbuf);
-    free(sv);
-    free(sscratch);
     free(sres);
     cg_members_free(mem);
     cg_dims_free(dc);
