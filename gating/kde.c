@@ -23,6 +23,7 @@
  * Allocation is per call (grid- or data-sized), never per event.
  */
 #include "kde.h"
+#include "select.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -123,80 +124,6 @@ static int use(const cg_bits *mask, int64_t i)
     return !mask || cg_bits_get(mask, i);
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Reorder v[0..n) so that v[k] holds the value it would hold if v were
- * sorted, with v[0..k) <= v[k] <= v[k+1..n) (Hoare partitions around a
- * median of three; after 2 log2(n) + 8 rounds the rest is sorted, which
- * bounds the worst case).  Finite values only. */
-static void select_k(double *v, int64_t n, int64_t k)
-{
-    int64_t lo = 0, hi = n - 1;
-    int budget = 8;
-    for (int64_t m = n; m > 1; m >>= 1)
-        budget += 2;
-    while (hi > lo) {
-        if (budget-- == 0) {
-            qsort(v + lo, (size_t)(hi - lo + 1), sizeof *v, cmp_dbl);
-            return;
-        }
-        double t;
-        if (hi - lo == 1) { /* two left (the median of three needs 3) */
-            if (v[hi] < v[lo]) {
-                t = v[lo];
-                v[lo] = v[hi];
-                v[hi] = t;
-            }
-            return;
-        }
-        int64_t mid = lo + (hi - lo) / 2;
-        double a = v[lo], b = v[mid], c = v[hi];
-        if (b < a) {
-            t = a;
-            a = b;
-            b = t;
-        }
-        if (c < b) {
-            t = b;
-            b = c;
-            c = t;
-        }
-        if (b < a) {
-            t = a;
-            a = b;
-            b = t;
-        }
-        v[lo] = a;
-        v[mid] = b;
-        v[hi] = c;
-        double pivot = b;
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return; /* v[j+1..i) all equal the pivot, k among them */
-    }
-}
-
 static double min_of(const double *v, int64_t n)
 {
     double m = v[0];
@@ -216,11 +143,11 @@ static double q7_select(double *v, int64_t n, double p, int64_t from)
     double h = (double)(n - 1) * p;
     int64_t lo = (int64_t)floor(h);
     if (lo >= n - 1) {
-        select_k(v + from, n - from, n - 1 - from);
+        cg_select_k(v + from, n - from, n - 1 - from);
         return v[n - 1];
     }
     if (lo >= from) /* else lo == from - 1, already in place */
-        select_k(v + from, n - from, lo - from);
+        cg_select_k(v + from, n - from, lo - from);
     double a = v[lo], b = min_of(v + lo + 1, n - lo - 1);
     return a + (h - (double)lo) * (b - a);
 }
@@ -389,7 +316,7 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
         int64_t len = fill[b] - off[b];
         double *seg = g + off[b];
         int64_t kk = rank[r] - first[b];
-        select_k(seg, len, kk);
+        cg_select_k(seg, len, kk);
         val[r] = seg[kk];
     }
     for (int t = 0; t < nq && t < 4; t++) {

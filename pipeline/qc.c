@@ -12,6 +12,7 @@
  * Threading: no globals except the constant key table.
  */
 #include "qc.h"
+#include "select.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -310,42 +311,11 @@ const cg_qc_check *cg_qc_find(const cg_qc_result *r, const char *name)
 
 /* ---- robust statistics ------------------------------------------------- */
 
-double qc_select(double *a, int64_t n, int64_t k)
-{
-    int64_t lo = 0, hi = n - 1;
-    while (hi > lo) {
-        /* median-of-three pivot, Hoare partition */
-        int64_t mid = lo + (hi - lo) / 2;
-        double x = a[lo], y = a[mid], z = a[hi];
-        double piv = (x < y) ? ((y < z) ? y : (x < z ? z : x))
-                             : ((x < z) ? x : (y < z ? z : y));
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < piv) i++;
-            while (a[j] > piv) j--;
-            if (i <= j) {
-                double t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return a[k];
-    }
-    return a[k];
-}
-
 double qc_median(double *a, int64_t n)
 {
     if (n <= 0)
         return NAN;
-    double m = qc_select(a, n, n / 2);
+    double m = cg_select_kth(a, n, n / 2);
     if (n % 2 == 0) {
         /* the largest value below position n/2 */
         double lo = a[0];

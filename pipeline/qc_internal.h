@@ -17,8 +17,6 @@ int qc_add(cg_qc_result *r, const char *name, double value, double thr,
            int verdict, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* k-th smallest of a[0..n) (0-based); reorders a.  n > 0. */
-double qc_select(double *a, int64_t n, int64_t k);
 /* Median (mean of the two middle values for even n); reorders a.  NaN
  * when n == 0. */
 double qc_median(double *a, int64_t n);

@@ -35,7 +35,7 @@ static const double QS[NQ] = {0.25, 0.5, 0.75};
 static const char *const QN[NQ] = {"p25", "median", "p75"};
 
 /* k-th smallest of a[0..n) (0 <= k < n, no NaN); reorders a so that
- * a[0..k) <= a[k] <= a(k..n), like qc_select, but with branch-free
+ * a[0..k) <= a[k] <= a(k..n), like cg_select_k, but with branch-free
  * partition passes (bin order is random: a branchy partition
  * mispredicts about every other element).  Each round moves the values
  * below a median-of-three pivot to the front; when k is not among them,
@@ -86,7 +86,7 @@ static double select_bf(double *a, int64_t n, int64_t k)
 
 /* The values of ranks rk[0..nr) (0-based, any order) of a[0..n) into
  * rv[]; reorders a.  Ranks are taken in ascending order, each selected
- * in the part at or above the previous one (qc_select leaves a
+ * in the part at or above the previous one (cg_select_k leaves a
  * partitioned around its rank), so later ranks cost less; the rank just
  * after the previous one is the minimum of the part above it.  Which of
  * several equal values (-0 and +0) comes back may differ from a select

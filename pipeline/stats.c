@@ -22,6 +22,8 @@
  */
 #include "stats.h"
 
+#include "select.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,40 +231,6 @@ int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
 
 /* ---------------------------------------------------------- selection -- */
 
-/* k-th smallest of a[0..n), 0 <= k < n; afterwards a[0..k) <= a[k] <=
- * a(k..n).  Quickselect, median-of-three pivot, Hoare partition. */
-static double select_k(double *a, int64_t n, int64_t k)
-{
-    int64_t lo = 0, hi = n - 1;
-    while (hi > lo) {
-        int64_t mid = lo + (hi - lo) / 2;
-        double x = a[lo], y = a[mid], z = a[hi];
-        double piv = (x < y) ? ((y < z) ? y : (x < z ? z : x))
-                             : ((x < z) ? x : (y < z ? z : y));
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < piv)
-                i++;
-            while (a[j] > piv)
-                j--;
-            if (i <= j) {
-                double t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return a[k];
-    }
-    return a[k];
-}
-
 /* Sift a[i] down a heap of n; sign +1: max-heap, -1: min-heap. */
 static inline void sift(double *a, int64_t n, int64_t i, int sign)
 {
@@ -331,7 +299,7 @@ double cg_stat_quantile_sel(double *v, int64_t m, double p)
         /* high tail: the m-lo largest in a min-heap */
         heap_tail(v, m, m - lo, -1, &a, &b);
     } else {
-        a = select_k(v, m, lo);
+        a = cg_select_kth(v, m, lo);
         b = v[lo + 1];
         for (int64_t i = lo + 2; i < m; i++)
             if (v[i] < b)
