@@ -93,26 +93,6 @@ static const double *dim_values(const cg_run_plots_ctx *pc, const char *name,
     return NULL;
 }
 
-static void data_range(const double *x, int64_t n, const cg_bits *mask,
-                       double *scratch, double *lo, double *hi)
-{
-    int64_t m = cg_stat_gather_sorted(x, n, mask, scratch);
-    if (m == 0) {
-        *lo = 0;
-        *hi = 1;
-        return;
-    }
-    double a = cg_stat_quantile(scratch, m, 0.1);
-    double b = cg_stat_quantile(scratch, m, 99.9);
-    if (!(b > a)) {
-        a = scratch[0] - 0.5;
-        b = scratch[m - 1] + 0.5;
-    }
-    double pad = 0.05 * (b - a);
-    *lo = a - pad;
-    *hi = b + pad;
-}
-
 static const char *gate_dim(const cg_gate_spec *g, int axis)
 {
     if (g->ndims)
@@ -263,10 +243,10 @@ static int on_gated(const cg_run_plots_ctx *pc, void *arg, cg_err *err)
     p.n = n;
     p.mask = mask;
     double lo, hi;
-    data_range(x, n, mask, scratch, &lo, &hi);
+    cg_run_plot_range(x, n, mask, scratch, &lo, &hi);
     cg_plot_axis_xform(&p.xaxis, xl, xf, lo, hi);
     if (y) {
-        data_range(y, n, mask, scratch, &lo, &hi);
+        cg_run_plot_range(y, n, mask, scratch, &lo, &hi);
         cg_plot_axis_xform(&p.yaxis, yl, yf, lo, hi);
     }
     int nov = 0;

@@ -36,6 +36,13 @@ typedef struct cg_run_plots_ctx {
  * 0 or < 0 with err (the caller records it as a warning). */
 int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err);
 
+/* Display range of x over the events in mask (NULL: all): the 0.1 and
+ * 99.9 percentiles of the finite values, by selection, padded by 5%;
+ * [0, 1] when there are none.  scratch holds n doubles.  Shared by the
+ * run's figures and `cytogate plot`, so both frame a population alike. */
+void cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
+                       double *scratch, double *lo, double *hi);
+
 /* Natural order of labels ("V2" < "V10"): <0, 0, >0. */
 int cg_natural_cmp(const char *a, const char *b);
 

@@ -32,9 +32,7 @@ typedef struct gpanel {
     int gi;
 } gpanel;
 
-/* Display range of x over the parent's events: its 0.1 and 99.9
- * percentiles by selection (the same values a sort would give). */
-static void data_range(const double *x, int64_t n, const cg_bits *mask,
+void cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
                        double *scratch, double *lo, double *hi)
 {
     int64_t m = 0;
@@ -151,10 +149,10 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     p->n = n;
     p->mask = parent;
     double lo, hi;
-    data_range(x, n, parent, scratch, &lo, &hi);
+    cg_run_plot_range(x, n, parent, scratch, &lo, &hi);
     set_axis(&p->xaxis, gp->xl, xf, lo, hi);
     if (y) {
-        data_range(y, n, parent, scratch, &lo, &hi);
+        cg_run_plot_range(y, n, parent, scratch, &lo, &hi);
         set_axis(&p->yaxis, gp->yl, yf, lo, hi);
     }
     cg_plot_overlay *ov = &gp->ov;
