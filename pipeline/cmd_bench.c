@@ -48,6 +48,7 @@
 #include "gatetree.h"
 #include "plot.h"
 #include "run.h"
+#include "run_internal.h"
 #include "sheet.h"
 #include "stats.h"
 #include "util.h"
@@ -646,25 +647,8 @@ static double time_autogates(tree_work *w, cg_dims *dc, const cg_members *mem,
                 cg_dims_get(dc, dim_of(w, ds->marker, g->raw_units), err);
             if (!x)
                 return -1;
-            cg_autogate_opts o;
-            cg_autogate_opts_init(&o);
-            if (!isnan(ds->lo)) {
-                o.lo = ds->lo;
-                o.hi = ds->hi;
-            }
-            o.adjust = ds->adjust;
-            o.fraction = ds->fraction;
-            o.side = ds->keep == CG_KEEP_ABOVE ? 1 : -1;
-            if (!isnan(ds->q))
-                o.q = ds->q;
             cg_threshold_result tr;
-            memset(&tr, 0, sizeof tr);
-            int rc = ds->method == CG_TM_VALLEY
-                         ? cg_gate_valley(x, n, par, &o, &tr, err)
-                     : ds->method == CG_TM_TAIL
-                         ? cg_gate_tail(x, n, par, &o, &tr, err)
-                         : cg_gate_quantile(x, n, par, &o, &tr, err);
-            if (rc < 0)
+            if (cg_run_auto_cut(ds, x, n, par, &tr, err) < 0)
                 return -1;
             (*nauto)++;
         }

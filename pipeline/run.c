@@ -423,6 +423,29 @@ static const cg_bits *pop_bits(sample_work *w, int gi)
     return p >= 0 ? cg_members_bits(w->mem, p) : NULL;
 }
 
+int cg_run_auto_cut(const cg_dim_spec *ds, const double *x, int64_t n,
+                    const cg_bits *parent, cg_threshold_result *tr,
+                    cg_err *err)
+{
+    cg_autogate_opts o;
+    cg_autogate_opts_init(&o);
+    if (!isnan(ds->lo)) {
+        o.lo = ds->lo;
+        o.hi = ds->hi;
+    }
+    o.adjust = ds->adjust;
+    o.fraction = ds->fraction;
+    o.side = ds->keep == CG_KEEP_ABOVE ? 1 : -1;
+    if (!isnan(ds->q))
+        o.q = ds->q;
+    memset(tr, 0, sizeof *tr);
+    if (ds->method == CG_TM_VALLEY)
+        return cg_gate_valley(x, n, parent, &o, tr, err);
+    if (ds->method == CG_TM_TAIL)
+        return cg_gate_tail(x, n, parent, &o, tr, err);
+    return cg_gate_quantile(x, n, parent, &o, tr, err);
+}
+
 /* A 1-D cut for one dimension of a threshold gate; fills *ti and the
  * rectangle bounds. */
 static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
@@ -446,28 +469,8 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
         const double *x = cg_dims_get(w->dc, dim, err);
         if (!x)
             return -1;
-        cg_autogate_opts o;
-        cg_autogate_opts_init(&o);
-        if (!isnan(ds->lo)) {
-            o.lo = ds->lo;
-            o.hi = ds->hi;
-        }
-        o.adjust = ds->adjust;
-        o.fraction = ds->fraction;
-        o.side = ds->keep == CG_KEEP_ABOVE ? 1 : -1;
-        if (!isnan(ds->q))
-            o.q = ds->q;
         cg_threshold_result tr;
-        memset(&tr, 0, sizeof tr);
-        int rc;
-        int64_t n = cg_dims_n(w->dc);
-        if (ds->method == CG_TM_VALLEY)
-            rc = cg_gate_valley(x, n, parent, &o, &tr, err);
-        else if (ds->method == CG_TM_TAIL)
-            rc = cg_gate_tail(x, n, parent, &o, &tr, err);
-        else
-            rc = cg_gate_quantile(x, n, parent, &o, &tr, err);
-        if (rc < 0)
+        if (cg_run_auto_cut(ds, x, cg_dims_n(w->dc), parent, &tr, err) < 0)
             return -1;
         t = tr.threshold;
         ti->fell_back = tr.fell_back;

@@ -1,12 +1,14 @@
 /*
- * run_internal.h -- shared between run.c, run_plot.c, batch.c and
- * output.c; not a public interface.
+ * run_internal.h -- shared between run.c, run_plot.c, batch.c,
+ * output.c, and the plot and bench commands; not a public interface.
  *
  * Threading: everything here is per sample (one worker thread).
  */
 #ifndef CG_RUN_INTERNAL_H
 #define CG_RUN_INTERNAL_H
 
+#include "autogate.h"
+#include "config.h"
 #include "dims.h"
 #include "frame.h"
 #include "gatetree.h"
@@ -35,6 +37,14 @@ typedef struct cg_run_plots_ctx {
 /* OUTDIR/plots/<sample_id>/: strategy.png, <gate>.png per gate, qc.png.
  * 0 or < 0 with err (the caller records it as a warning). */
 int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err);
+
+/* The density-based cut of one threshold dimension (valley, tail or
+ * quantile, per ds) on x[0..n) restricted to parent: the one place the
+ * config's method options become auto-gate options, for run and bench.
+ * 0 or < 0 with err. */
+int cg_run_auto_cut(const cg_dim_spec *ds, const double *x, int64_t n,
+                    const cg_bits *parent, cg_threshold_result *tr,
+                    cg_err *err);
 
 /* Display range of x over the events in mask (NULL: all): the 0.1 and
  * 99.9 percentiles of the finite values, by selection, padded by 5%;
