@@ -7,7 +7,7 @@ BUILD    ?= build
 ASAN     ?= build-asan
 FUZZDIR  ?= build-fuzz
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_SECONDS ?= 120
+FUZZ_SECONDS ?= 180
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build demo check sanitize fuzz bench clean
