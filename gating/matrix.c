@@ -18,6 +18,7 @@
  * Threading: no shared state.
  */
 #include "comp.h"
+#include "readfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -172,46 +173,14 @@ static int parse_num(const char *s, double *out)
 
 static char *slurp(const char *path, cg_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        cg_err_set(err, CG_E_IO, "%s: cannot open: %s", path,
-                   strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-        if (n < cap - 1)
-            break;
-        if (cap > ((size_t)64 << 20)) {
-            cg_err_set(err, CG_E_PARSE, "%s: larger than 64 MB, not a "
-                       "matrix", path);
-            free(buf);
-            fclose(fp);
-            return NULL;
-        }
-        char *nb = realloc(buf, cap *= 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = nb;
-        }
-    }
-    int rd_err = ferror(fp);
-    fclose(fp);
+    size_t n = 0;
+    cg_err e = {0};
+    char *buf = cg_read_file(path, (size_t)64 << 20, &n, &e);
     if (!buf) {
-        cg_err_set(err, CG_E_NOMEM, "%s: out of memory", path);
+        cg_err_set(err, e.code, "%s: %s%s", path, e.msg,
+                   e.code == CG_E_PARSE ? ", not a matrix" : "");
         return NULL;
     }
-    if (rd_err) {
-        free(buf);
-        cg_err_set(err, CG_E_IO, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
     if (memchr(buf, '\0', n)) {
         free(buf);
         cg_err_set(err, CG_E_PARSE, "%s: binary data (NUL byte), not a "

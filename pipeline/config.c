@@ -14,9 +14,9 @@
  * loading and shared read-only between worker threads.  No globals.
  */
 #include "config.h"
+#include "readfile.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1365,40 +1365,10 @@ cg_config *cg_config_parse(const char *buf, size_t n, const char *name,
 
 cg_config *cg_config_load(const char *path, cg_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        cg_err_set(err, CG_E_IO, "cannot open: %s", strerror(errno));
+    size_t n = 0;
+    char *buf = cg_read_file(path, (size_t)16 << 20, &n, err);
+    if (!buf)
         return NULL;
-    }
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (n < cap)
-            break;
-        if (cap >= (size_t)16 << 20) {
-            free(buf);
-            fclose(fp);
-            cg_err_set(err, CG_E_PARSE, "config larger than 16 MiB");
-            return NULL;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = !buf || ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        cg_err_set(err, buf ? CG_E_IO : CG_E_NOMEM, "cannot read the config");
-        return NULL;
-    }
     cg_config *cfg = cg_config_parse(buf, n, path, err);
     free(buf);
     return cfg;

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "merge.h"
+#include "readfile.h"
 #include "output.h"
 #include "qc.h"
 #include "util.h"
@@ -103,45 +104,12 @@ static int cell_is(const char *cell, size_t n, const char *id)
 
 /* ------------------------------------------------------- reading ---- */
 
-/* Whole file into memory (NUL added); NULL with errno. */
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len - 1, fp);
-        len += got;
-        if (len + 1 < cap)
-            break;
-        char *nb = realloc(buf, cap *= 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = nb;
-        }
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (!buf || bad) {
-        free(buf);
-        errno = bad ? EIO : ENOMEM;
-        return NULL;
-    }
-    buf[len] = '\0';
-    *n = len;
-    return buf;
-}
-
 /* summary.tsv: the header and one row per sample of d, in order. */
 static void read_summary(cg_merge *m, mdir *d)
 {
     char *path = cg_path_join(d->dir, "summary.tsv");
     size_t n = 0;
-    char *buf = path ? slurp(path, &n) : NULL;
+    char *buf = path ? cg_read_file(path, 0, &n, NULL) : NULL;
     if (!buf) {
         problem(m, d->dir, "summary.tsv: cannot read: %s", strerror(errno));
         free(path);
@@ -187,7 +155,7 @@ static void read_blocks(cg_merge *m, mdir *d, const char *name, char **hdr,
 {
     char *path = cg_path_join(d->dir, name);
     size_t n = 0;
-    char *buf = path ? slurp(path, &n) : NULL;
+    char *buf = path ? cg_read_file(path, 0, &n, NULL) : NULL;
     if (!buf) {
         problem(m, d->dir, "%s: cannot read: %s", name, strerror(errno));
         free(path);
@@ -746,7 +714,7 @@ static int merge_table(const cg_merge *m, const char *outdir,
 static int copy_file(const char *src, const char *dst, cg_err *err)
 {
     size_t n = 0;
-    char *buf = slurp(src, &n);
+    char *buf = cg_read_file(src, 0, &n, NULL);
     if (!buf)
         return cg_err_set(err, CG_E_IO, "%s: cannot read: %s", src,
                           strerror(errno));

@@ -9,6 +9,7 @@
  * of every output.  No globals; thread-safe.
  */
 #include "sheet.h"
+#include "readfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -467,33 +468,10 @@ fail:
 
 cg_sheet *cg_sheet_read(const char *path, cg_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        cg_err_set(err, CG_E_IO, "cannot open: %s", strerror(errno));
+    size_t n = 0;
+    char *buf = cg_read_file(path, 0, &n, err);
+    if (!buf)
         return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, fp);
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = !buf || ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        cg_err_set(err, CG_E_IO, "cannot read the sheet");
-        return NULL;
-    }
     cg_sheet *sh = cg_sheet_parse(buf, n, path, err);
     free(buf);
     return sh;
