@@ -386,29 +386,6 @@ typedef struct tree_work {
     char why[256]; /* why the fixed tree could not be built */
 } tree_work;
 
-static cg_xform *xform_of(const cg_tf_spec *t, double w, cg_err *err)
-{
-    cg_xform_params p;
-    memset(&p, 0, sizeof p);
-    switch (t->type) {
-    case CG_TF_LOGICLE:
-        p.T = t->T;
-        p.W = t->W < 0 ? w : t->W;
-        p.M = t->M;
-        p.A = t->A;
-        return cg_xform_new(CG_XF_LOGICLE, &p, err);
-    case CG_TF_ARCSINH:
-        p.cofactor = t->cofactor;
-        return cg_xform_new(CG_XF_ARCSINH, &p, err);
-    case CG_TF_LOG:
-        p.T = 1;
-        p.M = 1;
-        return cg_xform_new(CG_XF_LOG, &p, err);
-    default:
-        return cg_xform_new(CG_XF_IDENTITY, &p, err);
-    }
-}
-
 static const cg_dim *dim_of(tree_work *w, const char *name, int raw)
 {
     int m = cg_config_marker(w->cfg, name);
@@ -448,13 +425,13 @@ static int build_tree(tree_work *w, cg_err *err)
         cg_dim_init(&w->role_dim[r]);
         cg_dim_init(&w->role_raw[r]);
     }
-    if (!(w->sc_xf = xform_of(cg_config_tf(cfg, -1), 0, err)))
+    if (!(w->sc_xf = cg_run_xform(cg_config_tf(cfg, -1), 0, err)))
         return -1;
     for (int m = 0; m < w->nmk; m++) {
         if (!res->marker_pnn[m])
             continue;
         double wv = isnan(res->marker_w[m]) ? 0.5 : res->marker_w[m];
-        if (!(w->mk_xf[m] = xform_of(cg_config_tf(cfg, m), wv, err)) ||
+        if (!(w->mk_xf[m] = cg_run_xform(cg_config_tf(cfg, m), wv, err)) ||
             cg_dim_set_channel(&w->mk_dim[m], res->marker_pnn[m], CG_COMP_NONE,
                                NULL, err) < 0 ||
             cg_dim_set_xform(&w->mk_dim[m], w->mk_xf[m], -INFINITY, INFINITY,
@@ -937,7 +914,7 @@ static int in_process(bench_ctx *b)
     }
     /* logicle on the compensated data */
     const cg_tf_spec *dtf = cg_config_tf(cfg, 0);
-    cg_xform *lxf = xform_of(dtf, 0.5, &e);
+    cg_xform *lxf = cg_run_xform(dtf, 0.5, &e);
     if (!lxf || !(tbuf = malloc((size_t)n * sizeof *tbuf)))
         goto nomem;
     best = INFINITY;

@@ -260,44 +260,50 @@ static int result_alloc(const cg_config *cfg, cg_result *r)
     return 0;
 }
 
-/* Build the transform of one marker (or the scatter transform, m = -1). */
-static cg_xform *make_xform(const cg_tf_spec *t, const double *col, int64_t n,
-                            double *w_used, cg_err *err)
+cg_xform *cg_run_xform(const cg_tf_spec *t, double w, cg_err *err)
 {
     cg_xform_params p;
     memset(&p, 0, sizeof p);
     switch (t->type) {
     case CG_TF_LOGICLE:
         p.T = t->T;
+        p.W = t->W < 0 ? w : t->W;
         p.M = t->M;
         p.A = t->A;
-        p.W = t->W;
-        if (t->W < 0) {
-            double w = 0;
-            if (cg_logicle_estimate_w(col, (size_t)n, t->T, t->M, &w, err) < 0)
-                return NULL;
-            /* logicle needs W <= M/2 */
-            if (w > t->M / 2)
-                w = t->M / 2;
-            if (w < 0)
-                w = 0;
-            p.W = w;
-        }
-        if (w_used)
-            *w_used = p.W;
         return cg_xform_new(CG_XF_LOGICLE, &p, err);
     case CG_TF_ARCSINH:
         p.cofactor = t->cofactor;
         return cg_xform_new(CG_XF_ARCSINH, &p, err);
     case CG_TF_LOG:
-        p.T = 1;
-        p.M = 1;
         /* Gating-ML flog with T=1, M=1: log10(x) + 1; shift by -1 is not
          * needed for gating, values stay monotone in x. */
+        p.T = 1;
+        p.M = 1;
         return cg_xform_new(CG_XF_LOG, &p, err);
     default:
         return cg_xform_new(CG_XF_IDENTITY, &p, err);
     }
+}
+
+/* Build the transform of one marker (or the scatter transform); W: auto
+ * is estimated from col[0..n) (col NULL: the spec's W must be fixed). */
+static cg_xform *make_xform(const cg_tf_spec *t, const double *col, int64_t n,
+                            double *w_used, cg_err *err)
+{
+    double w = t->W;
+    if (t->type == CG_TF_LOGICLE && t->W < 0) {
+        w = 0;
+        if (cg_logicle_estimate_w(col, (size_t)n, t->T, t->M, &w, err) < 0)
+            return NULL;
+        /* logicle needs 0 <= W <= M/2 */
+        if (w > t->M / 2)
+            w = t->M / 2;
+        if (w < 0)
+            w = 0;
+    }
+    if (t->type == CG_TF_LOGICLE && w_used)
+        *w_used = w;
+    return cg_run_xform(t, w, err);
 }
 
 /* ------------------------------------------------------------ context -- */

@@ -38,6 +38,9 @@ typedef struct cg_run_plots_ctx {
  * 0 or < 0 with err (the caller records it as a warning). */
 int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err);
 
+/* The transform a config spec names; a logicle with W: auto takes w. */
+cg_xform *cg_run_xform(const cg_tf_spec *t, double w, cg_err *err);
+
 /* The density-based cut of one threshold dimension (valley, tail or
  * quantile, per ds) on x[0..n) restricted to parent: the one place the
  * config's method options become auto-gate options, for run and bench.
