@@ -3,10 +3,11 @@
  * (issue #13).  Written apart from `cytogate simulate`: its own cell
  * model, noise model, RNG and FCS writer; links only libm.
  *
- *   vgen [--subset golden|full|big] [--seed N] OUTDIR
+ *   vgen [--subset golden|full|big] [--seed N] [--labels] OUTDIR
  *
  * Writes OUTDIR/<name>.fcs, OUTDIR/<name>.truth.json and
- * OUTDIR/MANIFEST.tsv.  `golden` is a ~10-file subset of small files,
+ * OUTDIR/MANIFEST.tsv (--labels adds <name>.labels.tsv: each event's
+ * class and labels, in DATA order, for diagnosing a gate).  `golden` is a ~10-file subset of small files,
  * `full` the whole matrix (70+ files), `big` the matrix plus one
  * 1,000,000-event file.  Same arguments, same bytes (on one platform:
  * libm's exp/log are the only outside code).
@@ -794,8 +795,11 @@ static void mixing_matrix(rng *r, const instr *in, int n, const int *flv, double
         }
 }
 
+static const char *const class_name[NCLASS] = {"debris", "monocyte", "B", "NK",
+                                               "CD8T", "CD4T", "DNT"};
+
 static int make_file(const char *dir, int idx, const row *rw, uint64_t seed, truth *T,
-                     FILE *man)
+                     FILE *man, int labels)
 {
     const instr *in = &in_tab[rw->ins];
     rng r;
@@ -878,6 +882,17 @@ static int make_file(const char *dir, int idx, const row *rw, uint64_t seed, tru
     int64_t clog0 = n * 45 / 100, clog1 = n * 49 / 100, burst1 = n * 52 / 100;
     int surface = rw->panel == P_SURFACE;
     int foxdef = rw->panel == P_NOCD127;
+    FILE *lab = NULL;
+    if (labels) {
+        char lp[1024];
+        snprintf(lp, sizeof lp, "%s/%s.labels.tsv", dir, T->name);
+        lab = fopen(lp, "w");
+        if (!lab) {
+            perror(lp);
+            return -1;
+        }
+        fprintf(lab, "class\tdead\tdoublet\tjunk\tcd4\ttreg\tactivated\til17a\tccr6_cxcr3neg\n");
+    }
 
     for (int64_t e = 0; e < n; e++) {
         cell c;
@@ -955,6 +970,9 @@ static int make_file(const char *dir, int idx, const row *rw, uint64_t seed, tru
             comp[e * NMARK + m] = s;
         }
         cd4[e] = (unsigned char)is_cd4(&c);
+        if (lab)
+            fprintf(lab, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", class_name[c.cls], c.dead,
+                    c.doublet, c.junk, cd4[e], c.treg, c.act, c.il17, c.like);
         ytreg[e] = cd4[e] && c.treg;
         yth17[e] = cd4[e] && (surface ? c.like : c.il17);
         if (cd4[e]) {
@@ -963,6 +981,10 @@ static int make_file(const char *dir, int idx, const row *rw, uint64_t seed, tru
             T->th17 += surface ? c.like : c.il17;
             T->like += c.like;
         }
+    }
+    if (lab && fclose(lab)) {
+        perror("labels");
+        return -1;
     }
     T->events = n;
     T->treg_pct = T->cd4 ? 100.0 * T->treg / T->cd4 : 0;
@@ -1079,20 +1101,24 @@ static int make_file(const char *dir, int idx, const row *rw, uint64_t seed, tru
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: vgen [--subset golden|full|big] [--seed N] OUTDIR\n"
+    fprintf(f, "Usage: vgen [--subset golden|full|big] [--seed N] [--labels] OUTDIR\n"
                "Writes the validation corpus: OUTDIR/<name>.fcs, <name>.truth.json,\n"
-               "MANIFEST.tsv.  [--subset full] [--seed 13]\n");
+               "MANIFEST.tsv (and <name>.labels.tsv with --labels).\n"
+               "[--subset full] [--seed 13]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *subset = "full", *dir = NULL;
     uint64_t seed = 13;
+    int labels = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--subset") && i + 1 < argc)
             subset = argv[++i];
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--labels"))
+            labels = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -1125,7 +1151,7 @@ int main(int argc, char **argv)
         if ((rw->big && mode != 2) || (mode == 0 && !rw->golden))
             continue;
         truth T;
-        if (make_file(dir, idx, rw, seed, &T, man))
+        if (make_file(dir, idx, rw, seed, &T, man, labels))
             return 1;
         nfiles++;
     }
@@ -1135,7 +1161,7 @@ int main(int argc, char **argv)
             if (mode == 0 && !rw.golden)
                 continue;
             truth T;
-            if (make_file(dir, idx, &rw, seed, &T, man))
+            if (make_file(dir, idx, &rw, seed, &T, man, labels))
                 return 1;
             nfiles++;
         }
