@@ -9,6 +9,12 @@
  * never stops the other workers.  Progress ("k/n samples") goes to stderr
  * only when stderr is a terminal, under the same mutex.
  *
+ * Figures that could not be written (run.c records "plots: ..." as a
+ * note) make the sample an error row (issue 18: a failed write is never
+ * hidden in an ok row), and its partial plots/<id>/ is removed.  After a
+ * SIGINT/SIGTERM (outdir.h) workers take no new sample; those not taken
+ * stay zeroed and the command does not write or commit anything.
+ *
  * Threading: the context is read-only; each results[i] is written by
  * exactly one worker and read only after every worker has been joined.
  */
@@ -18,7 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "outdir.h"
+#include "output.h"
 #include "run.h"
+#include "util.h"
 
 typedef struct queue {
     const cg_run_ctx *ctx;
@@ -28,16 +37,42 @@ typedef struct queue {
     int progress;
 } queue;
 
+/* A sample whose figures could not be written is an error (see above). */
+static int check_plots(const cg_run_ctx *ctx, int i, cg_result *r)
+{
+    static const char tag[] = "plots: ";
+    for (int k = 0; r->ok && k < r->nwarnings; k++) {
+        if (strncmp(r->warnings[k], tag, sizeof tag - 1))
+            continue;
+        char why[512];
+        cg_out_unstage(r->warnings[k] + sizeof tag - 1, ctx->opts.outdir, "",
+                       why, sizeof why);
+        char msg[600];
+        snprintf(msg, sizeof msg, "figures: %s", why);
+        cg_result_fail_output(r, msg);
+        char sub[600];
+        snprintf(sub, sizeof sub, "plots/%s", ctx->sheet->s[i].sample_id);
+        char *dir = cg_path_join(ctx->opts.outdir, sub);
+        if (dir)
+            cg_rm_tree(dir);
+        free(dir);
+        return -1;
+    }
+    return 0;
+}
+
 static void *worker(void *arg)
 {
     queue *q = arg;
     for (;;) {
         pthread_mutex_lock(&q->lock);
-        int i = q->next < q->n ? q->next++ : -1;
+        int i = q->next < q->n && !cg_outdir_stop_signal() ? q->next++ : -1;
         pthread_mutex_unlock(&q->lock);
         if (i < 0)
             break;
         int rc = cg_run_sample(q->ctx, i, &q->results[i]);
+        if (rc == 0 && q->ctx->opts.plots && q->ctx->opts.outdir)
+            rc = check_plots(q->ctx, i, &q->results[i]);
         pthread_mutex_lock(&q->lock);
         q->done++;
         if (rc < 0)

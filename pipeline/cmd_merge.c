@@ -10,10 +10,12 @@
  *
  * Order: options -> config (refused with file:line) -> every directory
  * read and checked (merge.c; every culprit named, nothing written on a
- * refusal) -> run context on the merged sample list -> outputs -> exit 0
- * (all samples ok), 1 (usage, config, or results that cannot be merged),
- * 2 (one or more samples had failed in their run, or an output could not
- * be written).
+ * refusal) -> OUTDIR locked and staged (outdir.h, as for run) -> run
+ * context on the merged sample list -> outputs into staging -> commit
+ * (run.json last) -> exit 0 (all samples ok), 1 (usage, config, results
+ * that cannot be merged, OUTDIR cannot be created or is in use), 2 (one
+ * or more samples had failed in their run, or an output could not be
+ * written: nothing committed), 128+N (signal N: nothing committed).
  *
  * Threading: single-threaded.
  */
@@ -22,10 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
 #include "merge.h"
+#include "outdir.h"
+#include "output.h"
 #include "plot.h"
 #include "run.h"
 #include "opts.h"
@@ -55,6 +60,8 @@ static void usage(FILE *fp)
 "  -o, --out-dir DIR   output directory [results]\n"
 "      --no-plots      no figures (they are also left out when an input\n"
 "                      run had none)\n"
+"      --safe-tsv      prefix TSV cells that a spreadsheet would run as a\n"
+"                      formula (= + - @ first, not a number) with '\n"
 "  -q, --quiet         no warnings on stderr\n"
 "\n"
 "Refused, naming the culprits (nothing written, exit 1): results made by\n"
@@ -67,9 +74,14 @@ static void usage(FILE *fp)
 "here), plus \"merged_from\": each input run's dir, command, start_time,\n"
 "threads and samples.\n"
 "\n"
-"Exit status: 0 all samples processed, 1 usage/config error or results\n"
-"that cannot be merged, 2 one or more samples had failed in their run\n"
-"(rows with status error; the merged outputs are written).\n");
+"OUTDIR is locked, staged and committed as by `cytogate run` (see its\n"
+"usage): a merge replaces every output of the previous run or merge there.\n"
+"\n"
+"Exit status: 0 all samples processed, 1 usage/config error, results\n"
+"that cannot be merged, or OUTDIR cannot be created or is in use, 2 one or\n"
+"more samples had failed in their run (rows with status error; the merged\n"
+"outputs are written) or an output could not be written (nothing\n"
+"committed), 130/143 interrupted.\n");
 }
 
 /* Append the non-empty lines of path to *dirs (grown); the text is kept
@@ -134,7 +146,7 @@ static void report(void *arg, const char *where, const char *msg)
 int cmd_merge(int argc, char **argv)
 {
     const char *config = NULL, *outdir = "results", *sheetp = NULL;
-    int plots = 1, ret = CG_EXIT_USAGE;
+    int plots = 1, ret = CG_EXIT_USAGE, safe_tsv = 0;
     int cap = argc + 1, ndirs = 0, nkeep = 0;
     char **dirs = calloc((size_t)cap, sizeof *dirs);
     char **keep = calloc((size_t)cap, sizeof *keep); /* --dirs-from lines */
@@ -169,6 +181,8 @@ int cmd_merge(int argc, char **argv)
                 goto done;
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
+        } else if (!strcmp(a, "--safe-tsv")) {
+            safe_tsv = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
         } else if (a[0] == '-' && a[1]) {
@@ -213,11 +227,23 @@ int cmd_merge(int argc, char **argv)
                      "writes no figures");
         plots = 0;
     }
-    cg_run_opts o = {.outdir = outdir, .plots = plots, .threads = 1};
+    cg_outdir *od = cg_outdir_open("merge", outdir, &err);
+    if (!od) {
+        cg_error_cmd("merge", "%s", err.msg);
+        cg_merge_free(m);
+        cg_config_free(cfg);
+        goto done;
+    }
+    if (cg_outdir_catch_signals(od) < 0)
+        cg_warn_file(NULL, "cannot catch signals: an interrupted merge may "
+                     "leave its staging folder (removed by the next run)");
+    const char *stage = cg_outdir_staging(od);
+    cg_run_opts o = {.outdir = stage, .plots = plots, .threads = 1};
     cg_run_ctx ctx;
     if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
         cg_cli_file_error("merge", config, &err);
         cg_run_ctx_clear(&ctx);
+        cg_outdir_close(od);
         cg_merge_free(m);
         cg_config_free(cfg);
         goto done;
@@ -229,14 +255,33 @@ int cmd_merge(int argc, char **argv)
                           sh->s[i].sample_id);
     int failed = cg_merge_nfailed(m);
     ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
-    if (cg_merge_write(m, &ctx, start, argc, argv, &err) < 0) {
-        cg_error_cmd("merge", "%s", err.msg);
+    int rc = cg_merge_write(m, &ctx, start, argc, argv, safe_tsv, &err);
+    int sig = cg_outdir_stop_signal();
+    if (rc == 0 && !sig && cg_outdir_commit(od, &err) < 0) {
+        cg_error_cmd("merge", "%s: the results could not be moved into "
+                     "place: %s/ is incomplete (no run.json)", err.msg,
+                     outdir);
+        ret = CG_EXIT_DATA;
+    } else if (sig) {
+        cg_error_cmd("merge", "interrupted by signal %d: nothing committed "
+                     "to %s", sig, outdir);
+        ret = 128 + sig;
+    } else if (rc < 0) {
+        char msg[512];
+        cg_out_unstage(err.msg, stage, outdir, msg, sizeof msg);
+        char *rj = cg_path_join(outdir, "run.json");
+        int prev = rj && access(rj, F_OK) == 0;
+        free(rj);
+        cg_error_cmd("merge", "%s; nothing was committed: %s/ %s", msg,
+                     outdir, prev ? "keeps the previous results"
+                                  : "has no results");
         ret = CG_EXIT_DATA;
     } else if (cg_verbosity >= 1) {
         fprintf(stderr, "cytogate merge: %d samples (%d failed) from %d "
                 "directories; results in %s/\n", sh->n, failed, ndirs, outdir);
     }
     cg_run_ctx_clear(&ctx);
+    cg_outdir_close(od);
     cg_merge_free(m);
     cg_config_free(cfg);
     if (plots)

@@ -5,9 +5,13 @@
  *                (FILE|DIR... | --sheet SHEET.csv)
  *
  * Order: options -> config (refused with file:line before any sample is
- * read) -> sample list -> per-run context (CSV matrix, QC parameters) ->
- * samples on N threads (batch.c) -> output files (output.c) -> exit 0
- * (all processed), 1 (usage/config), 2 (one or more samples failed).
+ * read) -> sample list -> OUTDIR locked, staging folder made, signals
+ * caught (outdir.h) -> per-run context (CSV matrix, QC parameters) ->
+ * samples on N threads (batch.c) writing their figures into staging ->
+ * output files into staging (output.c) -> commit (run.json last) -> exit
+ * 0 (all processed and written), 1 (usage/config/OUTDIR cannot be
+ * created or is locked by another run), 2 (a sample failed or an output
+ * could not be written), 128+N (signal N: nothing committed).
  *
  * Threading: the main thread parses and writes; workers only process
  * samples.
@@ -17,9 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
+#include "outdir.h"
+#include "output.h"
 #include "plot.h"
 #include "run.h"
 #include "sheet.h"
@@ -45,6 +52,8 @@ static void usage(FILE *fp)
 "Output:\n"
 "  -o, --out-dir DIR   output directory [results; none with --stdout/--json]\n"
 "      --no-plots      skip the PNG figures\n"
+"      --safe-tsv      prefix TSV cells that a spreadsheet would run as a\n"
+"                      formula (= + - @ first, not a number) with '\n"
 "      --stdout        print summary rows as TSV on stdout\n"
 "      --json          print the per-sample results as a JSON array on stdout\n"
 "\n"
@@ -56,17 +65,22 @@ static void usage(FILE *fp)
 "cd4_count treg_count treg_pct_cd4 th17_count th17_pct_cd4 th17_treg_ratio,\n"
 "other populations and metrics, group, sheet columns, message), stats.tsv,\n"
 "qc.tsv, samples/<sample_id>.json, longitudinal.tsv (with subject and\n"
-"visit), run.json, plots/.\n"
+"visit), run.json, plots/.  OUTDIR is locked while a run writes it; the\n"
+"results are staged in OUTDIR/.cytogate-staging.<pid>/ and moved into place\n"
+"at the end, replacing every output of the previous run; run.json, moved\n"
+"last, marks a complete result set.\n"
 "\n"
-"Exit status: 0 all samples processed, 1 usage or config error,\n"
-"2 one or more samples could not be processed (the others are written).\n");
+"Exit status: 0 all samples processed and written, 1 usage or config error\n"
+"or OUTDIR cannot be created or is in use, 2 one or more samples could not\n"
+"be processed (the others are written) or an output could not be written,\n"
+"130/143 interrupted (SIGINT/SIGTERM; nothing committed).\n");
 }
 
 int cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *outdir = NULL, *sheetp = NULL;
     long threads = 1;
-    int plots = 1, to_stdout = 0, to_json = 0;
+    int plots = 1, to_stdout = 0, to_json = 0, safe_tsv = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     char **sel = calloc((size_t)argc + 1, sizeof *sel);
     int nfiles = 0, nsel = 0;
@@ -106,6 +120,8 @@ int cmd_run(int argc, char **argv)
             sel[nsel++] = (char *)v;
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
+        } else if (!strcmp(a, "--safe-tsv")) {
+            safe_tsv = 1;
         } else if (!strcmp(a, "--stdout")) {
             to_stdout = 1;
         } else if (!strcmp(a, "--json")) {
@@ -155,12 +171,28 @@ int cmd_run(int argc, char **argv)
         cg_config_free(cfg);
         return CG_EXIT_USAGE;
     }
-    cg_run_opts o = {.outdir = outdir, .plots = plots && outdir,
-                     .threads = (int)threads};
+    /* OUTDIR: locked, stale leftovers removed, a staging folder to write
+     * into; a failure here is a usage-level error (exit 1) */
+    cg_outdir *od = NULL;
+    if (outdir) {
+        od = cg_outdir_open("run", outdir, &err);
+        if (!od) {
+            cg_error_cmd("run", "%s", err.msg);
+            cg_sheet_free(sh);
+            cg_config_free(cfg);
+            return CG_EXIT_USAGE;
+        }
+        if (cg_outdir_catch_signals(od) < 0)
+            cg_warn_file(NULL, "cannot catch signals: an interrupted run may "
+                         "leave its staging folder (removed by the next run)");
+    }
+    cg_run_opts o = {.outdir = od ? cg_outdir_staging(od) : NULL,
+                     .plots = plots && outdir, .threads = (int)threads};
     cg_run_ctx ctx;
     if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
         cg_cli_file_error("run", config, &err);
         cg_run_ctx_clear(&ctx);
+        cg_outdir_close(od);
         cg_sheet_free(sh);
         cg_config_free(cfg);
         return CG_EXIT_USAGE;
@@ -169,31 +201,73 @@ int cmd_run(int argc, char **argv)
     if (!res) {
         cg_error_cmd("run", "out of memory");
         cg_run_ctx_clear(&ctx);
+        cg_outdir_close(od);
         cg_sheet_free(sh);
         cg_config_free(cfg);
         return CG_EXIT_DATA;
     }
     int failed = cg_run_batch(&ctx, res);
-    for (int i = 0; i < sh->n; i++)
+    int sig = cg_outdir_stop_signal();
+    for (int i = 0; !sig && i < sh->n; i++)
         if (!res[i].ok)
             cg_error_file(sh->s[i].file_given, "%s",
                           res[i].message ? res[i].message : "unknown error");
-    int ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
-    if (outdir && cg_write_outputs(&ctx, res, start, argc, argv, &err) < 0) {
-        cg_error_cmd("run", "%s", err.msg);
-        ret = CG_EXIT_DATA;
+    int unwritten = 0, committed = 0;
+    if (od && !sig) {
+        cg_out_opts oo = {.dir = cg_outdir_staging(od), .shown = outdir,
+                          .safe_tsv = safe_tsv};
+        unwritten = cg_write_run_files(&ctx, res, &oo, start, argc, argv);
+        sig = cg_outdir_stop_signal();
+        if (!unwritten && !sig) {
+            if (cg_outdir_commit(od, &err) < 0) {
+                cg_error_cmd("run", "%s", err.msg);
+                unwritten = -1;
+            } else {
+                committed = 1;
+            }
+        }
     }
-    if (to_stdout)
-        cg_write_summary(stdout, &ctx, res);
-    else if (to_json)
-        cg_write_summary_json(stdout, &ctx, res);
-    if (outdir && cg_verbosity >= 1 && !to_stdout && !to_json)
+    failed = 0;
+    for (int i = 0; i < sh->n; i++)
+        failed += !res[i].ok;
+    int ret = failed || unwritten ? CG_EXIT_DATA : CG_EXIT_OK;
+    if (sig) {
+        ret = 128 + sig;
+    } else if (to_stdout) {
+        if (cg_write_tsv(stdout, cg_write_summary, &ctx, res, safe_tsv) < 0)
+            ret = CG_EXIT_DATA; /* main reports the stdout error */
+    } else if (to_json) {
+        if (cg_write_summary_json(stdout, &ctx, res) < 0)
+            ret = CG_EXIT_DATA;
+    }
+    if (sig) {
+        cg_error_cmd("run", "interrupted by signal %d: nothing committed%s%s",
+                     sig, outdir ? " to " : "", outdir ? outdir : "");
+    } else if (outdir && !committed) {
+        /* never a success line when the result set is not complete */
+        char *rj = cg_path_join(outdir, "run.json");
+        int prev = rj && access(rj, F_OK) == 0;
+        free(rj);
+        if (unwritten > 0)
+            cg_error_cmd("run", "%d samples (%d failed); %d output file%s "
+                         "could not be written, so nothing was committed: "
+                         "%s/ %s", sh->n, failed, unwritten,
+                         unwritten > 1 ? "s" : "", outdir,
+                         prev ? "keeps the previous run's results"
+                              : "has no results");
+        else
+            cg_error_cmd("run", "%d samples (%d failed); the results could "
+                         "not be moved into place: %s/ is incomplete (no "
+                         "run.json)", sh->n, failed, outdir);
+    } else if (outdir && cg_verbosity >= 1 && !to_stdout && !to_json) {
         fprintf(stderr, "cytogate run: %d samples (%d failed); results in %s/\n",
                 sh->n, failed, outdir);
+    }
     for (int i = 0; i < sh->n; i++)
         cg_result_clear(&res[i]);
     free(res);
     cg_run_ctx_clear(&ctx);
+    cg_outdir_close(od);
     cg_sheet_free(sh);
     cg_config_free(cfg);
     if (o.plots)

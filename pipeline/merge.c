@@ -677,7 +677,7 @@ static int copy_span(FILE *out, const char *dir, const char *name, span sp,
 
 static int merge_table(const cg_merge *m, const char *outdir,
                        const char *name, const char *hdr, size_t which,
-                       cg_err *err)
+                       int safe_tsv, cg_err *err)
 {
     char *path = cg_path_join(outdir, name);
     if (!path)
@@ -689,19 +689,40 @@ static int merge_table(const cg_merge *m, const char *outdir,
         free(path);
         return -1;
     }
-    fputs(hdr, fp);
-    for (int i = 0; i < m->sheet->n; i++) {
+    /* --safe-tsv: the rows through cg_tsv_safe_copy (idempotent, so rows
+     * of runs made with --safe-tsv come out unchanged) */
+    char *mbuf = NULL;
+    size_t mn = 0;
+    FILE *out = safe_tsv ? open_memstream(&mbuf, &mn) : fp;
+    int rc = out ? 0 : -1;
+    if (out)
+        fputs(hdr, out);
+    for (int i = 0; rc == 0 && i < m->sheet->n; i++) {
         const msample *s = &m->s[m->order[i]];
         span sp = *(const span *)((const char *)s + which);
-        if (copy_span(fp, m->d[s->dir].dir, name, sp, err) < 0) {
-            cg_atomic_abort(&a);
-            free(path);
-            return -1;
-        }
+        if (copy_span(out, m->d[s->dir].dir, name, sp, err) < 0)
+            rc = -2; /* err says which input */
     }
-    if (ferror(fp) || cg_atomic_commit(&a) < 0) {
-        if (ferror(fp))
-            cg_atomic_abort(&a);
+    errno = 0;
+    if (rc == 0 && ferror(out))
+        rc = -1;
+    if (out && out != fp && fclose(out) != 0 && rc == 0)
+        rc = -1;
+    if (rc == 0 && out != fp)
+        rc = cg_tsv_safe_copy(fp, mbuf, mn);
+    free(mbuf);
+    int e = errno ? errno : EIO;
+    if (rc == 0 && ferror(fp))
+        rc = -1;
+    if (rc < 0) {
+        cg_atomic_abort(&a);
+        if (rc == -1)
+            cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path,
+                       strerror(e));
+        free(path);
+        return -1;
+    }
+    if (cg_atomic_commit(&a) < 0) {
         cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path, strerror(errno));
         free(path);
         return -1;
@@ -794,7 +815,7 @@ static int copy_samples(const cg_merge *m, const char *outdir, int plots,
 
 int cg_merge_write(const cg_merge *m, const cg_run_ctx *ctx,
                    const char *start_time, int argc, char **argv,
-                   cg_err *err)
+                   int safe_tsv, cg_err *err)
 {
     const char *dir = ctx->opts.outdir;
     if (cg_mkdir_p(dir) < 0)
@@ -802,23 +823,30 @@ int cg_merge_write(const cg_merge *m, const cg_run_ctx *ctx,
                           strerror(errno));
     const mdir *d0 = &m->d[0];
     if (merge_table(m, dir, "summary.tsv", d0->summary_hdr,
-                    offsetof(msample, sum), err) < 0 ||
+                    offsetof(msample, sum), safe_tsv, err) < 0 ||
         merge_table(m, dir, "stats.tsv", d0->stats_hdr,
-                    offsetof(msample, stats), err) < 0 ||
+                    offsetof(msample, stats), safe_tsv, err) < 0 ||
         merge_table(m, dir, "qc.tsv", d0->qc_hdr, offsetof(msample, qc),
-                    err) < 0)
+                    safe_tsv, err) < 0)
         return -1;
     if (m->sheet->has_subject && m->sheet->has_visit &&
         cg_write_table(dir, "longitudinal.tsv", cg_write_longitudinal, ctx,
-                       m->res, err) < 0)
+                       m->res, safe_tsv, err) < 0)
         return -1;
     if (copy_samples(m, dir, ctx->opts.plots, err) < 0)
         return -1;
     if (ctx->opts.plots) {
         char *pdir = cg_path_join(dir, "plots");
-        if (pdir && cg_mkdir_p(pdir) == 0)
-            cg_write_batch_plots(ctx, m->res, pdir);
+        if (!pdir || cg_mkdir_p(pdir) < 0) {
+            cg_err_set(err, CG_E_IO, "%s/plots: cannot create: %s", dir,
+                       strerror(errno));
+            free(pdir);
+            return -1;
+        }
+        int nb = cg_write_batch_plots(ctx, m->res, pdir, err);
         free(pdir);
+        if (nb)
+            return -1;
     }
     /* run.json last, as for a run: the single run's provenance, plus
      * where the samples were processed */

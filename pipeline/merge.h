@@ -65,11 +65,13 @@ int cg_merge_has_plots(const cg_merge *m);
 /* Write OUTDIR = ctx->opts.outdir (ctx prepared on cg_merge_sheet):
  * summary.tsv, stats.tsv, qc.tsv, longitudinal.tsv, samples/, plots/
  * (when ctx->opts.plots) and run.json last, which records argv, the
- * merge's start time and a "merged_from" list of the input runs.
+ * merge's start time and a "merged_from" list of the input runs.  With
+ * safe_tsv the TSV cells go through cg_tsv_safe_copy (output.h).  Every
+ * write is checked; run.json is written only when everything else was.
  * 0, or -1 with err naming the file. */
 int cg_merge_write(const cg_merge *m, const cg_run_ctx *ctx,
                    const char *start_time, int argc, char **argv,
-                   cg_err *err);
+                   int safe_tsv, cg_err *err);
 
 void cg_merge_free(cg_merge *m);
 

@@ -8,8 +8,11 @@
  * digits, null for missing), so the bytes depend only on the results,
  * never on thread count or timing -- the only time-dependent value is
  * run.json's start_time.  Every file is written to a temporary name and
- * renamed into place (util.h cg_atomic_*).  Text fields have tabs and
- * newlines replaced by spaces in TSV.
+ * renamed into place (util.h cg_atomic_*), every write is checked, and
+ * run.json is written only after everything else was (cmd_run writes it
+ * all into a staging folder and commits it, outdir.h).  Text fields have
+ * tabs and newlines replaced by spaces in TSV; --safe-tsv prefixes
+ * formula-like cells with ' (cg_tsv_safe_copy).
  *
  * Threading: runs on the main thread after every worker has finished.
  */
@@ -711,8 +714,74 @@ json_t *cg_run_json(const cg_run_ctx *ctx, const cg_result *res,
 
 /* ------------------------------------------------------------ driver -- */
 
+/* A cell starting with one of these is a formula to a spreadsheet. */
+static int plain_number(const char *s, size_t n)
+{
+    size_t i = 0, d = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+        d++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            d++;
+    if (!d)
+        return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t e = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            e++;
+        if (!e)
+            return 0;
+    }
+    return i == n;
+}
+
+int cg_tsv_safe_copy(FILE *out, const char *buf, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && buf[i] != '\t' && buf[i] != '\n')
+            continue;
+        const char *c = buf + start;
+        size_t len = i - start;
+        if (len && (*c == '=' || *c == '+' || *c == '-' || *c == '@') &&
+            !plain_number(c, len))
+            fputc('\'', out);
+        if (len)
+            fwrite(c, 1, len, out);
+        if (i < n)
+            fputc(buf[i], out);
+        start = i + 1;
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+int cg_write_tsv(FILE *fp, cg_table_fn fn, const cg_run_ctx *ctx,
+                 const cg_result *res, int safe_tsv)
+{
+    if (!safe_tsv)
+        return fn(fp, ctx, res);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *ms = open_memstream(&buf, &n);
+    if (!ms)
+        return -1;
+    int rc = fn(ms, ctx, res);
+    if (fclose(ms) != 0)
+        rc = -1;
+    if (rc == 0)
+        rc = cg_tsv_safe_copy(fp, buf, n);
+    free(buf);
+    return rc;
+}
+
 int cg_write_table(const char *dir, const char *name, cg_table_fn fn,
-                   const cg_run_ctx *ctx, const cg_result *res, cg_err *err)
+                   const cg_run_ctx *ctx, const cg_result *res, int safe_tsv,
+                   cg_err *err)
 {
     char *path = cg_path_join(dir, name);
     if (!path)
@@ -724,10 +793,11 @@ int cg_write_table(const char *dir, const char *name, cg_table_fn fn,
         free(path);
         return -1;
     }
-    if (fn(fp, ctx, res) < 0) {
-        int e = errno;
+    errno = 0;
+    if (cg_write_tsv(fp, fn, ctx, res, safe_tsv) < 0) {
+        int e = errno ? errno : EIO;
         cg_atomic_abort(&a);
-        cg_err_set(err, CG_E_IO, "%s: write failed: %s", path, strerror(e));
+        cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path, strerror(e));
         free(path);
         return -1;
     }
@@ -753,14 +823,16 @@ static int plot_verdict(const cg_result *r)
     }
 }
 
-void cg_write_batch_plots(const cg_run_ctx *ctx, const cg_result *res,
-                          const char *plotdir)
+int cg_write_batch_plots(const cg_run_ctx *ctx, const cg_result *res,
+                         const char *plotdir, cg_err *err)
 {
     const cg_sheet *sh = ctx->sheet;
     cg_plot_sample *ps = calloc((size_t)sh->n + 1, sizeof *ps);
-    if (!ps)
-        return;
-    int nlong = 0;
+    if (!ps) {
+        cg_err_set(err, CG_E_NOMEM, "batch figures: out of memory");
+        return 1;
+    }
+    int nlong = 0, bad = 0;
     for (int i = 0; i < sh->n; i++) {
         cg_headline h;
         cg_result_headline(ctx->cfg, &res[i], &h);
@@ -777,75 +849,189 @@ void cg_write_batch_plots(const cg_run_ctx *ctx, const cg_result *res,
     cg_err e = {0};
     cg_plot_image *im = cg_plot_render_batch(ps, sh->n, &meta, &e);
     char *p = cg_path_join(plotdir, "batch_frequencies.png");
-    if (!im || !p || cg_plot_image_write_png(im, p, &e) < 0)
-        cg_warn_file(p, "batch figure not written: %s", e.msg);
+    if (!im || !p || cg_plot_image_write_png(im, p, &e) < 0) {
+        cg_err_set(err, CG_E_IO, "%s", e.msg[0] ? e.msg
+                   : "batch_frequencies.png: cannot render");
+        bad++;
+    }
     cg_plot_image_free(im);
     free(p);
     if (nlong > 0) {
+        memset(&e, 0, sizeof e);
         im = cg_plot_render_longitudinal(ps, sh->n, &meta, &e);
         p = cg_path_join(plotdir, "longitudinal.png");
-        if (!im || !p || cg_plot_image_write_png(im, p, &e) < 0)
-            cg_warn_file(p, "longitudinal figure not written: %s", e.msg);
+        if (!im || !p || cg_plot_image_write_png(im, p, &e) < 0) {
+            cg_err_set(err, CG_E_IO, "%s", e.msg[0] ? e.msg
+                       : "longitudinal.png: cannot render");
+            bad++;
+        }
         cg_plot_image_free(im);
         free(p);
     }
     free(ps);
+    return bad;
+}
+
+void cg_out_unstage(const char *msg, const char *from, const char *to,
+                    char *out, size_t cap)
+{
+    size_t k = 0, fl = from ? strlen(from) : 0;
+    while (*msg && k + 1 < cap) {
+        if (fl && !strncmp(msg, from, fl)) {
+            const char *t = to;
+            msg += fl;
+            if (!*t && *msg == '/')
+                msg++; /* relative: no leading slash */
+            for (; *t && k + 1 < cap; t++)
+                out[k++] = *t;
+            continue;
+        }
+        out[k++] = *msg++;
+    }
+    out[k] = '\0';
+}
+
+void cg_result_fail_output(cg_result *r, const char *why)
+{
+    size_t n = strlen(why) + 32;
+    char *m = malloc(n);
+    if (m)
+        snprintf(m, n, "output not written: %s", why);
+    free(r->message);
+    r->message = m;
+    r->ok = 0;
+}
+
+/* One output that could not be written: on stderr, named in the -o
+ * folder (never the staging folder). */
+static void report_file(const cg_out_opts *oo, const char *msg)
+{
+    char b[512];
+    cg_out_unstage(msg, oo->dir, oo->shown, b, sizeof b);
+    cg_error_file(NULL, "%s", b);
+}
+
+int cg_write_run_files(const cg_run_ctx *ctx, cg_result *res,
+                       const cg_out_opts *oo, const char *start_time,
+                       int argc, char **argv)
+{
+    const char *dir = oo->dir;
+    cg_err err = {0};
+    int bad = 0;
+    char *sdir = cg_path_join(dir, "samples");
+    if (!sdir || cg_mkdir_p(sdir) < 0) {
+        cg_err_set(&err, CG_E_IO, "%s/samples: cannot create: %s", dir,
+                   strerror(errno));
+        report_file(oo, err.msg);
+        free(sdir);
+        return 1;
+    }
+    /* samples/<id>.json first: a sample whose record cannot be written
+     * becomes an error row, and its record is written again as such */
+    for (int i = 0; i < ctx->sheet->n; i++) {
+        char name[600];
+        snprintf(name, sizeof name, "%s.json", ctx->sheet->s[i].sample_id);
+        char *p = cg_path_join(sdir, name);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            json_t *j = sample_json(ctx, i, &res[i]);
+            errno = 0;
+            int rc = p && j ? cg_write_json_file(p, j) : -1;
+            int e = errno ? errno : ENOMEM;
+            json_decref(j);
+            if (rc == 0)
+                break;
+            char why[700];
+            snprintf(why, sizeof why, "samples/%s: %s", name, strerror(e));
+            if (attempt == 0 && res[i].ok) {
+                cg_result_fail_output(&res[i], why);
+                cg_error_file(ctx->sheet->s[i].file_given, "%s",
+                              res[i].message ? res[i].message : why);
+                continue;
+            }
+            cg_err_set(&err, CG_E_IO, "%s/samples/%s: cannot write: %s",
+                       oo->shown, name, strerror(e));
+            cg_error_file(NULL, "%s", err.msg);
+            bad++;
+            break;
+        }
+        free(p);
+    }
+    free(sdir);
+    static const struct {
+        const char *name;
+        cg_table_fn fn;
+    } tables[] = {{"summary.tsv", cg_write_summary}, {"stats.tsv", write_stats},
+                  {"qc.tsv", write_qc}, {"longitudinal.tsv",
+                                         cg_write_longitudinal}};
+    for (size_t k = 0; k < sizeof tables / sizeof *tables; k++) {
+        if (tables[k].fn == cg_write_longitudinal &&
+            !(ctx->sheet->has_subject && ctx->sheet->has_visit))
+            continue;
+        if (cg_write_table(dir, tables[k].name, tables[k].fn, ctx, res,
+                           oo->safe_tsv, &err) < 0) {
+            report_file(oo, err.msg);
+            bad++;
+        }
+    }
+    if (ctx->opts.plots) {
+        char *pdir = cg_path_join(dir, "plots");
+        if (!pdir || cg_mkdir_p(pdir) < 0) {
+            cg_err_set(&err, CG_E_IO, "%s/plots: cannot create: %s", dir,
+                       strerror(errno));
+            report_file(oo, err.msg);
+            bad++;
+        } else {
+            int nb = cg_write_batch_plots(ctx, res, pdir, &err);
+            if (nb) {
+                report_file(oo, err.msg);
+                bad += nb;
+            }
+        }
+        free(pdir);
+    }
+    if (bad)
+        return bad; /* no run.json: the set is not complete */
+    /* run.json last: its presence means the run's outputs are complete */
+    char *rp = cg_path_join(dir, "run.json");
+    json_t *rj = cg_run_json(ctx, res, start_time, argc, argv);
+    errno = 0;
+    int rc = rp && rj ? cg_write_json_file(rp, rj) : -1;
+    int e = errno ? errno : ENOMEM;
+    json_decref(rj);
+    if (rc < 0) {
+        cg_err_set(&err, CG_E_IO, "%s: cannot write: %s", rp ? rp : "run.json",
+                   strerror(e));
+        report_file(oo, err.msg);
+        bad++;
+    }
+    free(rp);
+    return bad;
 }
 
 int cg_write_outputs(const cg_run_ctx *ctx, const cg_result *res,
                      const char *start_time, int argc, char **argv,
                      cg_err *err)
 {
+    /* in place, without the lock and staging of cmd_run (outdir.h); a
+     * shallow copy of the results takes the error rows */
+    int n = ctx->sheet->n;
+    cg_result *cp = calloc((size_t)n + 1, sizeof *cp);
+    if (!cp)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    memcpy(cp, res, (size_t)n * sizeof *cp);
     const char *dir = ctx->opts.outdir;
-    if (cg_mkdir_p(dir) < 0)
+    cg_out_opts oo = {.dir = dir, .shown = dir, .safe_tsv = 0};
+    int bad = cg_mkdir_p(dir) < 0 ? -1
+              : cg_write_run_files(ctx, cp, &oo, start_time, argc, argv);
+    for (int i = 0; i < n; i++)
+        if (cp[i].message != res[i].message)
+            free(cp[i].message);
+    free(cp);
+    if (bad < 0)
         return cg_err_set(err, CG_E_IO, "%s: cannot create: %s", dir,
                           strerror(errno));
-    if (cg_write_table(dir, "summary.tsv", cg_write_summary, ctx, res, err) < 0 ||
-        cg_write_table(dir, "stats.tsv", write_stats, ctx, res, err) < 0 ||
-        cg_write_table(dir, "qc.tsv", write_qc, ctx, res, err) < 0)
-        return -1;
-    if (ctx->sheet->has_subject && ctx->sheet->has_visit &&
-        cg_write_table(dir, "longitudinal.tsv", cg_write_longitudinal, ctx, res,
-                    err) < 0)
-        return -1;
-    char *sdir = cg_path_join(dir, "samples");
-    if (!sdir || cg_mkdir_p(sdir) < 0) {
-        cg_err_set(err, CG_E_IO, "%s/samples: cannot create: %s", dir,
-                   strerror(errno));
-        free(sdir);
-        return -1;
-    }
-    for (int i = 0; i < ctx->sheet->n; i++) {
-        char name[600];
-        snprintf(name, sizeof name, "%s.json", ctx->sheet->s[i].sample_id);
-        char *p = cg_path_join(sdir, name);
-        json_t *j = sample_json(ctx, i, &res[i]);
-        int rc = p && j ? cg_write_json_file(p, j) : -1;
-        json_decref(j);
-        if (rc < 0) {
-            cg_err_set(err, CG_E_IO, "%s: cannot write: %s", p ? p : name,
-                       strerror(errno));
-            free(p);
-            free(sdir);
-            return -1;
-        }
-        free(p);
-    }
-    free(sdir);
-    if (ctx->opts.plots) {
-        char *pdir = cg_path_join(dir, "plots");
-        if (pdir && cg_mkdir_p(pdir) == 0)
-            cg_write_batch_plots(ctx, res, pdir);
-        free(pdir);
-    }
-    /* run.json last: its presence means the run's outputs are complete */
-    char *rp = cg_path_join(dir, "run.json");
-    json_t *rj = cg_run_json(ctx, res, start_time, argc, argv);
-    int rc = rp && rj ? cg_write_json_file(rp, rj) : -1;
-    json_decref(rj);
-    if (rc < 0)
-        cg_err_set(err, CG_E_IO, "%s: cannot write: %s", rp ? rp : "run.json",
-                   strerror(errno));
-    free(rp);
-    return rc;
+    if (bad > 0)
+        return cg_err_set(err, CG_E_IO, "%d output file%s of %s could not "
+                          "be written", bad, bad > 1 ? "s" : "", dir);
+    return 0;
 }
