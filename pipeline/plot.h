@@ -80,11 +80,24 @@ typedef enum cg_plot_ov_kind {
     CG_PLOT_OV_ELLIPSE,  /* centre cx,cy; semi-axes rx, ry; angle (rad)
                             of the rx axis, all in transformed units */
     CG_PLOT_OV_RANGE,    /* 1-D: [x0,x1]; one open side = threshold */
-    CG_PLOT_OV_QUADRANT  /* dividers at x = x0 and y = y0 */
+    CG_PLOT_OV_QUADRANT, /* dividers at x = x0 and y = y0 */
+    CG_PLOT_OV_NONE      /* no outline, only the label: a gate that could
+                            not be placed (e.g. a fallback with too few
+                            events), so the figure still shows it */
 } cg_plot_ov_kind;
 
 /* Quadrant order for quad_name/quad_pct. */
 enum { CG_PLOT_Q_UL, CG_PLOT_Q_UR, CG_PLOT_Q_LL, CG_PLOT_Q_LR };
+
+/* How a gate's cut was placed, which sets how it is drawn. */
+typedef enum cg_plot_cut {
+    CG_PLOT_CUT_AUTO = 0,  /* as configured (auto rule, fixed, manual):
+                              black, solid */
+    CG_PLOT_CUT_FALLBACK,  /* the auto rule did not apply and a fallback
+                              placed it: amber, dashed, "fallback: rule" */
+    CG_PLOT_CUT_OVERRIDE   /* set for this sample by hand: purple, solid,
+                              thicker, "override"; the auto cut dotted grey */
+} cg_plot_cut;
 
 typedef struct cg_plot_overlay {
     cg_plot_ov_kind kind;
@@ -96,7 +109,26 @@ typedef struct cg_plot_overlay {
     double cx, cy, rx, ry, angle; /* ELLIPSE */
     const char *quad_name[4]; /* QUADRANT labels (NULL: none) */
     double quad_pct[4];       /* QUADRANT % of parent (NaN: none) */
+    /* How the cuts were placed (all zero: black solid, as before).  Per
+     * axis for RANGE and RECT: cut[0] styles the vertical edges (x0, x1),
+     * cut[1] the horizontal ones (y0, y1); for POLYGON and ELLIPSE cut[0]
+     * styles the whole outline.  Fill with cg_plot_overlay_cut. */
+    cg_plot_cut cut[2];
+    const char *rule[2];      /* FALLBACK: the rule that placed the cut,
+                                 e.g. "one peak: above", labelled "fallback:
+                                 one peak"; NULL/"": "fallback" */
+    double auto_cut[2];       /* OVERRIDE: where the auto gate would have
+                                 cut (units of x0 / y0), drawn dotted grey;
+                                 read only with CUT_OVERRIDE, NaN: none */
+    int has_debris;           /* 2-D: a debris cut at x = debris_x (the */
+    double debris_x;          /* scatter gate's), thin grey, "debris" */
 } cg_plot_overlay;
+
+/* Set how the cut on axis (0: x, 1: y) of ov was placed: overridden wins
+ * over fell_back; rule is borrowed (it must outlive the rendering call);
+ * auto_cut is the auto gate's cut for an override (NaN: unknown). */
+void cg_plot_overlay_cut(cg_plot_overlay *ov, int axis, int fell_back,
+                         int overridden, const char *rule, double auto_cut);
 
 /* Fill an ELLIPSE overlay from a Gating-ML ellipsoid: the points with
  * (p-m)' C^-1 (p-m) = d2.  Returns 0, or < 0 with err when C is not
@@ -123,6 +155,9 @@ typedef struct cg_plot_panel {
     const double *curve_x, *curve_y;
     int ncurve;
 } cg_plot_panel;
+
+/* 1 when any overlay of the panels is a fallback or an override. */
+int cg_plot_panels_flagged(const cg_plot_panel *panels, int n);
 
 /* PNG tEXt metadata and titles.  Every field may be NULL. */
 typedef struct cg_plot_meta {
@@ -179,7 +214,9 @@ int cg_plot_panel_png(const cg_plot_panel *p, const cg_plot_meta *m, int w,
 
 /* The gating strategy: panels in gate-tree order in a grid (ncols 0:
  * automatic, at most 4), titled "sample · subject · visit".  Cell size in
- * pixels (0: default). */
+ * pixels (0: default).  When a gate fell back or was overridden
+ * (cg_plot_panels_flagged) a legend line under the grid explains the
+ * dashed and purple cuts. */
 cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
                                        const cg_plot_meta *m, int ncols,
                                        int cell_w, int cell_h, cg_err *err);

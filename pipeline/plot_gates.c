@@ -11,10 +11,19 @@
  * data space (128 points), so they stay correct when the two axes have
  * different scales.
  *
+ * How a cut was placed changes only its stroke and label (cg_plot_cut):
+ * a fallback is dashed amber over a dashed white casing, with "fallback:
+ * <rule>" under the percentage; an override is thicker solid purple,
+ * labelled "override", with the auto gate's cut as a thin dotted grey
+ * line.  Per axis for rectangles, so a 2-D threshold shows which edge
+ * fell back.  Overlays without such flags draw the same bytes as before.
+ * A scatter gate's debris cut is a thin grey line labelled "debris".
+ *
  * Threading: no shared state.
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "plot_internal.h"
 
@@ -23,24 +32,130 @@ static double clampd(double v, double a, double b)
     return v < a ? a : v > b ? b : v;
 }
 
-/* Gate label: bold name over the percentage, in a translucent white box.
- * (px, py) is the anchor: the box's bottom-centre when above != 0, its
- * top-centre otherwise; the box is moved inside the plot area. */
+void cgp_fallback_dash(const cgp_cv *cv, double dash[2])
+{
+    dash[0] = 0.55 * cv->fs;
+    dash[1] = 0.4 * cv->fs;
+}
+
+void cgp_stroke_cut(cgp_cv *cv, cg_plot_cut c, double lw)
+{
+    cairo_t *cr = cv->cr;
+    switch (c) {
+    case CG_PLOT_CUT_FALLBACK: {
+        double d[2];
+        cgp_fallback_dash(cv, d);
+        cairo_set_dash(cr, d, 2, 0);
+        cgp_rgba(cr, 0xffffff, 0.85); /* casing: readable on red density */
+        cairo_set_line_width(cr, 1.3 * lw + 2);
+        cairo_stroke_preserve(cr);
+        cgp_rgb(cr, CGP_FALLBACK);
+        cairo_set_line_width(cr, 1.3 * lw);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        break;
+    }
+    case CG_PLOT_CUT_OVERRIDE:
+        cgp_rgb(cr, CGP_OVERRIDE);
+        cairo_set_line_width(cr, 1.7 * lw);
+        cairo_stroke(cr);
+        break;
+    default:
+        cgp_rgb(cr, CGP_GATE);
+        cairo_set_line_width(cr, lw);
+        cairo_stroke(cr);
+        break;
+    }
+}
+
+/* Thin dotted grey line from (x0, y0) to (x1, y1): the auto cut that an
+ * override replaced. */
+static void dotted(cgp_cv *cv, double lw, double x0, double y0, double x1,
+                   double y1)
+{
+    cairo_t *cr = cv->cr;
+    double d[2] = {0, 2.2 * lw};
+    cairo_new_path(cr);
+    cairo_move_to(cr, x0, y0);
+    cairo_line_to(cr, x1, y1);
+    cairo_set_dash(cr, d, 2, 0);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    cgp_rgb(cr, CGP_AUTOCUT);
+    cairo_set_line_width(cr, 0.9 * lw);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+}
+
+/* "one peak: above" -> "one peak" (the part before a colon). */
+static void rule_short(char *buf, size_t cap, const char *rule)
+{
+    buf[0] = '\0';
+    if (!rule)
+        return;
+    size_t n = strcspn(rule, ":");
+    while (n > 0 && rule[n - 1] == ' ')
+        n--;
+    snprintf(buf, cap, "%.*s", (int)n, rule);
+}
+
+/* The label's third line for the overlay's cuts ("" when all are AUTO)
+ * and its colour. */
+static void cut_note(const cg_plot_overlay *o, char *buf, size_t cap,
+                     uint32_t *rgb)
+{
+    buf[0] = '\0';
+    int naxes = o->kind == CG_PLOT_OV_RECT || o->kind == CG_PLOT_OV_NONE
+                    ? 2
+                    : 1;
+    int any_ovr = 0;
+    size_t len = 0;
+    char prev[64] = "";
+    for (int a = 0; a < naxes && len < cap; a++) {
+        char part[64];
+        if (o->cut[a] == CG_PLOT_CUT_FALLBACK) {
+            char r[40];
+            rule_short(r, sizeof r, o->rule[a]);
+            snprintf(part, sizeof part, "fallback%s%s", r[0] ? ": " : "", r);
+        } else if (o->cut[a] == CG_PLOT_CUT_OVERRIDE) {
+            snprintf(part, sizeof part, "override");
+            any_ovr = 1;
+        } else {
+            continue;
+        }
+        if (!strcmp(part, prev))
+            continue; /* both edges fell back the same way */
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s",
+                                len ? ", " : "", part);
+        snprintf(prev, sizeof prev, "%s", part);
+    }
+    *rgb = any_ovr ? CGP_OVERRIDE : CGP_FALLBACK_TEXT;
+}
+
+/* Gate label: bold name over the percentage (and the note on how the cut
+ * was placed, in note_rgb), in a translucent white box.  (px, py) is the
+ * anchor: the box's bottom-centre when above != 0, its top-centre
+ * otherwise; the box is moved inside the plot area. */
 static void gate_label(cgp_cv *cv, const cgp_pinfo *pi, const char *name,
-                       double pct, double px, double py, int above)
+                       double pct, const char *note, uint32_t note_rgb,
+                       double px, double py, int above)
 {
     char ptxt[32] = "";
     if (isfinite(pct))
         cgp_fmt_pct(ptxt, sizeof ptxt, pct);
     int has_name = name && *name, has_pct = ptxt[0] != '\0';
-    if (!has_name && !has_pct)
+    int has_note = note && *note;
+    if (!has_name && !has_pct && !has_note)
         return;
-    double fs = 0.9 * cv->fs, pad = 0.25 * cv->fs;
+    double fs = 0.9 * cv->fs, pad = 0.25 * cv->fs, nfs = 0.8 * cv->fs;
     double wn = has_name ? cgp_text_width(cv, name, fs, 1) : 0;
     double wp = has_pct ? cgp_text_width(cv, ptxt, fs, 0) : 0;
+    double wt = has_note ? cgp_text_width(cv, note, nfs, 0) : 0;
     double lh = 1.2 * fs;
-    double bw = fmax(wn, wp) + 2 * pad;
+    double bw = fmax(fmax(wn, wp), wt) + 2 * pad;
     double bh = (has_name + has_pct) * lh + 1.2 * pad;
+    if (has_note)
+        bh += 1.2 * nfs;
     double x = px - bw / 2, y = above ? py - bh : py;
     const cg_plot_rect *a = &pi->area;
     x = clampd(x, a->x + 2, a->x + a->w - bw - 2);
@@ -59,6 +174,11 @@ static void gate_label(cgp_cv *cv, const cgp_pinfo *pi, const char *name,
     if (has_pct) {
         cgp_rgb(cr, 0x333333);
         cgp_text(cv, ptxt, x + bw / 2, ty, fs, 0, 0.5, 0, 0);
+        ty += lh;
+    }
+    if (has_note) {
+        cgp_rgb(cr, note_rgb);
+        cgp_text(cv, note, x + bw / 2, ty, nfs, 0, 0.5, 0, 0);
     }
 }
 
@@ -124,7 +244,7 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
             }
         }
         cairo_close_path(cr);
-        cairo_stroke(cr);
+        cgp_stroke_cut(cv, o->cut[0], lw);
         lx = sx / n;
         ly = miny - 0.3 * cv->fs;
         break;
@@ -132,8 +252,33 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
     case CG_PLOT_OV_RECT: {
         double x0 = mapx(pi, o->x0), x1 = mapx(pi, o->x1);
         double y0 = mapy(pi, o->y1), y1 = mapy(pi, o->y0); /* y0 top */
-        cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
-        cairo_stroke(cr);
+        if (o->cut[0] == CG_PLOT_CUT_AUTO && o->cut[1] == CG_PLOT_CUT_AUTO) {
+            cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
+            cairo_stroke(cr);
+        } else {
+            /* edge by edge: the vertical ones carry the x cut's style */
+            for (int ax = 0; ax < 2; ax++)
+                if (o->cut[ax] == CG_PLOT_CUT_OVERRIDE &&
+                    isfinite(o->auto_cut[ax])) {
+                    if (ax == 0) {
+                        double u = mapx(pi, o->auto_cut[0]);
+                        dotted(cv, lw, u, y0, u, y1);
+                    } else {
+                        double u = mapy(pi, o->auto_cut[1]);
+                        dotted(cv, lw, x0, u, x1, u);
+                    }
+                }
+            cairo_move_to(cr, x0, y0);
+            cairo_line_to(cr, x0, y1);
+            cairo_move_to(cr, x1, y0);
+            cairo_line_to(cr, x1, y1);
+            cgp_stroke_cut(cv, o->cut[0], lw);
+            cairo_move_to(cr, x0, y0);
+            cairo_line_to(cr, x1, y0);
+            cairo_move_to(cr, x0, y1);
+            cairo_line_to(cr, x1, y1);
+            cgp_stroke_cut(cv, o->cut[1], lw);
+        }
         double vx0 = clampd(x0, a->x, a->x + a->w),
                vx1 = clampd(x1, a->x, a->x + a->w);
         double vy0 = clampd(y0, a->y, a->y + a->h);
@@ -144,6 +289,10 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
     case CG_PLOT_OV_RANGE: {
         double x0 = mapx(pi, o->x0), x1 = mapx(pi, o->x1);
         double by = a->y + 0.15 * a->h;
+        if (o->cut[0] == CG_PLOT_CUT_OVERRIDE && isfinite(o->auto_cut[0])) {
+            double u = mapx(pi, o->auto_cut[0]);
+            dotted(cv, lw, u, a->y, u, a->y + a->h);
+        }
         if (isfinite(o->x0)) {
             cairo_move_to(cr, x0, a->y);
             cairo_line_to(cr, x0, a->y + a->h);
@@ -152,7 +301,12 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
             cairo_move_to(cr, x1, a->y);
             cairo_line_to(cr, x1, a->y + a->h);
         }
-        cairo_stroke(cr);
+        cgp_stroke_cut(cv, o->cut[0], lw);
+        if (o->cut[0] == CG_PLOT_CUT_FALLBACK)
+            cgp_rgb(cr, CGP_FALLBACK); /* the bracket: solid, same hue */
+        else if (o->cut[0] == CG_PLOT_CUT_OVERRIDE)
+            cgp_rgb(cr, CGP_OVERRIDE);
+        cairo_set_line_width(cr, lw);
         /* bracket: horizontal bar with end ticks, as FlowJo's range gate */
         double vx0 = clampd(x0, a->x, a->x + a->w),
                vx1 = clampd(x1, a->x, a->x + a->w);
@@ -183,6 +337,19 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
         }
         break;
     }
+    case CG_PLOT_OV_NONE:
+        break;
+    }
+    if (o->has_debris && isfinite(o->debris_x) && !is1d) {
+        double dx = mapx(pi, o->debris_x);
+        cairo_new_path(cr);
+        cairo_move_to(cr, dx, a->y);
+        cairo_line_to(cr, dx, a->y + a->h);
+        cgp_rgb(cr, CGP_DEBRIS);
+        cairo_set_line_width(cr, fmax(1.0, 0.5 * lw));
+        cairo_stroke(cr);
+        cgp_text(cv, "debris", dx + 0.25 * cv->fs,
+                 a->y + a->h - 0.3 * cv->fs, 0.75 * cv->fs, 0, 0, 1, 0);
     }
     cairo_restore(cr);
     if (o->kind == CG_PLOT_OV_QUADRANT) {
@@ -190,13 +357,13 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
         double xl = a->x + m + 3 * cv->fs, xr = a->x + a->w - m - 3 * cv->fs;
         double yt = a->y + m, yb = a->y + a->h - m;
         gate_label(cv, pi, o->quad_name[CG_PLOT_Q_UL],
-                   o->quad_pct[CG_PLOT_Q_UL], xl, yt, 0);
+                   o->quad_pct[CG_PLOT_Q_UL], NULL, 0, xl, yt, 0);
         gate_label(cv, pi, o->quad_name[CG_PLOT_Q_UR],
-                   o->quad_pct[CG_PLOT_Q_UR], xr, yt, 0);
+                   o->quad_pct[CG_PLOT_Q_UR], NULL, 0, xr, yt, 0);
         gate_label(cv, pi, o->quad_name[CG_PLOT_Q_LL],
-                   o->quad_pct[CG_PLOT_Q_LL], xl, yb, 1);
+                   o->quad_pct[CG_PLOT_Q_LL], NULL, 0, xl, yb, 1);
         gate_label(cv, pi, o->quad_name[CG_PLOT_Q_LR],
-                   o->quad_pct[CG_PLOT_Q_LR], xr, yb, 1);
+                   o->quad_pct[CG_PLOT_Q_LR], NULL, 0, xr, yb, 1);
         return;
     }
     /* label above the gate when there is room, else inside its top */
@@ -204,7 +371,10 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
         above = 0;
         ly = fmax(ly, a->y) + 0.6 * cv->fs;
     }
-    gate_label(cv, pi, o->name, o->pct, lx, ly, above);
+    char note[96];
+    uint32_t note_rgb;
+    cut_note(o, note, sizeof note, &note_rgb);
+    gate_label(cv, pi, o->name, o->pct, note, note_rgb, lx, ly, above);
 }
 
 void cgp_draw_overlays(cgp_cv *cv, const cgp_pinfo *pi,
@@ -212,6 +382,29 @@ void cgp_draw_overlays(cgp_cv *cv, const cgp_pinfo *pi,
 {
     for (int i = 0; i < p->noverlays; i++)
         one_overlay(cv, pi, &p->overlays[i], p->y == NULL);
+}
+
+void cg_plot_overlay_cut(cg_plot_overlay *ov, int axis, int fell_back,
+                         int overridden, const char *rule, double auto_cut)
+{
+    if (!ov || axis < 0 || axis > 1)
+        return;
+    ov->cut[axis] = overridden  ? CG_PLOT_CUT_OVERRIDE
+                    : fell_back ? CG_PLOT_CUT_FALLBACK
+                                : CG_PLOT_CUT_AUTO;
+    ov->rule[axis] = rule;
+    ov->auto_cut[axis] = overridden ? auto_cut : NAN;
+}
+
+int cg_plot_panels_flagged(const cg_plot_panel *panels, int n)
+{
+    for (int i = 0; panels && i < n; i++)
+        for (int k = 0; k < panels[i].noverlays; k++) {
+            const cg_plot_overlay *o = &panels[i].overlays[k];
+            if (o->cut[0] != CG_PLOT_CUT_AUTO || o->cut[1] != CG_PLOT_CUT_AUTO)
+                return 1;
+        }
+    return 0;
 }
 
 int cg_plot_ellipse_from_cov(cg_plot_overlay *ov, double mx, double my,

@@ -45,6 +45,14 @@ typedef struct cgp_cv {
 #define CGP_INK 0x202020u      /* axes, text */
 #define CGP_GATE 0x000000u     /* gate outlines */
 #define CGP_GRID 0xd8d8d8u
+/* Cuts that were not placed by the configured rule (plot_gates.c): the
+ * amber has some blue and the purple little red, so neither occurs in
+ * the density ramp or its blends with black and white (tests rely on it). */
+#define CGP_FALLBACK 0xe8901eu      /* fallback cut: amber, dashed */
+#define CGP_FALLBACK_TEXT 0xa86200u /* its label, darker for contrast */
+#define CGP_OVERRIDE 0x8e24aau      /* overridden cut: purple, thicker */
+#define CGP_AUTOCUT 0x7a7a7au       /* where the auto gate would have cut */
+#define CGP_DEBRIS 0x555555u        /* scatter gate's debris cut */
 
 /* Image with a white background and meta copied into tEXt entries
  * (Software is always first).  NULL with err on no memory. */
@@ -117,6 +125,11 @@ void cgp_hist_draw(cgp_cv *cv, const cgp_pinfo *pi, const cg_plot_panel *p,
 /* plot_gates.c: outlines and labels of the panel's overlays. */
 void cgp_draw_overlays(cgp_cv *cv, const cgp_pinfo *pi,
                        const cg_plot_panel *p);
+/* plot_gates.c: stroke the current path in the style of cut c (colour,
+ * width from lw, dashes); the path is consumed. */
+void cgp_stroke_cut(cgp_cv *cv, cg_plot_cut c, double lw);
+/* Dash lengths of a fallback cut and the legend's sample of it. */
+void cgp_fallback_dash(const cgp_cv *cv, double dash[2]);
 
 /* Data -> pixel inside pi. */
 static inline double cgp_px(const cgp_pinfo *pi, double x)

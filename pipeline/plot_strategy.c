@@ -5,6 +5,10 @@
  * order), row-major, under a title naming sample, subject and visit, with
  * the software version and config hash in small print.
  *
+ * When any gate fell back or was overridden, a legend line under the
+ * grid says what the dashed amber and purple cuts mean; otherwise the
+ * figure has no legend band (and the same bytes as before it existed).
+ *
  * Font size follows the cell size, so a panel reads the same at any
  * figure size.  Panels keep a square plot area (dot plots are compared by
  * shape).  Threading: no shared state.
@@ -91,6 +95,31 @@ void cgp_provenance(cgp_cv *cv, const cg_plot_meta *m, double x, double y,
     cgp_text(cv, buf, x, y, fs, 0, 1, 0, 0);
 }
 
+/* "dashed = fallback (auto rule did not apply);  purple = manual
+ * override", each after a short sample of its stroke, left-aligned at
+ * (x, y) (vertical middle). */
+static void strategy_legend(cgp_cv *cv, double x, double y)
+{
+    cairo_t *cr = cv->cr;
+    double fs = 0.85 * cv->fs, len = 2.4 * cv->fs;
+    double lw = fmax(1.5, 0.11 * cv->fs);
+    cairo_new_path(cr);
+    cairo_move_to(cr, x, y);
+    cairo_line_to(cr, x + len, y);
+    cgp_stroke_cut(cv, CG_PLOT_CUT_FALLBACK, lw);
+    x += len + 0.4 * cv->fs;
+    cgp_rgb(cr, CGP_INK);
+    x += cgp_text(cv, "dashed = fallback (auto rule did not apply);", x, y,
+                  fs, 0, 0, 0.5, 0);
+    x += 1.2 * cv->fs;
+    cairo_move_to(cr, x, y);
+    cairo_line_to(cr, x + len, y);
+    cgp_stroke_cut(cv, CG_PLOT_CUT_OVERRIDE, lw);
+    x += len + 0.4 * cv->fs;
+    cgp_rgb(cr, CGP_INK);
+    cgp_text(cv, "purple = manual override", x, y, fs, 0, 0, 0.5, 0);
+}
+
 cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
                                        const cg_plot_meta *m, int ncols,
                                        int cell_w, int cell_h, cg_err *err)
@@ -115,7 +144,9 @@ cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
     int title_h = (int)lround(3.0 * fs);
     int margin = (int)lround(0.6 * fs);
     int w = ncols * cell_w + 2 * margin;
-    int h = nrows * cell_h + title_h + margin;
+    int flagged = cg_plot_panels_flagged(panels, n);
+    int legend_h = flagged ? (int)lround(1.8 * fs) : 0;
+    int h = nrows * cell_h + title_h + margin + legend_h;
     cg_plot_image *im = cgp_image_new(w, h, m, err);
     if (!im)
         return NULL;
@@ -147,6 +178,9 @@ cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
             return NULL;
         }
     }
+    if (flagged)
+        strategy_legend(&cv, margin + 0.6 * fs,
+                        title_h + nrows * cell_h + 0.5 * legend_h);
     cgp_cv_end(&cv);
     return im;
 }
