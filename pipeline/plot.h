@@ -120,6 +120,10 @@ typedef struct cg_plot_overlay {
     double auto_cut[2];       /* OVERRIDE: where the auto gate would have
                                  cut (units of x0 / y0), drawn dotted grey;
                                  read only with CUT_OVERRIDE, NaN: none */
+    const char *note;         /* more text for the label's last line, e.g.
+                                 "CCR4 fallback: spread" for a cut on a
+                                 marker not on these axes; NULL: none */
+    cg_plot_cut note_cut;     /* its colour (and it flags the figure) */
     int has_debris;           /* 2-D: a debris cut at x = debris_x (the */
     double debris_x;          /* scatter gate's), thin grey, "debris" */
 } cg_plot_overlay;

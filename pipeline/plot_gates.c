@@ -129,7 +129,12 @@ static void cut_note(const cg_plot_overlay *o, char *buf, size_t cap,
                                 len ? ", " : "", part);
         snprintf(prev, sizeof prev, "%s", part);
     }
-    *rgb = any_ovr ? CGP_OVERRIDE : CGP_FALLBACK_TEXT;
+    if (o->note && *o->note && len < cap)
+        snprintf(buf + len, cap - len, "%s%s", len ? "; " : "", o->note);
+    any_ovr |= o->note_cut == CG_PLOT_CUT_OVERRIDE;
+    *rgb = any_ovr ? CGP_OVERRIDE
+           : o->note_cut == CG_PLOT_CUT_AUTO && !len ? CGP_INK
+                                                     : CGP_FALLBACK_TEXT;
 }
 
 /* Gate label: bold name over the percentage (and the note on how the cut
@@ -371,7 +376,7 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
         above = 0;
         ly = fmax(ly, a->y) + 0.6 * cv->fs;
     }
-    char note[96];
+    char note[160];
     uint32_t note_rgb;
     cut_note(o, note, sizeof note, &note_rgb);
     gate_label(cv, pi, o->name, o->pct, note, note_rgb, lx, ly, above);
@@ -401,7 +406,9 @@ int cg_plot_panels_flagged(const cg_plot_panel *panels, int n)
     for (int i = 0; panels && i < n; i++)
         for (int k = 0; k < panels[i].noverlays; k++) {
             const cg_plot_overlay *o = &panels[i].overlays[k];
-            if (o->cut[0] != CG_PLOT_CUT_AUTO || o->cut[1] != CG_PLOT_CUT_AUTO)
+            if (o->cut[0] != CG_PLOT_CUT_AUTO ||
+                o->cut[1] != CG_PLOT_CUT_AUTO ||
+                o->note_cut != CG_PLOT_CUT_AUTO)
                 return 1;
         }
     return 0;

@@ -4,7 +4,8 @@
  * of amber with gaps), an override is solid purple with the auto cut as a
  * grey dotted line, a 2-D threshold styles only the edge that fell back,
  * a fallen-back polygon is dashed, the debris cut is a grey line, and a
- * gate with no cut still gets its label.  Without flags no pixel is amber
+ * gate with no cut still gets its label, and a note names a cut on a
+ * marker off the axes.  Without flags no pixel is amber
  * or purple, and the strategy figure has no legend band; with one, the
  * band appears.  Amber and purple are told apart from the density ramp,
  * the histogram and the curve by their blue channel (see plot_internal.h).
@@ -176,6 +177,25 @@ static void test_hist_cuts(void)
     r = scan(&png, ax, a.y + 2, ax, a.y + a.h * 0.1, is_grey);
     CHECKM(r.runs >= 3, "auto cut dotted: %d grey runs", r.runs);
     CHECK_INT(count_in(&png, is_amber), 0);
+    tpng_free(&png);
+
+    /* a cut on a marker not on the axes: a note in the label, in the
+     * fallback's darker amber text, and the figure counts as flagged */
+    cg_plot_overlay_cut(&g, 0, 0, 0, NULL, NAN);
+    CHECK_INT(cg_plot_panels_flagged(&p, 1), 0);
+    g.note = "CCR4 fallback: spread";
+    g.note_cut = CG_PLOT_CUT_FALLBACK;
+    CHECK_INT(cg_plot_panels_flagged(&p, 1), 1);
+    REQUIRE(render(&p, "cuts_note.png", 800, 700, &png, &a, t, &tx) == 0);
+    CHECK(tpng_darkest(&png, tx, a.y + a.h * 0.5, 1) < 60); /* cut: black */
+    int text = 0;
+    for (int yy = a.y; yy < a.y + a.h / 3; yy++)
+        for (int xx = a.x; xx < a.x + a.w; xx++) {
+            const unsigned char *c = tpng_px(&png, xx, yy);
+            text += c[0] > 140 && c[0] < 200 && c[1] > 70 && c[1] < 125 &&
+                    c[2] < 40; /* CGP_FALLBACK_TEXT (168, 98, 0) */
+        }
+    CHECKM(text > 20, "note text pixels: %d", text);
     tpng_free(&png);
     free(x);
 }
