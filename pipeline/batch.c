@@ -50,6 +50,13 @@ static int check_plots(const cg_run_ctx *ctx, int i, cg_result *r)
         char msg[600];
         snprintf(msg, sizeof msg, "figures: %s", why);
         cg_result_fail_output(r, msg);
+        /* the note too: no staging path (nor its PID) in any output */
+        char *rel = malloc(strlen(why) + sizeof tag);
+        if (rel) {
+            snprintf(rel, strlen(why) + sizeof tag, "%s%s", tag, why);
+            free(r->warnings[k]);
+            r->warnings[k] = rel;
+        }
         char sub[600];
         snprintf(sub, sizeof sub, "plots/%s", ctx->sheet->s[i].sample_id);
         char *dir = cg_path_join(ctx->opts.outdir, sub);

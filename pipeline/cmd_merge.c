@@ -234,9 +234,6 @@ int cmd_merge(int argc, char **argv)
         cg_config_free(cfg);
         goto done;
     }
-    if (cg_outdir_catch_signals(od) < 0)
-        cg_warn_file(NULL, "cannot catch signals: an interrupted merge may "
-                     "leave its staging folder (removed by the next run)");
     const char *stage = cg_outdir_staging(od);
     cg_run_opts o = {.outdir = stage, .plots = plots, .threads = 1};
     cg_run_ctx ctx;

@@ -182,9 +182,6 @@ int cmd_run(int argc, char **argv)
             cg_config_free(cfg);
             return CG_EXIT_USAGE;
         }
-        if (cg_outdir_catch_signals(od) < 0)
-            cg_warn_file(NULL, "cannot catch signals: an interrupted run may "
-                         "leave its staging folder (removed by the next run)");
     }
     cg_run_opts o = {.outdir = od ? cg_outdir_staging(od) : NULL,
                      .plots = plots && outdir, .threads = (int)threads};

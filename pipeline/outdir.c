@@ -18,9 +18,9 @@
  * staging/.old; rename the staged entries into DIR; rename run.json;
  * fsync DIR; delete the staging folder.
  *
- * Threading: main thread; the signal thread (cg_outdir_catch_signals)
+ * Threading: main thread; the signal thread (started by cg_outdir_open)
  * only sets the stop flag, or on a second signal removes the staging
- * folder and _exit()s.
+ * folder and _exit()s.  The handler itself only writes to a pipe.
  */
 #include "outdir.h"
 
@@ -58,10 +58,11 @@ struct cg_outdir {
     char *staging;
     char *lockpath;
     int lockfd;
-    int committed;
+    atomic_int committed; /* read by the signal thread */
     int sig_started;
     pthread_t sig_thread;
-    sigset_t sig_old;
+    struct sigaction sig_old[3]; /* as before cg_outdir_open */
+    int sig_had[3];
 };
 
 /* ------------------------------------------------------------ rm -rf -- */
@@ -212,6 +213,8 @@ static int take_lock(const char *path, int *fd, long *holder)
 
 /* -------------------------------------------------------------- open -- */
 
+static int catch_signals(cg_outdir *od);
+
 cg_outdir *cg_outdir_open(const char *cmd, const char *dir, cg_err *err)
 {
     cg_outdir *od = calloc(1, sizeof *od);
@@ -238,6 +241,11 @@ cg_outdir *cg_outdir_open(const char *cmd, const char *dir, cg_err *err)
         cg_outdir_close(od);
         return NULL;
     }
+    /* signals first: from the lock on, an interrupted run cleans up */
+    if (catch_signals(od) < 0)
+        cg_warn_file(NULL, "cannot catch signals: an interrupted %s may "
+                     "leave its staging folder (removed by the next one)",
+                     cmd);
     long holder = 0;
     int rc = take_lock(od->lockpath, &od->lockfd, &holder);
     if (rc != 0) {
@@ -384,54 +392,81 @@ done:
 
 /* ----------------------------------------------------------- signals -- */
 
-static void signal_set(sigset_t *s)
+/* A handler, not sigwait(): threads that libraries started before us
+ * (OpenBLAS's pool) do not block the signals, and any thread may take
+ * one.  The handler only writes the signal number to a pipe; the signal
+ * thread reads it and does the work. */
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+#define NCAUGHT ((int)(sizeof caught / sizeof *caught))
+static int sig_pipe[2] = {-1, -1}; /* with stop_signal, process-wide */
+
+static void on_signal(int sig)
 {
-    sigemptyset(s);
-    sigaddset(s, SIGINT);
-    sigaddset(s, SIGTERM);
-    sigaddset(s, SIGHUP);
+    int e = errno;
+    unsigned char b = (unsigned char)sig;
+    if (write(sig_pipe[1], &b, 1) < 0)
+        b = 0; /* nothing to do: the pipe cannot fill with 3 signals */
+    errno = e;
 }
 
 static void *signal_main(void *arg)
 {
     cg_outdir *od = arg;
-    sigset_t set;
-    signal_set(&set);
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
+        unsigned char b = 0;
+        ssize_t n = read(sig_pipe[0], &b, 1);
+        if (n < 0 && errno == EINTR)
             continue;
-        int first = 0;
+        if (n <= 0 || b == 0)
+            break; /* cg_outdir_close */
+        int sig = b, first = 0;
         if (atomic_compare_exchange_strong(&stop_signal, &first, sig)) {
-            char msg[200];
-            int n = snprintf(msg, sizeof msg, "cytogate %s: interrupted "
+            char msg[300];
+            int k = snprintf(msg, sizeof msg, "cytogate %s: interrupted "
                              "(signal %d): stopping after the samples in "
                              "progress; nothing is committed to %s/\n",
                              od->cmd, sig, od->dir);
-            if (n > 0 && write(2, msg, (size_t)n) < 0)
-                n = 0;
+            if (k > 0 && write(2, msg, (size_t)k) < 0)
+                k = 0;
             continue;
         }
         /* a second signal: do not wait for the samples in progress */
-        if (!od->committed)
+        if (od->lockfd >= 0 && !atomic_load(&od->committed)) {
             cg_rm_tree(od->staging);
-        unlink(od->lockpath);
+            unlink(od->lockpath);
+        }
         _exit(128 + sig);
     }
     return NULL;
 }
 
-int cg_outdir_catch_signals(cg_outdir *od)
+static int catch_signals(cg_outdir *od)
 {
-    sigset_t set;
-    signal_set(&set);
-    if (pthread_sigmask(SIG_BLOCK, &set, &od->sig_old) != 0)
+    if (sig_pipe[0] >= 0 || pipe(sig_pipe) != 0)
         return -1;
+    for (int k = 0; k < 2; k++)
+        fcntl(sig_pipe[k], F_SETFD, FD_CLOEXEC);
     if (pthread_create(&od->sig_thread, NULL, signal_main, od) != 0) {
-        pthread_sigmask(SIG_SETMASK, &od->sig_old, NULL);
+        close(sig_pipe[0]);
+        close(sig_pipe[1]);
+        sig_pipe[0] = sig_pipe[1] = -1;
         return -1;
     }
     od->sig_started = 1;
+    for (int k = 0; k < NCAUGHT; k++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        od->sig_had[k] = 0;
+        /* a signal ignored when we started (nohup, a background job)
+         * stays ignored */
+        if (sigaction(caught[k], NULL, &od->sig_old[k]) == 0 &&
+            od->sig_old[k].sa_handler != SIG_IGN &&
+            sigaction(caught[k], &sa, NULL) == 0)
+            od->sig_had[k] = 1;
+    }
     return 0;
 }
 
@@ -442,8 +477,16 @@ void cg_outdir_close(cg_outdir *od)
     if (!od)
         return;
     if (od->sig_started) {
-        pthread_cancel(od->sig_thread);
+        for (int k = 0; k < NCAUGHT; k++) /* a later signal acts as usual */
+            if (od->sig_had[k])
+                sigaction(caught[k], &od->sig_old[k], NULL);
+        unsigned char quit = 0;
+        while (write(sig_pipe[1], &quit, 1) < 0 && errno == EINTR)
+            ;
         pthread_join(od->sig_thread, NULL);
+        close(sig_pipe[0]);
+        close(sig_pipe[1]);
+        sig_pipe[0] = sig_pipe[1] = -1;
     }
     if (od->lockfd >= 0 && !od->committed && od->staging)
         cg_rm_tree(od->staging);
@@ -451,8 +494,6 @@ void cg_outdir_close(cg_outdir *od)
         unlink(od->lockpath); /* still locked: see the header comment */
         close(od->lockfd);
     }
-    if (od->sig_started) /* a signal pending now acts as usual */
-        pthread_sigmask(SIG_SETMASK, &od->sig_old, NULL);
     free(od->cmd);
     free(od->dir);
     free(od->staging);

@@ -3,7 +3,8 @@
  * `cytogate merge` (issue 18): one writer at a time, results moved into
  * place only when complete, run.json as the completion marker.
  *
- *   cg_outdir_open    mkdir -p DIR; lock DIR/.cytogate.lock (flock, the
+ *   cg_outdir_open    catch signals (below); mkdir -p DIR; lock
+ *                     DIR/.cytogate.lock (flock, the
  *                     holder's PID written inside; the kernel drops the
  *                     lock when the holder dies, so a crash never blocks
  *                     the next run); remove what dead runs left (staging
@@ -20,9 +21,9 @@
  *                     runs or after a crash inside one -- no run.json.
  *   cg_outdir_close   staging removed when not committed; unlocked.
  *
- * Signals: cg_outdir_catch_signals blocks SIGINT/SIGTERM/SIGHUP in the
- * calling thread (threads started later inherit that) and waits for them
- * on its own thread.  The first one sets the stop flag
+ * Signals: from cg_outdir_open to cg_outdir_close, SIGINT, SIGTERM and
+ * SIGHUP (unless ignored when the command started, as under nohup) are
+ * caught and handled on a thread of their own.  The first one sets the stop flag
  * (cg_outdir_stop_signal): workers take no new sample, the command skips
  * the commit, removes the staging folder and exits 128+signal.  A second
  * one removes the staging folder at once and exits.
@@ -52,9 +53,6 @@ int cg_outdir_commit(cg_outdir *od, cg_err *err);
 
 /* Remove the staging folder unless committed; unlock; free. */
 void cg_outdir_close(cg_outdir *od);
-
-/* Start the signal thread for od (see above); 0 or -1. */
-int cg_outdir_catch_signals(cg_outdir *od);
 
 /* 0, or the signal that asked the process to stop. */
 int cg_outdir_stop_signal(void);

@@ -748,8 +748,9 @@ int cg_tsv_safe_copy(FILE *out, const char *buf, size_t n)
             continue;
         const char *c = buf + start;
         size_t len = i - start;
+        /* a lone "-" or "+" (stats.tsv's marker placeholder) is text */
         if (len && (*c == '=' || *c == '+' || *c == '-' || *c == '@') &&
-            !plain_number(c, len))
+            !plain_number(c, len) && !(len == 1 && *c != '=' && *c != '@'))
             fputc('\'', out);
         if (len)
             fwrite(c, 1, len, out);
