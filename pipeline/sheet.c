@@ -266,16 +266,63 @@ int cg_sheet_select(cg_sheet *sh, int nids, char *const *ids, cg_err *err)
     return 0;
 }
 
+/* Why id cannot name the sample's files (samples/<id>.json,
+ * plots/<id>/), or NULL: 1..CG_SAMPLE_ID_MAX bytes of valid UTF-8, no
+ * control characters, none of / \\ : * ? " < > | (Windows shares too), not
+ * starting with '.' (hidden; "." and "..") nor with - = + @ (an option to
+ * a shell, a formula to a spreadsheet). */
+static const char *id_problem(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0)
+        return "is empty";
+    if (n > CG_SAMPLE_ID_MAX)
+        return "is longer than " CG_STR(CG_SAMPLE_ID_MAX) " bytes";
+    if (strchr(".-=+@", id[0]))
+        return "starts with '.', '-', '=', '+' or '@'";
+    const unsigned char *p = (const unsigned char *)id;
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x20 || c == 0x7f)
+            return "has a control character (tab, newline...)";
+        if (strchr("/\\:*?\"<>|", (int)c))
+            return "has one of / \\ : * ? \" < > |";
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        int k = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1
+                                                                     : -1;
+        if (c >= 0xf5 || k < 0)
+            return "is not valid UTF-8";
+        for (int j = 1; j <= k; j++)
+            if ((p[j] & 0xc0) != 0x80)
+                return "is not valid UTF-8";
+        p += k + 1;
+    }
+    return NULL;
+}
+
 static int check_ids(cg_sheet *sh, cg_err *err)
 {
     for (int i = 0; i < sh->n; i++) {
         const cg_sample *s = &sh->s[i];
         const char *id = s->sample_id;
-        if (!*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, "..") ||
-            strchr(id, '\t') || strchr(id, '\n') || strchr(id, '\r'))
-            return cg_err_setl(err, CG_E_PARSE, s->line, "sample_id '%s' "
-                               "cannot be used as a file name (no '/', tabs "
-                               "or newlines; not empty, '.' or '..')", id);
+        const char *why = id_problem(id);
+        if (why) {
+            /* a long id is cut in the message, which stays one line */
+            const char *more = strlen(id) > 60 ? "..." : "";
+            if (s->line)
+                return cg_err_setl(err, CG_E_PARSE, s->line, "sample_id "
+                                   "'%.60s%s' (%zu bytes) %s, so it cannot "
+                                   "be used as a file name", id, more,
+                                   strlen(id), why);
+            return cg_err_set(err, CG_E_ARG, "%s: sample_id '%.60s%s' (%zu "
+                              "bytes, from the file name) %s, so it cannot "
+                              "be used as a file name: use a sample sheet "
+                              "with a sample_id column",
+                              s->file_given, id, more, strlen(id), why);
+        }
         for (int k = 0; k < i; k++)
             if (!strcmp(sh->s[k].sample_id, id)) {
                 if (s->line)

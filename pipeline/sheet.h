@@ -13,7 +13,10 @@
  *
  * sample_id defaults to the file name without directory and without
  * .fcs/.lmd/.gz extensions.  Sample ids must be unique and usable as file
- * names (no '/', not "." or ".."); violations are errors naming the line.
+ * names, so that no output can later fail on them: 1..CG_SAMPLE_ID_MAX
+ * bytes of valid UTF-8, no control characters, none of / \ : * ? " < > |,
+ * not starting with '.', '-', '=', '+' or '@'.  Violations are errors
+ * naming the line (or, for command-line files, the file).
  *
  * Ownership: cg_sheet and everything in it is owned (cg_sheet_free, NULL
  * ok).  Threading: immutable after creation.
@@ -24,6 +27,12 @@
 #include <stddef.h>
 
 #include "cgerr.h"
+
+/* Longest sample_id, in bytes: samples/<id>.json.tmp.<pid> and the
+ * figures' names stay far below NAME_MAX (255). */
+#define CG_SAMPLE_ID_MAX 128
+#define CG_STR_(x) #x
+#define CG_STR(x) CG_STR_(x)
 
 typedef struct cg_sample {
     char *file;         /* path as it will be opened */
