@@ -2,7 +2,8 @@
  * qc.c -- the QC engine's frame: parameters (key table, defaults, parsing),
  * result rows, channel roles, the file checks (8), the count, viability
  * and gate checks (1, 6, 7) and qc.tsv output.  The event checks live in
- * qc_rate.c (2), qc_stability.c (3), qc_margins.c (4) and qc_comp.c (5).
+ * qc_rate.c (2), qc_stability.c (3), qc_margins.c (4) and qc_comp.c (5);
+ * headline precision and plausibility (9) in qc_plaus.c.
  *
  * Invariants: every parameter has exactly one row in QC_KEYS below; its
  * default text is parsed by cg_qc_params_init through cg_qc_set, so the
@@ -31,7 +32,9 @@ enum { T_D, T_B, T_V, T_S };
 /* X(key, type, field, default, lo, hi, doc) */
 #define QC_KEYS(X)                                                           \
     X(min_events, T_D, min_events, "10000", 0, 1e15,                         \
-      "total events below this: fail")                                       \
+      "total events below this: warn (precision:<h> judges the headlines)")  \
+    X(min_events_fail, T_D, min_events_fail, "0", 0, 1e15,                   \
+      "total events below this: fail (0: never on totals alone)")            \
     X(min_pop_events, T_D, min_pop_events, "100", 0, 1e15,                   \
       "reported population with fewer events: warn (1/sqrt(n) CV > 10%)")    \
     X(time_checks, T_B, time_checks, "true", 0, 1,                           \
@@ -98,14 +101,40 @@ enum { T_D, T_B, T_V, T_S };
       "% singlets of cells: warn below")                                     \
     X(singlets_fail_pct, T_D, singlets_fail_pct, "50", 0, 100,               \
       "... fail below")                                                      \
-    X(gate_fallback, T_V, gate_fallback, "fail", 0, 0,                       \
-      "verdict when an auto gate fell back (one peak, boundary cut)")        \
+    X(gate_fallback, T_V, gate_fallback, "warn", 0, 0,                       \
+      "verdict when an auto gate fell back (the detail names the rule)")     \
     X(small_denominator, T_V, small_denominator, "warn", 0, 0,               \
       "verdict when a ratio's denominator is below its min_denominator")     \
     X(tot_mismatch, T_V, tot_mismatch, "warn", 0, 0,                         \
       "verdict when $TOT differs from the events in DATA")                   \
     X(missing_marker, T_V, missing_marker, "fail", 0, 0,                     \
-      "verdict when a required marker is not in the file")
+      "verdict when a required marker is not in the file")                   \
+    X(precision_warn_cv, T_D, prec_warn_cv, "0.10", 0, 1e6,                  \
+      "binomial CV of Treg % of CD4: warn above (0.10 = 100 Treg events)")   \
+    X(precision_fail_cv, T_D, prec_fail_cv, "0.25", 0, 1e6,                  \
+      "... fail above (95% CI half-width about half the estimate)")         \
+    X(precision_warn_cv_th17, T_D, prec_warn_cv_th17, "0.20", 0, 1e6,        \
+      "binomial CV of Th17 % of CD4: warn above (rare: ~25 events)")         \
+    X(precision_fail_cv_th17, T_D, prec_fail_cv_th17, "0.50", 0, 1e6,        \
+      "... fail above (95% CI as wide as the estimate, ~4 events)")         \
+    X(precision_zero_pct, T_D, prec_zero_pct, "1", 0, 100,                   \
+      "no events in a headline gate: warn when the rule-of-three 95% upper " \
+      "bound 300/n % is above this")                                         \
+    X(treg_pct_min, T_D, treg_pct_min, "0.5", 0, 100,                        \
+      "Treg % of CD4 below this: warn (implausible)")                       \
+    X(treg_pct_max, T_D, treg_pct_max, "25", 0, 100,                         \
+      "Treg % of CD4 above this: warn")                                      \
+    X(th17_pct_max, T_D, th17_pct_max, "20", 0, 100,                         \
+      "Th17 % of CD4 above this: warn")                                      \
+    X(plaus_min_parent, T_D, plaus_min_parent, "1000", 0, 1e15,              \
+      "an auto gate is judged by its keep % when its parent has this many "  \
+      "events")                                                              \
+    X(gate_max_keep_pct, T_D, gate_max_keep_pct, "99.5", 0, 100,             \
+      "an auto gate keeping at least this % of its parent: warn (no "        \
+      "separation found)")                                                   \
+    X(gate_min_keep_pct, T_D, gate_min_keep_pct, "0.05", 0, 100,             \
+      "an auto gate keeping less than this % of its parent: warn (almost "   \
+      "none)")
 
 typedef struct qc_keydef {
     const char *key;
@@ -166,7 +195,10 @@ int cg_qc_set(cg_qc_params *p, const char *key, const char *value,
     if (!p || !key || !value)
         return cg_err_set(err, CG_E_ARG, "qc: NULL key or value");
     const char *pre = "min_events_";
-    if (strncmp(key, pre, strlen(pre)) == 0 && key[strlen(pre)]) {
+    int known = 0; /* min_events_fail is a key, not a population */
+    for (const qc_keydef *d = qc_defs; d->key && !known; d++)
+        known = strcmp(d->key, key) == 0;
+    if (!known && strncmp(key, pre, strlen(pre)) == 0 && key[strlen(pre)]) {
         const char *pop = key + strlen(pre);
         double v;
         if (cg_parse_double(value, &v) != 0 || !(v >= 0) || !isfinite(v))
@@ -566,9 +598,19 @@ int cg_qc_gates(const cg_qc_params *p, const cg_qc_gating *g,
     if (!p || !g || !r)
         return cg_err_set(err, CG_E_ARG, "qc: missing parameters or input");
     char name[CG_QC_NAME];
-    int rc = qc_add(r, "events", (double)g->total, p->min_events,
-                    (double)g->total < p->min_events ? CG_QC_FAIL
-                                                     : CG_QC_PASS,
+    double tot = (double)g->total;
+    int rc;
+    if (tot < p->min_events_fail)
+        rc = qc_add(r, "events", tot, p->min_events_fail, CG_QC_FAIL,
+                    "%lld events (fail below %g)", (long long)g->total,
+                    p->min_events_fail);
+    else if (tot < p->min_events)
+        rc = qc_add(r, "events", tot, p->min_events, CG_QC_WARN,
+                    "%lld events (warn below %g): the precision rows judge "
+                    "the headline numbers", (long long)g->total,
+                    p->min_events);
+    else
+        rc = qc_add(r, "events", tot, p->min_events, CG_QC_PASS,
                     "%lld events (minimum %g)", (long long)g->total,
                     p->min_events);
     for (int i = 0; !rc && i < g->npops; i++) {
@@ -606,6 +648,8 @@ int cg_qc_gates(const cg_qc_params *p, const cg_qc_gating *g,
                         q->name, p->popmin[i]);
     }
     if (!rc)
+        rc = qc_precision(p, g, r);
+    if (!rc)
         rc = pct_check(r, "viability", find_pop(g, p->live_pop), p->live_pop,
                        p->viability_warn_pct, p->viability_fail_pct);
     if (!rc)
@@ -613,15 +657,37 @@ int cg_qc_gates(const cg_qc_params *p, const cg_qc_gating *g,
                        p->singlet_pop, p->singlets_warn_pct,
                        p->singlets_fail_pct);
     for (int i = 0; !rc && i < g->nfallbacks; i++) {
-        snprintf(name, sizeof name, "gate_fallback:%s", g->fallbacks[i].gate);
+        const cg_qc_fallback *f = &g->fallbacks[i];
+        const char *mk = f->marker && *f->marker ? f->marker : NULL;
+        snprintf(name, sizeof name, "gate_fallback:%s%s%s", f->gate,
+                 mk ? "." : "", mk ? mk : "");
         rc = qc_add(r, name, NAN, NAN, p->gate_fallback,
-                    "auto gate %s fell back: %s", g->fallbacks[i].gate,
-                    g->fallbacks[i].reason ? g->fallbacks[i].reason
-                                           : "no reason given");
+                    "auto gate %s%s%s%s fell back by rule '%s': %s", f->gate,
+                    mk ? " (" : "", mk ? mk : "", mk ? ")" : "",
+                    f->rule && *f->rule ? f->rule : "not recorded",
+                    f->reason && *f->reason ? f->reason : "no reason given");
     }
     if (!rc && g->nfallbacks == 0)
         rc = qc_add(r, "gate_fallback", 0, 0, CG_QC_PASS,
                     "no auto gate fell back");
+    for (int i = 0; !rc && i < g->noverrides; i++) {
+        const cg_qc_override *o = &g->overrides[i];
+        const char *mk = o->marker && *o->marker ? o->marker : NULL;
+        snprintf(name, sizeof name, "override:%s%s%s", o->gate,
+                 mk ? "." : "", mk ? mk : "");
+        char autobuf[48];
+        if (isnan(o->auto_threshold))
+            snprintf(autobuf, sizeof autobuf, "auto gave none");
+        else
+            snprintf(autobuf, sizeof autobuf, "auto would be %.6g",
+                     o->auto_threshold);
+        rc = qc_add(r, name, o->threshold, NAN, CG_QC_PASS,
+                    "threshold %.6g set by %s (%s)", o->threshold,
+                    o->source && *o->source ? o->source : "the sample sheet",
+                    autobuf);
+    }
+    if (!rc)
+        rc = qc_plausibility(p, g, r);
     for (int i = 0; !rc && i < g->nratios; i++) {
         const cg_qc_ratio *q = &g->ratios[i];
         snprintf(name, sizeof name, "ratio:%s", q->name);

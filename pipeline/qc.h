@@ -2,18 +2,22 @@
  * qc.h -- per-sample quality control: one verdict per sample, with the
  * reasons (issue 8).
  *
- * Eight checks, each reporting value, threshold and a verdict:
- *   1 events/count:<pop>   total events; events per reported population
- *                          with the binomial standard error of its % of
- *                          parent (needs the gating result)
+ * Nine checks, each reporting value, threshold and a verdict:
+ *   1 events/count:<pop>   total events (low: warn); events per reported
+ *                          population with the binomial standard error of
+ *                          its % of parent (needs the gating result)
  *   2 flow_rate            events per Time bin against a robust trend;
  *                          % of events in anomalous bins (+ event mask)
  *   3 signal_stability     per-channel medians over consecutive event bins
  *   4 saturation/min_pile  % of events at >= $PnR-1; % piled at the minimum
  *   5 compensation/overcompensation
  *   6 viability/singlets   % live of singlets, % singlets of cells
- *   7 gate_fallback:<g>/min_count:<pop>/ratio:<m>
+ *   7 gate_fallback:<g>/override:<g>/min_count:<pop>/ratio:<m>
  *   8 file_tot/time_channel/markers
+ *   9 precision:<h>/plausibility:<h|gate>  binomial CV and Wilson interval
+ *                          of each headline % (Treg, Th17 of CD4); headline
+ *                          % outside its plausible range; an auto gate
+ *                          keeping almost all or almost none of its parent
  * Thresholds live in cg_qc_params (defaults: cg_qc_params_init, keys and
  * one-line docs: cg_qc_keys).  The engine knows nothing of the config file
  * or the run module: callers fill cg_qc_input (before gating: events,
@@ -21,7 +25,7 @@
  *
  * Two calls, so the pipeline can drop anomalous-time events before gating:
  *   cg_qc_events()  checks 2-5 and 8, fills res->time_mask and the series
- *   cg_qc_gates()   checks 1, 6 and 7
+ *   cg_qc_gates()   checks 1, 6, 7 and 9
  *
  * Threading: no globals; separate results may be computed in parallel.
  * Ownership: cg_qc_result is owned by the caller (cg_qc_result_free);
@@ -57,7 +61,8 @@ const char *cg_qc_verdict_name(int v); /* "skip" "pass" "warn" "fail" */
 /* Thresholds.  Percentages are in percent (5 = 5%). */
 typedef struct cg_qc_params {
     /* 1 counts */
-    double min_events;      /* total events below: fail */
+    double min_events;      /* total events below: warn */
+    double min_events_fail; /* total events below: fail (0: never) */
     double min_pop_events;  /* reported population below: warn (CV>10%) */
     int n_popmin;           /* min_events_<pop> entries */
     char popmin_name[CG_QC_MAX_POPMIN][CG_QC_NAME];
@@ -96,6 +101,13 @@ typedef struct cg_qc_params {
     /* 8 file */
     int tot_mismatch;       /* verdict when $TOT != events read */
     int missing_marker;     /* verdict for a required marker missing */
+    /* 9 precision and plausibility */
+    double prec_warn_cv, prec_fail_cv;           /* treg (any non-th17) */
+    double prec_warn_cv_th17, prec_fail_cv_th17; /* th17 */
+    double prec_zero_pct;   /* k = 0: rule-of-three bound above: warn */
+    double treg_pct_min, treg_pct_max, th17_pct_max;
+    double plaus_min_parent;
+    double gate_max_keep_pct, gate_min_keep_pct;
 } cg_qc_params;
 
 void cg_qc_params_init(cg_qc_params *p);
@@ -144,12 +156,43 @@ typedef struct cg_qc_pop {
     const char *parent;     /* NULL: all events */
     int64_t count, parent_count;
     int reported;           /* a reported population (count check) */
+    int autogate;           /* cg_qc_auto: placed by an auto rule? its
+                               keep % is judged by plausibility:<pop> */
 } cg_qc_pop;
 
+/* cg_qc_pop.autogate.  A selecting gate (a valley/tail cut on a marker)
+ * keeping almost all of its parent found no separation; a clean-up gate
+ * (scatter, singlets, and the live_pop/singlet_pop populations) keeping
+ * almost all is a clean sample, so only "almost none" is judged there. */
+enum { CG_QC_AUTO_NONE = 0, CG_QC_AUTO_SELECT = 1, CG_QC_AUTO_CLEANUP = 2 };
+
+/* An auto cut that fell back.  Row gate_fallback:<gate>[.<marker>]. */
 typedef struct cg_qc_fallback {
     const char *gate;
     const char *reason;
+    const char *rule;       /* rule that placed the cut ("one peak: above",
+                               "spread", ...); NULL or "": not recorded */
+    const char *marker;     /* the threshold dimension; NULL for 2-D gates */
 } cg_qc_fallback;
+
+/* A cut set per sample (sample sheet / overrides file), not by the auto
+ * rule.  Row override:<gate>[.<marker>], verdict pass. */
+typedef struct cg_qc_override {
+    const char *gate;
+    const char *marker;     /* NULL: none */
+    double threshold;       /* the cut used, in the gate's units */
+    double auto_threshold;  /* what the auto rule gave (NaN: none) */
+    const char *source;     /* "the sample sheet"; NULL: that */
+} cg_qc_override;
+
+/* A headline percentage: k events of pop among n of `of` (Treg % of CD4).
+ * `name` picks the thresholds: "th17" uses the *_th17 precision keys and
+ * th17_pct_max, "treg" the treg range; any other name only precision. */
+typedef struct cg_qc_headline {
+    const char *name;       /* row suffix: precision:<name> */
+    const char *pop, *of;   /* population names for the detail */
+    int64_t k, n;
+} cg_qc_headline;
 
 typedef struct cg_qc_ratio {
     const char *name;
@@ -165,6 +208,10 @@ typedef struct cg_qc_gating {
     int nfallbacks;
     const cg_qc_ratio *ratios;
     int nratios;
+    const cg_qc_headline *heads;
+    int nheads;
+    const cg_qc_override *overrides;
+    int noverrides;
 } cg_qc_gating;
 
 typedef struct cg_qc_check {
@@ -206,9 +253,16 @@ void cg_qc_result_free(cg_qc_result *r); /* NULL is a no-op */
  * memory); problems with the sample are verdicts, not errors. */
 int cg_qc_events(const cg_qc_params *p, const cg_qc_input *in,
                  cg_qc_result *res, cg_err *err);
-/* Checks 1, 6 and 7 from the gating result. */
+/* Checks 1, 6, 7 and 9 from the gating result. */
 int cg_qc_gates(const cg_qc_params *p, const cg_qc_gating *g,
                 cg_qc_result *res, cg_err *err);
+
+/* Binomial CV of p = k/n: sqrt((1-p)/(n p)); INFINITY when k = 0, NaN
+ * when n <= 0. */
+double cg_qc_binom_cv(int64_t k, int64_t n);
+/* Wilson score interval of k/n at normal quantile z (1.96: 95%), as
+ * fractions; NaN when n <= 0.  lo, hi: OUT. */
+void cg_qc_wilson(int64_t k, int64_t n, double z, double *lo, double *hi);
 
 /* Worst verdict (skip counts as pass; PASS when there are no checks). */
 int cg_qc_overall(const cg_qc_result *r);

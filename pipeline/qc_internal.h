@@ -39,5 +39,11 @@ int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
                const int *role, cg_qc_result *r, cg_err *err);
 int qc_comp(const cg_qc_params *p, const cg_qc_input *in, const int *role,
             cg_qc_result *r, cg_err *err);
+/* Check 9 (qc_plaus.c): precision:<h> rows, then plausibility rows.  0 or
+ * -1 on no memory. */
+int qc_precision(const cg_qc_params *p, const cg_qc_gating *g,
+                 cg_qc_result *r);
+int qc_plausibility(const cg_qc_params *p, const cg_qc_gating *g,
+                    cg_qc_result *r);
 
 #endif

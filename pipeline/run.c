@@ -924,7 +924,8 @@ static void run_metrics(const cg_config *cfg, cg_result *res)
     }
 }
 
-/* Gate QC: counts, fallbacks, small denominators. */
+/* Gate QC: counts, precision of the headlines, fallbacks, plausibility
+ * of the auto gates, small denominators. */
 static void run_qc_gates(sample_work *w)
 {
     const cg_config *cfg = w->cfg;
@@ -935,9 +936,10 @@ static void run_qc_gates(sample_work *w)
     cg_qc_pop *pops = calloc((size_t)ng + 1, sizeof *pops);
     cg_qc_fallback *fb = calloc((size_t)ng * 4 + 1, sizeof *fb);
     cg_qc_ratio *rat = calloc((size_t)cfg->nmetrics + 1, sizeof *rat);
-    char (*fbname)[160] = calloc((size_t)ng * 4 + 1, sizeof *fbname);
-    if (!pops || !fb || !rat || !fbname)
+    if (!pops || !fb || !rat)
         goto done;
+    int hcd4 = cfg->head_cd4, htreg = cfg->head_treg;
+    int hth17 = cfg->head_th17;
     int np = 0, nf = 0, nr = 0;
     for (int gi = 0; gi < ng; gi++) {
         const cg_gate_spec *g = &cfg->gates[gi];
@@ -948,37 +950,58 @@ static void run_qc_gates(sample_work *w)
         pops[np].parent = g->parent >= 0 ? cfg->gates[g->parent].name : NULL;
         pops[np].count = pr->count;
         pops[np].parent_count = pr->parent_count;
-        pops[np].reported = gi == cfg->head_cd4 || gi == cfg->head_treg ||
-                            gi == cfg->head_th17;
+        pops[np].reported = gi == hcd4 || gi == htreg || gi == hth17;
+        /* auto: the 2-D scatter/singlets clean-up gates, or a valley/tail
+         * cut (quantiles keep q by design) */
+        pops[np].autogate = g->type == CG_GS_SCATTER ||
+                                    g->type == CG_GS_SINGLETS
+                                ? CG_QC_AUTO_CLEANUP
+                                : CG_QC_AUTO_NONE;
+        for (int d = 0; d < pr->nthr && d < g->ndims; d++)
+            if (g->dims[d].method == CG_TM_VALLEY ||
+                g->dims[d].method == CG_TM_TAIL)
+                pops[np].autogate = CG_QC_AUTO_SELECT;
         np++;
-        for (int d = 0; d < pr->nthr; d++)
+        for (int d = 0; d < pr->nthr && d < g->ndims; d++)
             if (pr->thr[d].fell_back) {
-                snprintf(fbname[nf], sizeof fbname[nf], "%s.%s", g->name,
-                         g->dims[d].marker);
-                fb[nf].gate = fbname[nf];
+                fb[nf].gate = g->name;
+                fb[nf].marker = g->dims[d].marker;
                 fb[nf].reason = pr->thr[d].reason;
                 nf++;
             }
         if (pr->auto2d && pr->fell_back) {
-            snprintf(fbname[nf], sizeof fbname[nf], "%s", g->name);
-            fb[nf].gate = fbname[nf];
+            fb[nf].gate = g->name;
             fb[nf].reason = pr->reason;
             nf++;
         }
     }
-    for (int i = 0; i < cfg->nmetrics; i++) {
-        const cg_metric_spec *m = &cfg->metrics[i];
-        if (res->pops[m->den].count < 0)
+    cg_qc_headline heads[2];
+    int nh = 0;
+    const int hh[2] = {htreg, hth17};
+    const char *hname[2] = {"treg", "th17"};
+    for (int k = 0; k < 2; k++) {
+        if (hh[k] < 0 || hcd4 < 0 || res->pops[hh[k]].count < 0 ||
+            res->pops[hcd4].count < 0)
             continue;
-        rat[nr].name = m->name;
-        rat[nr].denominator = cfg->gates[m->den].name;
-        rat[nr].denom_count = res->pops[m->den].count;
-        rat[nr].min_denominator = m->min_denominator;
+        heads[nh] = (cg_qc_headline){hname[k], cfg->gates[hh[k]].name,
+                                     cfg->gates[hcd4].name,
+                                     res->pops[hh[k]].count,
+                                     res->pops[hcd4].count};
+        nh++;
+    }
+    for (int i = 0; i < cfg->nmetrics; i++) {
+        int di = cfg->metrics[i].den;
+        if (di < 0 || res->pops[di].count < 0)
+            continue;
+        rat[nr].name = cfg->metrics[i].name;
+        rat[nr].denominator = cfg->gates[di].name;
+        rat[nr].denom_count = res->pops[di].count;
+        rat[nr].min_denominator = cfg->metrics[i].min_denominator;
         nr++;
     }
     cg_qc_gating qg = {.total = res->events_used, .pops = pops, .npops = np,
                        .fallbacks = fb, .nfallbacks = nf, .ratios = rat,
-                       .nratios = nr};
+                       .nratios = nr, .heads = heads, .nheads = nh};
     cg_err e = {0};
     if (cg_qc_gates(&w->ctx->qc, &qg, res->qc, &e) < 0)
         cg_result_warn(res, "QC of the gates failed: %s", e.msg);
@@ -986,7 +1009,6 @@ done:
     free(pops);
     free(fb);
     free(rat);
-    free(fbname);
 }
 
 /* The input file mapped read-only (plain regular files only; gzip and

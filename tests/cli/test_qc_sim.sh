@@ -5,7 +5,10 @@
 # fails.  Each injected anomaly makes its matching check fail (or warn,
 # where that is the documented default):
 #   clog -> flow_rate fail, drift -> signal_stability fail,
-#   saturation (5% at $PnR) -> saturation warn or fail, few -> events fail.
+#   saturation (5% at $PnR) -> saturation warn or fail, few -> events warn
+#   and precision:treg warn or fail (issue 13: totals only warn; ~100 CD4
+#   events give a Treg CV near 0.4 or, with no Treg event, a rule-of-three
+#   bound of ~3%).
 set -u
 BIN=$1
 CFG=$2
@@ -44,8 +47,9 @@ st=$?
 [ "$st" = 3 ] || { echo "FAIL: anomaly batch exit $st, want 3"; fail=1; }
 Q="$OUT/anom/qc.tsv"
 for spec in clog:flow_rate:fail drift:signal_stability:fail \
-            saturation:saturation:warn/fail few:events:fail; do
-    s=${spec%%:*}; rest=${spec#*:}; chk=${rest%%:*}; want=${rest#*:}
+            saturation:saturation:warn/fail few:events:warn \
+            few:precision:treg:warn/fail; do
+    s=${spec%%:*}; rest=${spec#*:}; chk=${rest%:*}; want=${spec##*:}
     got=$(verdict "$Q" "$s" "$chk")
     echo "$s: $chk $got ($(awk -F'\t' -v s="$s" -v c="$chk" '$1==s && $2==c {print $6}' "$Q"))"
     case "/$want/" in

@@ -8,6 +8,9 @@
  * (clog, drift, saturation, too few events, compensation faults, poor
  * viability, gate fallback, file faults) must make its check warn or fail
  * as documented and name the cause; 25 clean seeds must give no failure.
+ * The headline precision (binomial CV, Wilson interval, rule of three) and
+ * plausibility rows are checked against values worked out by hand and a
+ * brute-force Wilson interval.
  */
 #include <math.h>
 #include <stdint.h>
@@ -139,8 +142,10 @@ static cg_matrix *make_spill(const char *rename0, double diag0)
 /* A plausible gating result for n events. */
 typedef struct gt {
     cg_qc_pop pops[6];
-    cg_qc_fallback fb[1];
+    cg_qc_fallback fb[2];
+    cg_qc_override ov[1];
     cg_qc_ratio ratio[1];
+    cg_qc_headline heads[2];
     cg_qc_gating g;
 } gt;
 
@@ -152,15 +157,18 @@ static void make_gating(gt *G, int64_t n, double live_frac, double sing_frac)
     int64_t cd4 = (int64_t)(0.45 * (double)live);
     int64_t treg = (int64_t)(0.06 * (double)cd4);
     int64_t th17 = (int64_t)(0.012 * (double)cd4);
-    cg_qc_pop p[6] = {{"cells", NULL, cells, n, 0},
-                      {"singlets", "cells", sing, cells, 0},
-                      {"live", "singlets", live, sing, 0},
-                      {"cd4", "live", cd4, live, 1},
-                      {"treg", "cd4", treg, cd4, 1},
-                      {"th17", "cd4", th17, cd4, 1}};
+    cg_qc_pop p[6] = {{"cells", NULL, cells, n, 0, 1},
+                      {"singlets", "cells", sing, cells, 0, 1},
+                      {"live", "singlets", live, sing, 0, 1},
+                      {"cd4", "live", cd4, live, 1, 1},
+                      {"treg", "cd4", treg, cd4, 1, 1},
+                      {"th17", "cd4", th17, cd4, 1, 1}};
     memcpy(G->pops, p, sizeof p);
     G->ratio[0] = (cg_qc_ratio){"th17_treg_ratio", "treg", treg, 20};
-    G->g = (cg_qc_gating){n, G->pops, 6, NULL, 0, G->ratio, 1};
+    G->heads[0] = (cg_qc_headline){"treg", "treg", "cd4", treg, cd4};
+    G->heads[1] = (cg_qc_headline){"th17", "th17", "cd4", th17, cd4};
+    G->g = (cg_qc_gating){n, G->pops, 6, NULL, 0, G->ratio, 1, G->heads, 2,
+                          NULL, 0};
 }
 
 static cg_qc_result *run_events(const cg_qc_params *p, cg_frame *fr,
@@ -212,7 +220,19 @@ static void test_params(void)
     cg_qc_params_init(&p);
     CHECK_NEAR(p.min_events, 10000, 0);
     CHECK_NEAR(p.rate_bin_s, 0.1, 0);
-    CHECK_INT(p.gate_fallback, CG_QC_FAIL);
+    CHECK_INT(p.gate_fallback, CG_QC_WARN);
+    CHECK_NEAR(p.min_events_fail, 0, 0);
+    CHECK_NEAR(p.prec_warn_cv, 0.10, 0);
+    CHECK_NEAR(p.prec_fail_cv, 0.25, 0);
+    CHECK_NEAR(p.prec_warn_cv_th17, 0.20, 0);
+    CHECK_NEAR(p.prec_fail_cv_th17, 0.50, 0);
+    CHECK_NEAR(p.prec_zero_pct, 1, 0);
+    CHECK_NEAR(p.treg_pct_min, 0.5, 0);
+    CHECK_NEAR(p.treg_pct_max, 25, 0);
+    CHECK_NEAR(p.th17_pct_max, 20, 0);
+    CHECK_NEAR(p.plaus_min_parent, 1000, 0);
+    CHECK_NEAR(p.gate_max_keep_pct, 99.5, 0);
+    CHECK_NEAR(p.gate_min_keep_pct, 0.05, 0);
     CHECK_INT(p.exclude_time_anomalies, 0);
     CHECK_STR(p.live_pop, "live");
     /* every documented default parses and round-trips */
@@ -237,8 +257,12 @@ static void test_params(void)
     CHECK(strstr(e.msg, "rate_k") != NULL);
     CHECK(cg_qc_set(&p, "rate_warn_pct", "150", &e) < 0);
     CHECK(cg_qc_set(&p, "gate_fallback", "maybe", &e) < 0);
-    CHECK(cg_qc_set(&p, "gate_fallback", "warn", &e) == 0);
-    CHECK_INT(p.gate_fallback, CG_QC_WARN);
+    CHECK(cg_qc_set(&p, "gate_fallback", "fail", &e) == 0);
+    CHECK_INT(p.gate_fallback, CG_QC_FAIL);
+    CHECK(cg_qc_set(&p, "precision_warn_cv_th17", "0.3", &e) == 0);
+    CHECK_NEAR(p.prec_warn_cv_th17, 0.3, 0);
+    CHECK(cg_qc_set(&p, "treg_pct_max", "120", &e) < 0);
+    CHECK(strstr(e.msg, "treg_pct_max") != NULL);
     CHECK(cg_qc_set(&p, "exclude_time_anomalies", "yes", &e) == 0);
     CHECK_INT(p.exclude_time_anomalies, 1);
     CHECK(cg_qc_set(&p, "min_events_cd4", "1000", &e) == 0);
@@ -407,7 +431,8 @@ static void test_too_few(const cg_qc_params *p)
     cg_err e = {0};
     CHECK(cg_qc_gates(p, &G.g, r, &e) == 0);
     dump("too few", r);
-    CHECK_INT(verdict(r, "events"), CG_QC_FAIL);
+    /* issue 13: low totals warn; the headline precision decides */
+    CHECK_INT(verdict(r, "events"), CG_QC_WARN);
     CHECK(strstr(detail(r, "events"), "3000 events") != NULL);
     /* Th17 ~13 events: warn with its CV; the ratio's denominator (treg ~66)
      * is above 20 */
@@ -416,7 +441,20 @@ static void test_too_few(const cg_qc_params *p)
     CHECK_INT(c->verdict, CG_QC_WARN);
     CHECK(strstr(c->detail, "binomial SE") != NULL);
     CHECK_INT(verdict(r, "count:cd4"), CG_QC_PASS);
-    CHECK_INT(cg_qc_overall(r), CG_QC_FAIL);
+    /* treg 60 of 1005 cd4: CV sqrt(0.94/60) = 0.125 -> warn; th17 12:
+     * CV 0.287 -> warn (Th17 keys); nothing fails */
+    CHECK_INT(verdict(r, "precision:treg"), CG_QC_WARN);
+    CHECK_INT(verdict(r, "precision:th17"), CG_QC_WARN);
+    CHECK_INT(cg_qc_overall(r), CG_QC_WARN);
+    {
+        cg_qc_params q = *p;
+        CHECK(cg_qc_set(&q, "min_events_fail", "5000", NULL) == 0);
+        cg_qc_result *r2 = cg_qc_result_new();
+        CHECK(cg_qc_gates(&q, &G.g, r2, &e) == 0);
+        CHECK_INT(verdict(r2, "events"), CG_QC_FAIL);
+        CHECK_NEAR(cg_qc_find(r2, "events")->threshold, 5000, 0);
+        cg_qc_result_free(r2);
+    }
     /* binomial SE of treg % of cd4 in the detail: p=0.06, n=cd4 */
     const cg_qc_pop *tp = &G.pops[4];
     double f = (double)tp->count / (double)tp->parent_count;
@@ -521,21 +559,278 @@ static void test_gates(const cg_qc_params *p0)
     cg_qc_result *r = cg_qc_result_new();
     gt G;
     make_gating(&G, 100000, 0.40, 0.70);
-    G.fb[0] = (cg_qc_fallback){"live", "one peak: cut at the search bound"};
+    G.fb[0] = (cg_qc_fallback){"cells", "one density mode only",
+                               "mode basin", NULL};
+    G.fb[1] = (cg_qc_fallback){"live", "no second peak: cut above the main "
+                               "peak", "one peak: above", "Viability"};
     G.g.fallbacks = G.fb;
-    G.g.nfallbacks = 1;
+    G.g.nfallbacks = 2;
+    G.ov[0] = (cg_qc_override){"cd4", "CD4", 1.8, 2.125, NULL};
+    G.g.overrides = G.ov;
+    G.g.noverrides = 1;
     G.ratio[0].min_denominator = 100000;
     CHECK(cg_qc_gates(&p, &G.g, r, &e) == 0);
     dump("gates", r);
     CHECK_INT(verdict(r, "viability"), CG_QC_FAIL);
     CHECK_NEAR(cg_qc_find(r, "viability")->value, 40, 0.01);
     CHECK_INT(verdict(r, "singlets"), CG_QC_WARN);
-    CHECK_INT(verdict(r, "gate_fallback:live"), CG_QC_FAIL);
-    CHECK(strstr(detail(r, "gate_fallback:live"), "one peak") != NULL);
+    /* issue 13: a fallback warns and names gate, marker and rule */
+    CHECK_INT(verdict(r, "gate_fallback:live.Viability"), CG_QC_WARN);
+    CHECK_STR(detail(r, "gate_fallback:live.Viability"),
+              "auto gate live (Viability) fell back by rule 'one peak: "
+              "above': no second peak: cut above the main peak");
+    CHECK_INT(verdict(r, "gate_fallback:cells"), CG_QC_WARN);
+    CHECK(strstr(detail(r, "gate_fallback:cells"), "rule 'mode basin'"));
+    CHECK(cg_qc_find(r, "gate_fallback") == NULL);
+    /* an override is no fallback: a pass row with both cuts */
+    CHECK_INT(verdict(r, "override:cd4.CD4"), CG_QC_PASS);
+    CHECK_STR(detail(r, "override:cd4.CD4"),
+              "threshold 1.8 set by the sample sheet (auto would be 2.125)");
+    CHECK_NEAR(cg_qc_find(r, "override:cd4.CD4")->value, 1.8, 0);
     CHECK_INT(verdict(r, "ratio:th17_treg_ratio"), CG_QC_WARN);
     CHECK_INT(verdict(r, "min_count:cd4"), CG_QC_FAIL);
     CHECK_INT(verdict(r, "min_count:nkt"), CG_QC_WARN);
     CHECK_INT(verdict(r, "events"), CG_QC_PASS);
+    cg_qc_result_free(r);
+    /* the fallback verdict stays configurable */
+    CHECK(cg_qc_set(&p, "gate_fallback", "fail", &e) == 0);
+    r = cg_qc_result_new();
+    CHECK(cg_qc_gates(&p, &G.g, r, &e) == 0);
+    CHECK_INT(verdict(r, "gate_fallback:live.Viability"), CG_QC_FAIL);
+    cg_qc_result_free(r);
+}
+
+/* One headline row set from k of n. */
+static cg_qc_result *heads_only(const cg_qc_params *p, const char *name,
+                                int64_t k, int64_t n)
+{
+    cg_qc_headline h = {name, name, "cd4", k, n};
+    cg_qc_gating g = {0};
+    g.total = 100000;
+    g.heads = &h;
+    g.nheads = 1;
+    cg_qc_result *r = cg_qc_result_new();
+    cg_err e = {0};
+    CHECK(cg_qc_gates(p, &g, r, &e) == 0);
+    return r;
+}
+
+/* Wilson interval by brute force: the p on a fine grid with
+ * |k/n - p| <= z sqrt(p (1-p) / n). */
+static void wilson_naive(int64_t k, int64_t n, double z, double *lo,
+                         double *hi)
+{
+    double f = (double)k / (double)n;
+    *lo = 2;
+    *hi = -1;
+    for (int i = 0; i <= 1000000; i++) {
+        double q = i / 1e6;
+        if (fabs(f - q) <= z * sqrt(q * (1 - q) / (double)n)) {
+            *lo = fmin(*lo, q);
+            *hi = fmax(*hi, q);
+        }
+    }
+}
+
+static void test_precision(const cg_qc_params *p)
+{
+    /* arithmetic: CV = sqrt((1-p)/(n p)); Wilson against brute force and
+     * published values (5/10: 0.2366-0.7634; 0/10: upper z^2/(n+z^2)) */
+    CHECK_NEAR(cg_qc_binom_cv(213, 3433), sqrt((1 - 213.0 / 3433) / 213),
+               1e-15);
+    CHECK_NEAR(cg_qc_binom_cv(30, 3000), 0.18165902, 1e-8);
+    CHECK_NEAR(cg_qc_binom_cv(10, 10), 0, 0);
+    CHECK(isinf(cg_qc_binom_cv(0, 100)));
+    CHECK(isnan(cg_qc_binom_cv(1, 0)));
+    double lo, hi, nlo, nhi;
+    cg_qc_wilson(5, 10, 1.96, &lo, &hi);
+    CHECK_NEAR(lo, 0.236590, 1e-6);
+    CHECK_NEAR(hi, 0.763410, 1e-6);
+    cg_qc_wilson(0, 10, 1.96, &lo, &hi);
+    CHECK_NEAR(lo, 0, 1e-15);
+    CHECK_NEAR(hi, 1.96 * 1.96 / (10 + 1.96 * 1.96), 1e-12);
+    cg_qc_wilson(10, 10, 1.96, &lo, &hi);
+    CHECK_NEAR(lo, 10 / (10 + 1.96 * 1.96), 1e-12);
+    CHECK_NEAR(hi, 1, 0);
+    const int64_t kn[][2] = {{213, 3433}, {30, 3000}, {3, 40}, {97, 101}};
+    for (int i = 0; i < 4; i++) {
+        cg_qc_wilson(kn[i][0], kn[i][1], 1.96, &lo, &hi);
+        wilson_naive(kn[i][0], kn[i][1], 1.96, &nlo, &nhi);
+        CHECKM(fabs(lo - nlo) < 2e-6 && fabs(hi - nhi) < 2e-6,
+               "wilson %lld/%lld: %g-%g, naive %g-%g", (long long)kn[i][0],
+               (long long)kn[i][1], lo, hi, nlo, nhi);
+    }
+
+    /* Treg 213 of 3433 CD4: the detail the lab reads */
+    cg_qc_result *r = heads_only(p, "treg", 213, 3433);
+    const cg_qc_check *c = cg_qc_find(r, "precision:treg");
+    REQUIRE(c);
+    dump("precision treg", r);
+    CHECK_INT(c->verdict, CG_QC_PASS);
+    CHECK_NEAR(c->value, 0.0663592, 1e-6);
+    CHECK_NEAR(c->threshold, 0.10, 0);
+    CHECK(strstr(c->detail, "p=6.2% of 3433 cd4 (213 treg), CV 6.6%, 95% "
+                            "CI 5.4-7.1% (Wilson)") != NULL);
+    cg_qc_result_free(r);
+    /* Treg grades: 100/1000 CV 0.0949 pass, 60/1000 0.125 warn,
+     * 10/1000 0.315 fail */
+    const struct { int64_t k, n; int v; } tg[] = {
+        {100, 1000, CG_QC_PASS}, {60, 1000, CG_QC_WARN},
+        {10, 1000, CG_QC_FAIL}};
+    for (int i = 0; i < 3; i++) {
+        r = heads_only(p, "treg", tg[i].k, tg[i].n);
+        CHECKM(verdict(r, "precision:treg") == tg[i].v, "treg %lld/%lld: %s",
+               (long long)tg[i].k, (long long)tg[i].n,
+               detail(r, "precision:treg"));
+        if (tg[i].v == CG_QC_FAIL)
+            CHECK_NEAR(cg_qc_find(r, "precision:treg")->threshold, 0.25, 0);
+        cg_qc_result_free(r);
+    }
+    /* Th17 in a healthy 10,000-event sample: ~1% of ~3,000 CD4 = 30
+     * events, CV 0.18 -> pass; 20 events 0.22 -> warn; 3 events 0.58 ->
+     * fail; the same 3 events graded as Treg would fail too */
+    const struct { int64_t k, n; int v; } hg[] = {
+        {30, 3000, CG_QC_PASS}, {20, 3000, CG_QC_WARN},
+        {5, 1000, CG_QC_WARN}, {3, 3000, CG_QC_FAIL}};
+    for (int i = 0; i < 4; i++) {
+        r = heads_only(p, "th17", hg[i].k, hg[i].n);
+        CHECKM(verdict(r, "precision:th17") == hg[i].v, "th17 %lld/%lld: %s",
+               (long long)hg[i].k, (long long)hg[i].n,
+               detail(r, "precision:th17"));
+        cg_qc_result_free(r);
+    }
+    r = heads_only(p, "th17", 30, 3000);
+    CHECK(strstr(detail(r, "precision:th17"),
+                 "p=1.0% of 3000 cd4 (30 th17), CV 18.2%, 95% CI 0.70-1.4%")
+          != NULL);
+    cg_qc_result_free(r);
+    /* k = 0: rule of three, verdict from n alone */
+    r = heads_only(p, "th17", 0, 3000);
+    c = cg_qc_find(r, "precision:th17");
+    REQUIRE(c);
+    CHECK_INT(c->verdict, CG_QC_PASS);
+    CHECK(isinf(c->value));
+    CHECK(strstr(c->detail, "0 th17 of 3000 cd4: p < 0.10% (rule of three")
+          != NULL);
+    CHECK(strstr(c->detail, "Wilson 0.13%") != NULL);
+    cg_qc_result_free(r);
+    r = heads_only(p, "th17", 0, 200); /* bound 1.5% > 1% */
+    CHECK_INT(verdict(r, "precision:th17"), CG_QC_WARN);
+    CHECK(strstr(detail(r, "precision:th17"), "p < 1.5%") != NULL);
+    cg_qc_result_free(r);
+    r = heads_only(p, "treg", 0, 0); /* no CD4: no estimate */
+    CHECK_INT(verdict(r, "precision:treg"), CG_QC_FAIL);
+    CHECK(strstr(detail(r, "precision:treg"), "no estimate") != NULL);
+    CHECK_INT(verdict(r, "plausibility:treg_pct"), CG_QC_SKIP);
+    cg_qc_result_free(r);
+    /* the events row only warns on totals */
+    cg_qc_gating g = {0};
+    g.total = 4000;
+    r = cg_qc_result_new();
+    CHECK(cg_qc_gates(p, &g, r, NULL) == 0);
+    CHECK_INT(verdict(r, "events"), CG_QC_WARN);
+    CHECK(cg_qc_find(r, "precision:treg") == NULL); /* no headline given */
+    cg_qc_result_free(r);
+}
+
+static void test_plausibility(const cg_qc_params *p)
+{
+    /* headline ranges: Treg 0.5-25 % of CD4, Th17 at most 20 % */
+    const struct { const char *h; int64_t k, n; int v; double thr; } hv[] = {
+        {"treg", 3, 4000, CG_QC_WARN, 0.5},   /* 0.075 % */
+        {"treg", 20, 4000, CG_QC_PASS, 25},   /* 0.5 %: the bound is in */
+        {"treg", 240, 4000, CG_QC_PASS, 25},  /* 6 % */
+        {"treg", 1040, 4000, CG_QC_WARN, 25}, /* 26 % */
+        {"th17", 40, 4000, CG_QC_PASS, 20},   /* 1 % */
+        {"th17", 1000, 4000, CG_QC_WARN, 20}, /* 25 % */
+        {"th17", 0, 4000, CG_QC_PASS, 20},    /* none: plausible */
+    };
+    char name[64];
+    for (size_t i = 0; i < sizeof hv / sizeof hv[0]; i++) {
+        cg_qc_result *r = heads_only(p, hv[i].h, hv[i].k, hv[i].n);
+        snprintf(name, sizeof name, "plausibility:%s_pct", hv[i].h);
+        const cg_qc_check *c = cg_qc_find(r, name);
+        REQUIRE(c);
+        CHECKM(c->verdict == hv[i].v, "%s %lld/%lld: %s", hv[i].h,
+               (long long)hv[i].k, (long long)hv[i].n, c->detail);
+        CHECK_NEAR(c->value, 100.0 * (double)hv[i].k / (double)hv[i].n,
+                   1e-12);
+        CHECK_NEAR(c->threshold, hv[i].thr, 0);
+        cg_qc_result_free(r);
+    }
+    cg_qc_result *r = heads_only(p, "treg", 3, 4000);
+    CHECK_STR(detail(r, "plausibility:treg_pct"),
+              "treg 0.075% of cd4 is below the plausible 0.5-25% "
+              "(treg_pct_min): check the treg gate");
+    cg_qc_result_free(r);
+
+    /* auto gates: keep % of parents with >= 1000 events */
+    enum { N = CG_QC_AUTO_NONE, S = CG_QC_AUTO_SELECT,
+           C = CG_QC_AUTO_CLEANUP };
+    cg_qc_pop pops[] = {
+        {"cells", NULL, 99900, 100000, 0, C},      /* clean-up: fine */
+        {"singlets", "cells", 90000, 99900, 0, C},
+        {"live", "singlets", 89990, 90000, 0, S},  /* live_pop: fine */
+        {"cd3", "live", 89810, 89990, 0, S},       /* 99.8 %: warn */
+        {"cd8", "live", 89985, 89990, 0, S},       /* 99.994 %: warn */
+        {"cd4", "cd3", 5000, 89810, 0, N},         /* not auto */
+        {"nk", "cd3", 0, 999, 0, S},               /* parent < 1000 */
+        {"th17", "cd4", 0, 5000, 0, S},            /* none: warn */
+        {"treg", "cd4", 3, 5000, 0, S},            /* 0.06 %: pass */
+        {"rare", "cd4", 2, 5000, 0, S},            /* 0.04 %: warn */
+    };
+    int npop = (int)(sizeof pops / sizeof pops[0]);
+    cg_qc_gating g = {0};
+    g.total = 100000;
+    g.pops = pops;
+    g.npops = npop;
+    r = cg_qc_result_new();
+    CHECK(cg_qc_gates(p, &g, r, NULL) == 0);
+    dump("plausibility", r);
+    CHECK(cg_qc_find(r, "plausibility:cells") == NULL);
+    CHECK(cg_qc_find(r, "plausibility:singlets") == NULL);
+    CHECK(cg_qc_find(r, "plausibility:live") == NULL);
+    CHECK_INT(verdict(r, "plausibility:cd3"), CG_QC_WARN);
+    CHECK_STR(detail(r, "plausibility:cd3"),
+              "gate cd3 kept 99.8% of live (89810 of 89990): no separation "
+              "found");
+    CHECK_NEAR(cg_qc_find(r, "plausibility:cd3")->value,
+               100.0 * 89810 / 89990, 1e-12);
+    CHECK_NEAR(cg_qc_find(r, "plausibility:cd3")->threshold, 99.5, 0);
+    CHECK_INT(verdict(r, "plausibility:cd8"), CG_QC_WARN);
+    CHECK(strstr(detail(r, "plausibility:cd8"), "kept 99.99% of live")
+          != NULL);
+    CHECK(cg_qc_find(r, "plausibility:cd4") == NULL);
+    CHECK(cg_qc_find(r, "plausibility:nk") == NULL);
+    CHECK_INT(verdict(r, "plausibility:th17"), CG_QC_WARN);
+    CHECK_STR(detail(r, "plausibility:th17"),
+              "gate th17 kept 0% of cd4 (0 of 5000): almost none kept");
+    CHECK_NEAR(cg_qc_find(r, "plausibility:th17")->threshold, 0.05, 0);
+    CHECK(cg_qc_find(r, "plausibility:treg") == NULL);
+    CHECK_INT(verdict(r, "plausibility:rare"), CG_QC_WARN);
+    CHECK_NEAR(cg_qc_find(r, "plausibility:rare")->value, 0.04, 1e-12);
+    CHECK(cg_qc_find(r, "plausibility") == NULL);
+    CHECK_INT(cg_qc_overall(r), CG_QC_WARN);
+    cg_qc_result_free(r);
+    /* a clean-up gate keeping almost none is judged */
+    pops[0].count = 10;
+    r = cg_qc_result_new();
+    CHECK(cg_qc_gates(p, &g, r, NULL) == 0);
+    CHECK_INT(verdict(r, "plausibility:cells"), CG_QC_WARN);
+    CHECK(strstr(detail(r, "plausibility:cells"), "(10 of 100000): almost "
+                 "none kept") != NULL);
+    cg_qc_result_free(r);
+    /* nothing flagged: one pass row counting the gates judged (all auto
+     * gates but nk, whose parent is below plaus_min_parent) */
+    pops[0].count = 90000;
+    pops[3].count = 60000;
+    pops[4].count = 20000;
+    pops[7].count = 50;
+    pops[9].count = 30;
+    r = cg_qc_result_new();
+    CHECK(cg_qc_gates(p, &g, r, NULL) == 0);
+    CHECK_INT(verdict(r, "plausibility"), CG_QC_PASS);
+    CHECK_NEAR(cg_qc_find(r, "plausibility")->value, 8, 0);
     cg_qc_result_free(r);
 }
 
@@ -637,6 +932,8 @@ int main(void)
     test_too_few(&p);
     test_comp(&p);
     test_gates(&p);
+    test_precision(&p);
+    test_plausibility(&p);
     test_file(&p);
     return TEST_DONE();
 }
