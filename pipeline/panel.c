@@ -171,31 +171,42 @@ static int is_scatter_or_time(const char *pnn)
     return 0;
 }
 
-/* Append "PnN ($PnS), ..." for every channel. */
+/* The error lists at most this many channels, then "and N more": a
+ * 100,000-parameter file must not turn one error into a 1 MB line. */
+#define LIST_MAX 20
+/* Longest $PnN or $PnS quoted in the list (bytes). */
+#define NAME_MAX_SHOWN 64
+
+/* Append "PnN ($PnS), ..." for the first LIST_MAX channels, then
+ * ", and N more". */
 static void list_channels(char *buf, size_t n, int nch,
                           const char *const *pnn, const char *const *pns)
 {
     size_t k = strlen(buf);
-    for (int j = 0; j < nch && k + 1 < n; j++) {
+    int shown = nch < LIST_MAX ? nch : LIST_MAX;
+    for (int j = 0; j < shown && k + 1 < n; j++) {
         int w;
         if (pns && pns[j] && *pns[j])
-            w = snprintf(buf + k, n - k, "%s%s (%s)", j ? ", " : "",
-                         pnn[j] ? pnn[j] : "?", pns[j]);
+            w = snprintf(buf + k, n - k, "%s%.*s (%.*s)", j ? ", " : "",
+                         NAME_MAX_SHOWN, pnn[j] ? pnn[j] : "?",
+                         NAME_MAX_SHOWN, pns[j]);
         else
-            w = snprintf(buf + k, n - k, "%s%s", j ? ", " : "",
-                         pnn[j] ? pnn[j] : "?");
+            w = snprintf(buf + k, n - k, "%s%.*s", j ? ", " : "",
+                         NAME_MAX_SHOWN, pnn[j] ? pnn[j] : "?");
         if (w < 0)
             break;
         k += (size_t)w;
         if (k >= n)
             k = n - 1;
     }
+    if (nch > shown && k + 1 < n)
+        snprintf(buf + k, n - k, ", and %d more", nch - shown);
 }
 
 static int set_msg(char **msg, const char *head, int nch,
                    const char *const *pnn, const char *const *pns)
 {
-    size_t n = strlen(head) + 64 + (size_t)nch * 96;
+    size_t n = strlen(head) + 96 + (size_t)LIST_MAX * (2 * NAME_MAX_SHOWN + 8);
     char *b = malloc(n);
     if (b) {
         snprintf(b, n, "%s; the file's channels ($PnN ($PnS)): ", head);
