@@ -42,8 +42,7 @@ void fcs__ds_free(fcs_ds *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-/* One 8-byte HEADER field: blanks -> -1; 0 ok, -1 garbage. */
-static int hdr_field(const uint8_t *p, int64_t *out)
+int fcs__hdr_field(const uint8_t *p, int64_t *out)
 {
     char b[9];
     memcpy(b, p, 8);
@@ -158,18 +157,27 @@ typedef struct cand {
     int present;
     int64_t b, e; /* relative, inclusive */
     int score;
+    int on_delim; /* starts on TEXT's closing delimiter */
 } cand;
 
 static int score_cand(fcs_file *f, fcs_ds *ds, cand *c, int64_t exp)
 {
     c->score = 0;
+    c->on_delim = 0;
     if (!c->present)
         return 0;
     int64_t ab = ds->base + c->b;
     if (c->b < 58 || ab > (int64_t)f->size)
         return 0;
-    if (ab < ds->text_e && ab + (exp > 0 ? exp : 1) > ds->text_b)
+    int64_t span = exp > 0 ? exp : 1;
+    if (ab < ds->text_e && ab + span > ds->text_b)
         return 0; /* starts inside (or spans) TEXT */
+    if (ds->stext_e > ds->stext_b && ab <= ds->stext_e &&
+        ab + span > ds->stext_b)
+        return 0; /* overlaps supplemental TEXT */
+    /* one byte early: on the last byte of TEXT, which is its delimiter */
+    c->on_delim = ab == ds->text_e && ab < (int64_t)f->size &&
+                  f->buf[ab] == f->buf[ds->text_b];
     if (exp >= 0) {
         if (exp > (int64_t)f->size - ab)
             return 0;
@@ -362,7 +370,7 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
         fcs__warn(f, "unknown version %s; read as FCS 3.1", ds->version);
     int v3 = ds->version[3] >= '3';
     for (int k = 0; k < 6; k++)
-        if (hdr_field(h + 10 + 8 * k, &ds->hdr[k]) < 0)
+        if (fcs__hdr_field(h + 10 + 8 * k, &ds->hdr[k]) < 0)
             return fcs__err(err, FCS_E_HEADER, base + 10 + 8 * k,
                             "HEADER: offset field %d is '%.8s', expected a "
                             "number", k + 1, (const char *)h + 10 + 8 * k);
@@ -417,7 +425,13 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
         if (base + se >= (int64_t)f->size || base + sb < base + 58) {
             fcs__warn(f, "supplemental TEXT %lld-%lld is outside the file; "
                          "ignored", (long long)sb, (long long)se);
+        } else if (f->buf[base + sb] != (uint8_t)delim) {
+            fcs__warn(f, "supplemental TEXT %lld-%lld does not start with "
+                         "the TEXT delimiter; ignored", (long long)sb,
+                      (long long)se);
         } else {
+            ds->stext_b = base + sb;
+            ds->stext_e = base + se;
             fcs_kwtab st = {0};
             int sdk = 0;
             unsigned q = 0;
@@ -443,11 +457,15 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
     s = fcs__kw_get(&ds->kw, "$PAR");
     if (!s)
         return fcs__err(err, FCS_E_KEYWORD, ds->text_b, "TEXT: $PAR is missing");
-    if (fcs__int(s, &par) < 0 || par < 1 || par > 100000 ||
-        par > (int64_t)tn)
+    if (fcs__int(s, &par) < 0 || par < 1 || par > 100000)
         return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
-                        "TEXT: $PAR is '%.20s', expected 1 to %lld", s,
-                        (long long)(tn < 100000 ? tn : 100000));
+                        "TEXT: $PAR is '%.20s', expected 1 to 100000", s);
+    /* every parameter needs its own $PnB: check before allocating */
+    if (par > ds->kw.n)
+        return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
+                        "TEXT: $PAR is %lld, but TEXT holds only %d keywords "
+                        "(each parameter needs its $PnB)", (long long)par,
+                        ds->kw.n);
     ds->npar = (int)par;
     char tmp[64];
     s = fcs__kw_get(&ds->kw, "$DATATYPE");
@@ -586,12 +604,39 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
     score_cand(f, ds, &H, exp);
     score_cand(f, ds, &T, exp);
     cand *best;
+    const char *why = "consistent with $TOT and the file";
+    char whybuf[120];
     if (H.score > T.score)
         best = &H;
     else if (T.score > H.score)
         best = &T;
     else
         best = v3 ? (T.present ? &T : &H) : (H.present ? &H : &T);
+    if (H.score && H.score == T.score && H.b != T.b) {
+        /* both fit: let the data decide (quirks.c, header_text) */
+        int64_t nh = -1, nt = -1, kh = 0, kt = 0;
+        if (H.on_delim != T.on_delim) {
+            best = H.on_delim ? &T : &H;
+            why = "the other one starts on TEXT's closing delimiter";
+        } else if (!ds->packed && !ascii && tot > 0 &&
+                   (nh = fcs__quirk_implausible(ds, f->buf + base + H.b,
+                                                (int64_t)f->size - base - H.b,
+                                                tot, &kh)) >= 0 &&
+                   (nt = fcs__quirk_implausible(ds, f->buf + base + T.b,
+                                                (int64_t)f->size - base - T.b,
+                                                tot, &kt)) >= 0 &&
+                   nh != nt) {
+            best = nh < nt ? &H : &T;
+            snprintf(whybuf, sizeof whybuf,
+                     "its first events hold %lld implausible values of "
+                     "%lld, the other %lld", (long long)(nh < nt ? nh : nt),
+                     (long long)kh, (long long)(nh < nt ? nt : nh));
+            why = whybuf;
+        } else {
+            why = v3 ? "both fit; TEXT is authoritative for FCS 3"
+                     : "both fit; HEADER is authoritative for FCS 2.0";
+        }
+    }
     if (!best->score) {
         cand *c = T.present ? &T : &H;
         if (!c->present)
@@ -621,9 +666,9 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
                                 "(strict)", (long long)H.b, (long long)H.e,
                                 (long long)T.b, (long long)T.e);
             fcs__warn(f, "HEADER says DATA is %lld-%lld, TEXT says %lld-%lld; "
-                         "%s offsets used (consistent with $TOT and the file)",
+                         "%s offsets used (%s)",
                       (long long)H.b, (long long)H.e, (long long)T.b,
-                      (long long)T.e, best == &H ? "HEADER" : "TEXT");
+                      (long long)T.e, best == &H ? "HEADER" : "TEXT", why);
         }
     }
     int64_t len = best->e - best->b + 1;

@@ -14,9 +14,8 @@
  * of a column is decoded and scaled into a small buffer, then written
  * with non-temporal stores (SSE2, baseline on x86-64), which skip reading
  * the destination lines into cache first (unscaled host-order float32
- * columns convert straight into the stores); other targets copy.  The mapped
- * DATA range is prefaulted first (MADV_POPULATE_READ where the kernel has
- * it; failures are ignored) so decoding does not stop at every page.
+ * columns convert straight into the stores); other targets copy.  The
+ * bytes are always an owned buffer (fcs_read_file), never a mapping.
  * Values are the same on every path.
  * Invariant relied on: ds.data_b + nevents * row_bytes <= file size
  * (dataset.c), so no read here can leave the buffer.
@@ -24,8 +23,6 @@
  */
 #include <math.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -34,13 +31,10 @@
 #include "fcs_internal.h"
 
 #define BLOCK_BYTES 16384
-/* Output size from which the streaming path is used, and DATA size from
- * which the mapping is prefaulted (overridable to test every path). */
+/* Output size from which the streaming path is used (overridable to test
+ * every path). */
 #ifndef FCS_STREAM_MIN_BYTES
 #define FCS_STREAM_MIN_BYTES ((int64_t)4 << 20)
-#endif
-#ifndef FCS_PREFAULT_MIN_BYTES
-#define FCS_PREFAULT_MIN_BYTES ((int64_t)1 << 20)
 #endif
 /* Rows per block on the streaming path (buffer of this many doubles). */
 #define STREAM_ROWS 256
@@ -179,6 +173,12 @@ static void decode_col(const fcs_pdec *d, const uint8_t *src, int row,
     }
 }
 
+void fcs__decode_raw(const fcs_pdec *d, const uint8_t *src, int row,
+                     int64_t n, double *dst)
+{
+    decode_col(d, src, row, n, dst);
+}
+
 static void scale_col(const fcs_ds *ds, const fcs_pdec *d, int64_t n,
                       double *x)
 {
@@ -196,22 +196,6 @@ static void scale_col(const fcs_ds *ds, const fcs_pdec *d, int64_t n,
         for (int64_t i = 0; i < n; i++)
             x[i] = x[i] / g;
     }
-}
-
-/* Map the pages of [p, p + len) now rather than one fault at a time. */
-static void prefault(const uint8_t *p, size_t len)
-{
-#if defined(MADV_POPULATE_READ)
-    long pg = sysconf(_SC_PAGESIZE);
-    if (pg <= 0)
-        return;
-    uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1);
-    uintptr_t e = (uintptr_t)p + len;
-    (void)madvise((void *)a, e - a, MADV_POPULATE_READ); /* advisory */
-#else
-    (void)p;
-    (void)len;
-#endif
 }
 
 /* dst[0..m) = buf[0..m), bypassing the cache where possible. */
@@ -353,8 +337,6 @@ int64_t fcs_read_double(fcs_file *f, fcs_view view, int64_t first, int64_t n,
     int ncol = 0;
     for (int j = 0; j < np; j++)
         ncol += cols[j] != NULL;
-    if (f->map && (int64_t)n * row >= FCS_PREFAULT_MIN_BYTES)
-        prefault(src, (size_t)n * (size_t)row);
     if ((int64_t)n * ncol * 8 >= FCS_STREAM_MIN_BYTES) {
         decode_stream(ds, src, row, n, view, cols);
         return n;

@@ -61,6 +61,14 @@ typedef struct fcs_opts {
 #define FCS_OPT_STRICT 0x1u
 /* FCS 2.0 TEXT where doubled delimiters are empty values, not escapes. */
 #define FCS_OPT_EMPTY_VALUES 0x2u
+/* Cap on the bytes a gzip stream may inflate to: 2^k bytes (k 10..62) in
+ * bits 8..13 of flags.  0 there: $CYTOGATE_GZIP_MAX (bytes, K/M/G/T
+ * suffix) or FCS_GZIP_MAX_DEFAULT_TEXT.  Inflating stops at the end of the
+ * last segment the offsets describe; a stream that needs more than the
+ * cap is refused with FCS_E_GZIP. */
+#define FCS_OPT_GZIP_MAX_SHIFT 8
+#define FCS_OPT_GZIP_MAX(k) (((unsigned)(k) & 0x3fu) << FCS_OPT_GZIP_MAX_SHIFT)
+#define FCS_GZIP_MAX_DEFAULT_TEXT "4 GiB"
 
 typedef enum fcs_view { FCS_RAW = 0, FCS_SCALED = 1 } fcs_view;
 
@@ -77,12 +85,26 @@ typedef struct fcs_param {
     int is_time;       /* $PnN is "time" (any case) */
 } fcs_param;
 
-/* Open a file (a path ending in .gz, or starting with the gzip magic, is
- * decompressed transparently).  Owned: close with fcs_close().  NULL on
- * error, with err filled. */
+/* Open a file (one starting with the gzip magic is decompressed
+ * transparently, bounded as FCS_OPT_GZIP_MAX says).  The file is read
+ * with fcs_read_file(), so the input policy below applies.  Owned: close
+ * with fcs_close().  NULL on error, with err filled. */
 fcs_file *fcs_open(const char *path, const fcs_opts *o, fcs_err *err) FCS_WUR;
 
-/* Open from memory.  buf is borrowed and must outlive the handle. */
+/* Input policy: read a whole *regular* file into memory.  FIFOs, devices,
+ * sockets and directories are refused at once ("not a regular file
+ * (FIFO)"), never waited on.  The bytes are read with pread() into an
+ * owned buffer (no mapping, so nothing can SIGBUS); a file that shrinks,
+ * grows or is rewritten while it is read is refused ("file changed while
+ * reading: size X, was Y").  On success *buf is owned (free with
+ * fcs_buf_free()) and holds *n bytes; the buffer can be handed to
+ * fcs_open_mem().  0, or < 0 with err (FCS_E_IO, FCS_E_NOMEM). */
+int fcs_read_file(const char *path, uint8_t **buf, size_t *n,
+                  fcs_err *err) FCS_WUR;
+void fcs_buf_free(void *buf); /* NULL is a no-op */
+
+/* Open from memory (gzip inflated as by fcs_open).  buf is borrowed and
+ * must outlive the handle. */
 fcs_file *fcs_open_mem(const void *buf, size_t n, const fcs_opts *o,
                        fcs_err *err) FCS_WUR;
 

@@ -31,7 +31,10 @@ typedef struct fcs_kw {
 typedef struct fcs_kwtab {
     fcs_kw *kw;
     int n, cap;
-    int *slot; /* open-addressing hash of indices + 1; hcap slots */
+    /* open-addressing hash, hcap slots: index + 1 (0 empty) and the key's
+     * hash side by side, so a probe is one cache line and a mismatch
+     * never reads the key (a wide TEXT has 400,000 keys) */
+    struct fcs_kwslot { uint32_t h; int idx; } *slot;
     int hcap;
 } fcs_kwtab;
 
@@ -65,6 +68,7 @@ typedef struct fcs_ds {
     char version[7];
     int64_t hdr[6];        /* HEADER offsets, -1 blank */
     int64_t text_b, text_e;/* absolute, inclusive */
+    int64_t stext_b, stext_e;/* supplemental TEXT, absolute; 0,0 none */
     int64_t data_b;        /* absolute */
     int64_t data_len;      /* bytes used */
     int64_t nevents;
@@ -89,14 +93,18 @@ typedef struct fcs_ds {
 struct fcs_file {
     const uint8_t *buf;
     size_t size;
-    void *map;       /* mmap'ed region or NULL */
-    size_t maplen;
-    uint8_t *heap;   /* decompressed / read buffer or NULL */
+    uint8_t *heap;   /* owned read / inflated buffer, or NULL (open_mem) */
     fcs_opts opts;
     int nds;
     int64_t *dsoff;
     int cur;
     fcs_ds ds;
+    /* the first data set as parsed while walking the chain, kept for the
+     * select that follows on open (a wide TEXT is parsed once, not twice),
+     * with its warnings; has_pre 0 once used */
+    fcs_ds pre;
+    char **pre_warn;
+    int npre_warn, has_pre;
     char **warn;
     int nwarn, wcap;
     int nwarn_file;  /* warnings kept across data set changes */
@@ -123,9 +131,26 @@ int fcs__parse_text(fcs_file *f, const uint8_t *p, size_t n, int delim,
                     int empty_values, fcs_kwtab *t, int *delim_keys,
                     unsigned *quirks, const char *what);
 
+/* One 8-byte HEADER offset field: blanks -> -1; 0 ok, -1 garbage. */
+int fcs__hdr_field(const uint8_t *p, int64_t *out);
+
+/* ---- gzip (gzip.c) ---------------------------------------------------- */
+#define FCS_GZIP_MAX_DEFAULT ((int64_t)4 << 30)
+/* The cap on inflated bytes for this handle (flags, env, default). */
+int64_t fcs__gzip_cap(fcs_file *f);
+/* Inflate in[0..n) up to the end of the last FCS segment (plus a little)
+ * and never past the cap.  *out owned (free()).  0 or < 0 with err. */
+int fcs__gunzip(fcs_file *f, const uint8_t *in, size_t n, uint8_t **out,
+                size_t *outn, fcs_err *err);
+
 /* Data set parse: HEADER, TEXT, parameters, layout.  0 or < 0 with err. */
 int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err);
 void fcs__ds_free(fcs_ds *ds);
+
+/* Decode n values of one byte-aligned binary parameter (plan d, offset
+ * d->off in rows of row bytes from src), masked with d->mask. */
+void fcs__decode_raw(const fcs_pdec *d, const uint8_t *src, int row,
+                     int64_t n, double *dst);
 
 /* ASCII decoding into ds->ascii (called from ds_parse). */
 int fcs__ascii_load(fcs_file *f, fcs_ds *ds, fcs_err *err);
@@ -140,5 +165,12 @@ int fcs__quirk_pnb_padded(int64_t data_len, int64_t tot, int64_t padded_row,
                           int64_t packed_row_bits);
 /* Off-by-one $ENDDATA: length one byte more than $TOT x row. */
 int fcs__quirk_end_plus1(int64_t len, int64_t expect);
+/* HEADER vs TEXT DATA offsets that both fit: how many of the first events
+ * at p (avail bytes there) hold values no instrument writes (integers
+ * above $PnR, floats that are NaN, infinite or beyond 1e+-30).  Byte-
+ * aligned binary data only; nev is $TOT; -1 when it cannot tell.  *checked gets the
+ * number of values looked at. */
+int64_t fcs__quirk_implausible(const fcs_ds *ds, const uint8_t *p,
+                               int64_t avail, int64_t nev, int64_t *checked);
 
 #endif

@@ -1,92 +1,23 @@
 /*
- * open.c -- handles: open a file (mmap; gzip inflated into memory) or a
- * memory buffer, walk the $NEXTDATA chain, select a data set, and the
- * shape/keyword/warning accessors.
+ * open.c -- handles: open a file (read whole by fcs_read_file, readfile.c;
+ * gzip inflated, bounded, by gzip.c) or a memory buffer, walk the
+ * $NEXTDATA chain, select a data set, and the shape/keyword/warning
+ * accessors.
  *
- * Invariants: f->buf/f->size is the whole (decompressed) file and lives
+ * Invariants: f->buf/f->size is the whole (decompressed) file, or for
+ * gzip the part of it up to the end of its last segment, and lives
  * until fcs_close; f->dsoff[] is strictly increasing (a chain that goes
  * backwards or revisits a data set is cut, with a warning), so walking it
  * always ends; data sets after the first that cannot be parsed end the
  * chain with a warning rather than failing the open.
  * Threading: none; one handle per thread.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "fcs_internal.h"
-
-static int inflate_all(const uint8_t *in, size_t n, uint8_t **out,
-                       size_t *outn, fcs_err *err)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 15 + 32) != Z_OK)
-        return fcs__err(err, FCS_E_GZIP, -1, "gzip: cannot initialise zlib");
-    size_t cap = n * 4 + 65536, len = 0;
-    uint8_t *buf = malloc(cap);
-    if (!buf) {
-        inflateEnd(&z);
-        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory inflating");
-    }
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = 0;
-    for (;;) {
-        size_t used = (size_t)((const uint8_t *)z.next_in - in);
-        if (z.avail_in == 0 && used < n)
-            z.avail_in = (uInt)(n - used > 0x40000000u ? 0x40000000u
-                                                       : n - used);
-        if (cap - len < 65536) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                inflateEnd(&z);
-                return fcs__err(err, FCS_E_NOMEM, -1,
-                                "out of memory inflating");
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t room = cap - len > 0x40000000u ? 0x40000000u : cap - len;
-        z.next_out = buf + len;
-        z.avail_out = (uInt)room;
-        int rc = inflate(&z, Z_NO_FLUSH);
-        len += room - z.avail_out;
-        used = (size_t)((const uint8_t *)z.next_in - in);
-        if (rc == Z_STREAM_END) {
-            /* another gzip member may follow; other trailing bytes are
-             * ignored */
-            if (n - used >= 2 && in[used] == 0x1f && in[used + 1] == 0x8b) {
-                inflateReset(&z);
-                continue;
-            }
-            break;
-        }
-        if (rc == Z_BUF_ERROR && used >= n && z.avail_in == 0) {
-            free(buf);
-            inflateEnd(&z);
-            return fcs__err(err, FCS_E_GZIP, (int64_t)n,
-                            "gzip: stream is truncated");
-        }
-        if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            free(buf);
-            inflateEnd(&z);
-            return fcs__err(err, FCS_E_GZIP, (int64_t)used, "gzip: %s",
-                            z.msg ? z.msg : "corrupt data");
-        }
-    }
-    inflateEnd(&z);
-    *out = buf;
-    *outn = len;
-    return 0;
-}
 
 static void ds_init_chain(fcs_file *f, fcs_err *err, int *rc)
 {
@@ -105,10 +36,23 @@ static void ds_init_chain(fcs_file *f, fcs_err *err, int *rc)
         int w0 = f->nwarn;
         int r = fcs__ds_parse(f, base, &ds, f->nds == 0 ? err : &e2);
         int64_t next = ds.nextdata;
-        fcs__ds_free(&ds);
-        /* the data set's own warnings come back when it is selected */
-        for (int i = w0; i < f->nwarn; i++)
-            free(f->warn[i]);
+        int k = f->nwarn - w0;
+        char **kept = NULL;
+        if (r == 0 && f->nds == 0 && f->opts.dataset == 0 &&
+            (k == 0 || (kept = malloc((size_t)k * sizeof *kept)))) {
+            /* selected right after: keep it and its warnings */
+            if (k)
+                memcpy(kept, f->warn + w0, (size_t)k * sizeof *kept);
+            f->pre = ds;
+            f->pre_warn = kept;
+            f->npre_warn = k;
+            f->has_pre = 1;
+        } else {
+            fcs__ds_free(&ds);
+            /* the data set's own warnings come back when it is selected */
+            for (int i = w0; i < f->nwarn; i++)
+                free(f->warn[i]);
+        }
         f->nwarn = w0;
         f->warn_dropped = 0;
         if (r < 0) {
@@ -144,16 +88,14 @@ static fcs_file *open_common(fcs_file *f, const fcs_opts *o, fcs_err *err)
 {
     if (o)
         f->opts = *o;
-    if (f->size >= 2 && f->buf[0] == 0x1f && f->buf[1] == 0x8b && !f->heap) {
+    if (f->size >= 2 && f->buf[0] == 0x1f && f->buf[1] == 0x8b) {
         uint8_t *out;
         size_t outn;
-        if (inflate_all(f->buf, f->size, &out, &outn, err) < 0) {
+        if (fcs__gunzip(f, f->buf, f->size, &out, &outn, err) < 0) {
             fcs_close(f);
             return NULL;
         }
-        if (f->map)
-            munmap(f->map, f->maplen);
-        f->map = NULL;
+        free(f->heap); /* the compressed bytes, when we read them */
         f->heap = out;
         f->buf = out;
         f->size = outn;
@@ -201,105 +143,22 @@ fcs_file *fcs_open_mem(const void *buf, size_t n, const fcs_opts *o,
 
 fcs_file *fcs_open(const char *path, const fcs_opts *o, fcs_err *err)
 {
-    if (err)
-        memset(err, 0, sizeof *err);
-    if (!path) {
-        fcs__err(err, FCS_E_ARG, -1, "NULL path");
+    uint8_t *b;
+    size_t n;
+    if (fcs_read_file(path, &b, &n, err) < 0)
         return NULL;
-    }
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        fcs__err(err, FCS_E_IO, -1, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        fcs__err(err, FCS_E_IO, -1, "cannot stat: %s", strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        fcs__err(err, FCS_E_IO, -1, "is a directory");
-        close(fd);
-        return NULL;
-    }
     fcs_file *f = calloc(1, sizeof *f);
     if (!f) {
-        close(fd);
+        free(b);
         fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
         return NULL;
     }
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            f->map = m;
-            f->maplen = (size_t)st.st_size;
-            f->buf = m;
-            f->size = (size_t)st.st_size;
-        }
-    }
-    if (!f->map) {
-        /* not mappable (pipe, empty, special file): read it */
-        size_t cap = 65536, len = 0;
-        uint8_t *b = malloc(cap);
-        for (;;) {
-            if (!b) {
-                close(fd);
-                free(f);
-                fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
-                return NULL;
-            }
-            if (len == cap) {
-                uint8_t *nb = realloc(b, cap * 2);
-                if (!nb) {
-                    free(b);
-                    b = NULL;
-                    continue;
-                }
-                b = nb;
-                cap *= 2;
-            }
-            ssize_t r = read(fd, b + len, cap - len);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                fcs__err(err, FCS_E_IO, (int64_t)len, "read error: %s",
-                         strerror(errno));
-                free(b);
-                free(f);
-                close(fd);
-                return NULL;
-            }
-            if (r == 0)
-                break;
-            len += (size_t)r;
-        }
-        f->heap = NULL;
-        f->buf = b;
-        f->size = len;
-        /* keep ownership in heap unless it is gzip (inflated below) */
-        if (!(len >= 2 && b[0] == 0x1f && b[1] == 0x8b)) {
-            f->heap = b;
-        } else {
-            uint8_t *out;
-            size_t outn;
-            if (inflate_all(b, len, &out, &outn, err) < 0) {
-                free(b);
-                free(f);
-                close(fd);
-                return NULL;
-            }
-            free(b);
-            f->heap = out;
-            f->buf = out;
-            f->size = outn;
-        }
-    }
-    close(fd);
+    f->heap = b;
+    f->buf = b;
+    f->size = n;
     size_t pl = strlen(path);
-    int gz_name = pl > 3 && strcasecmp(path + pl - 3, ".gz") == 0;
-    if (gz_name && !(f->size >= 2 && f->buf[0] == 0x1f && f->buf[1] == 0x8b) &&
-        f->map)
+    if (pl > 3 && strcasecmp(path + pl - 3, ".gz") == 0 &&
+        !(n >= 2 && b[0] == 0x1f && b[1] == 0x8b))
         fcs__warn(f, "name ends in .gz but the file is not gzip; read as is");
     return open_common(f, o, err);
 }
@@ -309,8 +168,10 @@ void fcs_close(fcs_file *f)
     if (!f)
         return;
     fcs__ds_free(&f->ds);
-    if (f->map)
-        munmap(f->map, f->maplen);
+    fcs__ds_free(&f->pre);
+    for (int i = 0; i < f->npre_warn; i++)
+        free(f->pre_warn[i]);
+    free(f->pre_warn);
     free(f->heap);
     free(f->dsoff);
     for (int i = 0; i < f->nwarn; i++)
@@ -336,6 +197,20 @@ int fcs_select_dataset(fcs_file *f, int idx, fcs_err *err)
     f->warn_dropped = 0;
     fcs__ds_free(&f->ds);
     f->cur = -1;
+    if (idx == 0 && f->has_pre) {
+        f->ds = f->pre;
+        memset(&f->pre, 0, sizeof f->pre);
+        f->has_pre = 0;
+        for (int i = 0; i < f->npre_warn; i++) {
+            fcs__warn(f, "%s", f->pre_warn[i]);
+            free(f->pre_warn[i]);
+        }
+        free(f->pre_warn);
+        f->pre_warn = NULL;
+        f->npre_warn = 0;
+        f->cur = 0;
+        return 0;
+    }
     if (fcs__ds_parse(f, f->dsoff[idx], &f->ds, err) < 0) {
         fcs__ds_free(&f->ds);
         return -2;

@@ -123,6 +123,10 @@ int fcs__int(const char *s, int64_t *out)
 
 /* ---- keyword table ----------------------------------------------------- */
 
+/* FNV-1a over the lower-cased key, then the murmur3 finaliser: FNV's low
+ * bits (the ones the table mask keeps) cluster for keys that differ only
+ * in digits ("$P1N" ... "$P100000N"), which made lookups in a wide TEXT
+ * probe long runs; the finaliser spreads every input bit. */
 static uint32_t khash(const char *k)
 {
     uint32_t h = 2166136261u;
@@ -130,6 +134,11 @@ static uint32_t khash(const char *k)
         h ^= (uint32_t)tolower((unsigned char)*k);
         h *= 16777619u;
     }
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return h;
 }
 
@@ -139,27 +148,29 @@ static int kw_find(const fcs_kwtab *t, const char *key, uint32_t h)
         return -1;
     for (uint32_t i = h & (uint32_t)(t->hcap - 1);;
          i = (i + 1) & (uint32_t)(t->hcap - 1)) {
-        int s = t->slot[i];
+        int s = t->slot[i].idx;
         if (!s)
             return -(int)i - 2;
-        if (strcasecmp(t->kw[s - 1].key, key) == 0)
+        if (t->slot[i].h == h && strcasecmp(t->kw[s - 1].key, key) == 0)
             return s - 1;
     }
 }
 
 static int kw_rehash(fcs_kwtab *t, int ncap)
 {
-    int *ns = calloc((size_t)ncap, sizeof *ns);
+    struct fcs_kwslot *ns = calloc((size_t)ncap, sizeof *ns);
     if (!ns)
         return -1;
     free(t->slot);
     t->slot = ns;
     t->hcap = ncap;
     for (int k = 0; k < t->n; k++) {
-        uint32_t i = khash(t->kw[k].key) & (uint32_t)(ncap - 1);
-        while (ns[i])
+        uint32_t h = khash(t->kw[k].key);
+        uint32_t i = h & (uint32_t)(ncap - 1);
+        while (ns[i].idx)
             i = (i + 1) & (uint32_t)(ncap - 1);
-        ns[i] = k + 1;
+        ns[i].idx = k + 1;
+        ns[i].h = h;
     }
     return 0;
 }
@@ -208,9 +219,10 @@ int fcs__kw_set(fcs_kwtab *t, const char *key, size_t klen, const char *val,
         }
     } else {
         uint32_t i = h & (uint32_t)(t->hcap - 1);
-        while (t->slot[i])
+        while (t->slot[i].idx)
             i = (i + 1) & (uint32_t)(t->hcap - 1);
-        t->slot[i] = t->n;
+        t->slot[i].idx = t->n;
+        t->slot[i].h = h;
     }
     return 0;
 }

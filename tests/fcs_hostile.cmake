@@ -1,0 +1,7 @@
+# Hostile inputs (issue #18): non-regular files, empty/truncated files, a
+# file truncated while it is read, a gzip bomb, $PAR vs file size, a
+# 100,000-parameter file, HEADER/TEXT offset disagreements.
+cg_test_program(test_fcs_hostile unit/test_fcs_hostile.c unit/test_fcs_build.c)
+cg_add_test(fcs_hostile unit $<TARGET_FILE:test_fcs_hostile>)
+set_tests_properties(fcs_hostile PROPERTIES TIMEOUT 120)
+
