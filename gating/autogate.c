@@ -24,10 +24,13 @@ void cg_autogate_opts_init(cg_autogate_opts *o)
     memset(o, 0, sizeof *o);
     o->adjust = 1.0;
     o->grid = 512;
-    o->min_prominence = 0.005;
-    o->fraction = 0.001;
-    o->fallback_fraction = 0.01;
+    o->min_prominence = 0.01;
+    o->fraction = 0;
     o->side = 1;
+    o->one_peak = 1;
+    o->k = 3.0;
+    o->keep_min = 0.99;
+    o->trim = 0.001;
     o->q = 0.5;
 }
 
@@ -36,8 +39,16 @@ static void result_init(cg_threshold_result *r)
     memset(r, 0, sizeof *r);
     r->threshold = NAN;
     r->bandwidth = NAN;
+    r->grid_lo = r->grid_hi = NAN;
     r->peak[0] = r->peak[1] = NAN;
+    r->mode = NAN;
+    r->spread = NAN;
     r->depth = NAN;
+}
+
+static void set_rule(cg_threshold_result *r, const char *rule)
+{
+    snprintf(r->rule, sizeof r->rule, "%s", rule);
 }
 
 static void fall_back(cg_threshold_result *r, const char *fmt, ...)
@@ -143,7 +154,12 @@ static int cmp_peak(const void *a, const void *b)
     return (p->i > q->i) - (p->i < q->i);
 }
 
-/* Significant peaks sorted by dominance; returns their count. */
+/* Significant peaks sorted by dominance; returns their count.  A peak is
+ * significant when its prominence is at least min_prom of the highest
+ * density and at least CG_PEAK_Z standard errors of the estimate at the
+ * peak (a Gaussian KDE's pointwise SE is sqrt(f / (2 sqrt(pi) n h))), so
+ * the wiggles of a small sample are not taken for populations. */
+#define CG_PEAK_Z 2.5
 static int significant_peaks(const cg_kde1 *k, double min_prom, peak *pk)
 {
     double ymax = 0;
@@ -152,7 +168,10 @@ static int significant_peaks(const cg_kde1 *k, double min_prom, peak *pk)
             ymax = k->y[i];
     int np = find_peaks(k->y, k->m, pk), ns = 0;
     for (int p = 0; p < np; p++)
-        if (pk[p].prom >= min_prom * ymax)
+        if (pk[p].prom >= min_prom * ymax &&
+            pk[p].prom >= CG_PEAK_Z * sqrt(pk[p].height /
+                                           (2 * sqrt(M_PI) * (double)k->n *
+                                            k->h)))
             pk[ns++] = pk[p];
     qsort(pk, (size_t)ns, sizeof *pk, cmp_peak);
     return ns;
@@ -202,17 +221,115 @@ static int prepare(const double *x, int64_t n, const cg_bits *mask,
     if (r->n < CG_AUTOGATE_MIN_N) {
         fall_back(r, "only %lld usable events (need %d)", (long long)r->n,
                   CG_AUTOGATE_MIN_N);
+        set_rule(r, "too few events");
         return 1;
     }
     cg_kde_opts ko;
     cg_kde_opts_init(&ko);
     ko.m = o->grid > 0 ? o->grid : 512;
     ko.adjust = o->adjust > 0 ? o->adjust : 1.0;
+    ko.trim = o->trim;
     rc = cg_kde1_compute(x, n, mask, &ko, k, err);
     if (rc < 0)
         return rc;
     r->bandwidth = k->h;
+    r->grid_lo = k->lo;
+    r->grid_hi = cg_kde1_x(k, k->m - 1);
     return 0;
+}
+
+/* Robust SD of the main peak at `mode`, from the events on the side
+ * opposite to `side` (side +1: the events <= mode): 1.4826 x the median
+ * of |x - mode| over them.  When that side holds fewer than 10 events
+ * (a peak at the edge of the data), both sides are used.  NaN when no
+ * event is usable; 0 is possible (many equal values). */
+static double peak_spread(const double *x, int64_t n, const cg_bits *mask,
+                          double mode, int side)
+{
+    int64_t k = 0, cap = 0;
+    double *d = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        int both = pass == 1;
+        k = 0;
+        for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
+            uint64_t m = mask ? mask->w[w]
+                         : (w == nw - 1 && (n & 63))
+                             ? ((uint64_t)1 << (n & 63)) - 1
+                             : ~(uint64_t)0;
+            for (; m; m &= m - 1) {
+                double xi = x[(w << 6) + __builtin_ctzll(m)];
+                if (!isfinite(xi))
+                    continue;
+                if (!both && side != 0 && (side > 0 ? xi > mode : xi < mode))
+                    continue;
+                if (k == cap) {
+                    int64_t nc = cap ? 2 * cap : 4096;
+                    double *nd = realloc(d, (size_t)nc * sizeof *nd);
+                    if (!nd) {
+                        free(d);
+                        return NAN;
+                    }
+                    d = nd;
+                    cap = nc;
+                }
+                d[k++] = fabs(xi - mode);
+            }
+        }
+        if (k >= 10)
+            break;
+    }
+    double s = k > 0 ? 1.4826 * cg_kde_quantile7(d, k, 0.5) : NAN;
+    free(d);
+    return s;
+}
+
+/* The p-quantile (R type 7) of the used values; NaN on no memory. */
+static double used_quantile(const double *x, int64_t n, const cg_bits *mask,
+                            double p)
+{
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v)
+        return NAN;
+    int64_t k = 0;
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
+        uint64_t m = mask ? mask->w[w]
+                     : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
+                                                 : ~(uint64_t)0;
+        for (; m; m &= m - 1) {
+            double xi = x[(w << 6) + __builtin_ctzll(m)];
+            if (isfinite(xi))
+                v[k++] = xi;
+        }
+    }
+    double q = k > 0 ? cg_kde_quantile7(v, k, p) : NAN;
+    free(v);
+    return q;
+}
+
+/* The spread rule: cut = mode + side * k * spread.  Fills r->mode,
+ * r->spread; returns the cut (NaN when no spread could be measured). */
+static double spread_cut(const double *x, int64_t n, const cg_bits *mask,
+                         const cg_kde1 *kd, int p, int side, double kmul,
+                         int both, cg_threshold_result *r)
+{
+    double mode = cg_kde1_x(kd, p);
+    /* The far half-spread is clean of the population beyond the cut, but
+     * may be a pile of equal values (a detector floor, a log amplifier's
+     * channel 0, zero counts) or compressed by the transform near zero;
+     * then, or always with `both` (tail gates, where what lies beyond the
+     * cut is a small minority that a median ignores), the near side's is
+     * taken when wider.  Never below one bandwidth. */
+    double s = peak_spread(x, n, mask, mode, side);
+    if (both || !(s > kd->h)) {
+        double sn = peak_spread(x, n, mask, mode, -side);
+        if (sn > s || !(s > 0))
+            s = sn;
+    }
+    if (!(s > kd->h))
+        s = kd->h;
+    r->mode = mode;
+    r->spread = s;
+    return mode + (side < 0 ? -1.0 : 1.0) * kmul * s;
 }
 
 /* ---- valley ------------------------------------------------------------- */
@@ -241,6 +358,8 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
     r->npeaks = ns;
     int ranged = o->lo < o->hi;
     int best = -1;
+    int mp = main_peak(&k);
+    r->mode = cg_kde1_x(&k, mp);
     if (ns >= 2) {
         int a = pk[0].i < pk[1].i ? pk[0].i : pk[1].i;
         int b = pk[0].i < pk[1].i ? pk[1].i : pk[0].i;
@@ -258,29 +377,53 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
         if (best >= 0) {
             double lower = pk[0].height < pk[1].height ? pk[0].height
                                                        : pk[1].height;
-            r->threshold = cg_kde1_x(&k, best);
             r->depth = lower > 0 ? k.y[best] / lower : NAN;
+            r->threshold = cg_kde1_x(&k, best);
+            set_rule(r, "valley");
         } else {
             fall_back(r, "no valley between the peaks at %.4g and %.4g "
                          "lies in the search range [%.4g, %.4g]",
                       r->peak[0], r->peak[1], o->lo, o->hi);
         }
     } else {
-        int p = main_peak(&k);
-        r->peak[0] = cg_kde1_x(&k, p);
-        fall_back(r, "%s (%lld events): cut where the density %s of the "
-                     "peak at %.4g falls below %g of its height",
+        r->peak[0] = r->mode;
+        fall_back(r, "%s (%lld events) at %.4g",
                   ns == 1 ? "one peak only" : "no significant peak",
-                  (long long)r->n, o->side < 0 ? "left" : "right",
-                  r->peak[0], o->fallback_fraction);
+                  (long long)r->n, r->mode);
     }
     if (best < 0) {
-        int p = main_peak(&k);
-        double t;
-        walk_down(&k, p, o->side, o->fallback_fraction, &t);
-        if (ranged)
-            t = t < o->lo ? o->lo : t > o->hi ? o->hi : t;
-        r->threshold = t;
+        size_t l = strlen(r->reason);
+        if (o->one_peak == 0) {
+            set_rule(r, "one peak: fail");
+            snprintf(r->reason + l, sizeof r->reason - l,
+                     "; one_peak: fail, no cut");
+            r->threshold = NAN;
+        } else {
+            double t = spread_cut(x, n, mask, &k, mp, o->one_peak, o->k, 0,
+                                  r);
+            if (o->keep_peak && o->keep_min > 0 && o->keep_min < 1) {
+                double qk = used_quantile(x, n, mask, o->one_peak > 0
+                                                     ? o->keep_min
+                                                     : 1 - o->keep_min);
+                if (o->one_peak > 0 ? qk > t : qk < t)
+                    t = qk;
+            }
+            if (ranged)
+                t = t < o->lo ? o->lo : t > o->hi ? o->hi : t;
+            r->threshold = t;
+            set_rule(r, o->one_peak > 0 ? "one peak: above"
+                                        : "one peak: below");
+            /* a lone peak that the gate keeps is the picture of a clean
+             * sample (few dead cells, all cells positive): the one-peak
+             * rule is then the designed rule, not a failure; the reason
+             * stays as a note */
+            if (o->keep_peak && r->npeaks == 1)
+                r->fell_back = 0;
+            snprintf(r->reason + l, sizeof r->reason - l,
+                     "; cut %s the peak at mode %s %g x spread %.4g",
+                     o->one_peak > 0 ? "above" : "below",
+                     o->one_peak > 0 ? "+" : "-", o->k, r->spread);
+        }
     }
     free(pk);
     cg_kde1_release(&k);
@@ -299,9 +442,9 @@ int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
         o = &d;
     }
     result_init(r);
-    if (!(o->fraction > 0 && o->fraction < 1))
+    if (!(o->fraction >= 0 && o->fraction < 1))
         return cg_err_set(err, CG_E_ARG,
-                          "tail: fraction %g must be in (0, 1)", o->fraction);
+                          "tail: fraction %g must be in [0, 1)", o->fraction);
     cg_kde1 k;
     memset(&k, 0, sizeof k);
     int rc = prepare(x, n, mask, o, r, &k, err);
@@ -312,16 +455,75 @@ int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
         cg_kde1_release(&k);
         return cg_err_set(err, CG_E_NOMEM, "tail: out of memory");
     }
-    r->npeaks = significant_peaks(&k, o->min_prominence, pk);
-    free(pk);
+    int ns = significant_peaks(&k, o->min_prominence, pk);
+    r->npeaks = ns;
     int p = main_peak(&k);
-    r->peak[0] = cg_kde1_x(&k, p);
+    r->peak[0] = r->mode = cg_kde1_x(&k, p);
+    int side = o->side < 0 ? -1 : 1;
     double t;
-    if (walk_down(&k, p, o->side, o->fraction, &t) < 0)
-        fall_back(r, "the density %s of the peak at %.4g never falls below "
-                     "%g of its height; using the grid end",
-                  o->side < 0 ? "left" : "right", r->peak[0], o->fraction);
-    r->threshold = t;
+    if (o->fraction > 0) {
+        set_rule(r, "fraction");
+        if (walk_down(&k, p, side, o->fraction, &t) < 0)
+            fall_back(r, "the density %s of the peak at %.4g never falls "
+                         "below %g of its height; using the grid end",
+                      side < 0 ? "left" : "right", r->peak[0], o->fraction);
+        r->threshold = t;
+        free(pk);
+        cg_kde1_release(&k);
+        return 0;
+    }
+    /* the nearest significant peak on `side` of the main one */
+    int q = -1;
+    for (int j = 0; j < ns; j++) {
+        int dist = (pk[j].i - p) * side;
+        if (dist > 0 && (q < 0 || dist < (pk[q].i - p) * side))
+            q = j;
+    }
+    int best = -1;
+    if (q >= 0) {
+        int a = side > 0 ? p : pk[q].i, b = side > 0 ? pk[q].i : p;
+        for (int i = a + 1; i < b; i++) {
+            if (k.y[i] > k.y[i - 1] || k.y[i] > k.y[i + 1])
+                continue;
+            if (best < 0 || k.y[i] < k.y[best])
+                best = i;
+        }
+    }
+    if (best >= 0) {
+        r->peak[1] = cg_kde1_x(&k, pk[q].i);
+        if (r->peak[1] < r->peak[0]) {
+            double tmp = r->peak[0];
+            r->peak[0] = r->peak[1];
+            r->peak[1] = tmp;
+        }
+        double lower = pk[q].height < k.y[p] ? pk[q].height : k.y[p];
+        r->depth = lower > 0 ? k.y[best] / lower : NAN;
+        r->threshold = cg_kde1_x(&k, best);
+        set_rule(r, "valley");
+    } else {
+        r->threshold = spread_cut(x, n, mask, &k, p, side, o->k, 1, r);
+        set_rule(r, "spread");
+    }
+    free(pk);
+    cg_kde1_release(&k);
+    return 0;
+}
+
+int cg_main_peak(const double *x, int64_t n, const cg_bits *mask,
+                 double *mode, double *spread, cg_err *err)
+{
+    cg_autogate_opts o;
+    cg_autogate_opts_init(&o);
+    cg_threshold_result r;
+    result_init(&r);
+    *mode = *spread = NAN;
+    cg_kde1 k;
+    memset(&k, 0, sizeof k);
+    int rc = prepare(x, n, mask, &o, &r, &k, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    *mode = cg_kde1_x(&k, main_peak(&k));
+    *spread = peak_spread(x, n, mask, *mode, 0);
     cg_kde1_release(&k);
     return 0;
 }
@@ -365,6 +567,7 @@ int cg_gate_quantile(const double *x, int64_t n, const cg_bits *mask,
         }
     }
     r->threshold = cg_kde_quantile7(v, k, o->q); /* selection, O(n) */
+    set_rule(r, "quantile");
     free(v);
     return 0;
 }

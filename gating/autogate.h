@@ -42,15 +42,32 @@ typedef struct cg_autogate_opts {
     double adjust;
     int grid;
     /* valley, tail: peaks below this fraction of the highest density in
-     * prominence are ignored [0.005]. */
+     * prominence are ignored [0.01]. */
     double min_prominence;
-    /* tail: density fraction of the main peak's height [0.001]; valley
-     * fallback: the same rule with fallback_fraction [0.01]. */
+    /* tail: when > 0, the old density-fraction rule: the cut is where the
+     * density beyond the main peak falls below fraction x its height.
+     * 0 [default]: the spread rule (below). */
     double fraction;
-    double fallback_fraction;
-    /* tail, valley fallback: +1 = look right of the main peak (higher
-     * values) [default], -1 = left. */
+    /* tail: +1 = the cut goes above the main peak (higher values)
+     * [default], -1 = below. */
     int side;
+    /* valley with one peak: +1 = the cut goes above the peak (the peak is
+     * the low population), -1 = below it (the peak is the high
+     * population), 0 = no cut (the gate fails, threshold NaN).  [+1] */
+    int one_peak;
+    /* spread rule multiplier: cut = mode +- k x spread of the main peak
+     * [3]. */
+    double k;
+    /* valley with one peak that the gate keeps (keep below with one_peak
+     * +1, keep above with -1): the cut keeps at least this fraction of
+     * the events, i.e. it is pushed out to the 1 - keep_min (or keep_min)
+     * quantile when the spread rule lands inside the bulk (zero-inflated
+     * counts, a spike of equal values) [0.99]; 0 = off.  Set by the
+     * caller: keep_peak = 1 enables it. */
+    int keep_peak;
+    double keep_min;
+    /* robust grid (kde.h cg_kde_opts.trim) [0.001]; 0 = data min..max. */
+    double trim;
     /* quantile: q in [0, 1] [0.5]. */
     double q;
 } cg_autogate_opts;
@@ -59,38 +76,71 @@ void cg_autogate_opts_init(cg_autogate_opts *o);
 
 /* Result of a 1-D threshold gate. */
 typedef struct cg_threshold_result {
-    double threshold;  /* the cut (NaN only when too few events) */
+    double threshold;  /* the cut (NaN only when too few events or
+                          one_peak = 0 found one peak) */
     int fell_back;     /* 1: the primary rule did not apply */
-    char reason[200];  /* why it fell back; "" otherwise */
+    char reason[200];  /* why it fell back, or how a one-peak cut was
+                          placed; "" otherwise */
+    char rule[24];     /* the rule that placed the cut (see below) */
     int64_t n;         /* events used */
     double bandwidth;  /* KDE bandwidth (NaN for quantile) */
+    double grid_lo, grid_hi; /* the KDE grid (NaN for quantile) */
     int npeaks;        /* significant peaks found (valley, tail) */
     double peak[2];    /* dominant peak positions, ascending (NaN unused) */
+    double mode;       /* the highest peak (NaN for quantile) */
+    double spread;     /* robust SD of the main peak when the spread rule
+                          ran (NaN otherwise) */
     double depth;      /* valley: density at the cut / lower dominant peak
                           height (0 = empty valley, 1 = no dip); NaN else */
 } cg_threshold_result;
 
 /*
+ * Density: the KDE (kde.h) of the used values on a robust grid: the
+ * 0.1-99.9 % quantile range (opts.trim) widened by 3 bandwidths, with
+ * Silverman's bandwidth from the trimmed sd and the IQR, in the units of
+ * x (the pipeline passes transformed values).  Events outside the grid do
+ * not shape the density but are still gated by the cut.
+ *
+ * Spread of the main peak (the "spread rule"): s = 1.4826 x the median
+ * distance from the mode of the events on the side AWAY from the cut
+ * (a half-MAD about the mode, so the other population on the cut side
+ * does not inflate it); cut = mode + side x k x s.
+ *
+ * Rules (cg_threshold_result.rule): "valley", "spread", "one peak: above",
+ * "one peak: below", "one peak: fail", "fraction", "quantile",
+ * "too few events".
+ */
+
+/*
  * valley: the x of the deepest local minimum of the density (grid point
  * no higher than either neighbour) strictly between the two dominant
  * peaks, considering only grid points inside [lo, hi] when a search range
- * is set (ties: leftmost).
+ * is set (ties: leftmost).  Rule "valley".
  * Fallback (flagged) when there are fewer than two significant peaks, or
  * no local minimum between the two dominant peaks lies inside [lo, hi]:
- * the threshold is where the density, going from the highest peak
- * towards `side`, first falls below fallback_fraction x its height
- * (linear interpolation between grid points), then clamped to [lo, hi]
- * when a range is set.
+ * the one-peak rule: the spread rule with side = one_peak, i.e. the cut
+ * lies k spreads above (one_peak +1) or below (-1) the main peak, never
+ * through it; when the lone peak is the kept side (keep_peak), no closer
+ * than the quantile that keeps keep_min of the events; clamped to
+ * [lo, hi] when a range is set.  One significant peak that the gate
+ * keeps (keep_peak) is not flagged as a fallback: it is what a clean
+ * sample looks like (a viability channel with few dead cells); the rule
+ * and reason still say how the cut was placed.  one_peak 0: no
+ * cut (rule "one peak: fail").
  */
 int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
                    const cg_autogate_opts *o, cg_threshold_result *r,
                    cg_err *err);
 
 /*
- * tail: starting at the highest peak (the main population), walk towards
- * `side`; the threshold is the first x where the density falls below
- * fraction x the peak height (linearly interpolated).  Fallback (flagged)
- * when it never does inside the grid: the grid end on that side.
+ * tail: the main (highest) peak is the negative population; the cut goes
+ * on `side` of it.  When a significant peak lies on that side, the cut is
+ * the deepest valley between the main peak and the nearest such peak
+ * (rule "valley": a positive population exists).  Otherwise the spread
+ * rule (rule "spread"): k robust SDs of the main peak beyond its mode.
+ * With fraction > 0, instead, the old rule: the first x beyond the peak
+ * where the density falls below fraction x the peak height (rule
+ * "fraction"; fallback to the grid end when it never does).
  */
 int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
                  const cg_autogate_opts *o, cg_threshold_result *r,
@@ -135,13 +185,24 @@ int cg_singlets_apply(const cg_singlets_result *r, const double *a,
 
 /*
  * scatter: 2-D KDE of (x, y) on a grid x grid mesh (Scott bandwidths x
- * adjust); the mode is the highest grid density (restricted to the box
- * [xlo, xhi] x [ylo, yhi] when set).  The region is the 4-connected set of
- * grid nodes with density >= level x mode density that contains the mode;
- * the gate is its outer contour at that level, traced by marching squares
- * (holes ignored), as a closed polygon (first vertex not repeated) in data
- * units, counter-clockwise.  Fallback (flagged) when too few events: no
- * polygon (nvert 0).
+ * adjust) over the robust box (per axis the 0.5-99.5 % quantiles widened
+ * by 10 % of their span), so ceiling piles and far outliers do not shape
+ * it -- any instrument's scatter range works.
+ * Debris: when the 1-D density of x has a significant peak in the bottom
+ * 20 % of the box and a dip of >= 5 % of the highest density before the
+ * next peak, x below that valley is debris (debris_cut).
+ * Mode: every grid node belongs to the local maximum its steepest ascent
+ * reaches (its basin).  Candidates are maxima with >= 10 % of the highest
+ * density and >= 5 % of the mass, inside the box [xlo, xhi] x [ylo, yhi]
+ * when set, not in the debris; the gate's mode is the candidate lowest on
+ * y (lymphocytes: the low-SSC mode; rule "lowest-y mode"), else the
+ * highest node ("highest point").
+ * Region: the 4-connected set of grid nodes of the mode's basin with
+ * density >= level x mode density, right of the debris cut; the gate is
+ * its outer contour, traced by marching squares (holes ignored), as a
+ * closed polygon (first vertex not repeated) in data units,
+ * counter-clockwise.  Fallback (flagged) when too few events: no polygon
+ * (nvert 0).
  */
 typedef struct cg_scatter_opts {
     double level;          /* contour level as a fraction of the mode [0.05] */
@@ -159,6 +220,8 @@ typedef struct cg_scatter_result {
     int64_t n;
     int fell_back;
     char reason[200];
+    char rule[24];         /* "lowest-y mode", "highest point", ... */
+    double debris_cut;     /* x below it is debris (NaN: none found) */
     int nvert;
     double *vx, *vy;       /* nvert vertices; owned */
 } cg_scatter_result;
@@ -173,6 +236,13 @@ void cg_scatter_result_release(cg_scatter_result *r);
 int cg_scatter_apply(const cg_scatter_result *r, const double *x,
                      const double *y, int64_t n, const cg_bits *parent,
                      cg_bits *out, cg_err *err);
+
+/* The main (highest) peak of the used values' density (robust grid, as
+ * the threshold gates) and its robust SD (1.4826 x the median distance
+ * of all used events from the mode).  0, or < 0 with err; NaNs when too
+ * few events. */
+int cg_main_peak(const double *x, int64_t n, const cg_bits *mask,
+                 double *mode, double *spread, cg_err *err);
 
 /* Threshold membership helper, with the rectangle gate's convention
  * (min <= x < max): out = parent AND (x >= t when above, else x < t);

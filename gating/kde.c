@@ -375,6 +375,56 @@ static int spread_v(const double *v, int64_t k, double sum, double vmin,
     return 0;
 }
 
+/* The robust variant (cg_kde_opts.trim > 0): the quantiles trim and
+ * 1 - trim of v bound the values whose sd is taken, and the grid; the
+ * quartiles come from all values.  qlo and qhi receive those quantiles. */
+static int spread_trim(const double *v, int64_t k, double vmin, double vmax,
+                       double trim, double *s_out, double *qlo, double *qhi)
+{
+    *s_out = NAN;
+    *qlo = vmin;
+    *qhi = vmax;
+    if (k < 2)
+        return 0;
+    double scale = (double)QBUCKETS / (vmax - vmin);
+    int64_t *cum = NULL;
+    if (vmax > vmin && isfinite(scale) && scale > 0) {
+        cum = calloc(QBUCKETS + 1, sizeof *cum);
+        if (!cum)
+            return -1;
+        for (int64_t i = 0; i < k; i++)
+            cum[qbucket(v[i], vmin, scale) + 1]++;
+    }
+    const double pq[4] = {trim, 0.25, 0.75, 1.0 - trim};
+    double q[4];
+    int rc = quantiles7(v, k, vmin, vmax, cum, pq, 4, q);
+    free(cum);
+    if (rc < 0)
+        return -1;
+    double sum = 0, ss = 0;
+    int64_t c = 0;
+    for (int64_t i = 0; i < k; i++)
+        if (v[i] >= q[0] && v[i] <= q[3]) {
+            sum += v[i];
+            c++;
+        }
+    double mean = c > 0 ? sum / (double)c : 0;
+    for (int64_t i = 0; i < k; i++)
+        if (v[i] >= q[0] && v[i] <= q[3])
+            ss += (v[i] - mean) * (v[i] - mean);
+    double sd = c > 1 ? sqrt(ss / (double)(c - 1)) : 0;
+    double iqr = (q[2] - q[1]) / 1.349;
+    double s = sd < iqr ? sd : iqr;
+    if (!(s > 0))
+        s = sd > 0 ? sd : iqr;
+    if (!(s > 0))
+        s = mean != 0 ? fabs(mean) * 0.1 : 1.0;
+    *s_out = s;
+    *qlo = q[0];
+    *qhi = q[3];
+    return 0;
+}
+
 /* spread_v of the used values of x; count in *n_out. */
 static int spread(const double *x, int64_t n, const cg_bits *mask,
                   double *s_out, int64_t *n_out)
@@ -503,7 +553,10 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
     double s, dmin = 0, dmax = 0, sum;
     double *v;
     int64_t k = gather(x, n, mask, &v, &sum, &dmin, &dmax);
-    if (k < 0 || spread_v(v, k, sum, dmin, dmax, &s) < 0) {
+    int robust = o->trim > 0 && o->trim < 0.25;
+    if (k < 0 || (robust ? spread_trim(v, k, dmin, dmax, o->trim, &s, &dmin,
+                                       &dmax)
+                         : spread_v(v, k, sum, dmin, dmax, &s)) < 0) {
         free(v);
         return cg_err_set(err, CG_E_NOMEM, "kde: out of memory");
     }

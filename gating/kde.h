@@ -14,7 +14,8 @@
  *
  * Grid: `m` points from lo to hi inclusive (dx = (hi - lo) / (m - 1)).
  * Unless the caller fixes lo/hi, the grid spans the data range extended by
- * `cut` bandwidths on each side (R density()'s cut = 3).  Values outside
+ * `cut` bandwidths on each side (R density()'s cut = 3), or with `trim`
+ * the robust range (cg_kde_opts.trim).  Values outside
  * the grid are dropped from the bins but still counted in n, so the
  * estimate is the density of all the values used.  The kernel is not
  * truncated (the FFT is padded to at least 2m - 1 per axis, so there is no
@@ -55,6 +56,13 @@ typedef struct cg_kde_opts {
     double cut;     /* grid extension beyond the data in bandwidths [3] */
     double lo, hi;  /* 1-D / x grid limits; used when lo < hi */
     double ylo, yhi;/* 2-D y grid limits; used when ylo < yhi */
+    /* 1-D robust range: when 0 < trim < 0.25, the spread's sd is taken
+     * over the values between the trim and 1 - trim quantiles, and the
+     * grid (unless lo/hi are fixed) spans those quantiles extended by
+     * `cut` bandwidths, so a few extreme events (saturated or far
+     * negative) neither squeeze the grid nor widen the bandwidth.  Values
+     * outside the grid still count in n (see Grid above).  [0: off] */
+    double trim;
 } cg_kde_opts;
 
 /* Defaults (all limits unset). */

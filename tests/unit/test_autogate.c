@@ -92,18 +92,87 @@ int main(void)
     CHECK_INT(r2.fell_back, 1);
     CHECK_INT(r2.npeaks, 1);
     CHECK(strstr(r2.reason, "one peak") != NULL);
-    double hs = r2.bandwidth;
-    /* density of N(0, 1 + h^2) falls to 1% of its peak at
-     * sqrt((1+h^2) 2 ln 100) */
-    CHECK_NEAR(r2.threshold, sqrt((1 + hs * hs) * 2 * log(100.0)), 0.15);
-    o.side = -1;
+    CHECK(strcmp(r2.rule, "one peak: above") == 0);
+    /* the spread rule on N(0, 1): mode ~ 0, half-MAD spread ~ 1, so the
+     * cut lies k = 3 spreads above the peak, never through it */
+    /* (the KDE mode of 14,000 draws wanders by a bandwidth or so) */
+    CHECK_NEAR(r2.mode, 0, 0.25);
+    CHECK_NEAR(r2.spread, 1, 0.15);
+    CHECK_NEAR(r2.threshold, r2.mode + 3 * r2.spread, 1e-9);
+    CHECK_NEAR(r2.threshold, 3, 0.6);
+    o.one_peak = -1; /* the lone peak is the high population: cut below */
     REQUIRE(cg_gate_valley(x, N, mask, &o, &r2, &err) == 0);
-    CHECK_NEAR(r2.threshold, -sqrt((1 + hs * hs) * 2 * log(100.0)), 0.15);
+    CHECK(strcmp(r2.rule, "one peak: below") == 0);
+    CHECK_NEAR(r2.threshold, r2.mode - 3 * r2.spread, 1e-9);
+    CHECK_NEAR(r2.threshold, -3, 0.6);
+    o.one_peak = 0; /* fail: no cut */
+    REQUIRE(cg_gate_valley(x, N, mask, &o, &r2, &err) == 0);
+    CHECK(isnan(r2.threshold));
+    CHECK(strcmp(r2.rule, "one peak: fail") == 0);
+    /* a kept lone peak: the cut keeps at least keep_min of the events
+     * (with k = 1 the spread cut ~1 lies inside the bulk; the 99th
+     * percentile of N(0, 1) is 2.326) */
+    cg_autogate_opts_init(&o);
+    o.k = 1;
+    o.keep_peak = 1;
+    REQUIRE(cg_gate_valley(x, N, mask, &o, &r2, &err) == 0);
+    CHECK_NEAR(r2.threshold, 2.326, 0.15);
+    CHECK_INT(r2.fell_back, 0); /* a kept lone peak is not a fallback */
+    CHECK(strcmp(r2.rule, "one peak: above") == 0);
+    int64_t kept = 0, used = 0;
+    for (int i = 0; i < N; i++)
+        if (cg_bits_get(mask, i)) {
+            used++;
+            kept += x[i] < r2.threshold;
+        }
+    CHECK(kept >= (int64_t)(0.99 * (double)used) - 1);
 
-    /* ---- tail ---- */
+    /* robust grid: 0.05% far outliers (a saturated pile and a far
+     * negative, beyond the 0.1-99.9 % range) do not move the valley of
+     * the bimodal sample nor stretch the grid */
+    for (int i = 0; i < N; i++)
+        x[i] = i % 10 < 7 ? gauss() : 5 + gauss();
+    cg_autogate_opts_init(&o);
+    REQUIRE(cg_gate_valley(x, N, NULL, &o, &r, &err) == 0);
+    for (int i = 0; i < N; i += 2000)
+        x[i] = (i / 2000) % 2 ? 1e6 : -1e5;
+    REQUIRE(cg_gate_valley(x, N, NULL, &o, &r2, &err) == 0);
+    printf("valley with outliers: %.4f (without %.4f), grid [%g, %g]\n",
+           r2.threshold, r.threshold, r2.grid_lo, r2.grid_hi);
+    CHECK_NEAR(r2.threshold, r.threshold, 0.1);
+    CHECK(r2.grid_hi < 20 && r2.grid_lo > -20);
+    CHECK(strcmp(r2.rule, "valley") == 0);
+
+    /* ---- tail: the spread rule ---- */
     for (int i = 0; i < N; i++)
         x[i] = gauss();
     cg_autogate_opts_init(&o);
+    REQUIRE(cg_gate_tail(x, N, NULL, &o, &r, &err) == 0);
+    printf("tail spread: cut %.4f mode %.4f spread %.4f rule %s\n",
+           r.threshold, r.mode, r.spread, r.rule);
+    CHECK(strcmp(r.rule, "spread") == 0);
+    CHECK_NEAR(r.threshold, r.mode + 3 * r.spread, 1e-9);
+    CHECK_NEAR(r.threshold, 3, 0.35);
+    CHECK_INT(r.fell_back, 0);
+    /* a 3% positive population: its peak makes the rule "valley", and
+     * the cut separates the two */
+    for (int i = 0; i < N; i += 33)
+        x[i] = 9 + 0.5 * gauss();
+    REQUIRE(cg_gate_tail(x, N, NULL, &o, &r2, &err) == 0);
+    CHECK(strcmp(r2.rule, "valley") == 0);
+    CHECK(r2.threshold > 4 && r2.threshold < 8);
+    /* side -1: the cut goes below the main peak */
+    for (int i = 0; i < N; i++)
+        x[i] = gauss();
+    o.side = -1;
+    REQUIRE(cg_gate_tail(x, N, NULL, &o, &r2, &err) == 0);
+    CHECK_NEAR(r2.threshold, -3, 0.35);
+
+    /* ---- tail: the density-fraction rule (fraction > 0), full grid ---- */
+    for (int i = 0; i < N; i++)
+        x[i] = gauss();
+    cg_autogate_opts_init(&o);
+    o.trim = 0;
     o.fraction = 0.001;
     REQUIRE(cg_gate_tail(x, N, NULL, &o, &r, &err) == 0);
     double h = r.bandwidth;
@@ -150,7 +219,7 @@ int main(void)
     CHECK_INT(r2.fell_back, 1);
     CHECK(strstr(r2.reason, "never falls") != NULL);
     CHECK(r2.threshold > 10);
-    o.fraction = 0;
+    o.fraction = 1;
     CHECK(cg_gate_tail(x, N, NULL, &o, &r2, &err) < 0);
 
     /* ---- quantile ---- */

@@ -80,6 +80,11 @@ static void thr(const double *x, int64_t n, const cg_bits *parent,
 {
     cg_autogate_opts o;
     cg_autogate_opts_init(&o);
+    /* the pipeline's defaults (run.c cg_run_auto_cut): a lone peak is the
+     * kept population; a tail cut goes on the kept side */
+    o.one_peak = above ? -1 : 1;
+    o.keep_peak = 1;
+    o.side = above ? 1 : -1;
     cg_threshold_result r;
     cg_err err;
     int rc = tail ? cg_gate_tail(x, n, parent, &o, &r, &err)
