@@ -180,6 +180,189 @@ static void edge_point(const ms *s, int id, double *px, double *py)
     *py = s->ylo + gy * s->dy;
 }
 
+/* The robust box of the scatter plot: per axis the 0.5 and 99.5 %
+ * quantiles of the used events, widened by 10 % of their span (events
+ * piled at a detector's ceiling or far negative then neither squeeze
+ * the grid nor become a mode).  0, or -1 on no memory. */
+static int robust_box(const double *x, const double *y, int64_t n,
+                      const cg_bits *mask, int64_t used, double xr[2],
+                      double yr[2])
+{
+    double *vx = malloc((size_t)used * sizeof *vx);
+    double *vy = malloc((size_t)used * sizeof *vy);
+    if (!vx || !vy) {
+        free(vx);
+        free(vy);
+        return -1;
+    }
+    int64_t k = 0;
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
+        uint64_t mm = mask ? mask->w[w]
+                      : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
+                                                  : ~(uint64_t)0;
+        for (; mm; mm &= mm - 1) {
+            int64_t i = (w << 6) + __builtin_ctzll(mm);
+            if (isfinite(x[i]) && isfinite(y[i]) && k < used) {
+                vx[k] = x[i];
+                vy[k++] = y[i];
+            }
+        }
+    }
+    double *v[2] = {vx, vy}, *out[2] = {xr, yr};
+    for (int a = 0; a < 2; a++) {
+        double lo = cg_kde_quantile7(v[a], k, 0.005);
+        double hi = cg_kde_quantile7(v[a], k, 0.995);
+        double pad = 0.1 * (hi - lo);
+        if (!(pad > 0))
+            pad = fabs(hi) > 0 ? 0.1 * fabs(hi) : 1.0;
+        out[a][0] = lo - pad;
+        out[a][1] = hi + pad;
+    }
+    free(vx);
+    free(vy);
+    return 0;
+}
+
+/* Debris on forward scatter: when the 1-D density of x over [xr] has a
+ * significant peak in the bottom 20 % of the range and another peak to
+ * its right, the deepest minimum between the two; else NaN. */
+static double debris_valley(const double *x, int64_t n, const cg_bits *mask,
+                            const double xr[2])
+{
+    cg_kde1 k;
+    cg_kde_opts ko;
+    cg_kde_opts_init(&ko);
+    ko.m = 256;
+    ko.lo = xr[0];
+    ko.hi = xr[1];
+    cg_err e = {0};
+    if (cg_kde1_compute(x, n, mask, &ko, &k, &e) < 0)
+        return NAN;
+    double ymax = 0;
+    for (int i = 0; i < k.m; i++)
+        if (k.y[i] > ymax)
+            ymax = k.y[i];
+    /* local maxima left to right; keep those standing out by >= 5 % of
+     * the highest density above the lowest point towards the next one */
+    double cut = NAN, span = xr[1] - xr[0];
+    int p0 = -1;
+    for (int i = 1; i + 1 < k.m; i++) {
+        if (!(k.y[i] > k.y[i - 1] && k.y[i] >= k.y[i + 1]))
+            continue;
+        if (k.y[i] < 0.05 * ymax)
+            continue;
+        if (p0 < 0) {
+            if (cg_kde1_x(&k, i) > xr[0] + 0.2 * span)
+                break; /* the first peak is not at the floor: no debris */
+            p0 = i;
+            continue;
+        }
+        int b = p0;
+        for (int j = p0 + 1; j < i; j++)
+            if (k.y[j] < k.y[b])
+                b = j;
+        double lower = k.y[p0] < k.y[i] ? k.y[p0] : k.y[i];
+        if (lower - k.y[b] >= 0.05 * ymax) {
+            cut = cg_kde1_x(&k, b);
+            break;
+        }
+        if (k.y[i] > k.y[p0])
+            p0 = i; /* no real dip: the higher one stands for both */
+    }
+    cg_kde1_release(&k);
+    return cut;
+}
+
+/* The mode the gate outlines.  Every grid node is assigned to the local
+ * maximum its steepest 8-neighbour ascent reaches (basin[] holds that
+ * maximum's node index).  Candidates: maxima with density >= 10 % of the
+ * highest, inside the search box, not left of the debris cut, holding
+ * >= 5 % of the estimate's mass in their basin.  The chosen one is the
+ * lowest on y (lymphocytes: the low-SSC mode); with no candidate, the
+ * highest node in the box. */
+static void pick_mode(const cg_kde2 *k, const cg_scatter_opts *o,
+                      double debris, int *basin, int *bx, int *by,
+                      cg_scatter_result *r)
+{
+    int m = k->mx;
+    size_t N = (size_t)m * m;
+    const double *z = k->z;
+    for (size_t v = 0; v < N; v++) {
+        int i = (int)(v % m), j = (int)(v / m);
+        size_t best = v;
+        for (int dj = -1; dj <= 1; dj++)
+            for (int di = -1; di <= 1; di++) {
+                int ni = i + di, nj = j + dj;
+                if ((!di && !dj) || ni < 0 || nj < 0 || ni >= m || nj >= m)
+                    continue;
+                size_t u = (size_t)nj * m + ni;
+                if (z[u] > z[best])
+                    best = u;
+            }
+        basin[v] = (int)best; /* the uphill neighbour, for now */
+    }
+    for (size_t v = 0; v < N; v++) { /* follow to the top, compressing */
+        size_t t = v;
+        while ((size_t)basin[t] != t)
+            t = (size_t)basin[t];
+        size_t u = v;
+        while ((size_t)basin[u] != t) {
+            size_t nx = (size_t)basin[u];
+            basin[u] = (int)t;
+            u = nx;
+        }
+    }
+    double zmax = 0, tot = 0;
+    for (size_t v = 0; v < N; v++) {
+        tot += z[v];
+        if (z[v] > zmax)
+            zmax = z[v];
+    }
+    double *mass = calloc(N, sizeof *mass);
+    int best = -1;
+    if (mass && tot > 0) {
+        for (size_t v = 0; v < N; v++)
+            mass[basin[v]] += z[v] / tot;
+        for (size_t v = 0; v < N; v++) {
+            if ((size_t)basin[v] != v || z[v] < 0.1 * zmax || mass[v] < 0.05)
+                continue;
+            double gx = k->xlo + (double)(v % m) * k->dx;
+            double gy = k->ylo + (double)(v / m) * k->dy;
+            if (o->xlo < o->xhi && (gx < o->xlo || gx > o->xhi))
+                continue;
+            if (o->ylo < o->yhi && (gy < o->ylo || gy > o->yhi))
+                continue;
+            if (gx < debris)
+                continue;
+            if (best < 0 || v / m < (size_t)best / m ||
+                (v / m == (size_t)best / m && z[v] > z[best]))
+                best = (int)v;
+        }
+    }
+    free(mass);
+    if (best >= 0) {
+        *bx = best % m;
+        *by = best / m;
+        snprintf(r->rule, sizeof r->rule, "lowest-y mode");
+        return;
+    }
+    /* no candidate: the highest node in the box (old rule) */
+    *bx = *by = -1;
+    for (int j = 0; j < m; j++)
+        for (int i = 0; i < m; i++) {
+            double gx = k->xlo + i * k->dx, gy = k->ylo + j * k->dy;
+            if (o->xlo < o->xhi && (gx < o->xlo || gx > o->xhi))
+                continue;
+            if (o->ylo < o->yhi && (gy < o->ylo || gy > o->yhi))
+                continue;
+            if (*bx < 0 || z[(size_t)j * m + i] > z[(size_t)*by * m + *bx]) {
+                *bx = i;
+                *by = j;
+            }
+        }
+    snprintf(r->rule, sizeof r->rule, "highest point");
+}
+
 int cg_gate_scatter(const double *x, const double *y, int64_t n,
                     const cg_bits *mask, const cg_scatter_opts *o,
                     cg_scatter_result *r, cg_err *err)
@@ -192,6 +375,7 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
     memset(r, 0, sizeof *r);
     r->mode_x = r->mode_y = r->mode_density = r->level_density = NAN;
     r->hx = r->hy = NAN;
+    r->debris_cut = NAN;
     if (n < 0 || (n > 0 && (!x || !y)))
         return cg_err_set(err, CG_E_ARG, "scatter: no data");
     if (mask && mask->n != n)
@@ -215,6 +399,7 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
     r->n = used;
     if (used < CG_AUTOGATE_MIN_N) {
         r->fell_back = 1;
+        snprintf(r->rule, sizeof r->rule, "too few events");
         snprintf(r->reason, sizeof r->reason,
                  "only %lld usable events (need %d); no region",
                  (long long)used, CG_AUTOGATE_MIN_N);
@@ -224,33 +409,39 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
     cg_kde_opts_init(&ko);
     ko.m = o->grid > 0 ? o->grid : 128;
     ko.adjust = o->adjust > 0 ? o->adjust : 1.0;
+    double xr[2], yr[2];
+    int rc = robust_box(x, y, n, mask, used, xr, yr);
+    if (rc < 0)
+        return cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+    ko.lo = xr[0];
+    ko.hi = xr[1];
+    ko.ylo = yr[0];
+    ko.yhi = yr[1];
     cg_kde2 k;
-    int rc = cg_kde2_compute(x, y, n, mask, &ko, &k, err);
+    rc = cg_kde2_compute(x, y, n, mask, &ko, &k, err);
     if (rc < 0)
         return rc;
     r->hx = k.hx;
     r->hy = k.hy;
+    r->debris_cut = debris_valley(x, n, mask, xr);
     int m = k.mx, bx = -1, by = -1;
-    for (int j = 0; j < m; j++)
-        for (int i = 0; i < m; i++) {
-            double gx = k.xlo + i * k.dx, gy = k.ylo + j * k.dy;
-            if (o->xlo < o->xhi && (gx < o->xlo || gx > o->xhi))
-                continue;
-            if (o->ylo < o->yhi && (gy < o->ylo || gy > o->yhi))
-                continue;
-            if (bx < 0 || k.z[(size_t)j * m + i] > k.z[(size_t)by * m + bx]) {
-                bx = i;
-                by = j;
-            }
-        }
+    int *basin = malloc((size_t)m * m * sizeof *basin);
+    if (!basin) {
+        cg_kde2_release(&k);
+        return cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+    }
+    pick_mode(&k, o, r->debris_cut, basin, &bx, &by, r);
     if (bx < 0 || !(k.z[(size_t)by * m + bx] > 0)) {
         cg_kde2_release(&k);
+        free(basin);
         r->fell_back = 1;
+        snprintf(r->rule, sizeof r->rule, "no mode");
         snprintf(r->reason, sizeof r->reason,
                  "no density inside the mode search box; no region");
         return 0;
     }
     double zmax = k.z[(size_t)by * m + bx], thr = o->level * zmax;
+    int root = basin[(size_t)by * m + bx];
     r->mode_x = k.xlo + bx * k.dx;
     r->mode_y = k.ylo + by * k.dy;
     r->mode_density = zmax;
@@ -284,7 +475,10 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
             if (ni < 1 || nj < 1 || ni > m || nj > m)
                 continue;
             int u = nj * P + ni;
-            if (!comp[u] && k.z[(size_t)(nj - 1) * m + (ni - 1)] >= thr) {
+            size_t g = (size_t)(nj - 1) * m + (ni - 1);
+            double gx = k.xlo + (ni - 1) * k.dx;
+            if (!comp[u] && k.z[g] >= thr && basin[g] == root &&
+                !(gx < r->debris_cut)) {
                 comp[u] = 1;
                 stack[sp++] = u;
             }
@@ -412,6 +606,7 @@ done:
     free(lx);
     free(ly);
     cg_kde2_release(&k);
+    free(basin);
     return rc;
 }
 
