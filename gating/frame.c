@@ -7,6 +7,7 @@
  */
 #include "frame.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -114,7 +115,19 @@ cg_frame *cg_frame_from_fcs(struct fcs_file *f, int view, cg_err *err)
         goto nomem;
     for (int j = 0; j < np; j++) {
         const fcs_param *p = fcs_param_info(f, j);
-        if (cg_frame_add(fr, p->name, p->label, p->range, NULL, err) < 0)
+        /* In the scaled view the range is the scaled top of the channel:
+         * f2 x 10^f1 for $PnE log amplification (the events are
+         * linearised), $PnR / $PnG for a linear gain; time stays raw. */
+        double range = p->range;
+        if (view != FCS_RAW && range > 0 && !p->is_time &&
+            (p->datatype == 'I' || p->datatype == 'A')) {
+            if (p->log_f1 > 0)
+                range = (p->log_f2 > 0 ? p->log_f2 : 1.0) *
+                        pow(10.0, p->log_f1);
+            else if (p->gain > 0 && p->gain != 1)
+                range = range / p->gain;
+        }
+        if (cg_frame_add(fr, p->name, p->label, range, NULL, err) < 0)
             goto fail;
         cols[j] = fr->col[j];
     }

@@ -431,7 +431,13 @@ static int build_tree(tree_work *w, cg_err *err)
         if (!res->marker_pnn[m])
             continue;
         double wv = isnan(res->marker_w[m]) ? 0.5 : res->marker_w[m];
-        if (!(w->mk_xf[m] = cg_run_xform(cg_config_tf(cfg, m), wv, err)) ||
+        /* the logicle T and M the run used for this sample's channel */
+        cg_tf_spec ts = *cg_config_tf(cfg, m);
+        if (res->marker_tf && isfinite(res->marker_tf[m].T))
+            ts.T = res->marker_tf[m].T;
+        if (res->marker_tf && isfinite(res->marker_tf[m].M))
+            ts.M = res->marker_tf[m].M;
+        if (!(w->mk_xf[m] = cg_run_xform(&ts, wv, err)) ||
             cg_dim_set_channel(&w->mk_dim[m], res->marker_pnn[m], CG_COMP_NONE,
                                NULL, err) < 0 ||
             cg_dim_set_xform(&w->mk_dim[m], w->mk_xf[m], -INFINITY, INFINITY,
@@ -500,29 +506,33 @@ static int build_tree(tree_work *w, cg_err *err)
             if (nd > 8 || (pr->nthr != nd))
                 return cg_err_set(err, CG_E_DATA, "gate %s: %d dimensions",
                                   g->name, nd);
+            int k = 0;
             for (int d = 0; d < nd; d++) {
                 const cg_dim_spec *ds = &g->dims[d];
                 const cg_dim *dm = dim_of(w, ds->marker, g->raw_units);
+                if (!dm && ds->optional)
+                    continue; /* dropped, as run.c does */
                 if (!dm)
                     return cg_err_set(err, CG_E_DATA, "gate %s: no %s",
                                       g->name, ds->marker);
-                dv[d] = *dm;
+                dv[k] = *dm;
                 double t = pr->thr[d].threshold;
                 if (ds->method == CG_TM_INTERVAL) {
-                    mn[d] = isnan(ds->min) ? -INFINITY : ds->min;
-                    mx[d] = isnan(ds->max) ? INFINITY : ds->max;
+                    mn[k] = isnan(ds->min) ? -INFINITY : ds->min;
+                    mx[k] = isnan(ds->max) ? INFINITY : ds->max;
                 } else if (!isfinite(t)) {
-                    mn[d] = DBL_MAX;
-                    mx[d] = INFINITY;
+                    mn[k] = DBL_MAX;
+                    mx[k] = INFINITY;
                 } else if (ds->keep == CG_KEEP_ABOVE) {
-                    mn[d] = t;
-                    mx[d] = INFINITY;
+                    mn[k] = t;
+                    mx[k] = INFINITY;
                 } else {
-                    mn[d] = -INFINITY;
-                    mx[d] = t;
+                    mn[k] = -INFINITY;
+                    mx[k] = t;
                 }
+                k++;
             }
-            gate = cg_gate_rect_new(g->name, nd, dv, mn, mx, err);
+            gate = cg_gate_rect_new(g->name, k, dv, mn, mx, err);
             break;
         }
         default:
@@ -619,6 +629,8 @@ static double time_autogates(tree_work *w, cg_dims *dc, const cg_members *mem,
         for (int d = 0; d < g->ndims; d++) {
             const cg_dim_spec *ds = &g->dims[d];
             if (ds->method == CG_TM_FIXED || ds->method == CG_TM_INTERVAL)
+                continue;
+            if (ds->optional && !dim_of(w, ds->marker, g->raw_units))
                 continue;
             const double *x =
                 cg_dims_get(dc, dim_of(w, ds->marker, g->raw_units), err);

@@ -401,9 +401,14 @@ static int parse_tf_body(pctx *c, node *v, cg_tf_spec *t)
                                    "arcsinh, linear or log)", s);
             }
         } else if (!strcmp(k, "T")) {
-            r = want_num(c, x, &t->T);
-            if (!r && t->T <= 0)
-                r = fail(c, x, "T must be > 0");
+            const char *s = scalar(x);
+            if (s && !strcasecmp(s, "auto")) {
+                t->T = -1;
+            } else {
+                r = want_num(c, x, &t->T);
+                if (!r && t->T <= 0)
+                    r = fail(c, x, "T must be > 0 or auto");
+            }
         } else if (!strcmp(k, "W")) {
             const char *s = scalar(x);
             if (s && !strcasecmp(s, "auto"))
@@ -411,8 +416,11 @@ static int parse_tf_body(pctx *c, node *v, cg_tf_spec *t)
             else
                 r = want_num_in(c, x, 0, 10, 0, &t->W);
         } else if (!strcmp(k, "M")) {
-            r = want_num_in(c, x, 0, 10, 1, &t->M);
-            if (!r) t->M = t->M; /* (0, 10) */
+            const char *s = scalar(x);
+            if (s && !strcasecmp(s, "auto"))
+                t->M = -1;
+            else
+                r = want_num_in(c, x, 0, 10, 1, &t->M); /* (0, 10) */
         } else if (!strcmp(k, "A")) {
             r = want_num_in(c, x, -10, 10, 0, &t->A);
         } else if (!strcmp(k, "cofactor")) {
@@ -429,7 +437,8 @@ static int parse_tf_body(pctx *c, node *v, cg_tf_spec *t)
     }
     if (t->type < 0)
         return fail(c, v, "missing key 'type'");
-    if (t->type == CG_TF_LOGICLE && t->W >= 0 && 2 * t->W > t->M)
+    if (t->type == CG_TF_LOGICLE && t->W >= 0 && t->M >= 0 &&
+        2 * t->W > t->M)
         return fail(c, v, "logicle needs 2*W <= M (W %g, M %g)", t->W, t->M);
     return 0;
 }
@@ -516,9 +525,13 @@ static void dim_init(cg_dim_spec *d)
     d->method = -1;
     d->keep = -1;
     d->value = d->min = d->max = d->lo = d->hi = NAN;
-    d->fraction = 0.001;
+    d->fraction = 0;
     d->q = NAN;
     d->adjust = 1;
+    d->one_peak = 2; /* unset: follows keep (dim_check) */
+    d->side = 0;     /* unset: follows keep (dim_check) */
+    d->k = 3;
+    d->within = -1;
 }
 
 /* Keys of one threshold/range dimension; `k`,`v` from the enclosing map.
@@ -556,13 +569,39 @@ static int dim_key(pctx *c, const char *k, node *v, cg_dim_spec *d)
         r = want_num_in(c, v, 0, 1, 1, &d->q);
     } else if (!strcmp(k, "adjust")) {
         r = want_num_in(c, v, 0.05, 20, 0, &d->adjust);
+    } else if (!strcmp(k, "one_peak")) {
+        const char *s = NULL;
+        r = want_str(c, v, &s);
+        if (!r) {
+            if (!strcasecmp(s, "below")) d->one_peak = 1;
+            else if (!strcasecmp(s, "above")) d->one_peak = -1;
+            else if (!strcasecmp(s, "fail")) d->one_peak = 0;
+            else r = fail(c, v, "expected above, below or fail, got '%s'", s);
+        }
+    } else if (!strcmp(k, "side")) {
+        const char *s = NULL;
+        r = want_str(c, v, &s);
+        if (!r) {
+            if (!strcasecmp(s, "above")) d->side = 1;
+            else if (!strcasecmp(s, "below")) d->side = -1;
+            else r = fail(c, v, "expected above or below, got '%s'", s);
+        }
+    } else if (!strcmp(k, "k")) {
+        r = want_num_in(c, v, 0.5, 20, 0, &d->k);
+    } else if (!strcmp(k, "within")) {
+        free(d->within_name);
+        d->within_name = NULL;
+        r = want_dup(c, v, &d->within_name);
+    } else if (!strcmp(k, "optional")) {
+        r = want_bool(c, v, &d->optional);
     } else {
         return 0;
     }
     return r < 0 ? -1 : 1;
 }
 
-#define DIM_KEYS "marker, method, keep, value, min, max, range, fraction, q, adjust"
+#define DIM_KEYS "marker, method, keep, value, min, max, range, fraction, " \
+                 "q, adjust, one_peak, side, k, within, optional"
 
 /* Validate a parsed dim for a threshold gate (interval = 0) or a
  * range/rectangle gate (interval = 1). */
@@ -599,6 +638,19 @@ static int dim_check(pctx *c, node *n, cg_dim_spec *d, int interval)
         return fail(c, n, "method quantile needs 'q'");
     if (d->method != CG_TM_QUANTILE && !isnan(d->q))
         return fail(c, n, "'q' only goes with method quantile");
+    if (d->fraction > 0 && d->method != CG_TM_TAIL)
+        return fail(c, n, "'fraction' only goes with method tail");
+    if (d->one_peak != 2 && d->method != CG_TM_VALLEY)
+        return fail(c, n, "'one_peak' only goes with method valley");
+    if (d->side != 0 && d->method != CG_TM_TAIL)
+        return fail(c, n, "'side' only goes with method tail");
+    if (d->within_name && (d->method == CG_TM_FIXED))
+        return fail(c, n, "'within' needs an auto method");
+    d->one_peak_set = d->one_peak != 2;
+    if (d->one_peak == 2)
+        d->one_peak = d->keep == CG_KEEP_BELOW ? 1 : -1;
+    if (d->side == 0)
+        d->side = d->keep == CG_KEEP_BELOW ? -1 : 1;
     return 0;
 }
 
@@ -658,6 +710,7 @@ static int parse_gate(pctx *c, node *e, int gi)
     dim_init(&top);
     int r = parse_gate_body(c, e, gi, &top);
     free(top.marker); /* NULL once moved into the gate */
+    free(top.within_name);
     return r;
 }
 
@@ -725,6 +778,10 @@ static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
         int r = 0;
         if (!strcmp(k, "name") || !strcmp(k, "type")) {
             /* done */
+        } else if (!strcmp(k, "definition")) {
+            free(g->definition);
+            g->definition = NULL;
+            r = want_dup(c, v, &g->definition);
         } else if (!strcmp(k, "parent")) {
             const char *s = NULL;
             r = want_str(c, v, &s);
@@ -811,15 +868,16 @@ static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
             ofn = v;
         } else {
             static const char *const allowed[] = {
-                "name, type, parent, x, y, level, adjust",
-                "name, type, parent, x, y, tolerance, adjust",
-                ("name, type, parent, units, dims, " DIM_KEYS),
-                "name, type, parent, units, marker, min, max",
-                "name, type, parent, units, dims",
-                "name, type, parent, units, x, y, vertices",
-                "name, type, parent, units, x, y, center, axes, angle",
-                "name, type, parent, units, x, y, at, keep",
-                "name, type, parent, op, of"};
+                "name, type, parent, definition, x, y, level, adjust",
+                "name, type, parent, definition, x, y, tolerance, adjust",
+                ("name, type, parent, definition, units, dims, " DIM_KEYS),
+                "name, type, parent, definition, units, marker, min, max",
+                "name, type, parent, definition, units, dims",
+                "name, type, parent, definition, units, x, y, vertices",
+                "name, type, parent, definition, units, x, y, center, axes, "
+                "angle",
+                "name, type, parent, definition, units, x, y, at, keep",
+                "name, type, parent, definition, op, of"};
             pop(c, o);
             return unknown_key(c, e, k, allowed[g->type]);
         }
@@ -865,6 +923,7 @@ static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
                 return fail(c, e, "out of memory");
             g->dims[0] = top;
             top.marker = NULL;
+            top.within_name = NULL;
             g->ndims = 1;
             if (dim_check(c, e, &g->dims[0], g->type != CG_GS_THRESHOLD) < 0)
                 return -1;
@@ -874,6 +933,25 @@ static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
                 if (!strcasecmp(g->dims[i].marker, g->dims[j].marker))
                     return fail(c, e, "dimension '%s' used twice",
                                 g->dims[i].marker);
+        for (int i = 0; i < g->ndims; i++) {
+            cg_dim_spec *d = &g->dims[i];
+            if (!d->within_name)
+                continue;
+            for (int j = 0; j < g->ndims; j++)
+                if (j != i && !strcasecmp(d->within_name, g->dims[j].marker))
+                    d->within = j;
+            if (d->within < 0)
+                return fail(c, e, "dims: '%s' is within '%s', which is not "
+                                  "another dimension of this gate",
+                            d->marker, d->within_name);
+        }
+        for (int i = 0; i < g->ndims; i++) {
+            int w = g->dims[i].within;
+            if (w >= 0 && g->dims[w].within >= 0)
+                return fail(c, e, "dims: '%s' is within '%s', which is itself "
+                                  "within another dimension (one level only)",
+                            g->dims[i].marker, g->dims[w].marker);
+        }
         break;
     case CG_GS_BOOLEAN:
         if (!ofn)
@@ -943,23 +1021,47 @@ static int gate_ref(pctx *c, node *v, int *out)
     return 0;
 }
 
+/* A gate name or a list of up to CG_HEAD_ALT gate names (alternatives:
+ * per sample the first evaluable one is used). */
+static int gate_refs(pctx *c, node *v, int *alt, int *nalt)
+{
+    if (!scalar(v)) {
+        if (want_seq(c, v) < 0)
+            return -1;
+        int k = seq_len(v);
+        if (k < 1 || k > CG_HEAD_ALT)
+            return fail(c, v, "expected a gate or a list of 1 to %d gates",
+                        CG_HEAD_ALT);
+        for (int i = 0; i < k; i++)
+            if (gate_ref(c, seq_at(c, v, i), &alt[i]) < 0)
+                return -1;
+        *nalt = k;
+        return 0;
+    }
+    *nalt = 1;
+    return gate_ref(c, v, &alt[0]);
+}
+
 static int parse_headline(pctx *c, node *n)
 {
     if (want_map(c, n) < 0)
         return -1;
+    cg_config *cfg = c->cfg;
     for (int k_i = 0; k_i < map_len(n); k_i++) {
         const char *k = pair_key(c, n, k_i);
         node *v = pair_val(c, n, k_i);
         size_t o = push(c, ".%s", k);
-        int *dst = !strcmp(k, "cd4") ? &c->cfg->head_cd4
-                   : !strcmp(k, "treg") ? &c->cfg->head_treg
-                   : !strcmp(k, "th17") ? &c->cfg->head_th17 : NULL;
-        if (!dst) {
+        int h = !strcmp(k, "cd4") ? 0 : !strcmp(k, "treg") ? 1
+                : !strcmp(k, "th17") ? 2 : -1;
+        if (h < 0) {
             pop(c, o);
             return unknown_key(c, n, k, "cd4, treg, th17");
         }
-        if (gate_ref(c, v, dst) < 0)
+        if (gate_refs(c, v, cfg->head_alt[h], &cfg->nhead_alt[h]) < 0)
             return -1;
+        int *dst = h == 0 ? &cfg->head_cd4 : h == 1 ? &cfg->head_treg
+                                                    : &cfg->head_th17;
+        *dst = cfg->head_alt[h][0];
         pop(c, o);
     }
     return 0;
@@ -1000,9 +1102,11 @@ static int parse_metrics(pctx *c, node *n)
                 if (!r && cg_config_gate(cfg, m->name) >= 0)
                     r = fail(c, mv, "'%s' is already a gate name", m->name);
             } else if (!strcmp(mk, "numerator")) {
-                r = gate_ref(c, mv, &m->num);
+                r = gate_refs(c, mv, m->num_alt, &m->nnum_alt);
+                m->num = m->num_alt[0];
             } else if (!strcmp(mk, "denominator")) {
-                r = gate_ref(c, mv, &m->den);
+                r = gate_refs(c, mv, m->den_alt, &m->nden_alt);
+                m->den = m->den_alt[0];
             } else if (!strcmp(mk, "min_denominator")) {
                 double d = 0;
                 r = want_num_in(c, mv, 1, 1e12, 0, &d);
@@ -1395,8 +1499,11 @@ void cg_config_free(cg_config *cfg)
     for (int i = 0; i < cfg->ngates; i++) {
         cg_gate_spec *g = &cfg->gates[i];
         free(g->name);
-        for (int d = 0; d < g->ndims; d++)
+        for (int d = 0; d < g->ndims; d++) {
             free(g->dims[d].marker);
+            free(g->dims[d].within_name);
+        }
+        free(g->definition);
         free(g->dims);
         free(g->x);
         free(g->y);

@@ -27,6 +27,7 @@
 #include "cgerr.h"
 
 #define CG_CONFIG_VERSION 1
+#define CG_HEAD_ALT 4 /* alternatives in a headline or metric gate list */
 
 /* One marker of the panel. */
 typedef struct cg_marker_spec {
@@ -64,7 +65,10 @@ typedef enum cg_tf_type {
 typedef struct cg_tf_spec {
     char *target;   /* "default", "scatter" or a marker name */
     int type;       /* cg_tf_type */
-    double T, W, M, A; /* logicle; W < 0 means `W: auto` */
+    double T, W, M, A; /* logicle; W < 0 means `W: auto`; T < 0 `T: auto`
+                          (the channel's $PnR, else its largest value);
+                          M < 0 `M: auto` (4.5 + log10(T / 262144), so
+                          the log region starts near 8 units whatever T) */
     double cofactor;   /* arcsinh */
     int line;
 } cg_tf_spec;
@@ -100,9 +104,23 @@ typedef struct cg_dim_spec {
     double value;      /* fixed threshold */
     double min, max;   /* interval bounds */
     double lo, hi;     /* auto-gate search range (NAN: whole data) */
-    double fraction;   /* tail: density fraction [0.001] */
+    double fraction;   /* tail: density fraction; 0 = spread rule [0] */
     double q;          /* quantile probability in (0,1) */
     double adjust;     /* KDE bandwidth multiplier [1] */
+    /* valley with one peak: where the cut goes relative to the peak:
+     * +1 above (`one_peak: below`, the peak is the low population), -1
+     * below (`one_peak: above`), 0 no cut (`one_peak: fail`).  The default
+     * keeps the peak: keep below -> +1, keep above -> -1. */
+    int one_peak;
+    int one_peak_set;  /* 1: one_peak was written in the config */
+    /* tail: +1 cut above the main peak, -1 below; default from keep. */
+    int side;
+    double k;          /* spread rule multiplier [3] */
+    char *within_name; /* as written (owned) */
+    int within;        /* index of another dim of this gate whose cut is
+                          applied first to choose the events this dim's
+                          density uses (`within: MARKER`), or -1 */
+    int optional;      /* 1: dropped when its marker is not in the file */
     int line;
 } cg_dim_spec;
 
@@ -131,6 +149,8 @@ typedef struct cg_gate_spec {
     int op;           /* cg_gb_op */
     int *of;          /* operand gate indices */
     int nof;
+    char *definition; /* `definition:` text for treg_definition /
+                         th17_definition (NULL: the gate name) */
 } cg_gate_spec;
 
 typedef enum cg_metric_type {
@@ -141,7 +161,11 @@ typedef enum cg_metric_type {
 typedef struct cg_metric_spec {
     char *name;
     int type;             /* cg_metric_type */
-    int num, den;         /* gate indices */
+    int num, den;         /* gate indices (the first of each list) */
+    /* numerator/denominator may be lists of gates: per sample the first
+     * evaluable one is used (e.g. [th17, th17_like]) */
+    int num_alt[CG_HEAD_ALT], den_alt[CG_HEAD_ALT];
+    int nnum_alt, nden_alt;
     long min_denominator; /* events; below it the metric is NA [1] */
     int line;
 } cg_metric_spec;
@@ -180,7 +204,12 @@ typedef struct cg_config {
     int ntf;
     cg_gate_spec *gates;
     int ngates;
-    int head_cd4, head_treg, head_th17; /* gate indices (or -1) */
+    int head_cd4, head_treg, head_th17; /* gate indices (or -1): the
+                                           first of each headline list */
+    /* headline lists: head_alt[0] cd4, [1] treg, [2] th17; per sample the
+     * first evaluable gate of the list fills the column */
+    int head_alt[3][CG_HEAD_ALT];
+    int nhead_alt[3];
     cg_metric_spec *metrics;
     int nmetrics;
     int *pct_of;         /* stats.percent_of: gate indices */

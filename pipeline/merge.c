@@ -281,6 +281,7 @@ static void read_sample_json(cg_merge *m, mdir *d, msample *s, json_t *js,
         }
         gate_count(pops, g, &r->pops[g].count, &r->pops[g].parent_count);
     }
+    cg_result_pick_headline(cfg, r);
     /* A metric is count(numerator) / count(denominator) (x100 for a
      * percent) -- recomputed from the exact counts, so the deltas of
      * longitudinal.tsv equal a single run's; the JSON value (10 digits)
@@ -292,7 +293,9 @@ static void read_sample_json(cg_merge *m, mdir *d, msample *s, json_t *js,
         r->metric[k] = NAN;
         if (!json_is_number(v))
             continue;
-        int64_t num = r->pops[ms->num].count, den = r->pops[ms->den].count;
+        int ni, di;
+        cg_metric_pick(cfg, r, k, &ni, &di);
+        int64_t num = r->pops[ni].count, den = r->pops[di].count;
         double x = num >= 0 && den > 0 ? (double)num / (double)den : NAN;
         if (ms->type == CG_METRIC_PERCENT)
             x = 100 * x;

@@ -102,12 +102,13 @@ void cg_result_headline(const cg_config *cfg, const cg_result *r,
     h->treg_pct = h->th17_pct = h->ratio = NAN;
     if (!r->ok || !r->pops)
         return;
-    if (cfg->head_cd4 >= 0)
-        h->cd4 = r->pops[cfg->head_cd4].count;
-    if (cfg->head_treg >= 0)
-        h->treg = r->pops[cfg->head_treg].count;
-    if (cfg->head_th17 >= 0)
-        h->th17 = r->pops[cfg->head_th17].count;
+    /* the per-sample choice of each headline list (cg_result) */
+    if (r->head_cd4 >= 0)
+        h->cd4 = r->pops[r->head_cd4].count;
+    if (r->head_treg >= 0)
+        h->treg = r->pops[r->head_treg].count;
+    if (r->head_th17 >= 0)
+        h->th17 = r->pops[r->head_th17].count;
     if (h->cd4 >= 0 && h->treg >= 0)
         h->treg_pct = cg_stat_pct(h->treg, h->cd4);
     if (h->cd4 >= 0 && h->th17 >= 0)
@@ -115,6 +116,14 @@ void cg_result_headline(const cg_config *cfg, const cg_result *r,
     for (int i = 0; i < cfg->nmetrics; i++)
         if (!strcmp(cfg->metrics[i].name, "th17_treg_ratio"))
             h->ratio = r->metric[i];
+}
+
+const char *cg_gate_definition(const cg_config *cfg, int gi)
+{
+    if (gi < 0 || gi >= cfg->ngates)
+        return "NA";
+    const cg_gate_spec *g = &cfg->gates[gi];
+    return g->definition ? g->definition : g->name;
 }
 
 static int is_headline(const cg_config *cfg, int gi)
@@ -159,8 +168,8 @@ int cg_write_summary(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
     const cg_config *cfg = ctx->cfg;
     const cg_sheet *sh = ctx->sheet;
     fputs("sample_id\tfile\tsubject\tvisit\tstatus\tqc\tevents\tcd4_count\t"
-          "treg_count\ttreg_pct_cd4\tth17_count\tth17_pct_cd4\tth17_treg_ratio",
-          fp);
+          "treg_count\ttreg_pct_cd4\tth17_count\tth17_pct_cd4\tth17_treg_ratio"
+          "\ttreg_definition\tth17_definition", fp);
     for (int g = 0; g < cfg->ngates; g++) {
         if (is_headline(cfg, g))
             continue;
@@ -206,6 +215,12 @@ int cg_write_summary(FILE *fp, const cg_run_ctx *ctx, const cg_result *res)
         put_num(fp, h.th17_pct);
         fputc('\t', fp);
         put_num(fp, h.ratio);
+        fputc('\t', fp);
+        put_text(fp, h.treg >= 0 ? cg_gate_definition(cfg, r->head_treg)
+                                 : "NA");
+        fputc('\t', fp);
+        put_text(fp, h.th17 >= 0 ? cg_gate_definition(cfg, r->head_th17)
+                                 : "NA");
         for (int g = 0; g < cfg->ngates; g++) {
             if (is_headline(cfg, g))
                 continue;
@@ -416,15 +431,17 @@ static json_t *jtext(const char *s)
     return j ? j : json_null();
 }
 
-static json_t *tf_json(const cg_tf_spec *t, double w_used)
+static json_t *tf_json(const cg_tf_spec *t, const cg_tf_used *u)
 {
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string(cg_tf_type_name(t->type)));
     if (t->type == CG_TF_LOGICLE) {
-        json_object_set_new(o, "T", jnum(t->T));
-        json_object_set_new(o, "W", jnum(isfinite(w_used) ? w_used : t->W));
+        json_object_set_new(o, "T", jnum(u && isfinite(u->T) ? u->T : t->T));
+        json_object_set_new(o, "T_auto", json_boolean(t->T < 0));
+        json_object_set_new(o, "W", jnum(u && isfinite(u->W) ? u->W : t->W));
         json_object_set_new(o, "W_auto", json_boolean(t->W < 0));
-        json_object_set_new(o, "M", jnum(t->M));
+        json_object_set_new(o, "M", jnum(u && isfinite(u->M) ? u->M : t->M));
+        json_object_set_new(o, "M_auto", json_boolean(t->M < 0));
         json_object_set_new(o, "A", jnum(t->A));
     } else if (t->type == CG_TF_ARCSINH) {
         json_object_set_new(o, "cofactor", jnum(t->cofactor));
@@ -471,6 +488,14 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
     json_object_set_new(hd, "th17_count", jcount(h.th17));
     json_object_set_new(hd, "th17_pct_cd4", jnum(h.th17_pct));
     json_object_set_new(hd, "th17_treg_ratio", jnum(h.ratio));
+    json_object_set_new(hd, "treg_population", h.treg >= 0 ?
+                        json_string(cfg->gates[r->head_treg].name) : json_null());
+    json_object_set_new(hd, "treg_definition", h.treg >= 0 ?
+                        jtext(cg_gate_definition(cfg, r->head_treg)) : json_null());
+    json_object_set_new(hd, "th17_population", h.th17 >= 0 ?
+                        json_string(cfg->gates[r->head_th17].name) : json_null());
+    json_object_set_new(hd, "th17_definition", h.th17 >= 0 ?
+                        jtext(cg_gate_definition(cfg, r->head_th17)) : json_null());
     json_object_set_new(o, "headline", hd);
     /* channel mapping */
     json_t *chm = json_object();
@@ -484,7 +509,8 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
         json_object_set_new(e, "pns", jtext(r->marker_pns[m]));
         json_object_set_new(e, "matched_by", jtext(r->marker_how[m]));
         json_object_set_new(e, "transform",
-                            tf_json(cg_config_tf(cfg, m), r->marker_w[m]));
+                            tf_json(cg_config_tf(cfg, m),
+                                    r->marker_tf ? &r->marker_tf[m] : NULL));
         json_object_set_new(chm, cfg->markers[m].name, e);
     }
     json_object_set_new(o, "markers", chm);
@@ -544,13 +570,24 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
                         ds->keep == CG_KEEP_ABOVE ? "above" : "below"));
                     json_object_set_new(t, "threshold", jnum(ti->threshold));
                     json_object_set_new(t, "threshold_raw", jnum(ti->threshold_raw));
+                    json_object_set_new(t, "rule", ti->rule[0] ? jtext(ti->rule)
+                                                               : json_null());
                     json_object_set_new(t, "fell_back", json_boolean(ti->fell_back));
                     json_object_set_new(t, "reason", ti->reason[0] ? jtext(ti->reason)
                                                                    : json_null());
+                    json_object_set_new(t, "overridden", json_boolean(ti->overridden));
+                    if (ti->overridden)
+                        json_object_set_new(t, "auto_threshold",
+                                            jnum(ti->auto_threshold));
                     if (ds->method == CG_TM_VALLEY || ds->method == CG_TM_TAIL) {
                         json_object_set_new(t, "peaks", json_integer(ti->npeaks));
                         json_object_set_new(t, "valley_depth", jnum(ti->depth));
                         json_object_set_new(t, "bandwidth", jnum(ti->bandwidth));
+                        json_object_set_new(t, "mode", jnum(ti->mode));
+                        json_object_set_new(t, "spread", jnum(ti->spread));
+                        json_object_set_new(t, "k", jnum(ds->k));
+                        json_object_set_new(t, "grid", json_pack("[oo]",
+                                            jnum(ti->grid_lo), jnum(ti->grid_hi)));
                     }
                 }
                 json_array_append_new(th, t);
@@ -559,6 +596,8 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
         }
         if (p->auto2d) {
             json_t *a = json_object();
+            json_object_set_new(a, "rule", p->rule[0] ? jtext(p->rule)
+                                                      : json_null());
             json_object_set_new(a, "fell_back", json_boolean(p->fell_back));
             json_object_set_new(a, "reason", p->reason[0] ? jtext(p->reason)
                                                           : json_null());
@@ -566,6 +605,7 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
                 json_object_set_new(a, "mode", json_pack("[oo]", jnum(p->mode_x),
                                                          jnum(p->mode_y)));
                 json_object_set_new(a, "level", jnum(gs->level));
+                json_object_set_new(a, "debris_cut", jnum(p->debris_cut));
             } else {
                 json_object_set_new(a, "ratio_mode", jnum(p->k));
                 json_object_set_new(a, "ratio_band", json_pack("[oo]",

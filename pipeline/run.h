@@ -30,6 +30,12 @@
 #include "qc.h"
 #include "sheet.h"
 
+/* The logicle parameters a marker's transform used (NaN: not logicle);
+ * with `T: auto`/`M: auto`/`W: auto` they differ per sample. */
+typedef struct cg_tf_used {
+    double T, W, M;
+} cg_tf_used;
+
 /* Per-dimension outcome of a threshold gate. */
 typedef struct cg_thr_info {
     double threshold;     /* transformed units (raw for `units: raw`);
@@ -39,7 +45,18 @@ typedef struct cg_thr_info {
     char reason[200];
     int npeaks;
     double depth;         /* valley depth (NaN otherwise) */
-    double bandwidth;
+    double bandwidth;     /* KDE bandwidth, transformed units (NaN: none) */
+    /* Which rule placed the cut: "valley", "spread", "one peak: above",
+     * "one peak: below", "one peak: fail", "fraction", "quantile",
+     * "fixed", "override", "too few events" (CG_RULE_LEN with NUL). */
+    char rule[24];
+    double mode;          /* main peak position (NaN: none) */
+    double spread;        /* robust SD of the main peak (NaN: not used) */
+    double grid_lo, grid_hi; /* KDE grid (robust range), NaN: none */
+    int overridden;       /* 1: the cut came from a per-sample override
+                             (sheet `gate:<name>` column or overrides
+                             file); `auto_threshold` keeps the auto cut */
+    double auto_threshold;
 } cg_thr_info;
 
 typedef struct cg_pop_result {
@@ -56,6 +73,11 @@ typedef struct cg_pop_result {
     double k, ratio_lo, ratio_hi;         /* singlets */
     double *vx, *vy;      /* the polygon used (scatter/singlets), owned */
     int nvert;
+    char rule[24];        /* scatter/singlets: "lowest-SSC mode",
+                             "ratio mode", "too few events", ... */
+    int dropped;          /* threshold dims dropped (optional marker
+                             missing from the file) */
+    double debris_cut;    /* scatter: FSC-A debris cut (x units), NaN none */
     double *mstats;       /* nstat_markers * nstats, NaN = NA; owned */
 } cg_pop_result;
 
@@ -71,6 +93,7 @@ typedef struct cg_result {
     char **marker_pnn, **marker_pns, **marker_how; /* cfg->nmarkers */
     char **role_pnn;                               /* cfg->nscatter */
     double *marker_w;     /* logicle W used per marker (NaN: n/a) */
+    cg_tf_used *marker_tf;/* logicle T, W, M used per marker */
     char comp_source[160];/* "$SPILLOVER (file)", "none", "CSV path" ... */
     int comp_n;           /* channels compensated */
     double comp_cond;     /* condition number (NaN: n/a) */
@@ -81,9 +104,21 @@ typedef struct cg_result {
     int nwarnings;
     cg_qc_result *qc;     /* owned, NULL when QC did not run */
     int qc_verdict;       /* cg_qc_verdict, or -1 */
+    /* The headline populations chosen for this sample: the first
+     * evaluable gate of each `headline:` list (-1: none evaluable).  Their
+     * `definition:` strings fill treg_definition / th17_definition. */
+    int head_cd4, head_treg, head_th17;
 } cg_result;
 
 void cg_result_clear(cg_result *r);
+
+/* Fill r->head_cd4/treg/th17: the first evaluable gate (count >= 0) of
+ * each `headline:` list (the list's first when none is). */
+void cg_result_pick_headline(const cg_config *cfg, cg_result *r);
+/* The gates metric i divides for this sample (first evaluable of each
+ * numerator/denominator list). */
+void cg_metric_pick(const cg_config *cfg, const cg_result *r, int i,
+                    int *num, int *den);
 
 /* Options of a run. */
 struct cg_run_plots_ctx;
@@ -150,6 +185,9 @@ typedef struct cg_headline {
 } cg_headline;
 void cg_result_headline(const cg_config *cfg, const cg_result *r,
                         cg_headline *h);
+/* A gate's `definition:` text, or its name ("NA" for gi < 0).  Borrowed
+ * from the config. */
+const char *cg_gate_definition(const cg_config *cfg, int gi);
 
 /* Write the summary rows (header included) as TSV to fp. */
 int cg_write_summary(FILE *fp, const cg_run_ctx *ctx, const cg_result *res);

@@ -18,22 +18,45 @@ static void default_config(void)
         fprintf(stderr, "line %d: %s\n", err.line, err.msg);
     REQUIRE(c != NULL);
     CHECK_STR(c->name, "treg_th17");
-    CHECK_INT(c->nmarkers, 10);
-    CHECK_INT(c->ngates, 9);
+    CHECK_INT(c->nmarkers, 11);
+    CHECK_INT(c->ngates, 10);
     CHECK_INT(c->comp_mode, CG_CMP_FILE);
     int cd4 = cg_config_gate(c, "cd4"), treg = cg_config_gate(c, "treg");
     CHECK(cd4 >= 0 && treg >= 0);
     CHECK_INT(c->gates[treg].parent, cd4);
     CHECK_INT(c->gates[treg].ndims, 2);
     CHECK_STR(c->gates[treg].dims[0].marker, "CD25");
-    CHECK_INT(c->gates[treg].dims[0].method, CG_TM_VALLEY);
+    CHECK_INT(c->gates[treg].dims[0].method, CG_TM_TAIL);
+    CHECK_INT(c->gates[treg].dims[0].side, 1);
     CHECK_INT(c->gates[treg].dims[1].keep, CG_KEEP_BELOW);
+    /* CD127lo is cut within CD25hi; a lone peak follows keep (below:
+     * the cut goes above it) unless written */
+    CHECK_INT(c->gates[treg].dims[1].within, 0);
+    CHECK_INT(c->gates[treg].dims[1].one_peak, 1);
+    CHECK_INT(c->gates[treg].dims[1].one_peak_set, 0);
+    CHECK_STR(c->gates[treg].definition, "CD25hi CD127lo");
     int th17 = cg_config_gate(c, "th17");
     CHECK_INT(c->gates[th17].dims[0].method, CG_TM_TAIL);
-    CHECK_NEAR(c->gates[th17].dims[0].fraction, 0.001, 1e-12);
+    CHECK_NEAR(c->gates[th17].dims[0].fraction, 0, 0);
+    CHECK_NEAR(c->gates[th17].dims[0].k, 3, 0);
     CHECK_INT(c->head_cd4, cd4);
     CHECK_INT(c->head_treg, treg);
     CHECK_INT(c->head_th17, th17);
+    /* headline alternatives: CD25+ FOXP3+ without CD127, CCR6+ CXCR3-
+     * without IL-17A */
+    CHECK_INT(c->nhead_alt[1], 2);
+    CHECK_INT(c->head_alt[1][1], cg_config_gate(c, "treg_foxp3"));
+    CHECK_INT(c->nhead_alt[2], 2);
+    CHECK_INT(c->head_alt[2][1], cg_config_gate(c, "th17_like"));
+    CHECK_INT(c->metrics[0].nnum_alt, 2);
+    CHECK_INT(c->metrics[0].nden_alt, 2);
+    int trf = cg_config_gate(c, "treg_foxp3");
+    CHECK_INT(c->gates[trf].dims[1].one_peak, 1); /* one_peak: below */
+    CHECK_INT(c->gates[trf].dims[1].one_peak_set, 1);
+    /* logicle T, W and M follow each channel */
+    CHECK(c->tf[0].T < 0 && c->tf[0].W < 0 && c->tf[0].M < 0);
+    CHECK(c->markers[cg_config_marker(c, "IL17A")].optional);
+    CHECK(c->markers[cg_config_marker(c, "CD127")].optional);
     CHECK_INT(c->nmetrics, 2);
     CHECK_INT(c->metrics[0].min_denominator, 20);
     CHECK_INT(c->nstats, 7);
@@ -105,6 +128,30 @@ static void bad_configs(void)
          "    method: tail\n    fraction: 2\n    keep: above\n", 17,
          "out of range"},
         {"  - name: x\n    type: blob\n", 14, "unknown gate type 'blob'"},
+        {"  - name: x\n    type: threshold\n    marker: CD3\n"
+         "    method: valley\n    keep: above\n    one_peak: maybe\n", 18,
+         "expected above, below or fail"},
+        {"  - name: x\n    type: threshold\n    marker: CD3\n"
+         "    method: tail\n    keep: above\n    one_peak: above\n", 13,
+         "'one_peak' only goes with method valley"},
+        {"  - name: x\n    type: threshold\n    marker: CD3\n"
+         "    method: valley\n    keep: above\n    side: above\n", 13,
+         "'side' only goes with method tail"},
+        {"  - name: x\n    type: threshold\n    marker: CD3\n"
+         "    method: tail\n    keep: above\n    k: 0.1\n", 18,
+         "out of range"},
+        {"  - name: x\n    type: threshold\n    dims:\n"
+         "      - {marker: CD3, method: valley, keep: above, within: CD8}\n"
+         "      - {marker: CD4, method: valley, keep: above}\n", 13,
+         "'CD3' is within 'CD8', which is not another dimension"},
+        {"  - name: x\n    type: threshold\n    dims:\n"
+         "      - {marker: CD3, method: valley, keep: above, within: CD4}\n"
+         "      - {marker: CD4, method: valley, keep: above, within: CD3}\n",
+         13, "one level only"},
+        {"headline:\n  treg: [cd3, nope]\n", 14,
+         "'nope' is not a gate of this config"},
+        {"headline:\n  treg: [cd3, cd3, cd3, cd3, cd3]\n", 14,
+         "a list of 1 to 4 gates"},
         {"metrics:\n  - name: r\n    numerator: cd3\n    denominator: zz\n",
          16, "'zz' is not a gate of this config"},
         {"stats:\n  statistics: [median, p101]\n", 14,
@@ -181,6 +228,40 @@ static void bad_configs(void)
     }
 }
 
+/* The shipped configs for other panels load, and say what they are. */
+static void shipped_configs(void)
+{
+    static const char *const names[] = {"treg_th17_spectral",
+                                        "treg_th17_cytof"};
+    for (int i = 0; i < 2; i++) {
+        char path[512];
+        snprintf(path, sizeof path, CG_TESTS_DIR "/../configs/%s.yaml",
+                 names[i]);
+        cg_err err = {0};
+        cg_config *c = cg_config_load(path, &err);
+        if (!c)
+            fprintf(stderr, "%s: line %d: %s\n", path, err.line, err.msg);
+        REQUIRE(c != NULL);
+        CHECK_STR(c->name, names[i]);
+        CHECK_INT(c->nhead_alt[1], 2);
+        CHECK_INT(c->nhead_alt[2], 2);
+        if (i == 1) { /* mass cytometry: arcsinh, cofactor 5; no scatter */
+            CHECK_INT(c->tf[0].type, CG_TF_ARCSINH);
+            CHECK_NEAR(c->tf[0].cofactor, 5, 0);
+            CHECK_INT(c->comp_mode, CG_CMP_NONE);
+            CHECK(cg_config_role(c, "FSC-A") < 0);
+            int sg = cg_config_gate(c, "singlets");
+            CHECK_INT(c->gates[sg].dims[0].side, 1);
+            CHECK_INT(c->gates[sg].dims[0].keep, CG_KEEP_BELOW);
+        } else {
+            int cd3 = cg_config_gate(c, "cd3");
+            CHECK_INT(c->gates[cd3].ndims, 2);
+            CHECK_INT(c->gates[cd3].dims[1].optional, 1);
+        }
+        cg_config_free(c);
+    }
+}
+
 static void gate_kinds(void)
 {
     char buf[4096];
@@ -241,6 +322,7 @@ static void truncations(void)
 int main(void)
 {
     default_config();
+    shipped_configs();
     bad_configs();
     gate_kinds();
     truncations();
