@@ -378,6 +378,53 @@ static cg_xform *make_xform(const cg_tf_spec *t0, const double *col, int64_t n,
 
 /* ------------------------------------------------------------ context -- */
 
+/* Sample sheet columns gate:<name>[.<marker>]: each must name a
+ * threshold gate of the config (and one of its dims; the bare name only
+ * for a one-dimension gate), and every non-empty value must be a finite
+ * number.  Errors name the column or the sheet line. */
+static int check_overrides(const cg_config *cfg, const cg_sheet *sh,
+                           cg_err *err)
+{
+    for (int j = 0; sh && j < sh->nextra; j++) {
+        const char *cn = sh->extra_names[j];
+        if (strncasecmp(cn, "gate:", 5) != 0)
+            continue;
+        const char *nm = cn + 5, *dot = strchr(nm, '.');
+        char gname[128];
+        snprintf(gname, sizeof gname, "%.*s",
+                 (int)(dot ? (size_t)(dot - nm) : strlen(nm)), nm);
+        int gi = cg_config_gate(cfg, gname);
+        if (gi < 0 || cfg->gates[gi].type != CG_GS_THRESHOLD)
+            return cg_err_set(err, CG_E_ARG, "%s: column '%s': '%s' is not "
+                              "a threshold gate of the config", sh->path,
+                              cn, gname);
+        const cg_gate_spec *g = &cfg->gates[gi];
+        int d = -1;
+        for (int k = 0; k < g->ndims; k++)
+            if (dot ? !strcasecmp(dot + 1, g->dims[k].marker)
+                    : g->ndims == 1)
+                d = k;
+        if (d < 0)
+            return cg_err_set(err, CG_E_ARG, "%s: column '%s': %s", sh->path,
+                              cn, dot ? "no such dimension of that gate"
+                                      : "the gate has several dimensions; "
+                                        "name one as gate:<name>.<marker>");
+        for (int i = 0; i < sh->n; i++) {
+            const char *v = sh->s[i].extra[j];
+            if (!v || !*v)
+                continue;
+            char *end;
+            double x = strtod(v, &end);
+            if (end == v || *end || !isfinite(x))
+                return cg_err_set(err, CG_E_ARG, "%s:%d: column '%s': '%s' "
+                                  "is not a number (a threshold in the "
+                                  "gate's units, or empty)", sh->path,
+                                  sh->s[i].line, cn, v);
+        }
+    }
+    return 0;
+}
+
 int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
                        const cg_sheet *sheet, const cg_run_opts *o,
                        cg_err *err)
@@ -395,6 +442,8 @@ int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
      * spin in sched_yield next to the sample's work). */
     openblas_set_num_threads(1);
     cg_sha256_buf(cfg->text, cfg->text_len, ctx->config_sha256);
+    if (check_overrides(cfg, sheet, err) < 0)
+        return -1;
     cg_qc_params_init(&ctx->qc);
     for (int i = 0; i < cfg->nqc; i++)
         if (cg_qc_set(&ctx->qc, cfg->qc[i].key, cfg->qc[i].value, err) < 0) {
@@ -546,8 +595,8 @@ int cg_run_auto_cut(const cg_dim_spec *ds, const double *x, int64_t n,
 
 /* The per-sample override of gate g's dim d: the sample sheet column
  * `gate:<name>.<marker>`, or `gate:<name>` for a one-dimension gate (a
- * number in the gate's units); NaN when none.  Values were checked when
- * the run was prepared (cg_run_overrides_check). */
+ * number in the gate's units); NaN when none.  Columns and values were
+ * checked when the run was prepared (check_overrides). */
 static double override_value(sample_work *w, const cg_gate_spec *g, int d)
 {
     const cg_sheet *sh = w->ctx->sheet;
@@ -617,7 +666,7 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
         cg_threshold_result tr;
         if (cg_run_auto_cut(ds, x, cg_dims_n(w->dc), parent, &tr, err) < 0)
             return -1;
-        if (ds->within >= 0 && !ds->one_peak_set && tr.fell_back &&
+        if (ds->within >= 0 && !ds->one_peak_set &&
             !strncmp(tr.rule, "one peak: ", 10) &&
             lone_peak_is_bulk(w, g, x, tr.mode, err)) {
             /* Within another dim's cut the lone peak sits where the
