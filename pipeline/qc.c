@@ -120,6 +120,8 @@ enum { T_D, T_B, T_V, T_S };
     X(precision_zero_pct, T_D, prec_zero_pct, "1", 0, 100,                   \
       "no events in a headline gate: warn when the rule-of-three 95% upper " \
       "bound 300/n % is above this")                                         \
+    X(precision_zero_fail_pct, T_D, prec_zero_fail_pct, "10", 0, 100,        \
+      "... fail when it is above this (0 of fewer than 30 says nothing)")   \
     X(treg_pct_min, T_D, treg_pct_min, "0.5", 0, 100,                        \
       "Treg % of CD4 below this: warn (implausible)")                       \
     X(treg_pct_max, T_D, treg_pct_max, "25", 0, 100,                         \

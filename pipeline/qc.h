@@ -105,6 +105,7 @@ typedef struct cg_qc_params {
     double prec_warn_cv, prec_fail_cv;           /* treg (any non-th17) */
     double prec_warn_cv_th17, prec_fail_cv_th17; /* th17 */
     double prec_zero_pct;   /* k = 0: rule-of-three bound above: warn */
+    double prec_zero_fail_pct; /* ... above: fail */
     double treg_pct_min, treg_pct_max, th17_pct_max;
     double plaus_min_parent;
     double gate_max_keep_pct, gate_min_keep_pct;

@@ -7,7 +7,8 @@
  *   graded against precision_warn_cv / precision_fail_cv (Th17: the _th17
  *   keys); the detail gives p, n, the CV and the 95% Wilson score
  *   interval.  k = 0 has no CV: the rule-of-three 95% upper bound 3/n is
- *   reported and n alone decides (warn when 300/n % > precision_zero_pct).
+ *   reported and n alone decides (warn when 300/n % > precision_zero_pct,
+ *   fail when > precision_zero_fail_pct).
  *   n = 0: fail, there is no estimate.
  * plausibility:<h>_pct  Treg % of CD4 outside [treg_pct_min, treg_pct_max]
  *   or Th17 % of CD4 above th17_pct_max: warn with the reason.
@@ -89,14 +90,18 @@ static int precision_row(const cg_qc_params *p, const cg_qc_headline *h,
     if (h->k == 0) {
         /* rule of three: P(0 of n | p = 3/n) ~ exp(-3) = 5% */
         double ub = 300.0 / (double)h->n;
-        int v = ub > p->prec_zero_pct ? CG_QC_WARN : CG_QC_PASS;
+        int v = ub > p->prec_zero_fail_pct ? CG_QC_FAIL
+                : ub > p->prec_zero_pct    ? CG_QC_WARN
+                                           : CG_QC_PASS;
+        double lim = v == CG_QC_FAIL ? p->prec_zero_fail_pct
+                                     : p->prec_zero_pct;
         fmt_pct(a, sizeof a, ub);
         fmt_pct(b, sizeof b, 100 * hi);
-        return qc_add(r, name, INFINITY, p->prec_zero_pct, v,
+        return qc_add(r, name, INFINITY, lim, v,
                       "0 %s of %lld %s: p < %s%% (rule of three, 95%% upper "
                       "bound; Wilson %s%%), no CV; the bound is %s %g%%",
                       pop, (long long)h->n, of, a, b,
-                      v == CG_QC_WARN ? "above" : "within", p->prec_zero_pct);
+                      v == CG_QC_PASS ? "within" : "above", lim);
     }
     double cv = cg_qc_binom_cv(h->k, h->n);
     int v = qc_grade(cv, warn, fail, 0);

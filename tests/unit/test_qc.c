@@ -227,6 +227,7 @@ static void test_params(void)
     CHECK_NEAR(p.prec_warn_cv_th17, 0.20, 0);
     CHECK_NEAR(p.prec_fail_cv_th17, 0.50, 0);
     CHECK_NEAR(p.prec_zero_pct, 1, 0);
+    CHECK_NEAR(p.prec_zero_fail_pct, 10, 0);
     CHECK_NEAR(p.treg_pct_min, 0.5, 0);
     CHECK_NEAR(p.treg_pct_max, 25, 0);
     CHECK_NEAR(p.th17_pct_max, 20, 0);
@@ -717,6 +718,11 @@ static void test_precision(const cg_qc_params *p)
     r = heads_only(p, "th17", 0, 200); /* bound 1.5% > 1% */
     CHECK_INT(verdict(r, "precision:th17"), CG_QC_WARN);
     CHECK(strstr(detail(r, "precision:th17"), "p < 1.5%") != NULL);
+    cg_qc_result_free(r);
+    r = heads_only(p, "treg", 0, 14); /* bound 21% > 10%: says nothing */
+    CHECK_INT(verdict(r, "precision:treg"), CG_QC_FAIL);
+    CHECK_NEAR(cg_qc_find(r, "precision:treg")->threshold, 10, 0);
+    CHECK(strstr(detail(r, "precision:treg"), "p < 21.4%") != NULL);
     cg_qc_result_free(r);
     r = heads_only(p, "treg", 0, 0); /* no CD4: no estimate */
     CHECK_INT(verdict(r, "precision:treg"), CG_QC_FAIL);
