@@ -49,6 +49,7 @@
 #include "frame.h"
 #include "gate.h"
 #include "gatetree.h"
+#include "kde.h"
 #include "run_internal.h"
 #include "stats.h"
 #include "xform.h"
@@ -144,6 +145,7 @@ void cg_result_clear(cg_result *r)
         return;
     free(r->message);
     free(r->marker_w);
+    free(r->marker_tf);
     free(r->metric);
     if (r->metric_reason) {
         /* count unknown here: the array is NULL-padded by one entry */
@@ -226,12 +228,15 @@ static int result_alloc(const cg_config *cfg, cg_result *r)
     r->marker_pns = calloc((size_t)nm + 1, sizeof *r->marker_pns);
     r->marker_how = calloc((size_t)nm + 1, sizeof *r->marker_how);
     r->marker_w = calloc((size_t)nm + 1, sizeof *r->marker_w);
+    r->marker_tf = calloc((size_t)nm + 1, sizeof *r->marker_tf);
     r->role_pnn = calloc((size_t)nr + 1, sizeof *r->role_pnn);
     r->pops = calloc((size_t)ng + 1, sizeof *r->pops);
     r->metric = calloc((size_t)nmet + 1, sizeof *r->metric);
     r->metric_reason = calloc((size_t)nmet + 1, sizeof *r->metric_reason);
     if (!r->marker_pnn || !r->marker_pns || !r->marker_how || !r->marker_w ||
-        !r->role_pnn || !r->pops || !r->metric || !r->metric_reason) {
+        !r->role_pnn || !r->pops || !r->metric || !r->metric_reason ||
+        !r->marker_tf) {
+        free(r->marker_tf);
         free(r->marker_pnn);
         free(r->marker_pns);
         free(r->marker_how);
@@ -247,11 +252,15 @@ static int result_alloc(const cg_config *cfg, cg_result *r)
     r->role_pnn[nr] = (char *)-1;
     r->metric_reason[nmet] = (char *)-1;
     r->pops[ng].count = INT64_MIN;
-    for (int i = 0; i < nm; i++)
+    for (int i = 0; i < nm; i++) {
         r->marker_w[i] = NAN;
+        r->marker_tf[i].T = r->marker_tf[i].W = r->marker_tf[i].M = NAN;
+    }
+    r->head_cd4 = r->head_treg = r->head_th17 = -1;
     for (int i = 0; i < ng; i++) {
         r->pops[i].count = -1;
         r->pops[i].parent_count = -1;
+        r->pops[i].debris_cut = NAN;
         snprintf(r->pops[i].na_reason, sizeof r->pops[i].na_reason,
                  "not evaluated");
     }
@@ -266,9 +275,11 @@ cg_xform *cg_run_xform(const cg_tf_spec *t, double w, cg_err *err)
     memset(&p, 0, sizeof p);
     switch (t->type) {
     case CG_TF_LOGICLE:
-        p.T = t->T;
+        /* `T: auto` / `M: auto` are resolved per channel by make_xform;
+         * a caller without a channel gets the 262144 convention */
+        p.T = t->T > 0 ? t->T : 262144;
         p.W = t->W < 0 ? w : t->W;
-        p.M = t->M;
+        p.M = t->M >= 0 ? t->M : 4.5 + log10(p.T / 262144.0);
         p.A = t->A;
         return cg_xform_new(CG_XF_LOGICLE, &p, err);
     case CG_TF_ARCSINH:
@@ -285,28 +296,134 @@ cg_xform *cg_run_xform(const cg_tf_spec *t, double w, cg_err *err)
     }
 }
 
-/* Build the transform of one marker (or the scatter transform); W: auto
- * is estimated from col[0..n) (col NULL: the spec's W must be fixed). */
-static cg_xform *make_xform(const cg_tf_spec *t, const double *col, int64_t n,
-                            double *w_used, cg_err *err)
+/* The logicle top T for `T: auto`: the channel's (scaled) range when the
+ * file gives one, else the largest finite value (at least 1). */
+static double auto_top(double range, const double *col, int64_t n)
 {
-    double w = t->W;
-    if (t->type == CG_TF_LOGICLE && t->W < 0) {
-        w = 0;
-        if (cg_logicle_estimate_w(col, (size_t)n, t->T, t->M, &w, err) < 0)
-            return NULL;
-        /* logicle needs 0 <= W <= M/2 */
-        if (w > t->M / 2)
-            w = t->M / 2;
-        if (w < 0)
-            w = 0;
+    if (range > 1)
+        return range;
+    double mx = 0;
+    for (int64_t i = 0; i < n && col; i++)
+        if (isfinite(col[i]) && col[i] > mx)
+            mx = col[i];
+    return mx > 1 ? mx : 1;
+}
+
+/* Build the transform of one marker (or the scatter transform); W: auto
+ * is estimated from col[0..n) (col NULL: the spec's W must be fixed), and
+ * T: auto / M: auto come from the channel's range (see cg_tf_spec). */
+static cg_xform *make_xform(const cg_tf_spec *t0, const double *col, int64_t n,
+                            double range, double decades, cg_tf_used *used,
+                            cg_err *err)
+{
+    cg_tf_spec t = *t0;
+    if (t.type == CG_TF_LOGICLE && decades > 0 && t.T < 0 && t.M < 0 &&
+        t.W < 0) {
+        /* a log-amplified channel ($PnE decades > 0, linearised to
+         * f2 .. f2 10^decades): all auto means a log scale over exactly
+         * those decades (logicle with W 0 is log10 there) */
+        t.T = auto_top(range, col, n);
+        t.M = decades;
+        t.W = 0;
     }
-    if (t->type == CG_TF_LOGICLE && w_used)
-        *w_used = w;
-    return cg_run_xform(t, w, err);
+    if (t.type == CG_TF_LOGICLE) {
+        if (t.T < 0)
+            t.T = auto_top(range, col, n);
+        if (t.M < 0) {
+            t.M = 4.5 + log10(t.T / 262144.0);
+            if (t.M < 2)
+                t.M = 2;
+        }
+    }
+    double w = t.W;
+    if (t.type == CG_TF_LOGICLE && t.W < 0) {
+        /* flowCore's rule; where it has nothing to say (no or tiny
+         * negatives: the estimate is below 0 or fails) the default 0.5,
+         * and never below it, so a channel without negatives still has
+         * a linear zone around 0; logicle needs W <= M/2 */
+        cg_err we = {0};
+        w = 0.5;
+        /* far outliers left out (below the fence q25 - 5 IQR): a few
+         * far-negative events would otherwise set the 5th percentile of
+         * the negatives and widen W until the real populations collapse */
+        double *v = n > 0 ? malloc((size_t)n * sizeof *v) : NULL;
+        int64_t k = 0;
+        if (v) {
+            for (int64_t i = 0; i < n; i++)
+                if (isfinite(col[i]))
+                    v[k++] = col[i];
+            double q1 = k > 0 ? cg_kde_quantile7(v, k, 0.25) : 0;
+            double q3 = k > 0 ? cg_kde_quantile7(v, k, 0.75) : 0;
+            double fence = q1 - 5 * (q3 - q1);
+            int64_t k2 = 0;
+            for (int64_t i = 0; i < n; i++)
+                if (isfinite(col[i]) && col[i] >= fence)
+                    v[k2++] = col[i];
+            k = k2;
+        }
+        if (!v || cg_logicle_estimate_w(v, (size_t)k, t.T, t.M, &w, &we) < 0 ||
+            !(w >= 0.5))
+            w = 0.5;
+        free(v);
+        if (w > t.M / 2)
+            w = t.M / 2;
+    }
+    if (used) {
+        used->T = t.T;
+        used->M = t.M;
+        used->W = t.type == CG_TF_LOGICLE ? w : NAN;
+    }
+    return cg_run_xform(&t, w, err);
 }
 
 /* ------------------------------------------------------------ context -- */
+
+/* Sample sheet columns gate:<name>[.<marker>]: each must name a
+ * threshold gate of the config (and one of its dims; the bare name only
+ * for a one-dimension gate), and every non-empty value must be a finite
+ * number.  Errors name the column or the sheet line. */
+static int check_overrides(const cg_config *cfg, const cg_sheet *sh,
+                           cg_err *err)
+{
+    for (int j = 0; sh && j < sh->nextra; j++) {
+        const char *cn = sh->extra_names[j];
+        if (strncasecmp(cn, "gate:", 5) != 0)
+            continue;
+        const char *nm = cn + 5, *dot = strchr(nm, '.');
+        char gname[128];
+        snprintf(gname, sizeof gname, "%.*s",
+                 (int)(dot ? (size_t)(dot - nm) : strlen(nm)), nm);
+        int gi = cg_config_gate(cfg, gname);
+        if (gi < 0 || cfg->gates[gi].type != CG_GS_THRESHOLD)
+            return cg_err_set(err, CG_E_ARG, "%s: column '%s': '%s' is not "
+                              "a threshold gate of the config", sh->path,
+                              cn, gname);
+        const cg_gate_spec *g = &cfg->gates[gi];
+        int d = -1;
+        for (int k = 0; k < g->ndims; k++)
+            if (dot ? !strcasecmp(dot + 1, g->dims[k].marker)
+                    : g->ndims == 1)
+                d = k;
+        if (d < 0)
+            return cg_err_set(err, CG_E_ARG, "%s: column '%s': %s", sh->path,
+                              cn, dot ? "no such dimension of that gate"
+                                      : "the gate has several dimensions; "
+                                        "name one as gate:<name>.<marker>");
+        for (int i = 0; i < sh->n; i++) {
+            const char *v = sh->s[i].extra[j];
+            if (!v || !*v)
+                continue;
+            char *end;
+            double x = strtod(v, &end);
+            if (end == v || *end || !isfinite(x))
+                return cg_err_set(err, CG_E_ARG, "%s:%d: column '%s': '%s' "
+                                  "is not a number (a threshold in the "
+                                  "gate's units, or empty)", sh->path,
+                                  sh->s[i].line, cn, v);
+        }
+    }
+    return 0;
+}
 
 int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
                        const cg_sheet *sheet, const cg_run_opts *o,
@@ -325,6 +442,8 @@ int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
      * spin in sched_yield next to the sample's work). */
     openblas_set_num_threads(1);
     cg_sha256_buf(cfg->text, cfg->text_len, ctx->config_sha256);
+    if (check_overrides(cfg, sheet, err) < 0)
+        return -1;
     cg_qc_params_init(&ctx->qc);
     for (int i = 0; i < cfg->nqc; i++)
         if (cg_qc_set(&ctx->qc, cfg->qc[i].key, cfg->qc[i].value, err) < 0) {
@@ -345,10 +464,10 @@ int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
     ctx->ntf_xf = cfg->ntf;
     for (int k = 0; k < cfg->ntf; k++) {
         const cg_tf_spec *t = &cfg->tf[k];
-        if (t->type == CG_TF_LOGICLE && t->W < 0)
-            continue; /* W: auto */
+        if (t->type == CG_TF_LOGICLE && (t->W < 0 || t->T < 0 || t->M < 0))
+            continue; /* W, T or M auto: per sample and channel */
         cg_err e = {0};
-        ctx->tf_xf[k] = make_xform(t, NULL, 0, NULL, &e); /* NULL: per sample */
+        ctx->tf_xf[k] = make_xform(t, NULL, 0, 0, 0, NULL, &e); /* NULL: per sample */
     }
     return 0;
 }
@@ -380,6 +499,8 @@ typedef struct sample_work {
     cg_xform **mk_xf;      /* per marker */
     unsigned char *mk_own; /* mk_xf[i] built for this sample (else the
                               context's shared one) */
+    const cg_sample *smp;  /* the sheet row (overrides) */
+    double *ch_dec;        /* $PnE decades per frame channel (0: linear) */
     cg_xform *sc_xf;       /* scatter */
     int sc_own;
     cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
@@ -413,9 +534,22 @@ static const cg_dim *dim_for(sample_work *w, const char *name, int raw,
 /* Why a gate cannot be evaluated (a missing dimension), or NULL. */
 static const char *gate_missing(sample_work *w, const cg_gate_spec *g)
 {
-    for (int d = 0; d < g->ndims; d++)
-        if (!dim_for(w, g->dims[d].marker, 0, NULL, NULL))
+    int present = 0;
+    for (int d = 0; d < g->ndims; d++) {
+        if (dim_for(w, g->dims[d].marker, 0, NULL, NULL)) {
+            present++;
+            continue;
+        }
+        /* an optional dim is dropped, unless another dim is within it */
+        int needed = !g->dims[d].optional;
+        for (int e = 0; e < g->ndims; e++)
+            if (g->dims[e].within == d)
+                needed = 1;
+        if (needed)
             return g->dims[d].marker;
+    }
+    if (g->ndims > 0 && present == 0)
+        return g->dims[0].marker;
     if (g->x && !dim_for(w, g->x, 0, NULL, NULL))
         return g->x;
     if (g->y && !dim_for(w, g->y, 0, NULL, NULL))
@@ -441,7 +575,14 @@ int cg_run_auto_cut(const cg_dim_spec *ds, const double *x, int64_t n,
     }
     o.adjust = ds->adjust;
     o.fraction = ds->fraction;
-    o.side = ds->keep == CG_KEEP_ABOVE ? 1 : -1;
+    o.side = ds->side ? ds->side : ds->keep == CG_KEEP_ABOVE ? 1 : -1;
+    o.one_peak = ds->one_peak == 2 ? (ds->keep == CG_KEEP_BELOW ? 1 : -1)
+                                   : ds->one_peak;
+    o.k = ds->k > 0 ? ds->k : 3;
+    /* the lone peak is the kept population: cut above it keeping below,
+     * or below it keeping above */
+    o.keep_peak = (o.one_peak > 0 && ds->keep == CG_KEEP_BELOW) ||
+                  (o.one_peak < 0 && ds->keep == CG_KEEP_ABOVE);
     if (!isnan(ds->q))
         o.q = ds->q;
     memset(tr, 0, sizeof *tr);
@@ -450,6 +591,50 @@ int cg_run_auto_cut(const cg_dim_spec *ds, const double *x, int64_t n,
     if (ds->method == CG_TM_TAIL)
         return cg_gate_tail(x, n, parent, &o, tr, err);
     return cg_gate_quantile(x, n, parent, &o, tr, err);
+}
+
+/* The per-sample override of gate g's dim d: the sample sheet column
+ * `gate:<name>.<marker>`, or `gate:<name>` for a one-dimension gate (a
+ * number in the gate's units); NaN when none.  Columns and values were
+ * checked when the run was prepared (check_overrides). */
+static double override_value(sample_work *w, const cg_gate_spec *g, int d)
+{
+    const cg_sheet *sh = w->ctx->sheet;
+    const cg_sample *smp = w->smp;
+    if (!sh || !smp)
+        return NAN;
+    for (int j = 0; j < sh->nextra; j++) {
+        const char *cn = sh->extra_names[j];
+        if (strncasecmp(cn, "gate:", 5) != 0)
+            continue;
+        cn += 5;
+        size_t nl = strlen(g->name);
+        if (strncmp(cn, g->name, nl) != 0)
+            continue;
+        if (cn[nl] == '.' ? strcasecmp(cn + nl + 1, g->dims[d].marker) != 0
+                          : !(cn[nl] == '\0' && g->ndims == 1))
+            continue;
+        const char *v = smp->extra[j];
+        if (!v || !*v)
+            return NAN;
+        char *end;
+        double x = strtod(v, &end);
+        return end != v && *end == '\0' && isfinite(x) ? x : NAN;
+    }
+    return NAN;
+}
+
+/* Whether a lone peak at `mode` (found within another dim's cut) lies on
+ * the main peak of the same values over the gate's whole parent: within
+ * 2 robust SDs of it. */
+static int lone_peak_is_bulk(sample_work *w, const cg_gate_spec *g,
+                             const double *x, double mode, cg_err *err)
+{
+    const cg_bits *gp = g->parent >= 0 ? pop_bits(w, g->parent) : NULL;
+    double pm, ps;
+    if (cg_main_peak(x, cg_dims_n(w->dc), gp, &pm, &ps, err) < 0)
+        return 0;
+    return isfinite(pm) && ps > 0 && fabs(mode - pm) <= 2 * ps;
 }
 
 /* A 1-D cut for one dimension of a threshold gate; fills *ti and the
@@ -463,6 +648,8 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
     const cg_dim *dim = dim_for(w, ds->marker, g->raw_units, &xf, NULL);
     ti->threshold = ti->threshold_raw = NAN;
     ti->depth = ti->bandwidth = NAN;
+    ti->mode = ti->spread = ti->grid_lo = ti->grid_hi = NAN;
+    ti->auto_threshold = NAN;
     if (ds->method == CG_TM_INTERVAL) {
         *mn = isnan(ds->min) ? -INFINITY : ds->min;
         *mx = isnan(ds->max) ? INFINITY : ds->max;
@@ -471,6 +658,7 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
     double t;
     if (ds->method == CG_TM_FIXED) {
         t = ds->value;
+        snprintf(ti->rule, sizeof ti->rule, "fixed");
     } else {
         const double *x = cg_dims_get(w->dc, dim, err);
         if (!x)
@@ -478,12 +666,44 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
         cg_threshold_result tr;
         if (cg_run_auto_cut(ds, x, cg_dims_n(w->dc), parent, &tr, err) < 0)
             return -1;
+        if (ds->within >= 0 && !ds->one_peak_set &&
+            !strncmp(tr.rule, "one peak: ", 10) &&
+            lone_peak_is_bulk(w, g, x, tr.mode, err)) {
+            /* Within another dim's cut the lone peak sits where the
+             * gate's whole parent has its main peak: it is that bulk
+             * population, the one this dim leaves out, so the cut goes
+             * on the kept side of it (e.g. CD127 within CD25+: only
+             * CD127+ activated cells passed the CD25 cut). */
+            cg_dim_spec d2 = *ds;
+            d2.one_peak = ds->keep == CG_KEEP_BELOW ? -1 : 1;
+            if (cg_run_auto_cut(&d2, x, cg_dims_n(w->dc), parent, &tr,
+                                err) < 0)
+                return -1;
+            size_t l = strlen(tr.reason);
+            snprintf(tr.reason + l, sizeof tr.reason - l,
+                     " (the peak is the parent's bulk)");
+        }
         t = tr.threshold;
         ti->fell_back = tr.fell_back;
         snprintf(ti->reason, sizeof ti->reason, "%s", tr.reason);
+        snprintf(ti->rule, sizeof ti->rule, "%s", tr.rule);
         ti->npeaks = tr.npeaks;
         ti->depth = tr.depth;
         ti->bandwidth = tr.bandwidth;
+        ti->mode = tr.mode;
+        ti->spread = tr.spread;
+        ti->grid_lo = tr.grid_lo;
+        ti->grid_hi = tr.grid_hi;
+    }
+    /* a per-sample override (sheet column gate:<name>[.<marker>]) */
+    double ov = override_value(w, g, d);
+    if (!isnan(ov)) {
+        ti->auto_threshold = t;
+        ti->overridden = 1;
+        ti->fell_back = 0;
+        ti->reason[0] = '\0';
+        snprintf(ti->rule, sizeof ti->rule, "override");
+        t = ov;
     }
     ti->threshold = t;
     ti->threshold_raw = (xf && isfinite(t)) ? cg_xform_inv1(xf, t) : t;
@@ -522,18 +742,57 @@ static cg_gate *build_gate(sample_work *w, int gi, const cg_bits *parent,
         pr->thr = calloc((size_t)nd, sizeof *pr->thr);
         pr->nthr = pr->thr ? nd : 0;
         cg_gate *out = NULL;
+        cg_bits *sub = NULL;
         if (!dv || !mn || !mx || !pr->thr) {
             cg_err_set(err, CG_E_NOMEM, "out of memory");
             goto rect_done;
         }
-        for (int d = 0; d < nd; d++) {
-            if (threshold_dim(w, g, d, parent, &pr->thr[d], &mn[d], &mx[d],
-                              err) < 0)
-                goto rect_done;
-            dv[d] = *dim_for(w, g->dims[d].marker, g->raw_units, NULL, NULL);
-        }
-        out = cg_gate_rect_new(g->name, nd, dv, mn, mx, err);
+        /* dims without `within` first, then those within another dim,
+         * whose density is taken over the parent events passing that
+         * dim's cut; a dim on a missing optional marker is dropped */
+        int k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int d = 0; d < nd; d++) {
+                const cg_dim_spec *ds = &g->dims[d];
+                if ((ds->within >= 0) != pass)
+                    continue;
+                if (!dim_for(w, ds->marker, g->raw_units, NULL, NULL)) {
+                    cg_thr_info *ti = &pr->thr[d];
+                    snprintf(ti->rule, sizeof ti->rule, "dropped");
+                    ti->threshold = ti->threshold_raw = ti->depth = NAN;
+                    ti->bandwidth = ti->mode = ti->spread = NAN;
+                    ti->grid_lo = ti->grid_hi = ti->auto_threshold = NAN;
+                    pr->dropped++;
+                    continue;
+                }
+                const cg_bits *par = parent;
+                if (ds->within >= 0) {
+                    int wd = ds->within;
+                    const cg_dim_spec *wds = &g->dims[wd];
+                    const double *xw = cg_dims_get(w->dc,
+                        dim_for(w, wds->marker, g->raw_units, NULL, NULL),
+                        err);
+                    if (!xw)
+                        goto rect_done;
+                    if (!sub && !(sub = cg_bits_new(cg_dims_n(w->dc)))) {
+                        cg_err_set(err, CG_E_NOMEM, "out of memory");
+                        goto rect_done;
+                    }
+                    if (cg_threshold_apply(pr->thr[wd].threshold,
+                                           wds->keep == CG_KEEP_ABOVE, xw,
+                                           cg_dims_n(w->dc), parent, sub,
+                                           err) < 0)
+                        goto rect_done;
+                    par = sub;
+                }
+                if (threshold_dim(w, g, d, par, &pr->thr[d], &mn[k], &mx[k],
+                                  err) < 0)
+                    goto rect_done;
+                dv[k++] = *dim_for(w, ds->marker, g->raw_units, NULL, NULL);
+            }
+        out = cg_gate_rect_new(g->name, k, dv, mn, mx, err);
     rect_done:
+        cg_bits_free(sub);
         free(dv); /* shallow copies: the dims belong to the work struct */
         free(mn);
         free(mx);
@@ -557,6 +816,8 @@ static cg_gate *build_gate(sample_work *w, int gi, const cg_bits *parent,
         pr->auto2d = 1;
         pr->fell_back = sr.fell_back;
         snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
+        snprintf(pr->rule, sizeof pr->rule, "%s", sr.rule);
+        pr->debris_cut = sr.debris_cut;
         pr->mode_x = sr.mode_x;
         pr->mode_y = sr.mode_y;
         pr->level_density = sr.level_density;
@@ -601,6 +862,8 @@ static cg_gate *build_gate(sample_work *w, int gi, const cg_bits *parent,
         pr->auto2d = 1;
         pr->fell_back = sr.fell_back;
         snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
+        snprintf(pr->rule, sizeof pr->rule, "%s",
+                 sr.fell_back ? "too few events" : "ratio mode");
         pr->k = sr.k;
         pr->ratio_lo = sr.ratio_lo;
         pr->ratio_hi = sr.ratio_hi;
@@ -694,6 +957,7 @@ static void work_free(sample_work *w)
     free(w->mk_xf);
     free(w->mk_ch);
     free(w->role_ch);
+    free(w->ch_dec);
 }
 
 /* The context's transform for spec t, or NULL (build one per sample). */
@@ -735,18 +999,25 @@ static int setup_dims(sample_work *w, cg_err *err)
             continue;
         const cg_tf_spec *t = cg_config_tf(cfg, i);
         const cg_xform *shared = shared_xform(w->ctx, t);
-        double wu = NAN;
+        cg_tf_used tu = {t->T, NAN, t->M};
         if (shared) {
             w->mk_xf[i] = (cg_xform *)shared;
             if (t->type == CG_TF_LOGICLE)
-                wu = t->W;
+                tu.W = t->W;
         } else {
-            w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, &wu, err);
+            w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, fr->range[ch],
+                                     w->ch_dec ? w->ch_dec[ch] : 0, &tu,
+                                     err);
             if (!w->mk_xf[i])
                 return -1;
             w->mk_own[i] = 1;
         }
-        w->res->marker_w[i] = wu;
+        w->res->marker_w[i] = tu.W;
+        if (w->res->marker_tf) {
+            w->res->marker_tf[i] = tu;
+            if (t->type != CG_TF_LOGICLE)
+                w->res->marker_tf[i].T = w->res->marker_tf[i].M = NAN;
+        }
         /* the dims borrow the transform: it outlives them (work_free) */
         if (cg_dim_set_channel(&w->mk_dim[i], fr->name[ch], CG_COMP_NONE, NULL,
                                err) < 0 ||
@@ -761,7 +1032,18 @@ static int setup_dims(sample_work *w, cg_err *err)
     if (shared) {
         w->sc_xf = (cg_xform *)shared;
     } else {
-        w->sc_xf = make_xform(st, NULL, 0, NULL, err);
+        /* T: auto for scatter: the largest range of the scatter channels */
+        double rg = 0;
+        int rc0 = -1;
+        for (int i = 0; i < w->nrole; i++) {
+            int ch = w->role_ch[i];
+            if (ch >= 0 && fr->range[ch] > rg) {
+                rg = fr->range[ch];
+                rc0 = ch;
+            }
+        }
+        w->sc_xf = make_xform(st, rc0 >= 0 ? fr->col[rc0] : NULL,
+                              rc0 >= 0 ? fr->n : 0, rg, 0, NULL, err);
         if (!w->sc_xf)
             return -1;
         w->sc_own = 1;
@@ -896,21 +1178,54 @@ done:
     return rc;
 }
 
+/* The first evaluable gate of a list of alternatives (the first one when
+ * none is). */
+static int first_evaluable(const cg_result *res, const int *alt, int nalt)
+{
+    for (int k = 0; k < nalt; k++)
+        if (res->pops[alt[k]].count >= 0)
+            return alt[k];
+    return nalt > 0 ? alt[0] : -1;
+}
+
+void cg_result_pick_headline(const cg_config *cfg, cg_result *res)
+{
+    int *dst[3] = {&res->head_cd4, &res->head_treg, &res->head_th17};
+    const int first[3] = {cfg->head_cd4, cfg->head_treg, cfg->head_th17};
+    for (int h = 0; h < 3; h++)
+        *dst[h] = cfg->nhead_alt[h] > 0
+                      ? first_evaluable(res, cfg->head_alt[h],
+                                        cfg->nhead_alt[h])
+                      : first[h];
+}
+
+void cg_metric_pick(const cg_config *cfg, const cg_result *res, int i,
+                    int *num, int *den)
+{
+    const cg_metric_spec *m = &cfg->metrics[i];
+    *num = m->nnum_alt > 0 ? first_evaluable(res, m->num_alt, m->nnum_alt)
+                           : m->num;
+    *den = m->nden_alt > 0 ? first_evaluable(res, m->den_alt, m->nden_alt)
+                           : m->den;
+}
+
 static void run_metrics(const cg_config *cfg, cg_result *res)
 {
     for (int i = 0; i < cfg->nmetrics; i++) {
         const cg_metric_spec *m = &cfg->metrics[i];
-        const cg_pop_result *num = &res->pops[m->num], *den = &res->pops[m->den];
+        int ni, di;
+        cg_metric_pick(cfg, res, i, &ni, &di);
+        const cg_pop_result *num = &res->pops[ni], *den = &res->pops[di];
         char why[256] = "";
         if (num->count < 0)
-            snprintf(why, sizeof why, "%s is NA (%s)", cfg->gates[m->num].name,
+            snprintf(why, sizeof why, "%s is NA (%s)", cfg->gates[ni].name,
                      num->na_reason);
         else if (den->count < 0)
-            snprintf(why, sizeof why, "%s is NA (%s)", cfg->gates[m->den].name,
+            snprintf(why, sizeof why, "%s is NA (%s)", cfg->gates[di].name,
                      den->na_reason);
         else if (den->count < m->min_denominator)
             snprintf(why, sizeof why, "denominator %s has %lld events "
-                     "(< min_denominator %ld)", cfg->gates[m->den].name,
+                     "(< min_denominator %ld)", cfg->gates[di].name,
                      (long long)den->count, m->min_denominator);
         if (why[0]) {
             res->metric[i] = NAN;
@@ -924,8 +1239,8 @@ static void run_metrics(const cg_config *cfg, cg_result *res)
     }
 }
 
-/* Gate QC: counts, precision of the headlines, fallbacks, plausibility
- * of the auto gates, small denominators. */
+/* Gate QC: counts, precision of the headlines, fallbacks and overrides,
+ * plausibility of the auto gates, small denominators. */
 static void run_qc_gates(sample_work *w)
 {
     const cg_config *cfg = w->cfg;
@@ -935,12 +1250,15 @@ static void run_qc_gates(sample_work *w)
     int ng = cfg->ngates;
     cg_qc_pop *pops = calloc((size_t)ng + 1, sizeof *pops);
     cg_qc_fallback *fb = calloc((size_t)ng * 4 + 1, sizeof *fb);
+    cg_qc_override *ov = calloc((size_t)ng * 4 + 1, sizeof *ov);
     cg_qc_ratio *rat = calloc((size_t)cfg->nmetrics + 1, sizeof *rat);
-    if (!pops || !fb || !rat)
+    if (!pops || !fb || !ov || !rat)
         goto done;
-    int hcd4 = cfg->head_cd4, htreg = cfg->head_treg;
-    int hth17 = cfg->head_th17;
-    int np = 0, nf = 0, nr = 0;
+    /* the headlines chosen for this sample (config's when unset) */
+    int hcd4 = res->head_cd4 >= 0 ? res->head_cd4 : cfg->head_cd4;
+    int htreg = res->head_treg >= 0 ? res->head_treg : cfg->head_treg;
+    int hth17 = res->head_th17 >= 0 ? res->head_th17 : cfg->head_th17;
+    int np = 0, nf = 0, no = 0, nr = 0;
     for (int gi = 0; gi < ng; gi++) {
         const cg_gate_spec *g = &cfg->gates[gi];
         const cg_pop_result *pr = &res->pops[gi];
@@ -952,25 +1270,35 @@ static void run_qc_gates(sample_work *w)
         pops[np].parent_count = pr->parent_count;
         pops[np].reported = gi == hcd4 || gi == htreg || gi == hth17;
         /* auto: the 2-D scatter/singlets clean-up gates, or a valley/tail
-         * cut (quantiles keep q by design) */
+         * cut the sample did not override (quantiles keep q by design) */
         pops[np].autogate = g->type == CG_GS_SCATTER ||
                                     g->type == CG_GS_SINGLETS
                                 ? CG_QC_AUTO_CLEANUP
                                 : CG_QC_AUTO_NONE;
         for (int d = 0; d < pr->nthr && d < g->ndims; d++)
-            if (g->dims[d].method == CG_TM_VALLEY ||
-                g->dims[d].method == CG_TM_TAIL)
+            if ((g->dims[d].method == CG_TM_VALLEY ||
+                 g->dims[d].method == CG_TM_TAIL) && !pr->thr[d].overridden)
                 pops[np].autogate = CG_QC_AUTO_SELECT;
         np++;
-        for (int d = 0; d < pr->nthr && d < g->ndims; d++)
-            if (pr->thr[d].fell_back) {
+        for (int d = 0; d < pr->nthr && d < g->ndims; d++) {
+            const cg_thr_info *ti = &pr->thr[d];
+            if (ti->overridden) {
+                ov[no].gate = g->name;
+                ov[no].marker = g->dims[d].marker;
+                ov[no].threshold = ti->threshold;
+                ov[no].auto_threshold = ti->auto_threshold;
+                no++;
+            } else if (ti->fell_back) {
                 fb[nf].gate = g->name;
                 fb[nf].marker = g->dims[d].marker;
-                fb[nf].reason = pr->thr[d].reason;
+                fb[nf].rule = ti->rule;
+                fb[nf].reason = ti->reason;
                 nf++;
             }
+        }
         if (pr->auto2d && pr->fell_back) {
             fb[nf].gate = g->name;
+            fb[nf].rule = pr->rule;
             fb[nf].reason = pr->reason;
             nf++;
         }
@@ -990,7 +1318,8 @@ static void run_qc_gates(sample_work *w)
         nh++;
     }
     for (int i = 0; i < cfg->nmetrics; i++) {
-        int di = cfg->metrics[i].den;
+        int ni, di;
+        cg_metric_pick(cfg, res, i, &ni, &di);
         if (di < 0 || res->pops[di].count < 0)
             continue;
         rat[nr].name = cfg->metrics[i].name;
@@ -1001,13 +1330,15 @@ static void run_qc_gates(sample_work *w)
     }
     cg_qc_gating qg = {.total = res->events_used, .pops = pops, .npops = np,
                        .fallbacks = fb, .nfallbacks = nf, .ratios = rat,
-                       .nratios = nr, .heads = heads, .nheads = nh};
+                       .nratios = nr, .heads = heads, .nheads = nh,
+                       .overrides = ov, .noverrides = no};
     cg_err e = {0};
     if (cg_qc_gates(&w->ctx->qc, &qg, res->qc, &e) < 0)
         cg_result_warn(res, "QC of the gates failed: %s", e.msg);
 done:
     free(pops);
     free(fb);
+    free(ov);
     free(rat);
 }
 
@@ -1054,6 +1385,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     w.ctx = ctx;
     w.cfg = cfg;
     w.res = res;
+    w.smp = s;
     fcs_file *f = NULL;
     cg_frame *fr = NULL, *sub = NULL;
     cg_matrix *spill = NULL;
@@ -1196,9 +1528,20 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         if (cg_qc_events(&ctx->qc, &in, res->qc, &e) < 0)
             cg_result_warn(res, "QC of the events failed: %s", e.msg);
     }
+    /* $PnE log decades per frame channel, for `T/M/W: auto` */
+    w.ch_dec = calloc((size_t)fr->nch + 1, sizeof *w.ch_dec);
+    for (int j = 0; w.ch_dec && j < fr->nch && j < fcs_n_params(f); j++) {
+        const fcs_param *pi = fcs_param_info(f, j);
+        if (pi && pi->log_f1 > 0 && pi->datatype == 'I')
+            w.ch_dec[j] = pi->log_f1;
+    }
     /* nothing below reads the file */
     fcs_close(f);
     f = NULL;
+    fcs_buf_free(inf.p);
+    inf.p = NULL;
+    fcs_buf_free(inf.p);
+    inf.p = NULL;
     fcs_buf_free(inf.p);
     inf.p = NULL;
     cg_frame *gfr = fr;
@@ -1251,6 +1594,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         sample_fail(res, "statistics: %s", e.msg);
         goto out;
     }
+    cg_result_pick_headline(cfg, res);
     run_metrics(cfg, res);
     for (int k = 0; k < cfg->nmetrics; k++)
         if (res->metric_reason[k])
