@@ -1540,10 +1540,6 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     f = NULL;
     fcs_buf_free(inf.p);
     inf.p = NULL;
-    fcs_buf_free(inf.p);
-    inf.p = NULL;
-    fcs_buf_free(inf.p);
-    inf.p = NULL;
     cg_frame *gfr = fr;
     if (res->qc && ctx->qc.exclude_time_anomalies && res->qc->time_mask &&
         res->qc->n_time_masked > 0) {
