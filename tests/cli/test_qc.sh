@@ -5,7 +5,8 @@
 # flow_rate check (exit 3) while the clean sample in the same batch still
 # passes; too few events warn on the events check and fail the precision
 # of Treg % of CD4 (issue 13); a warning passes unless
-# --strict (then exit 3); an unreadable file in a batch gives exit 2 and an
+# --strict (then exit 3); a sample-sheet override gives a pass
+# override:<gate> row naming both cuts; an unreadable file in a batch gives exit 2 and an
 # `input` fail row while the others are still checked; a bad config exits 1
 # before any sample is read.
 set -u
@@ -48,6 +49,17 @@ check "$?" 0 "warn without --strict"
 check "$(awk '$1=="small"{print $2}' "$OUT/c.txt")" warn "small sample verdict"
 "$BIN" qc --strict -c "$CFG" -o "$OUT/d" "$OUT/small.fcs" > /dev/null 2>&1
 check "$?" 3 "warn with --strict"
+
+# issue 13: a sheet override (near the auto cut, in logicle units) is no
+# fallback: a pass row naming both cuts, and the clean sample still passes
+printf 'file,sample_id,gate:cd3\n%s,clean,0.3\n' "$OUT/clean.fcs" > "$OUT/ov.csv"
+"$BIN" qc -c "$CFG" -o "$OUT/g" --sheet "$OUT/ov.csv" > "$OUT/g.txt" 2>/dev/null
+check "$?" 0 "override exit"
+check "$(verdict "$OUT/g/qc.tsv" clean override:cd3.CD3)" pass "override row"
+awk -F'\t' '$2=="override:cd3.CD3"{print $6}' "$OUT/g/qc.tsv" |
+    grep -q '^threshold 0.3 set by the sample sheet (auto would be [0-9.]*)$' ||
+    { echo "FAIL: override detail"; cat "$OUT/g/qc.tsv"; fail=1; }
+check "$(verdict "$OUT/g/qc.tsv" clean gate_fallback)" pass "override is no fallback"
 
 # an unreadable file in the middle of a batch
 printf 'not an fcs file' > "$OUT/junk.fcs"
