@@ -115,7 +115,9 @@ void cg_qc_params_init(cg_qc_params *p);
 
 /* Set one key (as under `qc:` in the config) from its text value.  Unknown
  * keys and bad values are errors naming the key.  `min_events_<pop>` sets
- * the minimum count of population <pop>.  0 or < 0 with err. */
+ * the minimum count of population <pop>; a key of the table wins, so
+ * `min_events_fail` is the total-events fail limit, never a population
+ * "fail".  0 or < 0 with err. */
 int cg_qc_set(cg_qc_params *p, const char *key, const char *value,
               cg_err *err);
 
