@@ -11,6 +11,8 @@
  * markers in the config's display units, with every config gate whose
  * parent is POP and whose dimensions are these markers drawn on it (name
  * and % of parent).  With no --y the panel is a histogram of --x.
+ * Cuts that fell back or were overridden are drawn as in the run's
+ * figures (dashed amber, purple); gates with no cut are left out.
  *
  * Axis ranges follow the run's figures: the population's 0.1-99.9
  * percentiles padded by 5%, so the bytes depend only on the data.
@@ -105,10 +107,11 @@ static int same(const char *a, const char *b)
     return a && b && strcasecmp(a, b) == 0;
 }
 
-/* Interval of gate dimension d in display units: [b0, b1]; 0, or -1 when
- * the gate has no usable cut there. */
+/* Interval of gate dimension d in display units: [b0, b1], and how the
+ * cut was placed on overlay axis `axis` of ov; 0, or -1 when the gate has
+ * no usable cut there. */
 static int dim_bounds(const cg_gate_spec *g, const cg_pop_result *pr, int d,
-                      double *b0, double *b1)
+                      cg_plot_overlay *ov, int axis, double *b0, double *b1)
 {
     const cg_dim_spec *ds = &g->dims[d];
     if (ds->method == CG_TM_INTERVAL) {
@@ -118,7 +121,10 @@ static int dim_bounds(const cg_gate_spec *g, const cg_pop_result *pr, int d,
     }
     if (!pr->thr || d >= pr->nthr || !isfinite(pr->thr[d].threshold))
         return -1;
-    double t = pr->thr[d].threshold;
+    const cg_thr_info *ti = &pr->thr[d];
+    double t = ti->threshold;
+    cg_plot_overlay_cut(ov, axis, ti->fell_back, ti->overridden, ti->rule,
+                        ti->auto_threshold);
     *b0 = ds->keep == CG_KEEP_ABOVE ? t : -INFINITY;
     *b1 = ds->keep == CG_KEEP_ABOVE ? INFINITY : t;
     return 0;
@@ -147,7 +153,8 @@ static int gate_overlay(const cg_run_plots_ctx *pc, int gi, const char *xn,
         for (int d = 0; d < g->ndims; d++) {
             const char *dn = g->dims[d].marker;
             int axis = same(dn, xn) ? 0 : (yn && same(dn, yn)) ? 1 : -1;
-            if (axis < 0 || dim_bounds(g, pr, d, &b[axis][0], &b[axis][1]))
+            if (axis < 0 ||
+                dim_bounds(g, pr, d, ov, axis, &b[axis][0], &b[axis][1]))
                 return -1;
         }
         ov->kind = yn ? CG_PLOT_OV_RECT : CG_PLOT_OV_RANGE;
@@ -168,6 +175,11 @@ static int gate_overlay(const cg_run_plots_ctx *pc, int gi, const char *xn,
         ov->vx = pr->vx;
         ov->vy = pr->vy;
         ov->nv = pr->nvert;
+        cg_plot_overlay_cut(ov, 0, pr->fell_back, 0, pr->rule, NAN);
+        if (isfinite(pr->debris_cut)) {
+            ov->has_debris = 1;
+            ov->debris_x = pr->debris_cut;
+        }
         return 0;
     case CG_GS_POLYGON:
         ov->kind = CG_PLOT_OV_POLYGON;

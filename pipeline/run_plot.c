@@ -6,7 +6,13 @@
  * Each gate is shown on its parent's events in the units it was gated in
  * (transformed markers, linear scatter; singlets on raw FSC-A/FSC-H), with
  * its outline and "% of parent".  A one-dimension threshold gate is a
- * histogram with the cut; two or more dimensions show the first two.
+ * histogram with the cut; two or more dimensions show the first two that
+ * have data (a dim on a missing optional marker was dropped), and the
+ * label names any other dim whose cut fell back or was overridden.
+ * A cut that fell back or was overridden is styled so (cg_plot_cut,
+ * from cg_thr_info / cg_pop_result), and an auto gate that could not be
+ * placed at all still gets its panel, with no outline and a "fallback"
+ * label, so the figures show every gate.
  * Axis ranges are the parent's 0.1-99.9 percentiles (by selection, no
  * sort) padded by 5%, so the figures depend only on the data
  * (deterministic bytes).
@@ -30,7 +36,38 @@ typedef struct gpanel {
     cg_plot_overlay ov;
     char xl[96], yl[96];
     int gi;
+    const char *xn, *yn; /* the markers/roles on the axes (yn NULL: 1-D) */
+    char note[96];       /* how cuts on markers not on the axes were set */
 } gpanel;
+
+/* "CCR4 fallback: one peak" / "CCR4 override" for the dims of a threshold
+ * gate that are not on the panel's axes (dm: the dims shown) and were not
+ * placed by their rule; the note's style goes to ov->note_cut. */
+static void hidden_note(const cg_gate_spec *g, const cg_pop_result *pr,
+                        const int dm[2], gpanel *gp)
+{
+    size_t len = 0, cap = sizeof gp->note;
+    for (int d = 0; d < g->ndims && d < pr->nthr && len < cap; d++) {
+        const cg_thr_info *ti = &pr->thr[d];
+        if (d == dm[0] || d == dm[1] || !(ti->overridden || ti->fell_back))
+            continue;
+        if (ti->overridden) {
+            gp->ov.note_cut = CG_PLOT_CUT_OVERRIDE;
+            len += (size_t)snprintf(gp->note + len, cap - len,
+                                    "%s%s override", len ? ", " : "",
+                                    g->dims[d].marker);
+        } else {
+            if (gp->ov.note_cut == CG_PLOT_CUT_AUTO)
+                gp->ov.note_cut = CG_PLOT_CUT_FALLBACK;
+            int rn = (int)strcspn(ti->rule, ":");
+            len += (size_t)snprintf(gp->note + len, cap - len,
+                                    "%s%s fallback%s%.*s", len ? ", " : "",
+                                    g->dims[d].marker, rn ? ": " : "", rn,
+                                    ti->rule);
+        }
+    }
+    gp->ov.note = gp->note[0] ? gp->note : NULL;
+}
 
 void cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
                        double *scratch, double *lo, double *hi)
@@ -133,7 +170,25 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     memset(gp, 0, sizeof *gp);
     gp->gi = gi;
     int raw = g->raw_units || g->type == CG_GS_SINGLETS;
-    const char *xn = dim_name(cfg, g, 0), *yn = dim_name(cfg, g, 1);
+    /* axis -> gate dim: the first two dims with data (a dim on a missing
+     * optional marker was dropped from the gate, so it is not drawn) */
+    int dm[2] = {0, 1}, na = 0;
+    if (g->ndims) {
+        const cg_xform *tf;
+        char tl[96];
+        dm[1] = -1;
+        for (int d = 0; d < g->ndims && na < 2; d++)
+            if (dim_values(pc, g->dims[d].marker, raw, &tf, tl, sizeof tl))
+                dm[na++] = d;
+        if (na == 0)
+            return -1;
+        if (na == 1)
+            dm[1] = -1;
+    }
+    const char *xn = dim_name(cfg, g, dm[0]);
+    const char *yn = dm[1] >= 0 ? dim_name(cfg, g, dm[1]) : NULL;
+    gp->xn = xn;
+    gp->yn = yn;
     const cg_xform *xf = NULL, *yf = NULL;
     const double *x = dim_values(pc, xn, raw, &xf, gp->xl, sizeof gp->xl);
     const double *y = yn ? dim_values(pc, yn, raw, &yf, gp->yl, sizeof gp->yl)
@@ -163,20 +218,33 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     case CG_GS_RANGE:
     case CG_GS_RECTANGLE: {
         double b[2][2] = {{-INFINITY, INFINITY}, {-INFINITY, INFINITY}};
-        for (int d = 0; d < 2 && d < g->ndims; d++) {
+        int unplaced = 0;
+        for (int a = 0; a < 2 && dm[a] >= 0; a++) {
+            int d = dm[a];
             const cg_dim_spec *ds = &g->dims[d];
             if (ds->method == CG_TM_INTERVAL) {
-                b[d][0] = isnan(ds->min) ? -INFINITY : ds->min;
-                b[d][1] = isnan(ds->max) ? INFINITY : ds->max;
+                b[a][0] = isnan(ds->min) ? -INFINITY : ds->min;
+                b[a][1] = isnan(ds->max) ? INFINITY : ds->max;
             } else {
-                double t = pr->thr[d].threshold;
-                if (!isfinite(t))
+                if (!pr->thr || d >= pr->nthr)
                     return -1;
-                b[d][0] = ds->keep == CG_KEEP_ABOVE ? t : -INFINITY;
-                b[d][1] = ds->keep == CG_KEEP_ABOVE ? INFINITY : t;
+                const cg_thr_info *ti = &pr->thr[d];
+                double t = ti->threshold;
+                if (!isfinite(t)) { /* not placed: label only */
+                    cg_plot_overlay_cut(ov, a, 1, 0, ti->rule, NAN);
+                    unplaced = 1;
+                    continue;
+                }
+                cg_plot_overlay_cut(ov, a, ti->fell_back, ti->overridden,
+                                    ti->rule, ti->auto_threshold);
+                b[a][0] = ds->keep == CG_KEEP_ABOVE ? t : -INFINITY;
+                b[a][1] = ds->keep == CG_KEEP_ABOVE ? INFINITY : t;
             }
         }
-        ov->kind = y ? CG_PLOT_OV_RECT : CG_PLOT_OV_RANGE;
+        hidden_note(g, pr, dm, gp);
+        ov->kind = unplaced ? CG_PLOT_OV_NONE
+                   : y      ? CG_PLOT_OV_RECT
+                            : CG_PLOT_OV_RANGE;
         ov->x0 = b[0][0];
         ov->x1 = b[0][1];
         if (y) {
@@ -187,8 +255,17 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     }
     case CG_GS_SCATTER:
     case CG_GS_SINGLETS:
-        if (pr->nvert < 3)
-            return -1;
+        cg_plot_overlay_cut(ov, 0, pr->fell_back, 0, pr->rule, NAN);
+        if (g->type == CG_GS_SCATTER && isfinite(pr->debris_cut)) {
+            ov->has_debris = 1;
+            ov->debris_x = pr->debris_cut;
+        }
+        if (pr->nvert < 3) { /* not placed: label only */
+            ov->kind = CG_PLOT_OV_NONE;
+            if (!pr->fell_back)
+                cg_plot_overlay_cut(ov, 0, 1, 0, pr->rule, NAN);
+            break;
+        }
         ov->kind = CG_PLOT_OV_POLYGON;
         ov->vx = pr->vx;
         ov->vy = pr->vy;
@@ -327,8 +404,8 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
         const cg_gate_spec *g = &cfg->gates[gp[k].gi];
         cg_plot_meta m1 = meta;
         m1.population = g->name;
-        m1.x_marker = dim_name(cfg, g, 0);
-        m1.y_marker = dim_name(cfg, g, 1);
+        m1.x_marker = gp[k].xn;
+        m1.y_marker = gp[k].yn;
         char name[300];
         snprintf(name, sizeof name, "%s.png", g->name);
         char *path = cg_path_join(dir, name);

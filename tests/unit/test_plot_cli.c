@@ -5,6 +5,9 @@
  * treg gate's outline (a long vertical run of black pixels inside the plot
  * that is not the frame), density pixels, identical bytes on a re-run,
  * a histogram with --x only, and the exit codes of the error paths.
+ * Then `cytogate run` with a sheet that overrides the cd3 cut: its slide
+ * and the strategy figure have purple pixels (and the strategy a legend
+ * band), which the same run without the override column has not.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,59 @@ static int dark_run(const tpng *p, int x)
             best = cur;
     }
     return best;
+}
+
+/* CGP_OVERRIDE (142, 36, 170), allowing for antialiasing. */
+static int n_purple(const tpng *p)
+{
+    int n = 0;
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            const unsigned char *c = tpng_px(p, x, y);
+            n += c[0] >= 110 && c[0] <= 175 && c[1] <= 75 && c[2] >= 135 &&
+                 c[2] <= 205 && c[2] > c[0];
+        }
+    return n;
+}
+
+static void test_run_override(const char *fcs)
+{
+    const char *cfg = CG_TESTS_DIR "/../configs/treg_th17.yaml";
+    char cmd[4096], sheet[512], out[2][512], path[1200];
+    int purple[2][2], height[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(sheet, sizeof sheet, "%s/plot_cli_sheet%d.csv", CG_TEST_OUT,
+                 k);
+        snprintf(out[k], sizeof out[k], "%s/plot_cli_run%d", CG_TEST_OUT, k);
+        FILE *f = fopen(sheet, "w");
+        REQUIRE(f);
+        if (k)
+            fprintf(f, "file,sample_id,gate:cd3\n%s,S1,0.3\n", fcs);
+        else
+            fprintf(f, "file,sample_id\n%s,S1\n", fcs);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && '%s' run -q -c '%s' "
+                 "--sheet '%s' -o '%s' >/dev/null 2>&1", out[k], CYTOGATE_BIN,
+                 cfg, sheet, out[k]);
+        CHECK_INT(run(cmd), 0);
+        const char *fig[2] = {"cd3.png", "strategy.png"};
+        for (int j = 0; j < 2; j++) {
+            snprintf(path, sizeof path, "%s/plots/S1/%s", out[k], fig[j]);
+            tpng p;
+            purple[k][j] = -1;
+            if (tpng_read(path, &p) == 0) {
+                purple[k][j] = n_purple(&p);
+                if (j == 1)
+                    height[k] = p.h;
+                tpng_free(&p);
+            }
+        }
+    }
+    CHECK_INT(purple[0][0], 0);
+    CHECKM(purple[1][0] > 100, "override slide: %d purple", purple[1][0]);
+    CHECKM(purple[1][1] > purple[0][1] + 50, "override strategy: %d vs %d",
+           purple[1][1], purple[0][1]);
+    CHECK(height[1] >= height[0]);
 }
 
 int main(void)
@@ -115,5 +171,6 @@ int main(void)
     snprintf(cmd, sizeof cmd, "'%s' plot -q '%s' --x CD25 2>/dev/null",
              CYTOGATE_BIN, fcs);
     CHECK_INT(run(cmd), 1);
+    test_run_override(fcs);
     return TEST_DONE();
 }

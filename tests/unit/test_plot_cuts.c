@@ -74,7 +74,8 @@ static runs scan(const tpng *png, double x0, double y0, double x1, double y1,
     int prev = 0;
     for (int k = 0; k <= n; k++) {
         double t = n ? (double)k / n : 0;
-        int x = (int)floor(x0 + t * (x1 - x0)), y = (int)floor(y0 + t * (y1 - y0));
+        int x = (int)floor(x0 + t * (x1 - x0));
+        int y = (int)floor(y0 + t * (y1 - y0));
         int hit = f(tpng_px(png, x, y));
         r.hits += hit;
         r.runs += hit && !prev;
