@@ -28,7 +28,7 @@ void cg_autogate_opts_init(cg_autogate_opts *o)
     o->fraction = 0;
     o->side = 1;
     o->one_peak = 1;
-    o->k = 3.0;
+    o->k = 4.0;
     o->keep_min = 0.99;
     o->trim = 0.001;
     o->q = 0.5;

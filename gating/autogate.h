@@ -56,7 +56,7 @@ typedef struct cg_autogate_opts {
      * population), 0 = no cut (the gate fails, threshold NaN).  [+1] */
     int one_peak;
     /* spread rule multiplier: cut = mode +- k x spread of the main peak
-     * [3]. */
+     * [4]. */
     double k;
     /* valley with one peak that the gate keeps (keep below with one_peak
      * +1, keep above with -1): the cut keeps at least this fraction of

@@ -530,7 +530,7 @@ static void dim_init(cg_dim_spec *d)
     d->adjust = 1;
     d->one_peak = 2; /* unset: follows keep (dim_check) */
     d->side = 0;     /* unset: follows keep (dim_check) */
-    d->k = 3;
+    d->k = 4;
     d->within = -1;
 }
 

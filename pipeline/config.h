@@ -115,7 +115,7 @@ typedef struct cg_dim_spec {
     int one_peak_set;  /* 1: one_peak was written in the config */
     /* tail: +1 cut above the main peak, -1 below; default from keep. */
     int side;
-    double k;          /* spread rule multiplier [3] */
+    double k;          /* spread rule multiplier [4] */
     char *within_name; /* as written (owned) */
     int within;        /* index of another dim of this gate whose cut is
                           applied first to choose the events this dim's

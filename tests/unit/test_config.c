@@ -38,7 +38,7 @@ static void default_config(void)
     int th17 = cg_config_gate(c, "th17");
     CHECK_INT(c->gates[th17].dims[0].method, CG_TM_TAIL);
     CHECK_NEAR(c->gates[th17].dims[0].fraction, 0, 0);
-    CHECK_NEAR(c->gates[th17].dims[0].k, 3, 0);
+    CHECK_NEAR(c->gates[th17].dims[0].k, 4, 0);
     CHECK_INT(c->head_cd4, cd4);
     CHECK_INT(c->head_treg, treg);
     CHECK_INT(c->head_th17, th17);
