@@ -229,6 +229,17 @@ static void shrinking_while_read(void)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     printf("shrinking file: %d consistent reads, %d refused\n", ok, bad);
+    /* deterministic: a file that yields bytes past its stat() size (a
+     * /proc file says 0) is one that changed while it was read */
+    uint8_t *pb = NULL;
+    size_t pn = 0;
+    fcs_err pe;
+    if (access("/proc/self/status", R_OK) == 0) {
+        CHECK(fcs_read_file("/proc/self/status", &pb, &pn, &pe) < 0);
+        CHECKM(strstr(pe.msg, "file changed while reading: size") != NULL,
+               "msg: %s", pe.msg);
+        CHECK(pb == NULL);
+    }
     CHECK(ok + bad >= 20);
     free(c0);
     free(c1);
