@@ -63,3 +63,10 @@ set -- "$OUT/data/MANIFEST.tsv" "$OUT/run"
 [ -n "$EXPECT" ] && set -- "$@" --expect "$EXPECT"
 [ -n "$WEXPECT" ] && set -- "$@" --write-expect "$WEXPECT"
 "$VCMP" "$@"
+rc=$?
+# The real-data section (hand-maintained: real files have no truth
+# labels, only experts' gatings) follows the generated table.
+if [ -n "$MD" ] && [ -f "$(dirname "$0")/realdata.md" ]; then
+    { echo; cat "$(dirname "$0")/realdata.md"; } >> "$MD"
+fi
+exit $rc

@@ -10,10 +10,10 @@
  *
  * A file passes when every rule that applies holds:
  *   - Treg (Th17) markers present and separated: cytogate's value is a
- *     number within 0.5 (0.3) points of the truth % of CD4.  Treg is
- *     treg_pct_cd4, or foxp3_treg_pct_cd4 when the truth defines Treg as
- *     CD25+ FOXP3+; Th17 is th17_pct_cd4, or th17_like_pct_cd4 for
- *     CCR6+CXCR3-.
+ *     number within 0.5 (0.3) points of the truth % of CD4, read from
+ *     the headline columns treg_pct_cd4 and th17_pct_cd4 (cytogate picks
+ *     the definition per sample: CD25hi CD127lo or CD25+ FOXP3+,
+ *     IL-17A+ or CCR6+ CXCR3-).
  *   - a population not gateable (markers missing, or not separated):
  *     the sample's QC is warn or fail with at least one check named.
  *   - expect_qc other than pass: that check is warn or fail.
@@ -204,8 +204,6 @@ int main(int argc, char **argv)
         num(get(&man, m, "th17_pct_cd4"), &r->tt17);
         int tpres = atoi(get(&man, m, "treg_present")), hpres = atoi(get(&man, m, "th17_present"));
         int tsep = atoi(get(&man, m, "treg_separated")), hsep = atoi(get(&man, m, "th17_separated"));
-        int foxdef = !strcmp(get(&man, m, "treg_definition"), "CD25+ FOXP3+");
-        int likedef = !strcmp(get(&man, m, "th17_definition"), "CCR6+CXCR3-");
         r->pass = 1;
 
         const rec *s = find(&sum, 0, r->sid);
@@ -217,8 +215,11 @@ int main(int argc, char **argv)
             const char *st = get(&sum, s, "status"), *q = get(&sum, s, "qc");
             snprintf(r->verdict, sizeof r->verdict, "%s%s%s", q ? q : "-",
                      st && strcmp(st, "ok") ? "/" : "", st && strcmp(st, "ok") ? st : "");
-            r->have_t = num(get(&sum, s, foxdef ? "foxp3_treg_pct_cd4" : "treg_pct_cd4"), &r->gt);
-            r->have_17 = num(get(&sum, s, likedef ? "th17_like_pct_cd4" : "th17_pct_cd4"), &r->gt17);
+            /* the headline columns, whatever definition cytogate chose
+             * for the sample (treg_definition / th17_definition say
+             * which); a lab reports these */
+            r->have_t = num(get(&sum, s, "treg_pct_cd4"), &r->gt);
+            r->have_17 = num(get(&sum, s, "th17_pct_cd4"), &r->gt17);
         }
         /* warn/fail checks of this sample */
         int nbad = 0, got_expected = 0;
@@ -330,9 +331,9 @@ int main(int argc, char **argv)
                 "misclassifies less than the tolerance); otherwise QC must warn or fail; "
                 "files with an expected QC finding must raise that check. Truth %% CD4 is "
                 "counted on labels (live singlet CD3+ CD4+ CD8- T cells). Th17 is IL-17A+ "
-                "except on surface panels (CCR6+ CXCR3-, scored against "
-                "`th17_like_pct_cd4`); Treg is CD25hi CD127lo except without CD127 "
-                "(CD25+ FOXP3+, scored against `foxp3_treg_pct_cd4`).\n\n"
+                "except on surface panels (CCR6+ CXCR3-); Treg is CD25hi CD127lo except "
+                "without CD127 (CD25+ FOXP3+); cytogate's headline columns "
+                "`treg_pct_cd4` and `th17_pct_cd4` are scored either way.\n\n"
                 "**%d passed, %d failed.**\n\n",
                 cmd, npass, nfail);
         /* by scenario */
