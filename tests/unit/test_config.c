@@ -69,7 +69,7 @@ static void default_config(void)
     CHECK_INT(c->scatter[cg_config_role(c, "FSC-H")].optional, 0);
     CHECK_INT(cg_config_tf(c, cg_config_marker(c, "CD3"))->type, CG_TF_LOGICLE);
     CHECK_INT(cg_config_tf(c, -1)->type, CG_TF_LINEAR);
-    CHECK_INT(c->nqc, 2);
+    CHECK_INT(c->nqc, 1);
     CHECK(c->text_len > 100);
     cg_config_free(c);
 }
