@@ -1398,6 +1398,46 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(s - path));
 }
 
+/* Nesting deeper than this is refused before the document is built: a
+ * config is 4-5 levels deep, and libyaml's loader is quadratic in the
+ * depth (100,000 nested flow sequences took over 20 s). */
+#define CG_CONFIG_MAX_DEPTH 64
+
+/* One pass over libyaml's events, stopping at the first node deeper than
+ * CG_CONFIG_MAX_DEPTH, so the cost stays linear in the input.  Syntax
+ * errors are left to the loader, which reports them with their place. */
+static int check_depth(const char *buf, size_t n, cg_err *err)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    yaml_parser_set_input_string(&p, (const unsigned char *)buf, n);
+    int depth = 0, rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break; /* the loader reports it */
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > CG_CONFIG_MAX_DEPTH) {
+                rc = cg_err_setl(err, CG_E_PARSE, (int)ev.start_mark.line + 1,
+                                 "nesting deeper than %d levels (a config "
+                                 "needs about 5)", CG_CONFIG_MAX_DEPTH);
+                yaml_event_delete(&ev);
+                break;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT ||
+                   t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 cg_config *cg_config_parse(const char *buf, size_t n, const char *name,
                            cg_err *err)
 {
@@ -1425,6 +1465,10 @@ cg_config *cg_config_parse(const char *buf, size_t n, const char *name,
         return NULL;
     }
 
+    if (check_depth(buf, n, err) < 0) {
+        cg_config_free(cfg);
+        return NULL;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {

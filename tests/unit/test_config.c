@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "testutil.h"
@@ -301,6 +302,32 @@ static void gate_kinds(void)
     cg_config_free(c);
 }
 
+/* Nesting is bounded and refused in linear time (issue 18: 100,000
+ * nested flow sequences took over 20 s in libyaml's loader). */
+static void deep_nesting(void)
+{
+    size_t n = 100000;
+    const char *head = "config_version: 1\npanel: ";
+    size_t hl = strlen(head);
+    char *t = malloc(hl + 2 * n + 2);
+    REQUIRE(t != NULL);
+    memcpy(t, head, hl);
+    memset(t + hl, '[', n);
+    memset(t + hl + n, ']', n);
+    t[hl + 2 * n] = '\n';
+    t[hl + 2 * n + 1] = '\0';
+    cg_err err = {0};
+    clock_t c0 = clock();
+    cg_config *c = parse(t, &err);
+    double secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    CHECK(c == NULL);
+    CHECK(strstr(err.msg, "nesting deeper than 64") != NULL);
+    CHECK_INT(err.line, 2);
+    CHECK(secs < 2.0);
+    cg_config_free(c);
+    free(t);
+}
+
 static void truncations(void)
 {
     /* every prefix of the default config either loads or fails cleanly */
@@ -323,6 +350,7 @@ int main(void)
 {
     default_config();
     shipped_configs();
+    deep_nesting();
     bad_configs();
     gate_kinds();
     truncations();
