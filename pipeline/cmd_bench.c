@@ -1049,15 +1049,18 @@ static int in_process(bench_ctx *b)
         }
     }
     cg_bits_free(gout);
-    char slow_txt[128] = "";
+    /* slow_txt goes into note[200] after 95 fixed bytes and up to 11 of
+     * reps: 93 bytes at most, so the gate id is cut at 36 (the rest of
+     * the text is at most 57 with a 10-digit count and a 5-digit time). */
+    char slow_txt[94] = "";
     if (slow_i >= 0) {
         const cg_gate *g = cg_gatetree_gate(tw.tree, slow_i);
         if (cg_gate_kind_of(g) == CG_GATE_POLYGON)
-            snprintf(slow_txt, sizeof slow_txt, "; slowest gate %s (polygon, "
-                     "%d vertices) %.1f ms", cg_gate_id(g),
+            snprintf(slow_txt, sizeof slow_txt, "; slowest gate %.36s "
+                     "(polygon, %d vertices) %.1f ms", cg_gate_id(g),
                      cg_gate_polygon_nv(g), slow);
         else
-            snprintf(slow_txt, sizeof slow_txt, "; slowest gate %s (%s) "
+            snprintf(slow_txt, sizeof slow_txt, "; slowest gate %.36s (%s) "
                      "%.1f ms", cg_gate_id(g),
                      cg_gate_kind_name(cg_gate_kind_of(g)), slow);
     }
