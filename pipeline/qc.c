@@ -637,7 +637,9 @@ int cg_qc_gates(const cg_qc_params *p, const cg_qc_gating *g,
     }
     for (int i = 0; !rc && i < p->n_popmin; i++) {
         const cg_qc_pop *q = find_pop(g, p->popmin_name[i]);
-        snprintf(name, sizeof name, "min_count:%s", p->popmin_name[i]);
+        /* Check names are CG_QC_NAME - 1 bytes at most: a long
+         * population name is cut (the message below has it whole). */
+        snprintf(name, sizeof name, "min_count:%.53s", p->popmin_name[i]);
         if (!q)
             rc = qc_add(r, name, NAN, p->popmin[i], CG_QC_WARN,
                         "population '%s' (min_events_%s) not in the gating",
