@@ -19,6 +19,7 @@
  * here is reentrant.  Allocation happens only in cg_xform_new().
  */
 #include "xform_internal.h"
+#include "select.h"
 
 #include <float.h>
 #include <math.h>
@@ -512,12 +513,6 @@ void cg_fratio(double A, double B, double C, const double *p1,
         out[i] = A * (p1[i] - B) / (p2[i] - C);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int cg_logicle_estimate_w(const double *x, size_t n, double T, double M,
                           double *w_out, cg_err *err)
 {
@@ -538,13 +533,20 @@ int cg_logicle_estimate_w(const double *x, size_t n, double T, double M,
     for (size_t i = 0; i < n; i++)
         if (x[i] < 0)
             neg[k++] = x[i];
-    qsort(neg, nneg, sizeof *neg, cmp_double);
-    /* R quantile type 7 at p = 0.05 */
+    /* R quantile type 7 at p = 0.05, by selection (O(n), the same value
+     * as sorting): the lo-th order statistic, then the smallest value
+     * above it, which selection leaves in the upper part */
     double h = (double)(nneg - 1) * 0.05;
     size_t lo = (size_t)floor(h);
+    cg_select_k(neg, (int64_t)nneg, (int64_t)lo);
     double r = neg[lo];
-    if (lo + 1 < nneg)
-        r += (h - (double)lo) * (neg[lo + 1] - neg[lo]);
+    if (lo + 1 < nneg) {
+        double nx = neg[lo + 1];
+        for (size_t i = lo + 2; i < nneg; i++)
+            if (neg[i] < nx)
+                nx = neg[i];
+        r += (h - (double)lo) * (nx - neg[lo]);
+    }
     free(neg);
     double w = (M - log10(T / fabs(r))) / 2;
     if (!(w >= 0))
