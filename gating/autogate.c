@@ -332,6 +332,52 @@ static double spread_cut(const double *x, int64_t n, const cg_bits *mask,
     return mode + (side < 0 ? -1.0 : 1.0) * kmul * s;
 }
 
+/* Two populations around a density valley at t (peaks at a < t < b):
+ * each summarised by its mode and the robust SD of its outer side (away
+ * from the other) and weighted by the events on its side of t; the cut
+ * is where the two weighted normal densities are equal, searched between
+ * the modes.  Returns t when a side has fewer than 10 events or no
+ * spread, or the equation has no root there. */
+static double refine_cut(const double *x, int64_t n, const cg_bits *mask,
+                         double a, double t, double b)
+{
+    int64_t nl = 0, nr = 0;
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
+        uint64_t m = mask ? mask->w[w]
+                     : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
+                                                 : ~(uint64_t)0;
+        for (; m; m &= m - 1) {
+            double xi = x[(w << 6) + __builtin_ctzll(m)];
+            if (isfinite(xi)) {
+                nl += xi < t;
+                nr += xi >= t;
+            }
+        }
+    }
+    if (nl < 10 || nr < 10)
+        return t;
+    double sa = peak_spread(x, n, mask, a, +1);
+    double sb = peak_spread(x, n, mask, b, -1);
+    if (!(sa > 0) || !(sb > 0))
+        return t;
+    double la = log((double)nl / sa), lb = log((double)nr / sb);
+    double lo = a, hi = b;
+    double glo = la - lb + 0.5 * (lo - b) * (lo - b) / (sb * sb);
+    double ghi = la - 0.5 * (hi - a) * (hi - a) / (sa * sa) - lb;
+    if (!(glo > 0 && ghi < 0))
+        return t;
+    for (int it = 0; it < 60; it++) {
+        double u = 0.5 * (lo + hi);
+        double g = la - 0.5 * (u - a) * (u - a) / (sa * sa) - lb +
+                   0.5 * (u - b) * (u - b) / (sb * sb);
+        if (g > 0)
+            lo = u;
+        else
+            hi = u;
+    }
+    return 0.5 * (lo + hi);
+}
+
 /* ---- valley ------------------------------------------------------------- */
 
 int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
@@ -380,6 +426,15 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
             r->depth = lower > 0 ? k.y[best] / lower : NAN;
             r->threshold = cg_kde1_x(&k, best);
             set_rule(r, "valley");
+            if (o->refine) {
+                double t2 = refine_cut(x, n, mask, r->peak[0], r->threshold,
+                                       r->peak[1]);
+                if (!ranged || (t2 >= o->lo && t2 <= o->hi)) {
+                    if (t2 != r->threshold)
+                        set_rule(r, "valley: balanced");
+                    r->threshold = t2;
+                }
+            }
         } else {
             fall_back(r, "no valley between the peaks at %.4g and %.4g "
                          "lies in the search range [%.4g, %.4g]",

@@ -33,6 +33,10 @@
 #include "cgerr.h"
 #include "kde.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CG_AUTOGATE_MIN_N 20
 
 typedef struct cg_autogate_opts {
@@ -66,6 +70,10 @@ typedef struct cg_autogate_opts {
      * caller: keep_peak = 1 enables it. */
     int keep_peak;
     double keep_min;
+    /* valley: move the cut from the density minimum to where the two
+     * populations' weighted normal densities meet (refine_cut in
+     * autogate.c; rule "valley: balanced") [0] */
+    int refine;
     /* robust grid (kde.h cg_kde_opts.trim) [0.001]; 0 = data min..max. */
     double trim;
     /* quantile: q in [0, 1] [0.5]. */
@@ -249,5 +257,9 @@ int cg_main_peak(const double *x, int64_t n, const cg_bits *mask,
  * NaN t selects nothing. */
 int cg_threshold_apply(double t, int above, const double *x, int64_t n,
                        const cg_bits *parent, cg_bits *out, cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

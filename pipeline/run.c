@@ -583,6 +583,7 @@ int cg_run_auto_cut(const cg_dim_spec *ds, const double *x, int64_t n,
      * or below it keeping above */
     o.keep_peak = (o.one_peak > 0 && ds->keep == CG_KEEP_BELOW) ||
                   (o.one_peak < 0 && ds->keep == CG_KEEP_ABOVE);
+    o.refine = ds->within >= 0;
     if (!isnan(ds->q))
         o.q = ds->q;
     memset(tr, 0, sizeof *tr);
