@@ -8,6 +8,10 @@
 #ifndef FCS_ERRORS_H
 #define FCS_ERRORS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FCS_ERRNO_MAP(X)                                                     \
     X(OK,        "no error")                                                 \
     X(IO,        "I/O error")                                            \
@@ -35,5 +39,9 @@ typedef enum fcs_errno {
 const char *fcs_strerror(int code);
 /* Symbolic name for a code ("TEXT"); never NULL. */
 const char *fcs_err_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

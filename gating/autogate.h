@@ -37,6 +37,10 @@
 extern "C" {
 #endif
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CG_AUTOGATE_MIN_N 20
 
 typedef struct cg_autogate_opts {
@@ -257,6 +261,10 @@ int cg_main_peak(const double *x, int64_t n, const cg_bits *mask,
  * NaN t selects nothing. */
 int cg_threshold_apply(double t, int above, const double *x, int64_t n,
                        const cg_bits *parent, cg_bits *out, cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cg_bits {
     int64_t n;   /* events */
     uint64_t *w; /* (n + 63) / 64 words, owned */
@@ -43,5 +47,9 @@ void cg_bits_andnot(cg_bits *dst, const cg_bits *src); /* dst &= ~src */
 void cg_bits_not(cg_bits *dst);                     /* dst = ~dst */
 /* Expand to one byte per event (0/1) into out[n]. */
 void cg_bits_to_bytes(const cg_bits *b, uint8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 
 #include <stdarg.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cg_errno {
     CG_OK = 0,
     CG_E_ARG,     /* invalid argument or parameter value */
@@ -34,5 +38,9 @@ int cg_err_set(cg_err *err, int code, const char *fmt, ...)
 int cg_err_setl(cg_err *err, int code, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void cg_err_clear(cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 #include "cgerr.h"
 #include "frame.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct fcs_spill;
 
 typedef struct cg_matrix {
@@ -78,5 +82,9 @@ int cg_comp_report_of(const cg_matrix *S, cg_comp_report *rep, cg_err *err);
  * frame that already has a channel named like a spectrum row is an
  * error. */
 int cg_unmix(cg_frame *fr, const cg_matrix *spectra, cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -31,6 +31,10 @@
 #include "frame.h"
 #include "xform.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cg_comp_ref {
     CG_COMP_NONE = 0, /* Gating-ML "uncompensated" */
     CG_COMP_FCS,      /* the file's spillover; uncompensated if it has none */
@@ -113,5 +117,9 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err);
 
 /* Cache statistics (tests): distinct value columns computed so far. */
 int cg_dims_n_cached(const cg_dims *dc);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

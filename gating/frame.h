@@ -16,6 +16,10 @@
 
 #include "cgerr.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct fcs_file;
 
 typedef struct cg_frame {
@@ -47,5 +51,9 @@ cg_frame *cg_frame_from_fcs(struct fcs_file *f, int view, cg_err *err);
 /* Deep copy of the rows where keep[i] != 0 (keep NULL: all rows). */
 cg_frame *cg_frame_subset(const cg_frame *fr, const uint8_t *keep,
                           cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

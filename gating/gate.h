@@ -42,6 +42,10 @@
 #include "cgerr.h"
 #include "dims.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cg_gate_kind {
     CG_GATE_RECT = 0,
     CG_GATE_POLYGON,
@@ -147,5 +151,9 @@ int cg_gate_eval(const cg_gate *g, cg_dims *dc, const cg_bits *parent,
 int cg_gate_eval_ops(const cg_gate *g, cg_dims *dc,
                      const cg_bits *const *operands, const cg_bits *parent,
                      cg_bits *const *out, cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -31,6 +31,10 @@
 #include "dims.h"
 #include "gate.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cg_gatetree cg_gatetree;
 typedef struct cg_members cg_members;
 
@@ -83,5 +87,9 @@ int cg_gatetree_eval(const cg_gatetree *t, cg_dims *dc, cg_members *m,
 const cg_bits *cg_members_bits(const cg_members *m, int p);
 int64_t cg_members_count(const cg_members *m, int p); /* -1: not evaluated */
 int64_t cg_members_n(const cg_members *m);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 #include "cgerr.h"
 #include "gatetree.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CG_GML_NS_GATING "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
 #define CG_GML_NS_XFORM \
     "http://www.isac-net.org/std/Gating-ML/v2.0/transformations"
@@ -40,5 +44,9 @@ int cg_gatingml_write(const cg_gatetree *t, const char *path, cg_err *err);
 /* To a malloc'd NUL-terminated buffer (*out owned, free()).  0 or < 0. */
 int cg_gatingml_write_mem(const cg_gatetree *t, char **out, size_t *n,
                           cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

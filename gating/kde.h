@@ -48,6 +48,10 @@
 #include "bits.h"
 #include "cgerr.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cg_kde_opts {
     int m;          /* grid points per axis [512 for 1-D, 128 for 2-D] */
     double adjust;  /* bandwidth multiplier [1] */
@@ -124,5 +128,9 @@ void cg_kde_plan_unlock(void);
 /* Destroy every cached plan (e.g. before fftw_cleanup at exit).  Must not
  * run concurrently with any estimate. */
 void cg_kde_cache_clear(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

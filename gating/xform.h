@@ -22,6 +22,10 @@
 
 #include "cgerr.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cg_xform_kind {
     CG_XF_LINEAR,   /* Gating-ML flin: (x + A) / (T + A) */
     CG_XF_IDENTITY, /* y = x (the "linear" display scale) */
@@ -80,5 +84,9 @@ void cg_fratio(double A, double B, double C, const double *p1,
  * negatives.  Returns < 0 with err when the estimate is invalid. */
 int cg_logicle_estimate_w(const double *x, size_t n, double T, double M,
                           double *w_out, cg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
