@@ -460,8 +460,13 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
                 double qk = used_quantile(x, n, mask, o->one_peak > 0
                                                      ? o->keep_min
                                                      : 1 - o->keep_min);
-                if (o->one_peak > 0 ? qk > t : qk < t)
+                if (o->one_peak > 0 ? qk > t : qk < t) {
                     t = qk;
+                    snprintf(r->reason + l, sizeof r->reason - l,
+                             "; moved out to keep %g of the events",
+                             o->keep_min);
+                    l = strlen(r->reason);
+                }
             }
             if (ranged)
                 t = t < o->lo ? o->lo : t > o->hi ? o->hi : t;

@@ -16,7 +16,8 @@
  * count once, at their centre), each with its topographic prominence
  * (height above the higher of the two lowest points separating it from
  * higher ground on either side, the grid edge counting as 0).  Peaks with
- * prominence < min_prominence * (highest density) are noise and ignored.
+ * prominence < min_prominence * (highest density), or below 2.5 standard
+ * errors of the estimate at the peak, are noise and ignored.
  * The "dominant" peaks are the two of largest prominence (ties: higher,
  * then leftmost).
  *
@@ -32,10 +33,6 @@
 #include "bits.h"
 #include "cgerr.h"
 #include "kde.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -261,10 +258,6 @@ int cg_main_peak(const double *x, int64_t n, const cg_bits *mask,
  * NaN t selects nothing. */
 int cg_threshold_apply(double t, int above, const double *x, int64_t n,
                        const cg_bits *parent, cg_bits *out, cg_err *err);
-
-#ifdef __cplusplus
-}
-#endif
 
 #ifdef __cplusplus
 }
