@@ -46,6 +46,7 @@
 #include "frame.h"
 #include "gate.h"
 #include "gatetree.h"
+#include "opts.h"
 #include "plot.h"
 #include "run.h"
 #include "run_internal.h"
@@ -1272,9 +1273,9 @@ int cmd_bench(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long x;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return CG_EXIT_OK;
+        int r;
+        if ((r = cg_opt_std(a, usage)) >= 0) {
+            return r;
         } else if (!strcmp(a, "--json")) {
             o.json = 1;
         } else if (!strcmp(a, "--quick")) {
@@ -1283,39 +1284,37 @@ int cmd_bench(int argc, char **argv)
             o.quiet = 1;
         } else if (!strcmp(a, "--no-batch")) {
             o.batch = 0;
-        } else if (!strcmp(a, "--keep") || !strcmp(a, "-c") ||
-                   !strcmp(a, "--config")) {
-            if (!v) {
-                cg_error_cmd("bench", "%s needs a value", a);
-                usage(stderr);
-                return CG_EXIT_USAGE;
-            }
-            if (!strcmp(a, "--keep"))
+        } else if (cg_opt_is(a, NULL, "--keep") ||
+                   cg_opt_is(a, "-c", "--config")) {
+            /* same spelling as run: -cFILE, --config=FILE, -c FILE */
+            int keep = cg_opt_is(a, NULL, "--keep");
+            if (!(v = cg_opt_value("bench", argc, argv, &i)))
+                return cg_usage_short("bench", usage);
+            if (keep)
                 o.keep = v;
             else
                 o.config = v;
-            i++;
         } else if (!strcmp(a, "--events")) {
             if (parse_n(a, v, 1000, 100000000, &x) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("bench", usage);
             o.events = x;
             set_events = 1;
             i++;
         } else if (!strcmp(a, "--batch")) {
             if (parse_n(a, v, 2, 10000, &x) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("bench", usage);
             o.nbatch = (int)x;
             set_batch = 1;
             i++;
         } else if (!strcmp(a, "--batch-events")) {
             if (parse_n(a, v, 1000, 100000000, &x) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("bench", usage);
             o.batch_events = x;
             set_bev = 1;
             i++;
         } else if (!strcmp(a, "--reps") || !strcmp(a, "--proc-reps")) {
             if (parse_n(a, v, 1, 1000, &x) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("bench", usage);
             if (!strcmp(a, "--reps")) {
                 o.reps = (int)x;
                 set_reps = 1;
@@ -1325,9 +1324,11 @@ int cmd_bench(int argc, char **argv)
             }
             i++;
         } else {
-            cg_error_cmd("bench", "unknown argument '%s'", a);
-            usage(stderr);
-            return CG_EXIT_USAGE;
+            if (a[0] == '-')
+                cg_opt_unknown("bench", a, usage);
+            else
+                cg_error_cmd("bench", "unexpected argument '%s'", a);
+            return cg_usage_short("bench", usage);
         }
     }
     if (o.quick) {

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "comp.h"
 #include "frame.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -73,30 +74,25 @@ int cmd_compensate(int argc, char **argv)
     static const struct option lo[] = {
         {"matrix", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     const char *mpath = NULL;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:hV", lo, NULL)) != -1) {
         switch (c) {
         case 'm': mpath = optarg; break;
         case 'h': usage(stdout); return CG_EXIT_OK;
+        case 'V': return cg_opt_version();
         case ':':
-            cg_error_cmd("compensate", "option %s needs a value",
-                         argv[optind - 1]);
-            usage(stderr);
-            return CG_EXIT_USAGE;
         default:
-            cg_error_cmd("compensate", "unknown option %s", argv[optind - 1]);
-            usage(stderr);
-            return CG_EXIT_USAGE;
+            return cg_getopt_error("compensate", c, argv, usage);
         }
     }
     if (argc - optind != 2) {
         cg_error_cmd("compensate", "expected IN.fcs and OUT.fcs");
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("compensate", usage);
     }
     const char *in = argv[optind], *out = argv[optind + 1];
     int rc = CG_EXIT_DATA;

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "fcs.h"
+#include "opts.h"
 #include "util.h"
 
 #define DUMP_BLOCK 65536
@@ -92,13 +93,14 @@ int cmd_dump(int argc, char **argv)
         {"tail", required_argument, NULL, 'T'},
         {"channels", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     fcs_view view = FCS_SCALED;
     long ds = 1, head = -1, tail = -1;
     const char *chans = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hV", lo, NULL)) != -1) {
         switch (c) {
         case 'r': view = FCS_RAW; break;
         case 's': view = FCS_SCALED; break;
@@ -106,7 +108,7 @@ int cmd_dump(int argc, char **argv)
             if (cg_parse_int(optarg, 1, 1000000, &ds) < 0) {
                 cg_error_cmd("dump", "--dataset wants a number >= 1, not '%s'",
                              optarg);
-                return CG_EXIT_USAGE;
+                return cg_usage_short("dump", usage);
             }
             break;
         case 'H':
@@ -115,7 +117,7 @@ int cmd_dump(int argc, char **argv)
             if (cg_parse_int(optarg, 0, 2147483647L, &v) < 0) {
                 cg_error_cmd("dump", "--%s wants a count, not '%s'",
                              c == 'H' ? "head" : "tail", optarg);
-                return CG_EXIT_USAGE;
+                return cg_usage_short("dump", usage);
             }
             if (c == 'H')
                 head = v;
@@ -125,13 +127,15 @@ int cmd_dump(int argc, char **argv)
         }
         case 'c': chans = optarg; break;
         case 'h': usage(stdout); return CG_EXIT_OK;
-        default: usage(stderr); return CG_EXIT_USAGE;
+        case 'V': return cg_opt_version();
+        case ':':
+        default:
+            return cg_getopt_error("dump", c, argv, usage);
         }
     }
     if (argc - optind != 1) {
         cg_error_cmd("dump", "expected one FILE");
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("dump", usage);
     }
     const char *file = argv[optind];
     fcs_err err;

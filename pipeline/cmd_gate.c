@@ -27,6 +27,7 @@
 #include "frame.h"
 #include "gatetree.h"
 #include "gatingml.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -57,26 +58,6 @@ static void usage(FILE *fp)
 "\n"
 "Exit status: 0 ok, 1 usage or Gating-ML error, 2 the FCS file could not\n"
 "be processed or an output could not be written.\n");
-}
-
-static int is_opt(const char *a, const char *s, const char *l)
-{
-    size_t n = strlen(l);
-    return (s && !strcmp(a, s)) || !strcmp(a, l) ||
-           (!strncmp(a, l, n) && a[n] == '=');
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *l)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(l);
-    if (!strncmp(a, l, n) && a[n] == '=')
-        return a + n + 1;
-    if (*i + 1 >= argc) {
-        cg_error_cmd("gate", "%s needs a value", a);
-        return NULL;
-    }
-    return argv[++*i];
 }
 
 static int write_membership(const char *path, const cg_gatetree *t,
@@ -170,25 +151,24 @@ int cmd_gate(int argc, char **argv)
     const char *gml = NULL, *memb = NULL, *exp = NULL, *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return CG_EXIT_OK;
-        } else if (is_opt(a, "-g", "--gatingml")) {
-            if (!(gml = opt_value(argc, argv, &i, "--gatingml")))
-                return CG_EXIT_USAGE;
-        } else if (is_opt(a, "-m", "--membership")) {
-            if (!(memb = opt_value(argc, argv, &i, "--membership")))
-                return CG_EXIT_USAGE;
-        } else if (is_opt(a, "-x", "--export-gatingml")) {
-            if (!(exp = opt_value(argc, argv, &i, "--export-gatingml")))
-                return CG_EXIT_USAGE;
+        int r;
+        if ((r = cg_opt_std(a, usage)) >= 0) {
+            return r;
+        } else if (cg_opt_is(a, "-g", "--gatingml")) {
+            if (!(gml = cg_opt_value("gate", argc, argv, &i)))
+                return cg_usage_short("gate", usage);
+        } else if (cg_opt_is(a, "-m", "--membership")) {
+            if (!(memb = cg_opt_value("gate", argc, argv, &i)))
+                return cg_usage_short("gate", usage);
+        } else if (cg_opt_is(a, "-x", "--export-gatingml")) {
+            if (!(exp = cg_opt_value("gate", argc, argv, &i)))
+                return cg_usage_short("gate", usage);
         } else if (a[0] == '-' && a[1]) {
-            cg_error_cmd("gate", "unknown option %s", a);
-            usage(stderr);
-            return CG_EXIT_USAGE;
+            cg_opt_unknown("gate", a, usage);
+            return cg_usage_short("gate", usage);
         } else if (file) {
             cg_error_cmd("gate", "one FCS file only (got %s and %s)", file, a);
-            return CG_EXIT_USAGE;
+            return cg_usage_short("gate", usage);
         } else {
             file = a;
         }
@@ -196,8 +176,7 @@ int cmd_gate(int argc, char **argv)
     if (!gml || (!file && !exp) || (memb && !file)) {
         cg_error_cmd("gate", !gml ? "--gatingml is required"
                                   : "an FCS file is required");
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("gate", usage);
     }
     cg_err e;
     cg_err_clear(&e);

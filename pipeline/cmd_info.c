@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "fcs.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -200,20 +201,23 @@ int cmd_info(int argc, char **argv)
 {
     static const struct option lo[] = {{"json", no_argument, NULL, 'j'},
                                        {"help", no_argument, NULL, 'h'},
+                                       {"version", no_argument, NULL, 'V'},
                                        {NULL, 0, NULL, 0}};
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hV", lo, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'h': usage(stdout); return CG_EXIT_OK;
-        default: usage(stderr); return CG_EXIT_USAGE;
+        case 'V': return cg_opt_version();
+        case ':':
+        default:
+            return cg_getopt_error("info", c, argv, usage);
         }
     }
     if (optind >= argc) {
         cg_error_cmd("info", "expected at least one FILE");
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("info", usage);
     }
     int ret = CG_EXIT_OK, nfiles = argc - optind;
     json_t *arr = json_array();

@@ -158,9 +158,9 @@ int cmd_merge(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            ret = CG_EXIT_OK;
+        int r;
+        if ((r = cg_opt_std(a, usage)) >= 0) {
+            ret = r;
             goto done;
         } else if (cg_opt_is(a, "-c", "--config")) {
             if (!(v = cg_opt_value("merge", argc, argv, &i)))
@@ -186,7 +186,7 @@ int cmd_merge(int argc, char **argv)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
         } else if (a[0] == '-' && a[1]) {
-            cg_error_cmd("merge", "unknown option '%s'", a);
+            cg_opt_unknown("merge", a, usage);
             goto usage_err;
         } else {
             dirs[ndirs++] = argv[i];
@@ -285,9 +285,7 @@ int cmd_merge(int argc, char **argv)
         cg_plot_shutdown();
     goto done;
 usage_err:
-    fputc('\n', stderr);
-    usage(stderr);
-    ret = CG_EXIT_USAGE;
+    ret = cg_usage_short("merge", usage);
 done:
     for (int k = 0; k < nkeep; k++)
         free(keep[k]);

@@ -303,47 +303,45 @@ int cmd_plot(int argc, char **argv)
     memset(&rq, 0, sizeof rq);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return CG_EXIT_OK;
+        int r;
+        if ((r = cg_opt_std(a, usage)) >= 0) {
+            return r;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
         } else if (cg_opt_is(a, "-c", "--config")) {
             if (!(config = cg_opt_value("plot", argc, argv, &i)))
-                return CG_EXIT_USAGE;
+                return cg_usage_short("plot", usage);
         } else if (cg_opt_is(a, "-x", "--x")) {
             if (!(rq.x = cg_opt_value("plot", argc, argv, &i)))
-                return CG_EXIT_USAGE;
+                return cg_usage_short("plot", usage);
         } else if (cg_opt_is(a, "-y", "--y")) {
             if (!(rq.y = cg_opt_value("plot", argc, argv, &i)))
-                return CG_EXIT_USAGE;
+                return cg_usage_short("plot", usage);
         } else if (cg_opt_is(a, "-p", "--parent")) {
             if (!(rq.parent = cg_opt_value("plot", argc, argv, &i)))
-                return CG_EXIT_USAGE;
+                return cg_usage_short("plot", usage);
         } else if (cg_opt_is(a, "-o", "--out")) {
             if (!(rq.out = cg_opt_value("plot", argc, argv, &i)))
-                return CG_EXIT_USAGE;
+                return cg_usage_short("plot", usage);
         } else if (cg_opt_is(a, NULL, "--size")) {
             if (!(size = cg_opt_value("plot", argc, argv, &i)))
-                return CG_EXIT_USAGE;
+                return cg_usage_short("plot", usage);
         } else if (a[0] == '-' && a[1]) {
-            cg_error_cmd("plot", "unknown option %s", a);
-            usage(stderr);
-            return CG_EXIT_USAGE;
+            cg_opt_unknown("plot", a, usage);
+            return cg_usage_short("plot", usage);
         } else if (!file) {
             file = a;
         } else {
             cg_error_cmd("plot", "one FCS file at a time (got %s and %s)",
                          file, a);
-            return CG_EXIT_USAGE;
+            return cg_usage_short("plot", usage);
         }
     }
     if (!config || !file || !rq.x) {
         cg_error_cmd("plot", "%s", !config ? "-c CONFIG is required"
                                    : !file ? "an FCS file is required"
                                            : "--x MARKER is required");
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("plot", usage);
     }
     if (size) {
         char *end;

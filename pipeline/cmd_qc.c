@@ -126,10 +126,10 @@ int cmd_qc(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
+        int r;
+        if ((r = cg_opt_std(a, usage)) >= 0) {
             free(files);
-            return CG_EXIT_OK;
+            return r;
         } else if (cg_opt_is(a, "-c", "--config")) {
             if (!(v = cg_opt_value("qc", argc, argv, &i)))
                 goto usage_err;
@@ -152,7 +152,7 @@ int cmd_qc(int argc, char **argv)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
         } else if (a[0] == '-' && a[1]) {
-            cg_error_cmd("qc", "unknown option '%s'", a);
+            cg_opt_unknown("qc", a, usage);
             goto usage_err;
         } else {
             files[nfiles++] = argv[i];
@@ -238,8 +238,6 @@ int cmd_qc(int argc, char **argv)
     cg_config_free(cfg);
     return ret;
 usage_err:
-    fputc('\n', stderr);
-    usage(stderr);
     free(files);
-    return CG_EXIT_USAGE;
+    return cg_usage_short("qc", usage);
 }

@@ -92,11 +92,11 @@ int cmd_run(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
+        int r;
+        if ((r = cg_opt_std(a, usage)) >= 0) {
             free(files);
             free(sel);
-            return CG_EXIT_OK;
+            return r;
         } else if (cg_opt_is(a, "-c", "--config")) {
             if (!(v = cg_opt_value("run", argc, argv, &i)))
                 goto usage_err;
@@ -129,7 +129,7 @@ int cmd_run(int argc, char **argv)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
         } else if (a[0] == '-' && a[1]) {
-            cg_error_cmd("run", "unknown option '%s'", a);
+            cg_opt_unknown("run", a, usage);
             goto usage_err;
         } else {
             files[nfiles++] = argv[i];
@@ -271,9 +271,7 @@ int cmd_run(int argc, char **argv)
         cg_plot_shutdown(); /* font caches, so leak checkers stay quiet */
     return ret;
 usage_err:
-    fputc('\n', stderr);
-    usage(stderr);
     free(files);
     free(sel);
-    return CG_EXIT_USAGE;
+    return cg_usage_short("run", usage);
 }

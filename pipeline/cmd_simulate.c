@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "simulate.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(FILE *fp)
@@ -123,6 +124,7 @@ int cmd_simulate(int argc, char **argv)
         {"drift-amount", required_argument, NULL, O_DAMT},
         {"saturate", required_argument, NULL, O_SAT},
         {"few-events", required_argument, NULL, O_FEW},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     cg_sim_opts o;
     cg_sim_opts_init(&o);
@@ -131,10 +133,11 @@ int cmd_simulate(int argc, char **argv)
     long v;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:hV", lo, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'h': usage(stdout); return CG_EXIT_OK;
+        case 'V': return cg_opt_version();
         case O_TRUTH: truth = optarg; break;
         case O_NOTRUTH: no_truth = 1; break;
         case O_BIG: o.big_endian = 1; break;
@@ -146,14 +149,14 @@ int cmd_simulate(int argc, char **argv)
             else {
                 cg_error_cmd("simulate", "--naming: '%s' is not bd or cytek",
                              optarg);
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             }
             break;
         case O_SEED:
             if (cg_parse_int(optarg, 0, 0x7fffffffffffffffL, &v) < 0) {
                 cg_error_cmd("simulate", "--seed: '%s' is not an integer >= 0",
                              optarg);
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             }
             o.seed = (uint64_t)v;
             break;
@@ -163,7 +166,7 @@ int cmd_simulate(int argc, char **argv)
                 cg_error_cmd("simulate", "%s: '%s' is not in 1..100000000",
                              c == O_EVENTS ? "--events" : "--few-events",
                              optarg);
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             }
             if (c == O_EVENTS)
                 o.events = v;
@@ -172,27 +175,27 @@ int cmd_simulate(int argc, char **argv)
             break;
         case O_TREG:
             if (parse_pct("--treg", optarg, &o.treg_pct) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             break;
         case O_TH17:
             if (parse_pct("--th17", optarg, &o.th17_pct) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             break;
         case O_DEBRIS:
             if (parse_pct("--debris", optarg, &o.debris_pct) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             break;
         case O_DOUBLETS:
             if (parse_pct("--doublets", optarg, &o.doublet_pct) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             break;
         case O_DEAD:
             if (parse_pct("--dead", optarg, &o.dead_pct) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             break;
         case O_SAT:
             if (parse_pct("--saturate", optarg, &o.saturate_pct) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             break;
         case O_SAMPLE:
             snprintf(o.sample_id, sizeof o.sample_id, "%s", optarg);
@@ -205,7 +208,7 @@ int cmd_simulate(int argc, char **argv)
             break;
         case O_ANOM:
             if (parse_anomalies(optarg, &o.anomalies) < 0)
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             break;
         case O_DMARK:
             snprintf(o.drift_marker, sizeof o.drift_marker, "%s", optarg);
@@ -214,29 +217,21 @@ int cmd_simulate(int argc, char **argv)
             if (cg_parse_double(optarg, &o.drift_amount) < 0) {
                 cg_error_cmd("simulate", "--drift-amount: '%s' is not a "
                              "number", optarg);
-                return CG_EXIT_USAGE;
+                return cg_usage_short("simulate", usage);
             }
             break;
         case ':':
-            cg_error_cmd("simulate", "option %s needs a value",
-                         argv[optind - 1]);
-            usage(stderr);
-            return CG_EXIT_USAGE;
         default:
-            cg_error_cmd("simulate", "unknown option %s", argv[optind - 1]);
-            usage(stderr);
-            return CG_EXIT_USAGE;
+            return cg_getopt_error("simulate", c, argv, usage);
         }
     }
     if (optind < argc) {
         cg_error_cmd("simulate", "unexpected argument '%s'", argv[optind]);
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("simulate", usage);
     }
     if (!out) {
         cg_error_cmd("simulate", "no output file (-o OUT.fcs)");
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("simulate", usage);
     }
     char *tpath = NULL;
     if (!no_truth) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "opts.h"
 #include "util.h"
 #include "xform.h"
 
@@ -88,6 +89,7 @@ int cmd_transform(int argc, char **argv)
         {"pos", required_argument, NULL, O_POS},
         {"neg", required_argument, NULL, O_NEG},
         {"max", required_argument, NULL, O_MAX},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     cg_xform_params p;
     memset(&p, 0, sizeof p);
@@ -97,11 +99,12 @@ int cmd_transform(int argc, char **argv)
     int inverse = 0, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":t:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:hV", lo, NULL)) != -1) {
         double *dst = NULL;
         switch (c) {
         case 't': type = optarg; break;
         case 'h': usage(stdout); return CG_EXIT_OK;
+        case 'V': return cg_opt_version();
         case O_INV: inverse = 1; break;
         case O_T: dst = &p.T; break;
         case O_W: dst = &p.W; break;
@@ -113,32 +116,24 @@ int cmd_transform(int argc, char **argv)
         case O_NEG: dst = &p.neg; break;
         case O_MAX: dst = &p.max; break;
         case ':':
-            cg_error_cmd("transform", "option %s needs a value",
-                         argv[optind - 1]);
-            usage(stderr);
-            return CG_EXIT_USAGE;
         default:
-            cg_error_cmd("transform", "unknown option %s", argv[optind - 1]);
-            usage(stderr);
-            return CG_EXIT_USAGE;
+            return cg_getopt_error("transform", c, argv, usage);
         }
         if (dst && (cg_parse_double(optarg, dst) < 0 || !isfinite(*dst))) {
             cg_error_cmd("transform", "%s: '%s' is not a finite number",
                          argv[optind - 1], optarg);
-            return CG_EXIT_USAGE;
+            return cg_usage_short("transform", usage);
         }
     }
     if (optind < argc) {
         cg_error_cmd("transform", "unexpected argument '%s' (input comes "
                      "from stdin)", argv[optind]);
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("transform", usage);
     }
     cg_xform_kind kind;
     if (!type) {
         cg_error_cmd("transform", "--type is required");
-        usage(stderr);
-        return CG_EXIT_USAGE;
+        return cg_usage_short("transform", usage);
     }
     if (parse_kind(type, &kind) < 0) {
         cg_error_cmd("transform", "--type: unknown transform '%s'", type);

@@ -3,6 +3,12 @@
  * `--help` lists every command with its summary, `help X` and `X --help`
  * print X's usage (with "Usage:") to stdout and exit 0, `--version` prints
  * the version, and an unknown command exits 1 with usage on stderr.
+ *
+ * The shared grammar (pipeline/opts.h), for every row: -h/--help and
+ * -V/--version exit 0 on stdout; an unknown option exits 1 with one error
+ * line, the first line of the usage and a "Try" line on stderr (not the
+ * full help), and nothing on stdout.  Plus "did you mean" for a misspelled
+ * command and a misspelled long option.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +17,15 @@
 
 #include "commands.h"
 #include "testutil.h"
+
+/* Number of lines in s. */
+static int nlines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
 
 /* Run cmd through the shell; capture stdout into buf; return exit code. */
 static int run(const char *cmd, char *buf, size_t cap)
@@ -49,6 +64,50 @@ int main(void)
         CHECKM(run(cmd, out, sizeof out) == 0, "%s --help exit", c->name);
         CHECKM(strcmp(first, out) == 0, "help %s differs from %s --help",
                c->name, c->name);
+        /* -h is --help */
+        snprintf(cmd, sizeof cmd, "'%s' %s -h", CYTOGATE_BIN, c->name);
+        CHECKM(run(cmd, out, sizeof out) == 0, "%s -h exit", c->name);
+        CHECKM(strcmp(first, out) == 0, "%s -h differs from --help", c->name);
+
+        /* --version and -V print the version */
+        const char *vflags[] = {"--version", "-V"};
+        for (int k = 0; k < 2; k++) {
+            snprintf(cmd, sizeof cmd, "'%s' %s %s", CYTOGATE_BIN, c->name,
+                     vflags[k]);
+            CHECKM(run(cmd, out, sizeof out) == 0, "%s %s exit", c->name,
+                   vflags[k]);
+            char want[64];
+            snprintf(want, sizeof want, "cytogate %s\n", CYTOGATE_VERSION);
+            CHECKM(strcmp(out, want) == 0, "%s %s: '%s'", c->name, vflags[k],
+                   out);
+        }
+
+        /* unknown option: exit 1; stderr is the error, the usage line of
+         * --help and a Try line; stdout empty */
+        snprintf(cmd, sizeof cmd, "'%s' %s --no-such-option 2>/dev/null",
+                 CYTOGATE_BIN, c->name);
+        CHECKM(run(cmd, out, sizeof out) == 1, "%s unknown option exit",
+               c->name);
+        CHECKM(out[0] == '\0', "%s unknown option: stdout '%s'", c->name,
+               out);
+        snprintf(cmd, sizeof cmd, "'%s' %s --no-such-option 2>&1 1>/dev/null",
+                 CYTOGATE_BIN, c->name);
+        CHECKM(run(cmd, out, sizeof out) == 1, "%s unknown option exit",
+               c->name);
+        char want[256];
+        snprintf(want, sizeof want, "cytogate %s: unknown option "
+                 "'--no-such-option'\n", c->name);
+        size_t ul = strcspn(first, "\n");
+        CHECKM(nlines(out) == 3, "%s unknown option: %d lines: %s", c->name,
+               nlines(out), out);
+        CHECKM(strncmp(out, want, strlen(want)) == 0,
+               "%s unknown option line: %s", c->name, out);
+        CHECKM(strncmp(out + strlen(want), first, ul + 1) == 0,
+               "%s unknown option: no short usage: %s", c->name, out);
+        snprintf(want, sizeof want, "Try 'cytogate %s --help'", c->name);
+        CHECKM(strstr(out, want) != NULL, "%s unknown option: %s", c->name,
+               out);
+
         /* a name must appear once only */
         CHECKM(cg_command_find(c->name) == c, "duplicate row %s", c->name);
     }
@@ -63,6 +122,50 @@ int main(void)
     CHECK_INT(run(cmd, out, sizeof out), 1);
     CHECKM(strstr(out, "unknown command") && strstr(out, "Usage:"),
            "unknown command stderr: %s", out);
+
+    snprintf(cmd, sizeof cmd, "'%s' -V", CYTOGATE_BIN);
+    CHECK_INT(run(cmd, out, sizeof out), 0);
+    CHECKM(strncmp(out, "cytogate ", 9) == 0 &&
+           strstr(out, CYTOGATE_VERSION) != NULL, "-V: %s", out);
+
+    /* did you mean: a misspelled command, at the top and after help */
+    snprintf(cmd, sizeof cmd, "'%s' rnu 2>&1 1>/dev/null", CYTOGATE_BIN);
+    CHECK_INT(run(cmd, out, sizeof out), 1);
+    CHECKM(strstr(out, "unknown command 'rnu'; did you mean 'run'?") &&
+           strstr(out, "Usage:") && nlines(out) == 3,
+           "rnu: %s", out);
+    snprintf(cmd, sizeof cmd, "'%s' help simualte 2>&1 1>/dev/null",
+             CYTOGATE_BIN);
+    CHECK_INT(run(cmd, out, sizeof out), 1);
+    CHECKM(strstr(out, "did you mean 'simulate'?") != NULL, "help: %s", out);
+    snprintf(cmd, sizeof cmd, "'%s' xyzzy 2>&1 1>/dev/null", CYTOGATE_BIN);
+    CHECK_INT(run(cmd, out, sizeof out), 1);
+    CHECKM(strstr(out, "unknown command 'xyzzy'") && !strstr(out, "mean"),
+           "xyzzy: %s", out);
+
+    /* did you mean: a misspelled long option, with or without a value */
+    const char *typos[][3] = {
+        {"run", "--ouput-dir x", "'--ouput-dir'; did you mean '--out-dir'?"},
+        {"run", "--ouput-dir=x", "'--ouput-dir=x'; did you mean '--out-dir'?"},
+        {"qc", "--thraeds 2", "did you mean '--threads'?"},
+        {"info", "--jsno", "did you mean '--json'?"},
+        {"simulate", "--sed 3", "did you mean '--seed'?"},
+        {"dump", "--haed 3", "did you mean '--head'?"},
+    };
+    for (size_t k = 0; k < sizeof typos / sizeof *typos; k++) {
+        snprintf(cmd, sizeof cmd, "'%s' %s %s 2>&1 1>/dev/null",
+                 CYTOGATE_BIN, typos[k][0], typos[k][1]);
+        CHECKM(run(cmd, out, sizeof out) == 1, "%s %s exit", typos[k][0],
+               typos[k][1]);
+        CHECKM(strstr(out, typos[k][2]) != NULL && nlines(out) == 3,
+               "%s %s: %s", typos[k][0], typos[k][1], out);
+    }
+
+    /* a missing value is a usage error with the short usage too */
+    snprintf(cmd, sizeof cmd, "'%s' run -c 2>&1 1>/dev/null", CYTOGATE_BIN);
+    CHECK_INT(run(cmd, out, sizeof out), 1);
+    CHECKM(strstr(out, "needs a value") && strstr(out, "Usage: cytogate run")
+           && nlines(out) == 3, "run -c: %s", out);
 
     snprintf(cmd, sizeof cmd, "'%s' 2>/dev/null", CYTOGATE_BIN);
     CHECK_INT(run(cmd, out, sizeof out), 1);
