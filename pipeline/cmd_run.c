@@ -54,6 +54,8 @@ static void usage(FILE *fp)
 "      --no-plots      skip the PNG figures\n"
 "      --safe-tsv      prefix TSV cells that a spreadsheet would run as a\n"
 "                      formula (= + - @ first, not a number) with '\n"
+"      --export-gatingml  write gatingml/<sample_id>.xml: the gates placed\n"
+"                      for each sample as Gating-ML 2.0 (cytogate gate)\n"
 "      --stdout        print summary rows as TSV on stdout\n"
 "      --json          print the per-sample results as a JSON array on stdout\n"
 "\n"
@@ -80,7 +82,7 @@ int cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *outdir = NULL, *sheetp = NULL;
     long threads = 1;
-    int plots = 1, to_stdout = 0, to_json = 0, safe_tsv = 0;
+    int plots = 1, to_stdout = 0, to_json = 0, safe_tsv = 0, export_gml = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     char **sel = calloc((size_t)argc + 1, sizeof *sel);
     int nfiles = 0, nsel = 0;
@@ -122,6 +124,8 @@ int cmd_run(int argc, char **argv)
             plots = 0;
         } else if (!strcmp(a, "--safe-tsv")) {
             safe_tsv = 1;
+        } else if (!strcmp(a, "--export-gatingml")) {
+            export_gml = 1;
         } else if (!strcmp(a, "--stdout")) {
             to_stdout = 1;
         } else if (!strcmp(a, "--json")) {
@@ -184,7 +188,8 @@ int cmd_run(int argc, char **argv)
         }
     }
     cg_run_opts o = {.outdir = od ? cg_outdir_staging(od) : NULL,
-                     .plots = plots && outdir, .threads = (int)threads};
+                     .plots = plots && outdir, .threads = (int)threads,
+                     .export_gml = export_gml};
     cg_run_ctx ctx;
     if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
         cg_cli_file_error("run", config, &err);

@@ -45,7 +45,7 @@
 
 const char *const cg_outdir_names[] = {
     "summary.tsv", "stats.tsv", "qc.tsv", "longitudinal.tsv", "samples",
-    "plots", "run.json", NULL};
+    "plots", "gatingml", "run.json", NULL};
 
 /* The one piece of process-wide signal state (outdir.h). */
 static atomic_int stop_signal;

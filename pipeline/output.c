@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_gml.h"
 #include "output.h"
 #include "plot.h"
 #include "run.h"
@@ -996,6 +997,12 @@ int cg_write_run_files(const cg_run_ctx *ctx, cg_result *res,
             break;
         }
         free(p);
+        /* --export-gatingml: gatingml/<id>.xml beside the JSON */
+        if (ctx->opts.export_gml &&
+            cg_export_gml_sample(ctx, i, &res[i], dir, &err) < 0) {
+            report_file(oo, err.msg);
+            bad++;
+        }
     }
     free(sdir);
     static const struct {

@@ -127,6 +127,7 @@ typedef struct cg_run_opts {
     const char *outdir;  /* NULL: no files beside the tables (no plots) */
     int plots;           /* write per-sample figures */
     int threads;
+    int export_gml;      /* gatingml/<id>.xml per sample (export_gml.h) */
     /* Called by cg_run_sample once the sample is gated (after QC and
      * statistics), with its frame, dimensions, gate tree and members
      * (borrowed for the call only; see run_internal.h).  A return < 0
