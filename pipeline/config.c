@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "opencyto.h"
 #include "qc.h"
 #include "util.h"
 
@@ -1513,6 +1514,8 @@ cg_config *cg_config_parse(const char *buf, size_t n, const char *name,
 
 cg_config *cg_config_load(const char *path, cg_err *err)
 {
+    if (cg_opencyto_is_template(path)) /* openCyto CSV (opencyto.h) */
+        return cg_opencyto_load(path, err);
     size_t n = 0;
     char *buf = cg_read_file(path, (size_t)16 << 20, &n, err);
     if (!buf)
