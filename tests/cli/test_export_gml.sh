@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_export_gml.sh -- `cytogate run --export-gatingml` round trip.
 #   test_export_gml.sh CYTOGATE SOURCE_DIR SHARED_DIR OUT_DIR
-# Runs the default config on samples/ and on one simulated file with
-# --export-gatingml, then for every sample: the export validates against
+# Runs the default config on samples/, on one simulated file and on three
+# samples with a CSV matrix / none / the file's spillover (sheet column)
+# with --export-gatingml, then for every sample: the export validates against
 # the ISAC Gating-ML 2.0 XSD (xmllint --schema, when xmllint is installed)
 # and `cytogate gate --gatingml` on it gives every population exactly the
 # count of samples/<id>.json (NA populations must be absent).  Also: a
@@ -72,6 +73,23 @@ cp "$OUT/sim.fcs" "$OUT/simdir/sim.fcs"
     --no-plots --export-gatingml >/dev/null 2>"$OUT/run2.err"
 [ $? -eq 0 ] || say "run on the simulated file: $(cat "$OUT/run2.err")"
 check_dir "$OUT/sim_out" "$OUT/simdir"
+
+# the three compensation modes: a CSV matrix (a spectrumMatrix in the
+# export), none, and the file's spillover
+C=BV421-A,BV510-A,BV605-A,BV711-A,FITC-A,PerCP-Cy5-5-A,PE-A,PE-Cy7-A,APC-A,APC-R700-A
+awk -v h="$C" 'BEGIN { print h; for (i = 0; i < 10; i++) { r = "";
+    for (j = 0; j < 10; j++) r = r (j ? "," : "") (i == j ? 1 : (i + 2 * j) % 7 / 100);
+    print r } }' >"$OUT/comp.csv"
+printf 'file,compensation\n%s,%s\n%s,none\n%s,\n' "$SRC/samples/S01_V1.fcs" \
+    "$OUT/comp.csv" "$SRC/samples/S02_V1.fcs" "$SRC/samples/S03_V1.fcs" >"$OUT/comp_sheet.csv"
+"$BIN" run -c "$SRC/configs/treg_th17.yaml" --sheet "$OUT/comp_sheet.csv" \
+    -o "$OUT/comp_out" --no-plots --export-gatingml >/dev/null 2>"$OUT/run3.err"
+[ $? -eq 0 ] || say "run with per-sample compensation: $(cat "$OUT/run3.err")"
+grep -q 'spectrumMatrix' "$OUT/comp_out/gatingml/S01_V1.xml" ||
+    say "CSV compensation not exported as a spectrumMatrix"
+grep -q 'compensation-ref="uncompensated"' "$OUT/comp_out/gatingml/S02_V1.xml" ||
+    say "compensation none not exported as uncompensated"
+check_dir "$OUT/comp_out" "$SRC/samples"
 
 # a rerun without the flag replaces the result set: no stale exports
 "$BIN" run -c "$SRC/configs/treg_th17.yaml" "$OUT/simdir" -o "$OUT/sim_out" \
