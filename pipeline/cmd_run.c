@@ -147,6 +147,11 @@ int cmd_run(int argc, char **argv)
         cg_error_cmd("run", "--stdout and --json exclude each other");
         goto usage_err;
     }
+    if (export_gml && !outdir && (to_stdout || to_json)) {
+        cg_error_cmd("run", "--export-gatingml writes into an output folder "
+                            "(-o DIR)");
+        goto usage_err;
+    }
     if (!sheetp && nfiles == 0) {
         cg_error_cmd("run", "no input: give FCS files, directories or --sheet");
         goto usage_err;

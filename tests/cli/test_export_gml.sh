@@ -96,5 +96,12 @@ check_dir "$OUT/comp_out" "$SRC/samples"
     --no-plots >/dev/null 2>&1
 [ -e "$OUT/sim_out/gatingml" ] && say "gatingml/ of the previous run survived a rerun"
 
+# without an output folder there is nowhere to write: a usage error
+"$BIN" run -c "$SRC/configs/treg_th17.yaml" --stdout --export-gatingml \
+    "$OUT/simdir" >/dev/null 2>"$OUT/noout.err"
+[ $? -eq 1 ] || say "--export-gatingml with --stdout and no -o: want exit 1"
+grep -q 'export-gatingml writes into an output folder' "$OUT/noout.err" ||
+    say "--export-gatingml without -o: message '$(head -1 "$OUT/noout.err")'"
+
 [ $fail -eq 0 ] && echo "export round trip: OK"
 exit $fail
