@@ -40,13 +40,45 @@ typedef struct {
     char **lines;
 } table;
 
-static char *xstrdup(const char *s)
+/* Every allocation is kept in one list and freed at exit (the tables
+ * live until then), so a leak checker sees none. */
+static void **g_kept;
+static size_t g_nkept, g_capkept;
+
+static void free_kept(void)
 {
-    char *p = malloc(strlen(s) + 1);
+    for (size_t i = 0; i < g_nkept; i++)
+        free(g_kept[i]);
+    free(g_kept);
+    g_kept = NULL;
+    g_nkept = g_capkept = 0;
+}
+
+static void *keep(void *p)
+{
     if (!p) {
         fprintf(stderr, "vcompare: out of memory\n");
         exit(2);
     }
+    if (g_nkept == g_capkept) {
+        if (!g_kept)
+            atexit(free_kept);
+        size_t nc = g_capkept ? 2 * g_capkept : 256;
+        void **nk = realloc(g_kept, nc * sizeof *nk);
+        if (!nk) {
+            fprintf(stderr, "vcompare: out of memory\n");
+            exit(2);
+        }
+        g_kept = nk;
+        g_capkept = nc;
+    }
+    g_kept[g_nkept++] = p;
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = keep(malloc(strlen(s) + 1));
     return strcpy(p, s);
 }
 
@@ -78,7 +110,7 @@ static int read_table(const char *path, table *t)
     }
     static char buf[1 << 16];
     memset(t, 0, sizeof *t);
-    t->rows = calloc(MAXR, sizeof *t->rows);
+    t->rows = keep(calloc(MAXR, sizeof *t->rows));
     while (fgets(buf, sizeof buf, fp)) {
         char *l = xstrdup(buf);
         if (!t->hdr_line) {
@@ -185,7 +217,7 @@ int main(int argc, char **argv)
     if (expect && read_table(expect, &ex))
         return 2;
 
-    result *res = calloc((size_t)man.n + 1, sizeof *res);
+    result *res = keep(calloc((size_t)man.n + 1, sizeof *res));
     int npass = 0, nfail = 0;
     for (int i = 0; i < man.n; i++) {
         const rec *m = &man.rows[i];
