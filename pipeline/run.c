@@ -346,20 +346,24 @@ static cg_xform *make_xform(const cg_tf_spec *t0, const double *col, int64_t n,
         /* far outliers left out (below the fence q25 - 5 IQR): a few
          * far-negative events would otherwise set the 5th percentile of
          * the negatives and widen W until the real populations collapse */
+        /* The quartiles come from at most 65,536 events taken at a fixed
+         * stride (the fence only has to separate far outliers, and the
+         * stride keeps it deterministic); the estimate reads only the
+         * negative values, so only those are kept. */
         double *v = n > 0 ? malloc((size_t)n * sizeof *v) : NULL;
         int64_t k = 0;
         if (v) {
-            for (int64_t i = 0; i < n; i++)
+            int64_t stride = n / 65536 + 1;
+            for (int64_t i = 0; i < n; i += stride)
                 if (isfinite(col[i]))
                     v[k++] = col[i];
             double q1 = k > 0 ? cg_kde_quantile7(v, k, 0.25) : 0;
             double q3 = k > 0 ? cg_kde_quantile7(v, k, 0.75) : 0;
             double fence = q1 - 5 * (q3 - q1);
-            int64_t k2 = 0;
+            k = 0;
             for (int64_t i = 0; i < n; i++)
-                if (isfinite(col[i]) && col[i] >= fence)
-                    v[k2++] = col[i];
-            k = k2;
+                if (col[i] < 0 && col[i] >= fence)
+                    v[k++] = col[i];
         }
         if (!v || cg_logicle_estimate_w(v, (size_t)k, t.T, t.M, &w, &we) < 0 ||
             !(w >= 0.5))
