@@ -283,14 +283,15 @@ static double peak_spread(const double *x, int64_t n, const cg_bits *mask,
     return s;
 }
 
-/* The p-quantile (R type 7) of the used values; NaN on no memory. */
-static double used_quantile(const double *x, int64_t n, const cg_bits *mask,
-                            double p)
+/* The finite values of the used events, in event order, into an owned
+ * array (*k of them); NULL on no memory. */
+static double *gather_used(const double *x, int64_t n, const cg_bits *mask,
+                           int64_t *k)
 {
     double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    *k = 0;
     if (!v)
-        return NAN;
-    int64_t k = 0;
+        return NULL;
     for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
         uint64_t m = mask ? mask->w[w]
                      : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
@@ -298,9 +299,20 @@ static double used_quantile(const double *x, int64_t n, const cg_bits *mask,
         for (; m; m &= m - 1) {
             double xi = x[(w << 6) + __builtin_ctzll(m)];
             if (isfinite(xi))
-                v[k++] = xi;
+                v[(*k)++] = xi;
         }
     }
+    return v;
+}
+
+/* The p-quantile (R type 7) of the used values; NaN on no memory. */
+static double used_quantile(const double *x, int64_t n, const cg_bits *mask,
+                            double p)
+{
+    int64_t k;
+    double *v = gather_used(x, n, mask, &k);
+    if (!v)
+        return NAN;
     double q = k > 0 ? cg_kde_quantile7(v, k, p) : NAN;
     free(v);
     return q;
@@ -612,20 +624,10 @@ int cg_gate_quantile(const double *x, int64_t n, const cg_bits *mask,
                   CG_AUTOGATE_MIN_N);
         return 0;
     }
-    double *v = malloc((size_t)r->n * sizeof *v);
+    int64_t k;
+    double *v = gather_used(x, n, mask, &k);
     if (!v)
         return cg_err_set(err, CG_E_NOMEM, "quantile: out of memory");
-    int64_t k = 0;
-    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
-        uint64_t m = mask ? mask->w[w]
-                     : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
-                                                 : ~(uint64_t)0;
-        for (; m; m &= m - 1) {
-            double xi = x[(w << 6) + __builtin_ctzll(m)];
-            if (isfinite(xi))
-                v[k++] = xi;
-        }
-    }
     r->threshold = cg_kde_quantile7(v, k, o->q); /* selection, O(n) */
     set_rule(r, "quantile");
     free(v);
