@@ -517,20 +517,7 @@ static int build_tree(tree_work *w, cg_err *err)
                     return cg_err_set(err, CG_E_DATA, "gate %s: no %s",
                                       g->name, ds->marker);
                 dv[k] = *dm;
-                double t = pr->thr[d].threshold;
-                if (ds->method == CG_TM_INTERVAL) {
-                    mn[k] = isnan(ds->min) ? -INFINITY : ds->min;
-                    mx[k] = isnan(ds->max) ? INFINITY : ds->max;
-                } else if (!isfinite(t)) {
-                    mn[k] = DBL_MAX;
-                    mx[k] = INFINITY;
-                } else if (ds->keep == CG_KEEP_ABOVE) {
-                    mn[k] = t;
-                    mx[k] = INFINITY;
-                } else {
-                    mn[k] = -INFINITY;
-                    mx[k] = t;
-                }
+                cg_run_dim_bounds(ds, pr->thr[d].threshold, &mn[k], &mx[k]);
                 k++;
             }
             gate = cg_gate_rect_new(g->name, k, dv, mn, mx, err);

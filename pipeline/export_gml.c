@@ -245,25 +245,12 @@ static cg_gate *make_gate(ex *x, int gi, const char **why, cg_err *err)
             const cg_dim *dm = dim_of(x, ds->marker, g->raw_units, why);
             if (!dm)
                 goto rect_done;
-            if (ds->method == CG_TM_INTERVAL) {
-                mn[k] = isnan(ds->min) ? -INFINITY : ds->min;
-                mx[k] = isnan(ds->max) ? INFINITY : ds->max;
-            } else {
-                double t = ti ? ti->threshold : NAN;
-                if (!isfinite(t)) {
-                    sb_printf(&x->notes, "  gate %s: no cut on %s (%s); the "
-                              "gate selects nothing\n", g->name, ds->marker,
-                              ti && ti->reason[0] ? ti->reason : "NA");
-                    mn[k] = DBL_MAX;
-                    mx[k] = INFINITY;
-                } else if (ds->keep == CG_KEEP_ABOVE) {
-                    mn[k] = t;
-                    mx[k] = INFINITY;
-                } else {
-                    mn[k] = -INFINITY;
-                    mx[k] = t;
-                }
-            }
+            double t = ti ? ti->threshold : NAN;
+            if (ds->method != CG_TM_INTERVAL && !isfinite(t))
+                sb_printf(&x->notes, "  gate %s: no cut on %s (%s); the "
+                          "gate selects nothing\n", g->name, ds->marker,
+                          ti && ti->reason[0] ? ti->reason : "NA");
+            cg_run_dim_bounds(ds, t, &mn[k], &mx[k]);
             dv[k++] = *dm; /* shallow: the dims belong to x */
         }
         if (k == 0) {

@@ -656,8 +656,7 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
     ti->mode = ti->spread = ti->grid_lo = ti->grid_hi = NAN;
     ti->auto_threshold = NAN;
     if (ds->method == CG_TM_INTERVAL) {
-        *mn = isnan(ds->min) ? -INFINITY : ds->min;
-        *mx = isnan(ds->max) ? INFINITY : ds->max;
+        cg_run_dim_bounds(ds, NAN, mn, mx);
         return 0;
     }
     double t;
@@ -726,21 +725,26 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
     }
     ti->threshold = t;
     ti->threshold_raw = (xf && isfinite(t)) ? cg_xform_inv1(xf, t) : t;
-    if (!isfinite(t)) {
-        /* No cut could be set: the gate selects nothing (x >= DBL_MAX is
-         * never true for finite values, and NaN is always out). */
+    cg_run_dim_bounds(ds, t, mn, mx);
+    return 0;
+}
+
+void cg_run_dim_bounds(const cg_dim_spec *ds, double t, double *mn,
+                       double *mx)
+{
+    if (ds->method == CG_TM_INTERVAL) {
+        *mn = isnan(ds->min) ? -INFINITY : ds->min;
+        *mx = isnan(ds->max) ? INFINITY : ds->max;
+    } else if (!isfinite(t)) {
         *mn = DBL_MAX;
         *mx = INFINITY;
-        return 0;
-    }
-    if (ds->keep == CG_KEEP_ABOVE) {
+    } else if (ds->keep == CG_KEEP_ABOVE) {
         *mn = t;
         *mx = INFINITY;
     } else {
         *mn = -INFINITY;
         *mx = t;
     }
-    return 0;
 }
 
 /* Build the cg_gate for config gate gi (auto gates computed here). */

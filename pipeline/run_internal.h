@@ -41,6 +41,14 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err);
 /* The transform a config spec names; a logicle with W: auto takes w. */
 cg_xform *cg_run_xform(const cg_tf_spec *t, double w, cg_err *err);
 
+/* The half-open bounds [*mn, *mx) a threshold/range dimension keeps: an
+ * interval's min/max (unset = unbounded); for a cut t, [t, inf) when
+ * keeping above and [-inf, t) below; a NaN cut keeps nothing
+ * ([DBL_MAX, inf): never true for finite values, NaN always out).  The
+ * one rule for run, bench and the Gating-ML export. */
+void cg_run_dim_bounds(const cg_dim_spec *ds, double t, double *mn,
+                       double *mx);
+
 /* The density-based cut of one threshold dimension (valley, tail or
  * quantile, per ds) on x[0..n) restricted to parent: the one place the
  * config's method options become auto-gate options, for run and bench.
