@@ -69,6 +69,24 @@ static void hidden_note(const cg_gate_spec *g, const cg_pop_result *pr,
     gp->ov.note = gp->note[0] ? gp->note : NULL;
 }
 
+/* A threshold dim's placed cut beyond the data's display range (a
+ * one-peak cut far out in a sparse tail) would not be drawn: the axis is
+ * widened to show it, with 5 % of the range beyond.  Other gates and
+ * cuts inside the range leave the axis as it is. */
+static void widen_to_cut(const cg_gate_spec *g, const cg_pop_result *pr,
+                         int d, double *lo, double *hi)
+{
+    if (d < 0 || g->type != CG_GS_THRESHOLD || !pr->thr || d >= pr->nthr)
+        return;
+    double t = pr->thr[d].threshold;
+    if (!isfinite(t) || (t >= *lo && t <= *hi))
+        return;
+    if (t > *hi)
+        *hi = t + 0.05 * (t - *lo);
+    else
+        *lo = t - 0.05 * (*hi - t);
+}
+
 void cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
                        double *scratch, double *lo, double *hi)
 {
@@ -205,9 +223,11 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     p->mask = parent;
     double lo, hi;
     cg_run_plot_range(x, n, parent, scratch, &lo, &hi);
+    widen_to_cut(g, pr, dm[0], &lo, &hi);
     set_axis(&p->xaxis, gp->xl, xf, lo, hi);
     if (y) {
         cg_run_plot_range(y, n, parent, scratch, &lo, &hi);
+        widen_to_cut(g, pr, dm[1], &lo, &hi);
         set_axis(&p->yaxis, gp->yl, yf, lo, hi);
     }
     cg_plot_overlay *ov = &gp->ov;
