@@ -40,15 +40,8 @@ extern "C" {
 
 typedef struct fcs_file fcs_file; /* opaque */
 
-/* Caller-owned error record.  msg names the segment and what was
- * expected, and ends with the location when there is one, e.g.
- * "DATA: $TOT 10000 x 16 bytes per event = 160000 bytes from byte 2304,
- * file is 81920 bytes (at byte 2304)"; offset holds the same byte. */
-typedef struct fcs_err {
-    int code;       /* FCS_E_OK or another fcs_errno */
-    int64_t offset; /* byte offset in the file the error is about, or -1 */
-    char msg[200];
-} fcs_err;
+/* Errors: the caller-owned cg_err of errors.h (fcs_err is the same type):
+ * a code, the byte offset the error is about, and a located message. */
 
 /* Open options.  A zeroed struct (or NULL) gives the defaults. */
 typedef struct fcs_opts {

@@ -24,6 +24,7 @@ int fcs__err(fcs_err *err, int code, int64_t offset, const char *fmt, ...)
     if (!err)
         return -2;
     err->code = code;
+    err->line = 0;
     err->offset = offset;
     va_list ap;
     va_start(ap, fmt);

@@ -1113,7 +1113,8 @@ static int parse_metrics(pctx *c, node *n)
                 r = want_num_in(c, mv, 1, 1e12, 0, &d);
                 if (!r && d != floor(d))
                     r = fail(c, mv, "expected a whole number of events");
-                m->min_denominator = (long)d;
+                if (!r) /* d is in range only when r == 0 */
+                    m->min_denominator = (long)d;
             } else if (!strcmp(mk, "type")) {
                 const char *s = NULL;
                 r = want_str(c, mv, &s);
