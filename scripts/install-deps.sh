@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh -- install the Debian 12 packages cytogate needs to build,
 # test and run.  snakemake is for the cluster workflow (pipeline/workflow/)
-# and its test; the cytogate tool itself does not use it.  Idempotent:
+# and its test; the cytogate tool itself does not use it.  universal-ctags
+# is for the function-length lint test (scripts/lint-funclen.sh).  Idempotent:
 # packages already installed are skipped, and
 # nothing is fetched when none is missing.  Needs root or sudo.
 #
@@ -11,7 +12,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 zlib1g-dev libfftw3-dev libpng-dev libcairo2-dev libyaml-dev libxml2-dev
 libxml2-utils liblapacke-dev libopenblas-dev libjansson-dev libssl-dev
-fonts-dejavu-core snakemake"
+fonts-dejavu-core snakemake universal-ctags"
 
 if [ "${1:-}" = "--print" ]; then
     echo $PKGS
