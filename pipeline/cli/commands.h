@@ -42,6 +42,8 @@ X_CMD_DECL(info)
 X_CMD_DECL(dump)
 X_CMD_DECL(plot)
 X_CMD_DECL(bench)
+X_CMD_DECL(report)
+X_CMD_DECL(wsp)
 #undef X_CMD_DECL
 
 #endif
