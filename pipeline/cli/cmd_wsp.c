@@ -97,49 +97,251 @@ static json_t *num_or_null(int64_t v)
     return v >= 0 ? json_integer((json_int_t)v) : json_null();
 }
 
-int cmd_wsp(int argc, char **argv)
+typedef struct wctx {
+    const char *wpath, *fcs_dir, *group, *sample, *to_config;
+    int as_json, check;
+    int nmatch, ndiff, nnot, nbad;
+    json_t *jsamples;
+} wctx;
+
+/* 0 ok, else the exit status of a usage error (or of -h/-V: 0 with *done). */
+static int parse_args(wctx *c, int argc, char **argv, int *done)
 {
-    const char *wpath = NULL, *fcs_dir = NULL, *group = NULL, *sample = NULL,
-               *to_config = NULL;
-    int as_json = 0, check = 0;
+    *done = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r;
+        const char **slot = NULL;
         if ((r = cg_opt_std(a, usage)) >= 0) {
+            *done = 1;
             return r;
         } else if (cg_opt_is(a, NULL, "--fcs")) {
-            if (!(fcs_dir = cg_opt_value(CMD, argc, argv, &i)))
-                return cg_usage_short(CMD, usage);
+            slot = &c->fcs_dir;
         } else if (cg_opt_is(a, NULL, "--group")) {
-            if (!(group = cg_opt_value(CMD, argc, argv, &i)))
-                return cg_usage_short(CMD, usage);
+            slot = &c->group;
         } else if (cg_opt_is(a, NULL, "--sample")) {
-            if (!(sample = cg_opt_value(CMD, argc, argv, &i)))
-                return cg_usage_short(CMD, usage);
+            slot = &c->sample;
         } else if (cg_opt_is(a, NULL, "--to-config")) {
-            if (!(to_config = cg_opt_value(CMD, argc, argv, &i)))
-                return cg_usage_short(CMD, usage);
+            slot = &c->to_config;
         } else if (strcmp(a, "--json") == 0) {
-            as_json = 1;
+            c->as_json = 1;
         } else if (strcmp(a, "--check") == 0) {
-            check = 1;
+            c->check = 1;
         } else if (a[0] == '-' && a[1]) {
             cg_opt_unknown(CMD, a, usage);
             return cg_usage_short(CMD, usage);
-        } else if (wpath) {
-            cg_error_cmd(CMD, "one workspace only (got %s and %s)", wpath, a);
+        } else if (c->wpath) {
+            cg_error_cmd(CMD, "one workspace only (got %s and %s)", c->wpath,
+                         a);
             return cg_usage_short(CMD, usage);
         } else {
-            wpath = a;
+            c->wpath = a;
         }
+        if (slot && !(*slot = cg_opt_value(CMD, argc, argv, &i)))
+            return cg_usage_short(CMD, usage);
     }
-    if (!wpath) {
+    if (!c->wpath) {
         cg_error_cmd(CMD, "a workspace (.wsp) is required");
         return cg_usage_short(CMD, usage);
     }
+    return 0;
+}
+
+/* Find, read and gate sample s; 0 ok, 1 no FCS file, 2 error (printed). */
+static int gate_sample(wctx *c, const cg_wsp *w, const cg_wsp_sample *s,
+                       cg_wsp_counts *res, char *fcs, size_t nfcs, char *smsg,
+                       size_t nmsg)
+{
+    char tried[2048];
     cg_err e;
     cg_err_clear(&e);
-    cg_wsp *w = cg_wsp_read(wpath, &e);
+    if (cg_wsp_find_fcs(w, s, c->fcs_dir, fcs, nfcs, tried,
+                        sizeof tried) < 0) {
+        snprintf(smsg, nmsg, "FCS file not found (looked for %s)",
+                 tried[0] ? tried : "nothing: no URI, $FIL or name");
+        fprintf(stderr, "cytogate %s: %s:%d: sample '%s': %s%s\n", CMD,
+                c->wpath, s->line, s->name, smsg,
+                c->fcs_dir ? "" : "; give the folder with --fcs DIR");
+        /* still check that every gate can be built */
+        cg_gatetree *t = cg_wsp_sample_tree(s, 0, &e);
+        if (!t)
+            fprintf(stderr, "cytogate %s: %s:%d: sample '%s': %s\n", CMD,
+                    c->wpath, e.line ? e.line : s->line, s->name, e.msg);
+        cg_gatetree_free(t);
+        return 1;
+    }
+    if (cg_wsp_eval_sample(s, fcs, res, &e) < 0) {
+        snprintf(smsg, nmsg, "%s", e.msg);
+        fprintf(stderr, "cytogate %s: %s:%d: sample '%s': %s\n", CMD,
+                c->wpath, e.line ? e.line : s->line, s->name, e.msg);
+        return 2;
+    }
+    if (res->acq_without_spill)
+        cg_warn_file(c->wpath, "sample '%s': \"Acquisition-defined\" "
+                     "compensation but %s has no spillover keyword; the "
+                     "workspace's copy of the matrix is used", s->name, fcs);
+    return 0;
+}
+
+static json_t *sample_json(const cg_wsp_sample *s, const cg_wsp_counts *res,
+                           int sstat, const char *fcs, const char *smsg)
+{
+    json_t *js = json_object();
+    json_object_set_new(js, "sample", json_string(s->name));
+    json_object_set_new(js, "sample_id", json_string(s->id));
+    json_object_set_new(js, "line", json_integer(s->line));
+    json_object_set_new(js, "fcs", sstat == 1 ? json_null() : json_string(fcs));
+    json_object_set_new(js, "status",
+                        json_string(sstat == 0   ? "ok"
+                                    : sstat == 1 ? "fcs_not_found"
+                                                 : "error"));
+    if (sstat)
+        json_object_set_new(js, "message", json_string(smsg));
+    json_object_set_new(js, "events", num_or_null(res->total));
+    json_object_set_new(js, "flowjo_events", num_or_null(s->stored_total));
+    const char *cs = !s->comp ? "none"
+                     : sstat  ? "not applied"
+                     : res->comp == CG_WSP_COMP_FILE
+                         ? "file spillover (Acquisition-defined)"
+                         : "workspace matrix";
+    json_object_set_new(js, "compensation", json_string(cs));
+    if (s->comp)
+        json_object_set_new(js, "matrix", json_string(s->comp->name));
+    return js;
+}
+
+/* One row (TSV) or object (JSON) per population of s. */
+static void pop_rows(wctx *c, const cg_wsp_sample *s,
+                     const cg_wsp_counts *res, int sstat, json_t *jpops)
+{
+    for (int i = 0; i < s->npops; i++) {
+        const cg_wsp_pop *p = &s->pops[i];
+        int64_t cnt = !sstat && res->count ? res->count[i] : -1;
+        int64_t pc = p->parent >= 0
+                         ? (!sstat && res->count ? res->count[p->parent] : -1)
+                         : res->total;
+        int v = cg_wsp_verdict(cnt, p->stored);
+        c->nmatch += v == CG_WSP_MATCH;
+        c->ndiff += v == CG_WSP_DIFF;
+        c->nnot += v == CG_WSP_NOT_STORED;
+        double pct = cnt >= 0 && pc > 0 ? 100.0 * (double)cnt / (double)pc
+                                        : NAN;
+        int has_diff = cnt >= 0 && p->stored >= 0 && v != CG_WSP_NOT_STORED;
+        if (jpops) {
+            json_t *jp = json_object();
+            json_object_set_new(jp, "gate_path", json_string(p->path));
+            json_object_set_new(jp, "type",
+                                json_string(cg_wsp_gkind_name(p->kind)));
+            json_object_set_new(jp, "count", num_or_null(cnt));
+            json_object_set_new(jp, "pct_parent",
+                                isnan(pct) ? json_null() : json_real(pct));
+            json_object_set_new(jp, "flowjo_count", num_or_null(p->stored));
+            json_object_set_new(
+                jp, "diff",
+                has_diff ? json_integer((json_int_t)(cnt - p->stored))
+                         : json_null());
+            json_object_set_new(jp, "status",
+                                json_string(status_name(v, sstat)));
+            json_object_set_new(jp, "line", json_integer(p->line));
+            json_array_append_new(jpops, jp);
+            continue;
+        }
+        char cb[32] = "NA", pb[32] = "NA", fb[32] = "NA", db[32] = "NA";
+        if (cnt >= 0)
+            snprintf(cb, sizeof cb, "%lld", (long long)cnt);
+        if (!isnan(pct))
+            snprintf(pb, sizeof pb, "%.4f", pct);
+        if (p->stored >= 0)
+            snprintf(fb, sizeof fb, "%lld", (long long)p->stored);
+        if (has_diff)
+            snprintf(db, sizeof db, "%lld", (long long)(cnt - p->stored));
+        printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s->name, p->path, cb, pb, fb,
+               db, status_name(v, sstat));
+        if (v == CG_WSP_DIFF && cg_verbosity >= 1)
+            fprintf(stderr, "cytogate %s: %s:%d: sample '%s': '%s' has %lld "
+                    "events, FlowJo stored %lld (difference %+lld)\n", CMD,
+                    c->wpath, p->line, s->name, p->path, (long long)cnt,
+                    (long long)p->stored, (long long)(cnt - p->stored));
+    }
+}
+
+static void do_sample(wctx *c, const cg_wsp *w, const cg_wsp_sample *s)
+{
+    char fcs[8192] = "", smsg[2200] = "";
+    cg_wsp_counts res;
+    memset(&res, 0, sizeof res);
+    res.total = -1;
+    int sstat = gate_sample(c, w, s, &res, fcs, sizeof fcs, smsg, sizeof smsg);
+    c->nbad += sstat != 0; /* its rows follow with our counts NA */
+    json_t *jpops = NULL;
+    if (c->jsamples) {
+        json_t *js = sample_json(s, &res, sstat, fcs, smsg);
+        jpops = json_array();
+        json_object_set_new(js, "populations", jpops);
+        json_array_append_new(c->jsamples, js);
+    }
+    pop_rows(c, s, &res, sstat, jpops);
+    cg_wsp_counts_clear(&res);
+}
+
+/* --to-config: 0 written, else CG_EXIT_DATA (message printed). */
+static int to_config(wctx *c, const cg_wsp *w)
+{
+    const cg_wsp_sample *tmpl = NULL;
+    for (int i = 0; i < w->nsamples && !tmpl; i++)
+        if (selected(&w->samples[i], c->group, c->sample) &&
+            w->samples[i].npops > 0)
+            tmpl = &w->samples[i];
+    cg_err e;
+    cg_err_clear(&e);
+    if (!tmpl) {
+        cg_error_cmd(CMD, "%s: --to-config: no selected sample has gates",
+                     c->wpath);
+        return CG_EXIT_DATA;
+    }
+    if (cg_wsp_write_config(w, tmpl, c->to_config, &e) < 0) {
+        fprintf(stderr, "cytogate %s: %s: %s\n", CMD, c->to_config, e.msg);
+        return CG_EXIT_DATA;
+    }
+    if (cg_verbosity >= 1)
+        fprintf(stderr, "cytogate %s: wrote %s (the gates of sample '%s')\n",
+                CMD, c->to_config, tmpl->name);
+    return 0;
+}
+
+static void print_json(wctx *c, const cg_wsp *w, json_t *jroot)
+{
+    json_object_set_new(jroot, "workspace", json_string(c->wpath));
+    json_object_set_new(jroot, "workspace_version",
+                        w->version ? json_string(w->version) : json_null());
+    json_object_set_new(jroot, "flowjo_version",
+                        w->flowjo_version ? json_string(w->flowjo_version)
+                                          : json_null());
+    json_object_set_new(jroot, "samples", json_incref(c->jsamples));
+    json_t *jsum = json_object();
+    json_object_set_new(jsum, "match", json_integer(c->nmatch));
+    json_object_set_new(jsum, "differ", json_integer(c->ndiff));
+    json_object_set_new(jsum, "not_stored", json_integer(c->nnot));
+    json_object_set_new(jsum, "samples_not_gated", json_integer(c->nbad));
+    json_object_set_new(jroot, "summary", jsum);
+    char *txt = json_dumps(jroot, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (txt) {
+        fputs(txt, stdout);
+        fputc('\n', stdout);
+        free(txt);
+    }
+}
+
+int cmd_wsp(int argc, char **argv)
+{
+    wctx c;
+    memset(&c, 0, sizeof c);
+    int done, r = parse_args(&c, argc, argv, &done);
+    if (done || r)
+        return r;
+    cg_err e;
+    cg_err_clear(&e);
+    cg_wsp *w = cg_wsp_read(c.wpath, &e);
     if (!w) {
         /* the message names the file and line */
         fprintf(stderr, "cytogate %s: %s\n", CMD, e.msg);
@@ -147,190 +349,41 @@ int cmd_wsp(int argc, char **argv)
     }
     int nsel = 0;
     for (int i = 0; i < w->nsamples; i++)
-        nsel += selected(&w->samples[i], group, sample);
+        nsel += selected(&w->samples[i], c.group, c.sample);
     if (!nsel) {
         cg_error_cmd(CMD, "%s: no sample%s%s%s%s%s (%d samples in the "
-                     "workspace)", wpath, group ? " in group '" : "",
-                     group ? group : "", group ? "'" : "",
-                     sample ? " matches --sample " : "", sample ? sample : "",
-                     w->nsamples);
+                     "workspace)", c.wpath, c.group ? " in group '" : "",
+                     c.group ? c.group : "", c.group ? "'" : "",
+                     c.sample ? " matches --sample " : "",
+                     c.sample ? c.sample : "", w->nsamples);
         cg_wsp_free(w);
         return CG_EXIT_USAGE;
     }
-    int ret = CG_EXIT_OK, ndiff = 0, nmatch = 0, nnot = 0, nbad = 0;
-    json_t *jroot = as_json ? json_object() : NULL, *jsamples = NULL;
-    if (jroot) {
-        json_object_set_new(jroot, "workspace", json_string(wpath));
-        json_object_set_new(jroot, "workspace_version",
-                            w->version ? json_string(w->version) : json_null());
-        json_object_set_new(jroot, "flowjo_version",
-                            w->flowjo_version ? json_string(w->flowjo_version)
-                                              : json_null());
-        jsamples = json_array();
-        json_object_set_new(jroot, "samples", jsamples);
-    } else {
+    if (c.as_json)
+        c.jsamples = json_array();
+    else
         printf("sample\tgate_path\tcount\tpct_parent\tflowjo_count\tdiff\t"
                "status\n");
-    }
-    for (int si = 0; si < w->nsamples; si++) {
-        const cg_wsp_sample *s = &w->samples[si];
-        if (!selected(s, group, sample))
-            continue;
-        char fcs[8192], tried[2048];
-        cg_wsp_counts res;
-        memset(&res, 0, sizeof res);
-        res.total = -1;
-        int sstat = 0; /* 0 ok, 1 no FCS, 2 error */
-        char smsg[2200] = "";
-        if (cg_wsp_find_fcs(w, s, fcs_dir, fcs, sizeof fcs, tried,
-                            sizeof tried) < 0) {
-            sstat = 1;
-            snprintf(smsg, sizeof smsg, "FCS file not found (looked for %s)",
-                     tried[0] ? tried : "nothing: no URI, $FIL or name");
-            fprintf(stderr, "cytogate %s: %s:%d: sample '%s': %s%s\n", CMD,
-                    wpath, s->line, s->name, smsg,
-                    fcs_dir ? "" : "; give the folder with --fcs DIR");
-        } else if (cg_wsp_eval_sample(s, fcs, &res, &e) < 0) {
-            sstat = 2;
-            snprintf(smsg, sizeof smsg, "%s", e.msg);
-            fprintf(stderr, "cytogate %s: %s:%d: sample '%s': %s\n", CMD,
-                    wpath, e.line ? e.line : s->line, s->name, e.msg);
-        } else if (res.acq_without_spill) {
-            cg_warn_file(wpath, "sample '%s': \"Acquisition-defined\" "
-                         "compensation but %s has no spillover keyword; the "
-                         "workspace's copy of the matrix is used", s->name,
-                         fcs);
-        }
-        if (sstat)
-            nbad++; /* its rows follow with our counts NA */
-        json_t *js = NULL, *jpops = NULL;
-        if (jroot) {
-            js = json_object();
-            json_object_set_new(js, "sample", json_string(s->name));
-            json_object_set_new(js, "sample_id", json_string(s->id));
-            json_object_set_new(js, "line", json_integer(s->line));
-            json_object_set_new(js, "fcs", sstat == 1 ? json_null()
-                                                      : json_string(fcs));
-            json_object_set_new(js, "status",
-                                json_string(sstat == 0   ? "ok"
-                                            : sstat == 1 ? "fcs_not_found"
-                                                         : "error"));
-            if (sstat)
-                json_object_set_new(js, "message", json_string(smsg));
-            json_object_set_new(js, "events", num_or_null(res.total));
-            json_object_set_new(js, "flowjo_events",
-                                num_or_null(s->stored_total));
-            const char *cs = !s->comp ? "none"
-                             : sstat ? "not applied"
-                             : res.comp == CG_WSP_COMP_FILE
-                                 ? "file spillover (Acquisition-defined)"
-                                 : "workspace matrix";
-            json_object_set_new(js, "compensation", json_string(cs));
-            if (s->comp)
-                json_object_set_new(js, "matrix", json_string(s->comp->name));
-            jpops = json_array();
-            json_object_set_new(js, "populations", jpops);
-            json_array_append_new(jsamples, js);
-        }
-        for (int i = 0; i < s->npops; i++) {
-            const cg_wsp_pop *p = &s->pops[i];
-            int64_t c = !sstat && res.count ? res.count[i] : -1;
-            int64_t pc = p->parent >= 0
-                             ? (!sstat && res.count ? res.count[p->parent] : -1)
-                             : res.total;
-            int v = cg_wsp_verdict(c, p->stored);
-            if (v == CG_WSP_MATCH)
-                nmatch++;
-            else if (v == CG_WSP_DIFF)
-                ndiff++;
-            else if (v == CG_WSP_NOT_STORED)
-                nnot++;
-            double pct = c >= 0 && pc > 0 ? 100.0 * (double)c / (double)pc
-                                          : NAN;
-            int has_diff = c >= 0 && p->stored >= 0 && v != CG_WSP_NOT_STORED;
-            if (jroot) {
-                json_t *jp = json_object();
-                json_object_set_new(jp, "gate_path", json_string(p->path));
-                json_object_set_new(jp, "type",
-                                    json_string(cg_wsp_gkind_name(p->kind)));
-                json_object_set_new(jp, "count", num_or_null(c));
-                json_object_set_new(jp, "pct_parent",
-                                    isnan(pct) ? json_null() : json_real(pct));
-                json_object_set_new(jp, "flowjo_count", num_or_null(p->stored));
-                json_object_set_new(jp, "diff",
-                                    has_diff ? json_integer((json_int_t)(
-                                                   c - p->stored))
-                                             : json_null());
-                json_object_set_new(jp, "status",
-                                    json_string(status_name(v, sstat)));
-                json_object_set_new(jp, "line", json_integer(p->line));
-                json_array_append_new(jpops, jp);
-                continue;
-            }
-            char cb[32] = "NA", pb[32] = "NA", fb[32] = "NA", db[32] = "NA";
-            if (c >= 0)
-                snprintf(cb, sizeof cb, "%lld", (long long)c);
-            if (!isnan(pct))
-                snprintf(pb, sizeof pb, "%.4f", pct);
-            if (p->stored >= 0)
-                snprintf(fb, sizeof fb, "%lld", (long long)p->stored);
-            if (has_diff)
-                snprintf(db, sizeof db, "%lld", (long long)(c - p->stored));
-            printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s->name, p->path, cb, pb,
-                   fb, db, status_name(v, sstat));
-            if (v == CG_WSP_DIFF && cg_verbosity >= 1)
-                fprintf(stderr, "cytogate %s: %s:%d: sample '%s': '%s' has "
-                        "%lld events, FlowJo stored %lld (difference %+lld)\n",
-                        CMD, wpath, p->line, s->name, p->path, (long long)c,
-                        (long long)p->stored, (long long)(c - p->stored));
-        }
-        cg_wsp_counts_clear(&res);
-    }
-    if (jroot) {
-        json_t *jsum = json_object();
-        json_object_set_new(jsum, "match", json_integer(nmatch));
-        json_object_set_new(jsum, "differ", json_integer(ndiff));
-        json_object_set_new(jsum, "not_stored", json_integer(nnot));
-        json_object_set_new(jsum, "samples_not_gated", json_integer(nbad));
-        json_object_set_new(jroot, "summary", jsum);
-        char *txt = json_dumps(jroot, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (txt) {
-            fputs(txt, stdout);
-            fputc('\n', stdout);
-            free(txt);
-        }
+    for (int si = 0; si < w->nsamples; si++)
+        if (selected(&w->samples[si], c.group, c.sample))
+            do_sample(&c, w, &w->samples[si]);
+    if (c.jsamples) {
+        json_t *jroot = json_object();
+        print_json(&c, w, jroot);
         json_decref(jroot);
+        json_decref(c.jsamples);
     }
     if (cg_verbosity >= 1)
         fprintf(stderr, "cytogate %s: %s: %d sample%s: %d populations match "
                 "FlowJo, %d differ, %d not stored by FlowJo (not compared); "
-                "%d sample%s not gated\n", CMD, wpath, nsel,
-                nsel == 1 ? "" : "s", nmatch, ndiff, nnot, nbad,
-                nbad == 1 ? "" : "s");
-    if (nbad)
-        ret = CG_EXIT_DATA;
-    if (check && ndiff)
+                "%d sample%s not gated\n", CMD, c.wpath, nsel,
+                nsel == 1 ? "" : "s", c.nmatch, c.ndiff, c.nnot, c.nbad,
+                c.nbad == 1 ? "" : "s");
+    int ret = c.nbad ? CG_EXIT_DATA : CG_EXIT_OK;
+    if (c.check && c.ndiff)
         ret = EXIT_CHECK;
-    if (to_config) {
-        const cg_wsp_sample *tmpl = NULL;
-        for (int i = 0; i < w->nsamples && !tmpl; i++)
-            if (selected(&w->samples[i], group, sample) &&
-                w->samples[i].npops > 0)
-                tmpl = &w->samples[i];
-        if (!tmpl) {
-            cg_error_cmd(CMD, "%s: --to-config: no selected sample has gates",
-                         wpath);
-            if (ret == CG_EXIT_OK)
-                ret = CG_EXIT_DATA;
-        } else if (cg_wsp_write_config(w, tmpl, to_config, &e) < 0) {
-            fprintf(stderr, "cytogate %s: %s: %s\n", CMD, to_config, e.msg);
-            if (ret == CG_EXIT_OK)
-                ret = CG_EXIT_DATA;
-        } else if (cg_verbosity >= 1) {
-            fprintf(stderr, "cytogate %s: wrote %s (the gates of sample "
-                    "'%s')\n", CMD, to_config, tmpl->name);
-        }
-    }
+    if (c.to_config && to_config(&c, w) && ret == CG_EXIT_OK)
+        ret = CG_EXIT_DATA;
     cg_wsp_free(w);
     return ret;
 }

@@ -423,45 +423,24 @@ static int write_matrix_csv(const cg_wsp_matrix *m, const char *path)
     return rc;
 }
 
-int cg_wsp_write_config(const cg_wsp *w, const cg_wsp_sample *s,
-                        const char *path, cg_err *err)
+/* Every population, parents and boolean operands first, otherwise in
+ * workspace order.  0 or -1 with err. */
+static int emit_gates(cctx *c, sbuf *gb)
 {
-    cctx c = {s, NULL, 0, NULL, err};
-    sbuf b = {0}, gb = {0};
-    int rc = -1;
-    char *csv = NULL;
+    const cg_wsp_sample *s = c->s;
     size_t np = s->npops > 0 ? (size_t)s->npops : 1;
-    c.gname = calloc(np, sizeof *c.gname);
-    if (!c.gname)
-        return cg_err_set(err, CG_E_NOMEM, "out of memory");
-    for (int i = 0; i < s->npops; i++) {
-        char base[120];
-        safe_name(s->pops[i].name, base, sizeof base);
-        snprintf(c.gname[i], sizeof c.gname[i], "%s", base);
-        if (name_clash(&c, i, c.gname[i]) && s->pops[i].parent >= 0)
-            snprintf(c.gname[i], sizeof c.gname[i], "%.70s.%.80s",
-                     c.gname[s->pops[i].parent], base);
-        for (int k = 2; name_clash(&c, i, c.gname[i]); k++)
-            snprintf(c.gname[i], sizeof c.gname[i], "%.120s.%d", base, k);
-    }
-    /* gates: parents and operands first, otherwise workspace order */
-    int *done = calloc(np, sizeof *done);
-    if (!done) {
-        cg_err_set(err, CG_E_NOMEM, "out of memory");
-        goto out;
-    }
     for (int i = 0; i < s->npops; i++)
         for (int k = 0; k < s->pops[i].ndeps; k++)
-            if (dep_index(s, s->pops[i].deps[k]) < 0) {
-                pop_err(&c, &s->pops[i], "a Dependent names no population "
-                        "(or is ambiguous)");
-                free(done);
-                goto out;
-            }
-    int ndone = 0;
-    while (ndone < s->npops) {
+            if (dep_index(s, s->pops[i].deps[k]) < 0)
+                return pop_err(c, &s->pops[i], "a Dependent names no "
+                               "population (or is ambiguous)");
+    int *done = calloc(np, sizeof *done);
+    if (!done)
+        return cg_err_set(c->err, CG_E_NOMEM, "out of memory");
+    int ndone = 0, rc = 0;
+    while (ndone < s->npops && !rc) {
         int progress = 0;
-        for (int i = 0; i < s->npops; i++) {
+        for (int i = 0; i < s->npops && !rc; i++) {
             const cg_wsp_pop *p = &s->pops[i];
             if (done[i] || (p->parent >= 0 && !done[p->parent]))
                 continue;
@@ -470,22 +449,115 @@ int cg_wsp_write_config(const cg_wsp *w, const cg_wsp_sample *s,
                 ready &= done[dep_index(s, p->deps[k])];
             if (!ready)
                 continue;
-            if (emit_pop(&c, &gb, i) < 0) {
-                free(done);
-                goto out;
+            if (emit_pop(c, gb, i) < 0) {
+                rc = -1;
+                break;
             }
             done[i] = 1;
             ndone++;
             progress = 1;
         }
-        if (!progress) {
-            free(done);
-            cg_err_set(err, CG_E_ARG, "boolean populations depend on each "
-                       "other in a cycle");
-            goto out;
-        }
+        if (!rc && !progress)
+            rc = cg_err_set(c->err, CG_E_ARG, "boolean populations depend on "
+                            "each other in a cycle");
     }
     free(done);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Unique config-safe gate names, one per population. */
+static void gate_names(cctx *c)
+{
+    const cg_wsp_sample *s = c->s;
+    for (int i = 0; i < s->npops; i++) {
+        char base[120];
+        safe_name(s->pops[i].name, base, sizeof base);
+        snprintf(c->gname[i], sizeof c->gname[i], "%s", base);
+        if (name_clash(c, i, c->gname[i]) && s->pops[i].parent >= 0)
+            snprintf(c->gname[i], sizeof c->gname[i], "%.70s.%.80s",
+                     c->gname[s->pops[i].parent], base);
+        for (int k = 2; name_clash(c, i, c->gname[i]); k++)
+            snprintf(c->gname[i], sizeof c->gname[i], "%.120s.%d", base, k);
+    }
+}
+
+/* The compensation key (and the CSV of a workspace matrix, written now
+ * next to path).  0 or -1 with err. */
+static int emit_comp(cctx *c, sbuf *b, const char *path)
+{
+    const cg_wsp_sample *s = c->s;
+    if (!s->comp) {
+        sb_printf(b, "\ncompensation: none\n");
+        return 0;
+    }
+    if (strcmp(s->comp->name, "Acquisition-defined") == 0) {
+        sb_printf(b, "\n# FlowJo's \"Acquisition-defined\" matrix: the "
+                  "file's $SPILLOVER\ncompensation: file\n");
+        return 0;
+    }
+    size_t lp = strlen(path);
+    char *csv = malloc(lp + 16);
+    if (!csv)
+        return cg_err_set(c->err, CG_E_NOMEM, "out of memory");
+    memcpy(csv, path, lp + 1);
+    char *dot = strrchr(csv, '.'), *sl = strrchr(csv, '/');
+    if (dot && (!sl || dot > sl))
+        *dot = 0;
+    strcat(csv, ".comp.csv");
+    const char *cb = strrchr(csv, '/');
+    sb_printf(b, "\n# the workspace's matrix '%s'\ncompensation: ",
+              s->comp->name);
+    sb_quoted(b, cb ? cb + 1 : csv);
+    sb_printf(b, "\n");
+    int rc = 0;
+    if (write_matrix_csv(s->comp, csv) < 0)
+        rc = cg_err_set(c->err, CG_E_IO, "cannot write %s", csv);
+    free(csv);
+    return rc < 0 ? -1 : 0;
+}
+
+static void emit_transforms(cctx *c, sbuf *b)
+{
+    sb_printf(b, "\ntransforms:\n  default: {type: linear}\n"
+              "  scatter: {type: linear}\n");
+    for (int i = 0; i < c->nch; i++) {
+        const cg_wsp_xf *x = c->ch[i].xf;
+        if (!x || x->kind == CG_WSP_XF_LINEAR || x->kind == CG_WSP_XF_BIEX)
+            continue; /* linear; biex axes carry rectangles only (raw) */
+        sb_printf(b, "  %s: ", c->ch[i].name);
+        if (x->kind == CG_WSP_XF_LOGICLE) {
+            sb_printf(b, "{type: logicle, T: ");
+            num(b, x->T);
+            sb_printf(b, ", W: ");
+            num(b, x->W);
+            sb_printf(b, ", M: ");
+            num(b, x->M);
+            sb_printf(b, ", A: ");
+            num(b, x->A);
+            sb_printf(b, "}\n");
+        } else if (x->kind == CG_WSP_XF_FASINH) {
+            sb_printf(b, "{type: arcsinh, cofactor: ");
+            num(b, x->T / sinh(x->M * log(10.0)));
+            sb_printf(b, "}\n");
+        } else {
+            sb_printf(b, "{type: log}\n");
+        }
+    }
+}
+
+int cg_wsp_write_config(const cg_wsp *w, const cg_wsp_sample *s,
+                        const char *path, cg_err *err)
+{
+    cctx c = {s, NULL, 0, NULL, err};
+    sbuf b = {0}, gb = {0};
+    int rc = -1;
+    size_t np = s->npops > 0 ? (size_t)s->npops : 1;
+    c.gname = calloc(np, sizeof *c.gname);
+    if (!c.gname)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    gate_names(&c);
+    if (emit_gates(&c, &gb) < 0)
+        goto out;
     if (!c.nch) {
         cg_err_set(err, CG_E_ARG, "sample '%s' has no gates to write",
                    s->name);
@@ -500,70 +572,18 @@ int cg_wsp_write_config(const cg_wsp *w, const cg_wsp_sample *s,
               "polygons and ellipses are on FlowJo's\n# axes.  Run it with: "
               "cytogate run -c THIS.yaml FILES... -o OUT\n",
               wbase, s->name, s->line);
-    sb_printf(&b, "config_version: 1\nname: ");
     char nm[120];
     safe_name(wbase, nm, sizeof nm);
-    sb_printf(&b, "%s\n\npanel:\n", nm);
+    sb_printf(&b, "config_version: 1\nname: %s\n\npanel:\n", nm);
     for (int i = 0; i < c.nch; i++) {
         sb_printf(&b, "  %s: {channel: ", c.ch[i].name);
         sb_quoted(&b, c.ch[i].channel);
         sb_printf(&b, "}\n");
     }
-    if (!s->comp) {
-        sb_printf(&b, "\ncompensation: none\n");
-    } else if (strcmp(s->comp->name, "Acquisition-defined") == 0) {
-        sb_printf(&b, "\n# FlowJo's \"Acquisition-defined\" matrix: the "
-                  "file's $SPILLOVER\ncompensation: file\n");
-    } else {
-        size_t lp = strlen(path);
-        csv = malloc(lp + 16);
-        if (!csv) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            goto out;
-        }
-        memcpy(csv, path, lp + 1);
-        char *dot = strrchr(csv, '.'), *sl = strrchr(csv, '/');
-        if (dot && (!sl || dot > sl))
-            *dot = 0;
-        strcat(csv, ".comp.csv");
-        const char *cb = strrchr(csv, '/');
-        sb_printf(&b, "\n# the workspace's matrix '%s'\ncompensation: ",
-                  s->comp->name);
-        sb_quoted(&b, cb ? cb + 1 : csv);
-        sb_printf(&b, "\n");
-        if (write_matrix_csv(s->comp, csv) < 0) {
-            cg_err_set(err, CG_E_IO, "cannot write %s", csv);
-            goto out;
-        }
-    }
-    sb_printf(&b, "\ntransforms:\n  default: {type: linear}\n"
-              "  scatter: {type: linear}\n");
-    for (int i = 0; i < c.nch; i++) {
-        const cg_wsp_xf *x = c.ch[i].xf;
-        if (!x || x->kind == CG_WSP_XF_LINEAR || x->kind == CG_WSP_XF_BIEX)
-            continue; /* linear; biex axes carry rectangles only (raw) */
-        sb_printf(&b, "  %s: ", c.ch[i].name);
-        if (x->kind == CG_WSP_XF_LOGICLE) {
-            sb_printf(&b, "{type: logicle, T: ");
-            num(&b, x->T);
-            sb_printf(&b, ", W: ");
-            num(&b, x->W);
-            sb_printf(&b, ", M: ");
-            num(&b, x->M);
-            sb_printf(&b, ", A: ");
-            num(&b, x->A);
-            sb_printf(&b, "}\n");
-        } else if (x->kind == CG_WSP_XF_FASINH) {
-            sb_printf(&b, "{type: arcsinh, cofactor: ");
-            num(&b, x->T / sinh(x->M * log(10.0)));
-            sb_printf(&b, "}\n");
-        } else {
-            sb_printf(&b, "{type: log}\n");
-        }
-    }
-    sb_printf(&b, "\ngates:\n");
-    if (gb.s)
-        sb_printf(&b, "%s", gb.s);
+    if (emit_comp(&c, &b, path) < 0)
+        goto out;
+    emit_transforms(&c, &b);
+    sb_printf(&b, "\ngates:\n%s", gb.s ? gb.s : "");
     if (b.oom || gb.oom) {
         cg_err_set(err, CG_E_NOMEM, "out of memory");
         goto out;
@@ -589,6 +609,5 @@ out:
     free(c.gname);
     free(b.s);
     free(gb.s);
-    free(csv);
     return rc;
 }

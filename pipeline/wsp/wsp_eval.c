@@ -288,6 +288,15 @@ cg_gatetree *cg_wsp_sample_tree(const cg_wsp_sample *s, int use_fcs_spill,
         cg_err_set(err, CG_E_NOMEM, "out of memory");
         return NULL;
     }
+    if (s->comp && !use_fcs_spill) {
+        cg_matrix *wm = cg_wsp_sample_matrix(s);
+        if (!wm) {
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        if (cg_gatetree_add_matrix(t, MATRIX_ID, wm, 0, err) < 0)
+            goto fail;
+    }
     for (int i = 0; i < s->npops; i++) {
         const cg_wsp_pop *p = &s->pops[i];
         const char *parent = p->parent >= 0 ? s->pops[p->parent].path : NULL;
@@ -480,7 +489,7 @@ int cg_wsp_eval_sample(const cg_wsp_sample *s, const char *fcs_path,
     cg_frame *fr = cg_frame_from_fcs(f, FCS_SCALED, err);
     fcs_spill *sp = NULL;
     int rc = -1;
-    cg_matrix *fspill = NULL, *wm = NULL;
+    cg_matrix *fspill = NULL;
     cg_gatetree *t = NULL;
     cg_dims *dc = NULL;
     cg_members *m = NULL;
@@ -508,14 +517,6 @@ int cg_wsp_eval_sample(const cg_wsp_sample *s, const char *fcs_path,
         goto out;
     if (!(dc = cg_dims_new(fr, fspill, err)))
         goto out;
-    if (s->comp && !use_fcs) {
-        if (!(wm = cg_wsp_sample_matrix(s))) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            goto out;
-        }
-        if (cg_dims_add_matrix(dc, MATRIX_ID, wm, 0, err) < 0)
-            goto out;
-    }
     if (!(m = cg_members_new(fr->n))) {
         cg_err_set(err, CG_E_NOMEM, "out of memory");
         goto out;
@@ -536,7 +537,6 @@ out:
     cg_members_free(m);
     cg_dims_free(dc);
     cg_gatetree_free(t);
-    cg_matrix_free(wm);
     cg_matrix_free(fspill);
     fcs_spill_free(sp);
     cg_frame_free(fr);
