@@ -531,6 +531,284 @@ static int has_name(char **v, int n, const char *s)
 #define ROWERR(...) \
     cg_err_setl(t->err, CG_E_PARSE, line, __VA_ARGS__)
 
+/* One row being translated: its place, names and parsed gating_args. */
+typedef struct rowc {
+    tr *t;
+    int line;
+    const char *alias, *pop, *method, *dims;
+    arg *a;
+    int na;
+    char *dv[MAXD]; /* the dims, split */
+    int nd;
+} rowc;
+
+/* Record dim d as a marker or a scatter role.  0 or < 0 (out of memory). */
+static int note_dim(tr *t, const char *d)
+{
+    return is_scatter(d) ? add_name(&t->roles, &t->nroles, d)
+                         : add_name(&t->markers, &t->nmarkers, d);
+}
+
+/* flowClust on scatter, or singletGate: one 2-D gate on (x, y). */
+static int row_gate_2d(rowc *r, int kind)
+{
+    tr *t = r->t;
+    ybuf *y = t->y;
+    int line = r->line;
+    const char *alias = r->alias;
+    if (r->nd != 2)
+        return ROWERR("row %s: %s needs two dims (x,y), got '%s'", alias,
+                      r->method, r->dims);
+    if (strcmp(r->pop, "+"))
+        return ROWERR("row %s: pop '%s': %s gives one population ('+')",
+                      alias, r->pop, r->method);
+    if (kind == M_SCATTER && (!is_scatter(r->dv[0]) || !is_scatter(r->dv[1])))
+        return ROWERR("row %s: flowClust is supported on scatter only (FSC/SSC "
+                      "dims), not '%s,%s'", alias, r->dv[0], r->dv[1]);
+    for (int k = 0; k < 2; k++)
+        if (note_dim(t, r->dv[k]) < 0)
+            return ROWERR("out of memory");
+    yb_put(y, "    type: %s\n    x: ", kind == M_SCATTER ? "scatter"
+                                                          : "singlets");
+    yb_dim(y, r->dv[0]);
+    yb_put(y, "\n    y: ");
+    yb_dim(y, r->dv[1]);
+    yb_put(y, "\n");
+    static const char *const ign_fc[] = {"K", "quantile", "target",
+                                         "transitional", "pp_res", NULL};
+    static const char *const ign_sg[] = {"wider_gate", "prediction_level",
+                                         "maxit", NULL};
+    const char *const *ign = kind == M_SCATTER ? ign_fc : ign_sg;
+    for (int k = 0; ign[k]; k++)
+        arg_get(r->a, r->na, ign[k]);
+    const char *own[] = {kind == M_SCATTER ? "level" : "tolerance", "adjust"};
+    for (int k = 0; k < 2; k++) {
+        arg *o = arg_get(r->a, r->na, own[k]);
+        const char *v = arg_for(o, "");
+        if (o && (!v || !is_number(v)))
+            return ROWERR("row %s: gating_args %s must be a number", alias,
+                          own[k]);
+        if (v)
+            yb_put(y, "    %s: %s\n", own[k], v);
+    }
+    return 0;
+}
+
+/* boolGate: "a&b&c", "a|b" or "!a" in gating_args. */
+static int row_gate_bool(rowc *r, const char *e)
+{
+    tr *t = r->t;
+    ybuf *y = t->y;
+    int line = r->line;
+    const char *alias = r->alias;
+    int op = strchr(e, '&') ? '&' : strchr(e, '|') ? '|' : '!';
+    if ((strchr(e, '&') && strchr(e, '|')) || (op != '!' && strchr(e, '!')))
+        return ROWERR("row %s: boolGate '%s': only a&b&..., a|b|... or !a "
+                      "are supported", alias, e);
+    char ex[512];
+    snprintf(ex, sizeof ex, "%s", e);
+    yb_put(y, "    type: boolean\n    op: %s\n    of: [",
+           op == '&' ? "and" : op == '|' ? "or" : "not");
+    int nref = 0;
+    char sep[2] = {(char)(op == '!' ? ' ' : op), 0};
+    for (char *s = strtok(ex, sep); s; s = strtok(NULL, sep)) {
+        while (isspace((unsigned char)*s) || *s == '!')
+            s++;
+        size_t L = strlen(s);
+        while (L && isspace((unsigned char)s[L - 1]))
+            s[--L] = '\0';
+        const char *ref = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
+        if (!has_name(t->names, t->nnames, ref))
+            return ROWERR("row %s: boolGate refers to '%s', not an alias "
+                          "defined above", alias, ref);
+        yb_put(y, "%s", nref ? ", " : "");
+        yb_str(y, ref);
+        nref++;
+    }
+    yb_put(y, "]\n");
+    if (!nref)
+        return ROWERR("row %s: boolGate needs its expression in gating_args",
+                      alias);
+    return 0;
+}
+
+/* pop of a 1-D cut row: "+"/"-" for one dim, "<dim>+<dim>-..." for
+ * several; keep[k] = 1 for above.  0 or < 0. */
+static int cut_pop(rowc *r, int *keep)
+{
+    tr *t = r->t;
+    int line = r->line;
+    const char *p = r->pop;
+    for (int k = 0; k < r->nd; k++) {
+        size_t L = strlen(r->dv[k]);
+        if (r->nd > 1 || strncasecmp(p, r->dv[k], L) == 0) {
+            if (strncasecmp(p, r->dv[k], L) != 0)
+                return ROWERR("row %s: pop '%s' does not name dim '%s' (write "
+                              "e.g. %s+ for each dim, in the order of dims)",
+                              r->alias, r->pop, r->dv[k], r->dv[k]);
+            p += L;
+        }
+        if (*p != '+' && *p != '-')
+            return ROWERR("row %s: pop '%s': expected + or - after %s (+/- "
+                          "and quadrant pops are not supported)", r->alias,
+                          r->pop, r->nd > 1 ? r->dv[k] : "the dim");
+        keep[k] = *p == '+';
+        p++;
+    }
+    if (*p)
+        return ROWERR("row %s: pop '%s': unexpected '%s' (+/- and quadrant "
+                      "pops are not supported)", r->alias, r->pop, p);
+    return 0;
+}
+
+/* The gating_args of a 1-D cut row, looked up once. */
+typedef struct cutargs {
+    arg *range, *adjust, *tol, *side, *probs, *onep, *mth, *kk, *within,
+        *opt;
+    int dkind[MAXD]; /* method per dim */
+} cutargs;
+
+/* Look up and check a cut row's arguments: per-dim methods, arguments that
+ * fit only some methods, named elements, gate_range.  0 or < 0. */
+static int cut_args(rowc *r, int kind, cutargs *c)
+{
+    tr *t = r->t;
+    int line = r->line;
+    const char *alias = r->alias;
+    arg *a = r->a;
+    int na = r->na;
+    c->range = arg_get(a, na, "gate_range");
+    if (!c->range)
+        c->range = arg_get(a, na, "range");
+    c->adjust = arg_get(a, na, "adjust");
+    c->tol = arg_get(a, na, "tol");
+    c->side = arg_get(a, na, "side");
+    c->probs = arg_get(a, na, "probs");
+    c->onep = arg_get(a, na, "one_peak");
+    c->mth = arg_get(a, na, "method");
+    c->kk = arg_get(a, na, "k");
+    for (int k = 0; k < r->nd; k++) {
+        const char *mm = arg_for(c->mth, r->dv[k]);
+        c->dkind[k] = mm ? method_of(mm) : kind;
+        if (c->dkind[k] != M_VALLEY && c->dkind[k] != M_TAIL &&
+            c->dkind[k] != M_QUANTILE)
+            return ROWERR("row %s: method for %s must be gate_mindensity, "
+                          "tailgate or gate_quantile, not '%s'", alias,
+                          r->dv[k], mm);
+    }
+    /* arguments that fit only some methods: used when a dim fits */
+    for (int k = 0; k < r->nd; k++) {
+        if (c->dkind[k] == M_TAIL) {
+            if (c->tol) c->tol->used = 2;
+            if (c->side) c->side->used = 2;
+        } else if (c->dkind[k] == M_QUANTILE) {
+            if (c->probs) c->probs->used = 2;
+        } else if (c->onep) {
+            c->onep->used = 2;
+        }
+    }
+    arg *fitonly[] = {c->tol, c->side, c->probs, c->onep};
+    for (size_t s = 0; s < sizeof fitonly / sizeof *fitonly; s++)
+        if (fitonly[s] && fitonly[s]->used != 2)
+            return ROWERR("row %s: gating_args '%s' does not apply to %s",
+                          alias, fitonly[s]->key, r->method);
+    c->within = arg_get(a, na, "within");
+    c->opt = arg_get(a, na, "optional");
+    /* named elements must name a dim of the row */
+    for (int i = 0; i < na; i++)
+        for (int k = 0; k < a[i].nit; k++) {
+            const char *nm = a[i].it[k].name;
+            int ok = !*nm;
+            for (int d = 0; d < r->nd && !ok; d++)
+                ok = !strcasecmp(nm, r->dv[d]);
+            if (!ok)
+                return ROWERR("row %s: gating_args %s names '%s', which is "
+                              "not one of its dims", alias, a[i].key, nm);
+        }
+    if (c->range && !(c->range->nit == 2 && !c->range->it[0].name[0] &&
+                      is_number(c->range->it[0].val) &&
+                      is_number(c->range->it[1].val)))
+        return ROWERR("row %s: gate_range must be c(lo, hi)", alias);
+    return 0;
+}
+
+/* Emit dim k of a cut row as one "- {marker: ..., method: ...}" line. */
+static int cut_dim(rowc *r, const cutargs *c, int k, int keep)
+{
+    tr *t = r->t;
+    ybuf *y = t->y;
+    int line = r->line;
+    const char *d = r->dv[k];
+    if (note_dim(t, d) < 0)
+        return ROWERR("out of memory");
+    yb_put(y, "      - {marker: ");
+    yb_dim(y, d);
+    int dk = c->dkind[k];
+    yb_put(y, ", method: %s, keep: %s",
+           dk == M_VALLEY ? "valley" : dk == M_TAIL ? "tail" : "quantile",
+           keep ? "above" : "below");
+    if (c->range)
+        yb_put(y, ", range: [%s, %s]", c->range->it[0].val,
+               c->range->it[1].val);
+    struct {
+        arg *a;
+        const char *key;
+        int num;
+    } sc[] = {{c->adjust, "adjust", 1},
+              {dk == M_TAIL ? c->tol : NULL, "fraction", 1},
+              {dk == M_QUANTILE ? c->probs : NULL, "q", 1},
+              {c->kk, "k", 1},
+              {dk == M_VALLEY ? c->onep : NULL, "one_peak", 0},
+              {c->within, "within", 0}};
+    for (size_t s = 0; s < sizeof sc / sizeof *sc; s++) {
+        const char *v = arg_for(sc[s].a, d);
+        if (!v)
+            continue;
+        if (sc[s].num && !is_number(v))
+            return ROWERR("row %s: gating_args %s must be a number, not "
+                          "'%s'", r->alias, sc[s].a->key, v);
+        yb_put(y, ", %s: ", sc[s].key);
+        if (sc[s].num)
+            yb_put(y, "%s", v);
+        else if (sc[s].a == c->within)
+            yb_dim(y, v);
+        else
+            yb_str(y, v);
+    }
+    if (dk == M_QUANTILE && !arg_for(c->probs, d))
+        yb_put(y, ", q: 0.999"); /* openCyto's default probs */
+    const char *sd = dk == M_TAIL ? arg_for(c->side, d) : NULL;
+    if (sd) {
+        if (strcasecmp(sd, "right") && strcasecmp(sd, "left"))
+            return ROWERR("row %s: side must be \"right\" or \"left\"",
+                          r->alias);
+        yb_put(y, ", side: %s", !strcasecmp(sd, "right") ? "above" : "below");
+    }
+    if (arg_lists(c->opt, d))
+        yb_put(y, ", optional: true");
+    yb_put(y, "}\n");
+    return 0;
+}
+
+/* 1-D cuts: one threshold gate, one dim per channel. */
+static int row_gate_cuts(rowc *r, int kind)
+{
+    tr *t = r->t;
+    int line = r->line;
+    if (r->nd < 1)
+        return ROWERR("row %s: no dims", r->alias);
+    int keep[MAXD];
+    cutargs c;
+    memset(&c, 0, sizeof c);
+    if (cut_pop(r, keep) < 0 || cut_args(r, kind, &c) < 0)
+        return -1;
+    yb_put(t->y, "    type: threshold\n    dims:\n");
+    for (int k = 0; k < r->nd; k++)
+        if (cut_dim(r, &c, k, keep[k]) < 0)
+            return -1;
+    return 0;
+}
+
 /* Emit the gate of one row.  0 or < 0 (t->err set). */
 static int row_gate(tr *t, int line, const char *alias, const char *pop,
                     const char *parent, char *dims, const char *method,
@@ -555,15 +833,25 @@ static int row_gate(tr *t, int line, const char *alias, const char *pop,
     if (!root && !has_name(t->names, t->nnames, par))
         return ROWERR("row %s: parent '%s' is not an alias defined above",
                       alias, parent);
-    arg *a = NULL;
-    int na = 0;
+    rowc r;
+    memset(&r, 0, sizeof r);
+    r.t = t;
+    r.line = line;
+    r.alias = alias;
+    r.pop = pop;
+    r.method = method;
+    r.dims = dims;
     const char *bad;
     if (kind != M_BOOL && *args_s && strcasecmp(args_s, "NA") &&
-        parse_args(args_s, &a, &na, &bad) < 0)
+        parse_args(args_s, &r.a, &r.na, &bad) < 0)
         return ROWERR("row %s: gating_args '%s': %s", alias, args_s, bad);
-    int rc = -1;
-    char *dv[MAXD];
-    int nd = kind == M_BOOL ? 0 : split_dims(dims, dv, MAXD);
+    /* the message quotes dims as written: split a copy */
+    char *dcopy = kind == M_BOOL ? NULL : strdup(dims);
+    if (kind != M_BOOL && !dcopy) {
+        args_free(r.a, r.na);
+        return ROWERR("out of memory");
+    }
+    r.nd = dcopy ? split_dims(dcopy, r.dv, MAXD) : 0;
 
     yb_put(y, "  - name: ");
     yb_str(y, alias);
@@ -573,264 +861,22 @@ static int row_gate(tr *t, int line, const char *alias, const char *pop,
         yb_str(y, par);
         yb_put(y, "\n");
     }
-    if (kind == M_SCATTER || kind == M_SINGLETS) {
-        if (nd != 2) {
-            ROWERR("row %s: %s needs two dims (x,y), got '%s'", alias, method,
-                   dims);
-            goto done;
-        }
-        if (strcmp(pop, "+")) {
-            ROWERR("row %s: pop '%s': %s gives one population ('+')", alias,
-                   pop, method);
-            goto done;
-        }
-        if (kind == M_SCATTER && (!is_scatter(dv[0]) || !is_scatter(dv[1]))) {
-            ROWERR("row %s: flowClust is supported on scatter only (FSC/SSC "
-                   "dims), not '%s,%s'", alias, dv[0], dv[1]);
-            goto done;
-        }
-        for (int k = 0; k < 2; k++)
-            if (add_name(is_scatter(dv[k]) ? &t->roles : &t->markers,
-                         is_scatter(dv[k]) ? &t->nroles : &t->nmarkers,
-                         dv[k]) < 0) {
-                ROWERR("out of memory");
-                goto done;
-            }
-        yb_put(y, "    type: %s\n    x: ", kind == M_SCATTER ? "scatter"
-                                                              : "singlets");
-        yb_dim(y, dv[0]);
-        yb_put(y, "\n    y: ");
-        yb_dim(y, dv[1]);
-        yb_put(y, "\n");
-        static const char *const ign_fc[] = {"K", "quantile", "target",
-                                             "transitional", "pp_res", NULL};
-        static const char *const ign_sg[] = {"wider_gate", "prediction_level",
-                                             "maxit", NULL};
-        const char *const *ign = kind == M_SCATTER ? ign_fc : ign_sg;
-        for (int k = 0; ign[k]; k++)
-            arg_get(a, na, ign[k]);
-        const char *own[] = {kind == M_SCATTER ? "level" : "tolerance",
-                             "adjust"};
-        for (int k = 0; k < 2; k++) {
-            arg *o = arg_get(a, na, own[k]);
-            const char *v = arg_for(o, "");
-            if (o && (!v || !is_number(v))) {
-                ROWERR("row %s: gating_args %s must be a number", alias,
-                       own[k]);
-                goto done;
-            }
-            if (v)
-                yb_put(y, "    %s: %s\n", own[k], v);
-        }
-    } else if (kind == M_BOOL) {
-        /* "a&b&c", "a|b" or "!a" */
-        const char *e = args_s;
-        int op = strchr(e, '&') ? '&' : strchr(e, '|') ? '|' : '!';
-        if ((strchr(e, '&') && strchr(e, '|')) ||
-            (op != '!' && strchr(e, '!'))) {
-            ROWERR("row %s: boolGate '%s': only a&b&..., a|b|... or !a are "
-                   "supported", alias, e);
-            goto done;
-        }
-        char ex[512];
-        snprintf(ex, sizeof ex, "%s", e);
-        yb_put(y, "    type: boolean\n    op: %s\n    of: [",
-               op == '&' ? "and" : op == '|' ? "or" : "not");
-        int nref = 0;
-        char sep[2] = {(char)(op == '!' ? ' ' : op), 0};
-        for (char *s = strtok(ex, sep); s; s = strtok(NULL, sep)) {
-            while (isspace((unsigned char)*s) || *s == '!')
-                s++;
-            size_t L = strlen(s);
-            while (L && isspace((unsigned char)s[L - 1]))
-                s[--L] = '\0';
-            const char *ref = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
-            if (!has_name(t->names, t->nnames, ref)) {
-                ROWERR("row %s: boolGate refers to '%s', not an alias "
-                       "defined above", alias, ref);
-                goto done;
-            }
-            yb_put(y, "%s", nref ? ", " : "");
-            yb_str(y, ref);
-            nref++;
-        }
-        yb_put(y, "]\n");
-        if (!nref) {
-            ROWERR("row %s: boolGate needs its expression in gating_args",
-                   alias);
-            goto done;
-        }
-    } else {
-        /* 1-D cuts: one threshold gate, one dim per channel; pop "+"/"-"
-         * for one dim, "<dim>+<dim>-..." for several */
-        if (nd < 1) {
-            ROWERR("row %s: no dims", alias);
-            goto done;
-        }
-        int keep[MAXD];
-        const char *p = pop;
-        for (int k = 0; k < nd; k++) {
-            size_t L = strlen(dv[k]);
-            if (nd > 1 || strncasecmp(p, dv[k], L) == 0) {
-                if (strncasecmp(p, dv[k], L) != 0) {
-                    ROWERR("row %s: pop '%s' does not name dim '%s' (write "
-                           "e.g. %s+ for each dim, in the order of dims)",
-                           alias, pop, dv[k], dv[k]);
-                    goto done;
-                }
-                p += L;
-            }
-            if (*p != '+' && *p != '-') {
-                ROWERR("row %s: pop '%s': expected + or - after %s (+/- and "
-                       "quadrant pops are not supported)", alias, pop,
-                       nd > 1 ? dv[k] : "the dim");
-                goto done;
-            }
-            keep[k] = *p == '+';
-            p++;
-        }
-        if (*p) {
-            ROWERR("row %s: pop '%s': unexpected '%s' (+/- and quadrant pops "
-                   "are not supported)", alias, pop, p);
-            goto done;
-        }
-        arg *range = arg_get(a, na, "gate_range");
-        if (!range)
-            range = arg_get(a, na, "range");
-        arg *adjust = arg_get(a, na, "adjust");
-        arg *tol = arg_get(a, na, "tol");
-        arg *side = arg_get(a, na, "side");
-        arg *probs = arg_get(a, na, "probs");
-        arg *onep = arg_get(a, na, "one_peak");
-        arg *mth = arg_get(a, na, "method");
-        arg *kk = arg_get(a, na, "k");
-        int dkind[MAXD];
-        for (int k = 0; k < nd; k++) {
-            const char *mm = arg_for(mth, dv[k]);
-            dkind[k] = mm ? method_of(mm) : kind;
-            if (dkind[k] != M_VALLEY && dkind[k] != M_TAIL &&
-                dkind[k] != M_QUANTILE) {
-                ROWERR("row %s: method for %s must be gate_mindensity, "
-                       "tailgate or gate_quantile, not '%s'", alias, dv[k],
-                       mm);
-                goto done;
-            }
-        }
-        /* arguments that fit only some methods: used when a dim fits */
-        for (int k = 0; k < nd; k++) {
-            if (dkind[k] == M_TAIL) {
-                if (tol) tol->used = 2;
-                if (side) side->used = 2;
-            } else if (dkind[k] == M_QUANTILE) {
-                if (probs) probs->used = 2;
-            } else if (onep) {
-                onep->used = 2;
-            }
-        }
-        arg *fitonly[] = {tol, side, probs, onep};
-        for (size_t s = 0; s < sizeof fitonly / sizeof *fitonly; s++)
-            if (fitonly[s] && fitonly[s]->used != 2) {
-                ROWERR("row %s: gating_args '%s' does not apply to %s",
-                       alias, fitonly[s]->key, method);
-                goto done;
-            }
-        arg *within = arg_get(a, na, "within");
-        arg *opt = arg_get(a, na, "optional");
-        /* named elements must name a dim of the row */
-        for (int i = 0; i < na; i++)
-            for (int k = 0; k < a[i].nit; k++) {
-                const char *nm = a[i].it[k].name;
-                int ok = !*nm;
-                for (int d = 0; d < nd && !ok; d++)
-                    ok = !strcasecmp(nm, dv[d]);
-                if (!ok) {
-                    ROWERR("row %s: gating_args %s names '%s', which is not "
-                           "one of its dims", alias, a[i].key, nm);
-                    goto done;
-                }
-            }
-        if (range && !(range->nit == 2 && !range->it[0].name[0] &&
-                       is_number(range->it[0].val) &&
-                       is_number(range->it[1].val))) {
-            ROWERR("row %s: gate_range must be c(lo, hi)", alias);
-            goto done;
-        }
-        yb_put(y, "    type: threshold\n    dims:\n");
-        for (int k = 0; k < nd; k++) {
-            if (add_name(is_scatter(dv[k]) ? &t->roles : &t->markers,
-                         is_scatter(dv[k]) ? &t->nroles : &t->nmarkers,
-                         dv[k]) < 0) {
-                ROWERR("out of memory");
-                goto done;
-            }
-            yb_put(y, "      - {marker: ");
-            yb_dim(y, dv[k]);
-            int dk = dkind[k];
-            yb_put(y, ", method: %s, keep: %s",
-                   dk == M_VALLEY ? "valley" : dk == M_TAIL ? "tail"
-                                                            : "quantile",
-                   keep[k] ? "above" : "below");
-            if (range)
-                yb_put(y, ", range: [%s, %s]", range->it[0].val,
-                       range->it[1].val);
-            struct {
-                arg *a;
-                const char *key;
-                int num;
-            } sc[] = {{adjust, "adjust", 1},
-                      {dk == M_TAIL ? tol : NULL, "fraction", 1},
-                      {dk == M_QUANTILE ? probs : NULL, "q", 1},
-                      {kk, "k", 1},
-                      {dk == M_VALLEY ? onep : NULL, "one_peak", 0},
-                      {within, "within", 0}};
-            for (size_t s = 0; s < sizeof sc / sizeof *sc; s++) {
-                const char *v = arg_for(sc[s].a, dv[k]);
-                if (!v)
-                    continue;
-                if (sc[s].num && !is_number(v)) {
-                    ROWERR("row %s: gating_args %s must be a number, not "
-                           "'%s'", alias, sc[s].a->key, v);
-                    goto done;
-                }
-                yb_put(y, ", %s: ", sc[s].key);
-                if (sc[s].num)
-                    yb_put(y, "%s", v);
-                else if (sc[s].a == within)
-                    yb_dim(y, v);
-                else
-                    yb_str(y, v);
-            }
-            if (dk == M_QUANTILE && !arg_for(probs, dv[k]))
-                yb_put(y, ", q: 0.999"); /* openCyto's default probs */
-            const char *sd = dk == M_TAIL ? arg_for(side, dv[k]) : NULL;
-            if (sd) {
-                if (strcasecmp(sd, "right") && strcasecmp(sd, "left")) {
-                    ROWERR("row %s: side must be \"right\" or \"left\"",
-                           alias);
-                    goto done;
-                }
-                yb_put(y, ", side: %s", !strcasecmp(sd, "right") ? "above"
-                                                                 : "below");
-            }
-            if (arg_lists(opt, dv[k]))
-                yb_put(y, ", optional: true");
-            yb_put(y, "}\n");
-        }
-    }
-    for (int i = 0; i < na; i++)
-        if (!a[i].used) {
-            ROWERR("row %s: gating_args '%s' is not supported for %s", alias,
-                   a[i].key, method);
-            goto done;
-        }
-    if (add_name(&t->names, &t->nnames, alias) < 0) {
-        ROWERR("out of memory");
-        goto done;
-    }
-    rc = 0;
-done:
-    args_free(a, na);
-    return rc;
+    int rc;
+    if (kind == M_SCATTER || kind == M_SINGLETS)
+        rc = row_gate_2d(&r, kind);
+    else if (kind == M_BOOL)
+        rc = row_gate_bool(&r, args_s);
+    else
+        rc = row_gate_cuts(&r, kind);
+    for (int i = 0; rc == 0 && i < r.na; i++)
+        if (!r.a[i].used)
+            rc = ROWERR("row %s: gating_args '%s' is not supported for %s",
+                        alias, r.a[i].key, method);
+    if (rc == 0 && add_name(&t->names, &t->nnames, alias) < 0)
+        rc = ROWERR("out of memory");
+    free(dcopy);
+    args_free(r.a, r.na);
+    return rc < 0 ? -1 : 0;
 }
 
 int cg_opencyto_is_template(const char *path)
@@ -846,6 +892,139 @@ static const char *col_names[] = {"alias", "pop", "parent", "dims",
                                   "preprocessing_args"};
 enum { C_ALIAS, C_POP, C_PARENT, C_DIMS, C_METHOD, C_ARGS, C_COLLAPSE,
        C_GROUPBY, C_PPM, C_PPA, C_N };
+
+/* Find the template's columns in its header row: col[c] is the field index
+ * of col_names[c] or -1.  0 or < 0 (a required column is missing). */
+static int find_cols(const row *hdr, int *col, cg_err *err)
+{
+    for (int c = 0; c < C_N; c++) {
+        col[c] = -1;
+        for (int k = 0; k < hdr->nf; k++)
+            if (!strcasecmp(hdr->f[k], col_names[c]))
+                col[c] = k;
+        if (c <= C_METHOD && col[c] < 0)
+            return cg_err_setl(err, CG_E_PARSE, hdr->line, "header: no column "
+                               "'%s' (an openCyto template has alias, pop, "
+                               "parent, dims, gating_method, gating_args, ...)",
+                               col_names[c]);
+    }
+    return 0;
+}
+
+/* Translate each gate row into t's gate buffer g.  0 or < 0. */
+static int translate_rows(tr *t, ybuf *g, const row *rs, int nr,
+                          const int *col, cg_err *err)
+{
+    for (int i = 1; i < nr; i++) {
+        const row *r = &rs[i];
+        const char *f[C_N];
+        for (int c = 0; c < C_N; c++)
+            f[c] = col[c] >= 0 && col[c] < r->nf ? r->f[col[c]] : "";
+        int line = r->line;
+        g->cur = line;
+        if (!is_na(f[C_COLLAPSE]) || !is_na(f[C_GROUPBY]))
+            return cg_err_setl(err, CG_E_PARSE, line, "row %s: pooled gating "
+                               "(collapseDataForGating/groupBy) is not "
+                               "supported: cytogate gates each sample on its "
+                               "own", f[C_ALIAS]);
+        if (!is_na(f[C_PPM]))
+            return cg_err_setl(err, CG_E_PARSE, line, "row %s: "
+                               "preprocessing_method '%s' is not supported",
+                               f[C_ALIAS], f[C_PPM]);
+        char *dims = strdup(f[C_DIMS]);
+        if (!dims)
+            return cg_err_set(err, CG_E_NOMEM, "out of memory");
+        int r2 = row_gate(t, line, f[C_ALIAS], f[C_POP], f[C_PARENT], dims,
+                          f[C_METHOD], f[C_ARGS]);
+        free(dims);
+        if (r2 < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The panel: (markers the gates use) and scatter: (roles) sections. */
+static void emit_panel_scatter(ybuf *y, const tr *t)
+{
+    if (t->nmarkers) {
+        yb_put(y, "panel:\n");
+        for (int k = 0; k < t->nmarkers; k++) {
+            char nm[256];
+            safe_name(t->markers[k], nm, sizeof nm);
+            yb_put(y, "  ");
+            yb_str(y, nm);
+            yb_put(y, ": {optional: true");
+            if (strcmp(nm, t->markers[k])) {
+                yb_put(y, ", aliases: [");
+                yb_str(y, t->markers[k]);
+                yb_put(y, "]");
+            }
+            yb_put(y, "}\n");
+        }
+    }
+    if (!t->nroles)
+        return;
+    static const struct {
+        const char *role, *pat;
+    } std[] = {{"FSC-A", "[FSC-A, FSC-Area, FS INT, FS-A, FSC]"},
+               {"FSC-H", "[FSC-H, FSC-Height, FS PEAK, FS-H]"},
+               {"SSC-A", "[SSC-A, SSC-Area, SS INT, SS-A, SSC]"},
+               {"Time", "[Time, HDR-T, T1, TIME1]"}};
+    yb_put(y, "scatter:\n");
+    for (int k = 0; k < t->nroles; k++) {
+        yb_put(y, "  ");
+        yb_dim(y, t->roles[k]);
+        yb_put(y, ": ");
+        const char *pat = NULL;
+        for (size_t s = 0; s < sizeof std / sizeof *std; s++)
+            if (!strcmp(std[s].role, t->roles[k]))
+                pat = std[s].pat;
+        if (pat) {
+            yb_put(y, "%s\n", pat);
+        } else {
+            yb_put(y, "[");
+            yb_str(y, t->roles[k]);
+            yb_put(y, "]\n");
+        }
+    }
+}
+
+/* headline: populations, when the template names them. */
+static void emit_headline(ybuf *g, const tr *t)
+{
+    static const char *const hl[3][3] = {{"cd4", NULL, NULL},
+                                         {"treg", "treg_foxp3", NULL},
+                                         {"th17", "th17_like", NULL}};
+    static const char *const hk[3] = {"cd4", "treg", "th17"};
+    int anyh = 0;
+    for (int h = 0; h < 3; h++) {
+        int nh = 0;
+        for (int k = 0; hl[h][k]; k++)
+            if (has_name(t->names, t->nnames, hl[h][k])) {
+                if (!anyh++)
+                    yb_put(g, "headline:\n");
+                if (nh++)
+                    yb_put(g, ", %s", hl[h][k]);
+                else
+                    yb_put(g, "  %s: [%s", hk[h], hl[h][k]);
+            }
+        if (nh)
+            yb_put(g, "]\n");
+    }
+}
+
+static void tr_free(tr *t)
+{
+    for (int k = 0; k < t->nnames; k++)
+        free(t->names[k]);
+    free(t->names);
+    for (int k = 0; k < t->nmarkers; k++)
+        free(t->markers[k]);
+    free(t->markers);
+    for (int k = 0; k < t->nroles; k++)
+        free(t->roles[k]);
+    free(t->roles);
+}
 
 int cg_opencyto_to_yaml(const char *buf, size_t n, char **yaml,
                         int **rowline, int *nrowline, cg_err *err)
@@ -871,121 +1050,25 @@ int cg_opencyto_to_yaml(const char *buf, size_t n, char **yaml,
                    "alias,pop,parent,dims,gating_method,gating_args,...)");
         goto done;
     }
-    for (int c = 0; c < C_N; c++) {
-        col[c] = -1;
-        for (int k = 0; k < rs[0].nf; k++)
-            if (!strcasecmp(rs[0].f[k], col_names[c]))
-                col[c] = k;
-        if (c <= C_METHOD && col[c] < 0) {
-            cg_err_setl(err, CG_E_PARSE, rs[0].line, "header: no column '%s' "
-                        "(an openCyto template has alias, pop, parent, dims, "
-                        "gating_method, gating_args, ...)", col_names[c]);
-            goto done;
-        }
-    }
+    if (find_cols(&rs[0], col, err) < 0)
+        goto done;
     if (nr < 2) {
         cg_err_set(err, CG_E_PARSE, "the template has no gates");
         goto done;
     }
-    for (int i = 1; i < nr; i++) {
-        const row *r = &rs[i];
-        const char *f[C_N];
-        for (int c = 0; c < C_N; c++)
-            f[c] = col[c] >= 0 && col[c] < r->nf ? r->f[col[c]] : "";
-        int line = r->line;
-        g.cur = line;
-        if (!is_na(f[C_COLLAPSE]) || !is_na(f[C_GROUPBY])) {
-            cg_err_setl(err, CG_E_PARSE, line, "row %s: pooled gating "
-                        "(collapseDataForGating/groupBy) is not supported: "
-                        "cytogate gates each sample on its own", f[C_ALIAS]);
-            goto done;
-        }
-        if (!is_na(f[C_PPM])) {
-            cg_err_setl(err, CG_E_PARSE, line, "row %s: preprocessing_method "
-                        "'%s' is not supported", f[C_ALIAS], f[C_PPM]);
-            goto done;
-        }
-        char *dims = strdup(f[C_DIMS]);
-        if (!dims) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            goto done;
-        }
-        int r2 = row_gate(&t, line, f[C_ALIAS], f[C_POP], f[C_PARENT], dims,
-                          f[C_METHOD], f[C_ARGS]);
-        free(dims);
-        if (r2 < 0)
-            goto done;
-    }
+    if (translate_rows(&t, &g, rs, nr, col, err) < 0)
+        goto done;
     /* header, panel, scatter, compensation, transforms (line 0: none) */
     y.cur = 0;
     yb_put(&y, "# translated from an openCyto gating template\n"
                "config_version: 1\nname: opencyto_template\n");
-    if (t.nmarkers) {
-        yb_put(&y, "panel:\n");
-        for (int k = 0; k < t.nmarkers; k++) {
-            char nm[256];
-            safe_name(t.markers[k], nm, sizeof nm);
-            yb_put(&y, "  ");
-            yb_str(&y, nm);
-            yb_put(&y, ": {optional: true");
-            if (strcmp(nm, t.markers[k])) {
-                yb_put(&y, ", aliases: [");
-                yb_str(&y, t.markers[k]);
-                yb_put(&y, "]");
-            }
-            yb_put(&y, "}\n");
-        }
-    }
-    if (t.nroles) {
-        static const struct {
-            const char *role, *pat;
-        } std[] = {{"FSC-A", "[FSC-A, FSC-Area, FS INT, FS-A, FSC]"},
-                   {"FSC-H", "[FSC-H, FSC-Height, FS PEAK, FS-H]"},
-                   {"SSC-A", "[SSC-A, SSC-Area, SS INT, SS-A, SSC]"},
-                   {"Time", "[Time, HDR-T, T1, TIME1]"}};
-        yb_put(&y, "scatter:\n");
-        for (int k = 0; k < t.nroles; k++) {
-            yb_put(&y, "  ");
-            yb_dim(&y, t.roles[k]);
-            yb_put(&y, ": ");
-            const char *pat = NULL;
-            for (size_t s = 0; s < sizeof std / sizeof *std; s++)
-                if (!strcmp(std[s].role, t.roles[k]))
-                    pat = std[s].pat;
-            if (pat) {
-                yb_put(&y, "%s\n", pat);
-            } else {
-                yb_put(&y, "[");
-                yb_str(&y, t.roles[k]);
-                yb_put(&y, "]\n");
-            }
-        }
-    }
+    emit_panel_scatter(&y, &t);
     yb_put(&y, "compensation: file\ntransforms:\n"
                "  default: {type: logicle, T: auto, W: auto, M: auto, A: 0}\n"
                "  scatter: {type: linear}\ngates:\n");
     int base = y.nmap;
     g.cur = 0;
-    /* headline populations when the template names them */
-    static const char *const hl[3][3] = {{"cd4", NULL, NULL},
-                                         {"treg", "treg_foxp3", NULL},
-                                         {"th17", "th17_like", NULL}};
-    static const char *const hk[3] = {"cd4", "treg", "th17"};
-    int anyh = 0;
-    for (int h = 0; h < 3; h++) {
-        int nh = 0;
-        for (int k = 0; hl[h][k]; k++)
-            if (has_name(t.names, t.nnames, hl[h][k])) {
-                if (!anyh++)
-                    yb_put(&g, "headline:\n");
-                if (nh++)
-                    yb_put(&g, ", %s", hl[h][k]);
-                else
-                    yb_put(&g, "  %s: [%s", hk[h], hl[h][k]);
-            }
-        if (nh)
-            yb_put(&g, "]\n");
-    }
+    emit_headline(&g, &t);
     if (y.oom || g.oom) {
         cg_err_set(err, CG_E_NOMEM, "out of memory");
         goto done;
@@ -1013,15 +1096,7 @@ done:
     free(y.map);
     free(g.s);
     free(g.map);
-    for (int k = 0; k < t.nnames; k++)
-        free(t.names[k]);
-    free(t.names);
-    for (int k = 0; k < t.nmarkers; k++)
-        free(t.markers[k]);
-    free(t.markers);
-    for (int k = 0; k < t.nroles; k++)
-        free(t.roles[k]);
-    free(t.roles);
+    tr_free(&t);
     rows_free(rs, nr);
     return rc;
 }
