@@ -781,6 +781,30 @@ static int copy_plot_dir(const char *src, const char *dst, cg_err *err)
     return rc;
 }
 
+/* gatingml/<id>.xml of a run made with --export-gatingml (issue 16):
+ * copied when the input run has it, nothing when it has not. */
+static int copy_gml(const char *dir, const char *outdir, const char *id,
+                    cg_err *err)
+{
+    char name[600];
+    snprintf(name, sizeof name, "gatingml/%s.xml", id);
+    char *src = cg_path_join(dir, name), *dst = cg_path_join(outdir, name);
+    char *gdir = cg_path_join(outdir, "gatingml");
+    struct stat st;
+    int rc = 0;
+    if (!src || !dst || !gdir)
+        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+    else if (stat(src, &st) == 0 && S_ISREG(st.st_mode))
+        rc = cg_mkdir_p(gdir) < 0
+                 ? cg_err_set(err, CG_E_IO, "%s: cannot create: %s", gdir,
+                              strerror(errno))
+                 : copy_file(src, dst, err);
+    free(src);
+    free(dst);
+    free(gdir);
+    return rc;
+}
+
 static int copy_samples(const cg_merge *m, const char *outdir, int plots,
                         cg_err *err)
 {
@@ -803,6 +827,8 @@ static int copy_samples(const cg_merge *m, const char *outdir, int plots,
                         : cg_err_set(err, CG_E_NOMEM, "out of memory");
         free(src);
         free(dst);
+        if (rc == 0)
+            rc = copy_gml(dir, outdir, s->id, err);
         if (rc == 0 && plots) {
             snprintf(name, sizeof name, "plots/%s", s->id);
             src = cg_path_join(dir, name);

@@ -16,6 +16,7 @@
 #    boolean nodes and stored counts are as in the workspace.
 # 5. --json, --sample/--group selection, malformed XML and an unsupported
 #    gate (exit 1/2 naming file and line).
+# 6. `cytogate merge` copies each input run's gatingml/ export.
 # Exits 77 (skipped) when the shared real-data folder is absent.
 set -u
 BIN=$1
@@ -171,6 +172,28 @@ grep -q "curly.wsp:[0-9][0-9]*: population 'ellipse1': gate type gating:CurlyGat
     say "unsupported gate message: $(cat "$OUT/curly.err")"
 "$BIN" wsp "$OUT/nosuch.wsp" >/dev/null 2>&1
 [ $? -eq 1 ] || say "missing workspace: exit 1 expected"
+
+# 6. merge keeps each run's gatingml/ export (issue 16): two runs of the
+#    written config with --export-gatingml, merged
+M=$OUT/merge
+mkdir -p "$M"
+cp "$FCSDIR/data_set_simple_line_100.fcs" "$M/a.fcs"
+cp "$FCSDIR/data_set_simple_line_100.fcs" "$M/b.fcs"
+CFG=$OUT/single_ellipse_51_events.yaml
+for id in a b; do
+    "$BIN" run -c "$CFG" "$M/$id.fcs" -o "$M/r$id" --no-plots --export-gatingml \
+        >/dev/null 2>"$M/r$id.err" || say "merge input run $id: $(cat "$M/r$id.err")"
+done
+"$BIN" merge -c "$CFG" -o "$M/out" "$M/ra" "$M/rb" >/dev/null 2>"$M/merge.err" ||
+    say "merge: $(cat "$M/merge.err")"
+for id in a b; do
+    cmp -s "$M/r$id/gatingml/$id.xml" "$M/out/gatingml/$id.xml" ||
+        say "merge: gatingml/$id.xml not copied from the input run"
+done
+"$BIN" gate --gatingml "$M/out/gatingml/a.xml" "$M/a.fcs" >"$M/gate.tsv" 2>/dev/null ||
+    say "gate on the merged export"
+[ "$(awk -F'\t' '$1 == "ellipse1" { print $3 }' "$M/gate.tsv")" = 51 ] ||
+    say "merged export does not count 51: $(cat "$M/gate.tsv")"
 
 [ $fail -eq 0 ] && echo "wsp: all checks passed"
 exit $fail
