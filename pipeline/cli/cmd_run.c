@@ -28,6 +28,7 @@
 #include "outdir.h"
 #include "output.h"
 #include "plot.h"
+#include "report.h"
 #include "run.h"
 #include "sheet.h"
 #include "opts.h"
@@ -224,6 +225,10 @@ int cmd_run(int argc, char **argv)
         cg_out_opts oo = {.dir = cg_outdir_staging(od), .shown = outdir,
                           .safe_tsv = safe_tsv};
         unwritten = cg_write_run_files(&ctx, res, &oo, start, argc, argv);
+        if (!unwritten && cg_report_write(oo.dir, oo.dir, &err) < 0) {
+            cg_error_file(outdir, "report.html: %s", err.msg); /* issue 21 */
+            unwritten = 1;
+        }
         sig = cg_outdir_stop_signal();
         if (!unwritten && !sig) {
             if (cg_outdir_commit(od, &err) < 0) {

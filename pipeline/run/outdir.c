@@ -45,7 +45,7 @@
 
 const char *const cg_outdir_names[] = {
     "summary.tsv", "stats.tsv", "qc.tsv", "longitudinal.tsv", "samples",
-    "plots", "gatingml", "run.json", NULL};
+    "plots", "gatingml", "report.html", "report_files", "run.json", NULL};
 
 /* The one piece of process-wide signal state (outdir.h). */
 static atomic_int stop_signal;
@@ -388,6 +388,45 @@ done:
     free(old);
     free(staged_marker);
     return rc < 0 ? -1 : 0;
+}
+
+/* A result set's derived files (`cytogate report`): each staged entry
+ * replaces its namesake in DIR, the rest of the set and run.json stay. */
+int cg_outdir_commit_derived(cg_outdir *od, cg_err *err)
+{
+    char *old = cg_path_join(od->staging, OLD_NAME);
+    int rc = 0;
+    DIR *d = old ? opendir(od->staging) : NULL;
+    if (!d || (mkdir(old, 0777) != 0 && errno != EEXIST))
+        rc = cg_err_set(err, CG_E_IO, "%s: cannot use: %s", od->staging,
+                        strerror(errno));
+    struct dirent *de;
+    while (rc == 0 && d && (de = readdir(d))) {
+        const char *n = de->d_name;
+        if (n[0] == '.' || !strcmp(n, "run.json"))
+            continue;
+        if (move_aside(od->dir, old, n, err) < 0) {
+            rc = -1;
+            break;
+        }
+        char *a = cg_path_join(od->staging, n), *b = cg_path_join(od->dir, n);
+        if (!a || !b)
+            rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+        else if (rename(a, b) != 0)
+            rc = cg_err_set(err, CG_E_IO, "%s: cannot move into place: %s", b,
+                            strerror(errno));
+        free(a);
+        free(b);
+    }
+    if (d)
+        closedir(d);
+    free(old);
+    if (rc < 0)
+        return -1;
+    sync_dir(od->dir);
+    od->committed = 1;
+    cg_rm_tree(od->staging);
+    return 0;
 }
 
 /* ----------------------------------------------------------- signals -- */

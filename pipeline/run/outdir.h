@@ -51,6 +51,11 @@ const char *cg_outdir_staging(const cg_outdir *od);
  * after a failure DIR has no run.json. */
 int cg_outdir_commit(cg_outdir *od, cg_err *err);
 
+/* Move the staged derived files (report.html, report_files/ of
+ * `cytogate report`) into place, each replacing its namesake; the rest of
+ * DIR, run.json included, is left as it is.  0, or -1 with err. */
+int cg_outdir_commit_derived(cg_outdir *od, cg_err *err);
+
 /* Remove the staging folder unless committed; unlock; free. */
 void cg_outdir_close(cg_outdir *od);
 

@@ -1,0 +1,39 @@
+/*
+ * report.h -- the review report of a run folder (issue 21): report.html,
+ * one self-contained page (inline CSS, an optional inline sort script, no
+ * network), and report_files/<sample_id>/{strategy,qc}.png, thumbnails of
+ * the sample's figures.  Written at the end of every `cytogate run` and
+ * `cytogate merge` (into the staging folder, before the commit) and by
+ * `cytogate report OUTDIR`.
+ *
+ * The report is built from the folder's files only -- run.json,
+ * summary.tsv, qc.tsv, plots/ -- so a rebuild gives the same bytes as the
+ * run did: no clock is read; directory listings are sorted.  Every text
+ * taken from a file or a sheet is HTML-escaped; links are relative to the
+ * run folder and percent-encoded.
+ *
+ * Ownership: nothing returned is owned by the caller.  Threading: no
+ * shared state; one call per folder at a time.
+ */
+#ifndef CG_REPORT_H
+#define CG_REPORT_H
+
+#include "cgerr.h"
+
+/* Width in pixels of the thumbnails. */
+enum { CG_REPORT_THUMB_W = 400 };
+
+/* Read the run folder src; write dst/report.html and dst/report_files/
+ * (dst may be src, or the staging folder of src).  0, or -1 with err:
+ * CG_E_ARG when src is not a run folder (no run.json, or one not written
+ * by cytogate), CG_E_PARSE for a malformed file (named, with its line),
+ * CG_E_IO when a file cannot be written. */
+int cg_report_write(const char *src, const char *dst, cg_err *err);
+
+/* The PNG src shrunk to at most max_w pixels wide (aspect kept; never
+ * enlarged), as RGB PNG at dst, atomically.  *out_w, *out_h: its size.
+ * 0, or -1 with err naming the file. */
+int cg_report_thumbnail(const char *src, const char *dst, int max_w,
+                        int *out_w, int *out_h, cg_err *err);
+
+#endif
