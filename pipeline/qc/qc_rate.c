@@ -51,54 +51,53 @@ static double theil_sen(const double *x, const double *y, int n,
     return m ? qc_median(scratch, m) : 0.0;
 }
 
-int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
-            cg_qc_result *r, cg_err *err)
+/* The working state of one flow-rate check: per-event times and bins,
+ * per-bin series, and the figures the note reports. */
+typedef struct rate_ws {
+    int64_t n;
+    double *tt;      /* unwrapped time per event */
+    int *bin;        /* bin per event, -1 when excluded */
+    int64_t nceil;   /* events at a stopped counter's ceiling */
+    double ceil_t;   /* that ceiling, INFINITY when unknown */
+    double q;        /* time resolution (smallest positive step), or 0 */
+    int64_t back, wraps, nonfinite;
+    double t0, t1, D; /* time range of events with a usable time */
+    double bw;       /* bin width */
+    int nb;          /* bins */
+    double *cnt, *w, *x, *rate, *z, *ex, *scr;
+    uint8_t *flag;
+    double slope, icpt; /* rate trend */
+    double mz, s;       /* median and robust SD of the residuals */
+    int nflag, nlow, nhigh, worst;
+    double tflag;       /* time in flagged bins */
+} rate_ws;
+
+static void rate_ws_free(rate_ws *ws)
 {
-    const cg_frame *fr = in->fr;
-    const char *ck = "flow_rate";
-    int tc = -1;
-    for (int j = 0; j < fr->nch; j++)
-        if (role[j] == CG_QC_TIME) {
-            tc = j;
-            break;
-        }
-#define ADD(...)                                                             \
-    do {                                                                     \
-        if (qc_add(r, __VA_ARGS__))                                          \
-            goto nomem;                                                      \
-    } while (0)
-    double *tt = NULL, *cnt = NULL, *w = NULL, *x = NULL, *rate = NULL,
-           *z = NULL, *scr = NULL, *ex = NULL;
-    int *bin = NULL;
-    uint8_t *flag = NULL;
-    if (tc < 0) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
-            "no time channel: flow rate not assessed");
-        return 0;
-    }
-    if (!p->time_checks) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
-            "disabled (time_checks: false)");
-        return 0;
-    }
-    int64_t n = fr->n;
-    if ((double)n < 10 * p->rate_bin_events) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
-            "%lld events: too few for 10 time bins of %g events",
-            (long long)n, p->rate_bin_events);
-        return 0;
-    }
-    int seconds;
-    double ts = timestep_of(in, &seconds);
-    double span = fr->range && fr->range[tc] > 1 ? fr->range[tc] * ts : 0;
-    tt = malloc((size_t)n * sizeof *tt);
-    bin = malloc((size_t)n * sizeof *bin);
-    if (!tt || !bin)
-        goto nomem;
-    const double *t = fr->col[tc];
+    free(ws->tt);
+    free(ws->cnt);
+    free(ws->w);
+    free(ws->x);
+    free(ws->rate);
+    free(ws->z);
+    free(ws->ex);
+    free(ws->flag);
+    free(ws->bin);
+    free(ws->scr);
+}
+
+/* Unwrap a time counter that wraps at $PnR, leave out events of a counter
+ * that stopped at its ceiling, count backward steps and non-finite times,
+ * and find the time resolution q.  span: $PnR x timestep, or 0. */
+static void rate_unwrap(rate_ws *ws, const double *t, double span,
+                        double range, double ts)
+{
+    int64_t n = ws->n;
+    int *bin = ws->bin;
+    double *tt = ws->tt;
     /* a time counter that stops at its ceiling ($PnR - 1) instead of
      * wrapping: those events have no usable time */
-    double ceil_t = span > 0 ? (fr->range[tc] - 1) * ts : INFINITY;
+    double ceil_t = span > 0 ? (range - 1) * ts : INFINITY;
     int64_t nceil = 0;
     for (int64_t i = 0; i < n; i++)
         nceil += t[i] >= ceil_t - 1e-9 * ceil_t;
@@ -133,86 +132,81 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
         tt[i] = t[i] + off;
         prev = i;
     }
-    if (nonfinite) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_WARN,
-            "%lld events with a non-finite time: flow rate not assessed",
-            (long long)nonfinite);
-        goto done;
-    }
-    if ((double)back > 0.01 * (double)n) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
-            "time channel %s not monotonic (%lld backward steps; "
-            "re-ordered or concatenated file?): flow rate not assessed",
-            fr->name[tc], (long long)back);
-        goto done;
-    }
-    int64_t nt = n - nceil; /* events with a usable time */
-    if ((double)nt < 10 * p->rate_bin_events) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
-            "%lld of %lld events at the time counter's ceiling %g: flow "
-            "rate not assessed", (long long)nceil, (long long)n, ceil_t);
-        goto done;
-    }
-    char cnote[96] = "";
-    if (nceil)
-        snprintf(cnote, sizeof cnote,
-                 "; %lld events at the time ceiling %g left out",
-                 (long long)nceil, ceil_t);
+    ws->ceil_t = ceil_t;
+    ws->nceil = nceil;
+    ws->q = q;
+    ws->back = back;
+    ws->wraps = wraps;
+    ws->nonfinite = nonfinite;
+}
+
+/* Time range of the usable events, and the bin width: rate_bin_events
+ * per bin on average, at least rate_bin_s seconds, at most rate_max_bins
+ * bins, a whole multiple of q.  Sets t0, t1, D, q, bw, nb. */
+static void rate_bins(rate_ws *ws, const cg_qc_params *p, int seconds)
+{
     double t0 = INFINITY, t1 = -INFINITY;
-    for (int64_t i = 0; i < n; i++) {
-        if (bin[i] < 0)
+    for (int64_t i = 0; i < ws->n; i++) {
+        if (ws->bin[i] < 0)
             continue;
-        if (tt[i] < t0) t0 = tt[i];
-        if (tt[i] > t1) t1 = tt[i];
+        if (ws->tt[i] < t0) t0 = ws->tt[i];
+        if (ws->tt[i] > t1) t1 = ws->tt[i];
     }
     double D = t1 - t0;
-    if (!(D > 0)) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
-            "time channel %s is constant: flow rate not assessed",
-            fr->name[tc]);
-        goto done;
-    }
+    ws->t0 = t0;
+    ws->t1 = t1;
+    ws->D = D;
+    if (!(D > 0))
+        return;
+    double q = ws->q;
     if (!(q < INFINITY) || q < D * 1e-9)
         q = 0;
-    double bw = D * p->rate_bin_events / (double)nt;
+    double bw = D * p->rate_bin_events / (double)(ws->n - ws->nceil);
     if (bw < D / p->rate_max_bins)
         bw = D / p->rate_max_bins;
     if (seconds && bw < p->rate_bin_s)
         bw = p->rate_bin_s;
     if (q > 0)
         bw = ceil(bw / q - 1e-9) * q;
-    int nb = (int)floor(D / bw + 1e-9);
-    if (nb < 10) {
-        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
-            "acquisition too short for 10 time bins (%.3g %s)", D,
-            seconds ? "s" : "time units");
-        goto done;
-    }
-    cnt = calloc((size_t)nb, sizeof *cnt);
-    w = malloc((size_t)nb * sizeof *w);
-    x = malloc((size_t)nb * sizeof *x);
-    rate = malloc((size_t)nb * sizeof *rate);
-    z = malloc((size_t)nb * sizeof *z);
-    ex = malloc((size_t)nb * sizeof *ex);
-    flag = calloc((size_t)nb, 1);
-    scr = malloc(((size_t)nb * (size_t)(nb - 1) / 2 + (size_t)nb) *
-                 sizeof *scr);
-    if (!cnt || !w || !x || !rate || !z || !ex || !flag || !scr)
-        goto nomem;
-    for (int64_t i = 0; i < n; i++) {
-        if (bin[i] < 0)
+    ws->q = q;
+    ws->bw = bw;
+    ws->nb = (int)floor(D / bw + 1e-9);
+}
+
+/* Count events per bin, fit the robust rate trend and the Pearson
+ * residuals z with their median mz and robust SD s.  0 or -1 (no memory). */
+static int rate_fit(rate_ws *ws)
+{
+    int nb = ws->nb;
+    double bw = ws->bw, t0 = ws->t0, q = ws->q;
+    ws->cnt = calloc((size_t)nb, sizeof *ws->cnt);
+    ws->w = malloc((size_t)nb * sizeof *ws->w);
+    ws->x = malloc((size_t)nb * sizeof *ws->x);
+    ws->rate = malloc((size_t)nb * sizeof *ws->rate);
+    ws->z = malloc((size_t)nb * sizeof *ws->z);
+    ws->ex = malloc((size_t)nb * sizeof *ws->ex);
+    ws->flag = calloc((size_t)nb, 1);
+    ws->scr = malloc(((size_t)nb * (size_t)(nb - 1) / 2 + (size_t)nb) *
+                     sizeof *ws->scr);
+    if (!ws->cnt || !ws->w || !ws->x || !ws->rate || !ws->z || !ws->ex ||
+        !ws->flag || !ws->scr)
+        return -1;
+    double *cnt = ws->cnt, *w = ws->w, *x = ws->x, *rate = ws->rate,
+           *z = ws->z, *ex = ws->ex, *scr = ws->scr;
+    for (int64_t i = 0; i < ws->n; i++) {
+        if (ws->bin[i] < 0)
             continue;
-        int b = (int)floor((tt[i] - t0) / bw + 1e-9 * (q > 0));
+        int b = (int)floor((ws->tt[i] - t0) / bw + 1e-9 * (q > 0));
         if (b >= nb) b = nb - 1;
         if (b < 0) b = 0;
-        bin[i] = b;
+        ws->bin[i] = b;
         cnt[b] += 1;
     }
     for (int b = 0; b < nb; b++) {
         w[b] = bw;
         x[b] = t0 + (b + 0.5) * bw;
     }
-    w[nb - 1] = D - (nb - 1) * bw + q;
+    w[nb - 1] = ws->D - (nb - 1) * bw + q;
     x[nb - 1] = t0 + (nb - 1) * bw + 0.5 * w[nb - 1];
     for (int b = 0; b < nb; b++)
         rate[b] = cnt[b] / w[b];
@@ -229,100 +223,208 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
     double mz = qc_median(scr, nb);
     memcpy(scr, z, (size_t)nb * sizeof *scr);
     double s = 1.4826 * qc_mad(scr, nb, mz);
-    if (s < 1)
-        s = 1;
-    int nflag = 0, nlow = 0, nhigh = 0, worst = -1;
-    double tflag = 0, worstz = 0;
-    for (int b = 0; b < nb; b++) {
-        double dz = fabs(z[b] - mz);
+    ws->slope = slope;
+    ws->icpt = icpt;
+    ws->mz = mz;
+    ws->s = s < 1 ? 1 : s;
+    return 0;
+}
+
+/* Flag the anomalous bins. */
+static void rate_flag(rate_ws *ws, const cg_qc_params *p)
+{
+    double worstz = 0;
+    ws->worst = -1;
+    for (int b = 0; b < ws->nb; b++) {
+        double dz = fabs(ws->z[b] - ws->mz);
         /* the first and last bins may be cut short by the start and end
          * of acquisition: never flag them for being low */
-        int edge_low = (b == 0 || b == nb - 1) && cnt[b] < ex[b];
-        if (!edge_low && dz > p->rate_k * s &&
-            fabs(cnt[b] - ex[b]) > p->rate_min_dev * ex[b]) {
-            flag[b] = 1;
-            nflag++;
-            tflag += w[b];
-            if (cnt[b] < ex[b]) nlow++;
-            else nhigh++;
+        int edge_low = (b == 0 || b == ws->nb - 1) && ws->cnt[b] < ws->ex[b];
+        if (!edge_low && dz > p->rate_k * ws->s &&
+            fabs(ws->cnt[b] - ws->ex[b]) > p->rate_min_dev * ws->ex[b]) {
+            ws->flag[b] = 1;
+            ws->nflag++;
+            ws->tflag += ws->w[b];
+            if (ws->cnt[b] < ws->ex[b]) ws->nlow++;
+            else ws->nhigh++;
             if (dz > worstz) {
                 worstz = dz;
-                worst = b;
+                ws->worst = b;
             }
         }
     }
-    cg_bits_free(r->time_mask);
-    r->time_mask = cg_bits_new(n);
-    if (!r->time_mask)
-        goto nomem;
-    int64_t nm = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (bin[i] >= 0 && flag[bin[i]]) {
-            cg_bits_set(r->time_mask, i);
-            nm++;
-        }
-    r->n_time_masked = nm;
-    double pev = 100.0 * (double)nm / (double)nt;
-    double ptime = 100.0 * tflag / (D + q);
-    double worse = pev > ptime ? pev : ptime;
-    int v = qc_grade(worse, p->rate_warn_pct, p->rate_fail_pct, 0);
-    const char *u = seconds ? "s" : "units";
-    double r0 = icpt + slope * t0, r1 = icpt + slope * t1;
-    if (nflag)
-        ADD(ck, pev, v == CG_QC_FAIL ? p->rate_fail_pct : p->rate_warn_pct,
-            v,
-            "%d of %d time bins (%.3g %s) anomalous, %d low (drop/clog) "
-            "and %d high (burst): %.2f%% of events, %.2f%% of time; worst "
-            "at %s=%.4g (%.3gx trend); trend %.4g -> %.4g events/%s%s%s",
-            nflag, nb, bw, u, nlow, nhigh, pev, ptime, fr->name[tc],
-            x[worst], ex[worst] > 0 ? cnt[worst] / ex[worst] : INFINITY, r0,
-            r1, u, wraps ? "; time counter wrapped" : "", cnote);
-    else
-        ADD(ck, 0, p->rate_warn_pct, CG_QC_PASS,
-            "%d time bins (%.3g %s), none anomalous; trend %.4g -> %.4g "
-            "events/%s%s%s", nb, bw, u, r0, r1, u,
-            wraps ? "; time counter wrapped" : "", cnote);
-    /* series: hand the arrays over */
+}
+
+/* Hand the per-bin arrays over to the result's series. */
+static void rate_series(rate_ws *ws, cg_qc_result *r, int seconds)
+{
     cg_qc_series *S = &r->s;
     free(S->rate_t0);
     free(S->rate_w);
     free(S->rate_count);
     free(S->rate_expected);
     free(S->rate_flag);
-    for (int b = 0; b < nb; b++)
-        x[b] = t0 + b * bw;
-    S->nrate = nb;
-    S->rate_t0 = x;
-    S->rate_w = w;
-    S->rate_count = cnt;
-    S->rate_expected = ex;
-    S->rate_flag = flag;
+    for (int b = 0; b < ws->nb; b++)
+        ws->x[b] = ws->t0 + b * ws->bw;
+    S->nrate = ws->nb;
+    S->rate_t0 = ws->x;
+    S->rate_w = ws->w;
+    S->rate_count = ws->cnt;
+    S->rate_expected = ws->ex;
+    S->rate_flag = ws->flag;
     S->time_seconds = seconds;
-    x = w = cnt = ex = NULL;
-    flag = NULL;
-done:
-    free(tt);
-    free(cnt);
-    free(w);
-    free(x);
-    free(rate);
-    free(z);
-    free(ex);
-    free(flag);
-    free(bin);
-    free(scr);
-    return 0;
-nomem:
-    free(tt);
-    free(cnt);
-    free(w);
-    free(x);
-    free(rate);
-    free(z);
-    free(ex);
-    free(flag);
-    free(bin);
-    free(scr);
-    return cg_err_set(err, CG_E_NOMEM, "qc: out of memory (flow rate)");
-#undef ADD
+    ws->x = ws->w = ws->cnt = ws->ex = NULL;
+    ws->flag = NULL;
 }
+
+#define ADD(...)                                                             \
+    do {                                                                     \
+        if (qc_add(r, __VA_ARGS__))                                          \
+            return -1;                                                       \
+    } while (0)
+
+/* Mark the events of flagged bins in r->time_mask and add the check's
+ * note.  0 or -1 (no memory). */
+static int rate_report(rate_ws *ws, const cg_qc_params *p, const char *tname,
+                       int seconds, const char *cnote, cg_qc_result *r)
+{
+    const char *ck = "flow_rate";
+    cg_bits_free(r->time_mask);
+    r->time_mask = cg_bits_new(ws->n);
+    if (!r->time_mask)
+        return -1;
+    int64_t nm = 0;
+    for (int64_t i = 0; i < ws->n; i++)
+        if (ws->bin[i] >= 0 && ws->flag[ws->bin[i]]) {
+            cg_bits_set(r->time_mask, i);
+            nm++;
+        }
+    r->n_time_masked = nm;
+    double pev = 100.0 * (double)nm / (double)(ws->n - ws->nceil);
+    double ptime = 100.0 * ws->tflag / (ws->D + ws->q);
+    double worse = pev > ptime ? pev : ptime;
+    int v = qc_grade(worse, p->rate_warn_pct, p->rate_fail_pct, 0);
+    const char *u = seconds ? "s" : "units";
+    double r0 = ws->icpt + ws->slope * ws->t0;
+    double r1 = ws->icpt + ws->slope * ws->t1;
+    int wb = ws->worst;
+    if (ws->nflag)
+        ADD(ck, pev, v == CG_QC_FAIL ? p->rate_fail_pct : p->rate_warn_pct,
+            v,
+            "%d of %d time bins (%.3g %s) anomalous, %d low (drop/clog) "
+            "and %d high (burst): %.2f%% of events, %.2f%% of time; worst "
+            "at %s=%.4g (%.3gx trend); trend %.4g -> %.4g events/%s%s%s",
+            ws->nflag, ws->nb, ws->bw, u, ws->nlow, ws->nhigh, pev, ptime,
+            tname, ws->x[wb],
+            ws->ex[wb] > 0 ? ws->cnt[wb] / ws->ex[wb] : INFINITY, r0, r1, u,
+            ws->wraps ? "; time counter wrapped" : "", cnote);
+    else
+        ADD(ck, 0, p->rate_warn_pct, CG_QC_PASS,
+            "%d time bins (%.3g %s), none anomalous; trend %.4g -> %.4g "
+            "events/%s%s%s", ws->nb, ws->bw, u, r0, r1, u,
+            ws->wraps ? "; time counter wrapped" : "", cnote);
+    return 0;
+}
+
+/* The binned check on unwrapped times: skip notes for data that cannot
+ * be checked, else fit, flag and report.  0 or -1 (no memory). */
+static int rate_check(rate_ws *ws, const cg_qc_params *p,
+                      const cg_frame *fr, int tc, int seconds,
+                      cg_qc_result *r)
+{
+    const char *ck = "flow_rate";
+    int64_t n = ws->n;
+    if (ws->nonfinite) {
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_WARN,
+            "%lld events with a non-finite time: flow rate not assessed",
+            (long long)ws->nonfinite);
+        return 0;
+    }
+    if ((double)ws->back > 0.01 * (double)n) {
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+            "time channel %s not monotonic (%lld backward steps; "
+            "re-ordered or concatenated file?): flow rate not assessed",
+            fr->name[tc], (long long)ws->back);
+        return 0;
+    }
+    if ((double)(n - ws->nceil) < 10 * p->rate_bin_events) {
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+            "%lld of %lld events at the time counter's ceiling %g: flow "
+            "rate not assessed", (long long)ws->nceil, (long long)n,
+            ws->ceil_t);
+        return 0;
+    }
+    char cnote[96] = "";
+    if (ws->nceil)
+        snprintf(cnote, sizeof cnote,
+                 "; %lld events at the time ceiling %g left out",
+                 (long long)ws->nceil, ws->ceil_t);
+    rate_bins(ws, p, seconds);
+    if (!(ws->D > 0)) {
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+            "time channel %s is constant: flow rate not assessed",
+            fr->name[tc]);
+        return 0;
+    }
+    if (ws->nb < 10) {
+        ADD(ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+            "acquisition too short for 10 time bins (%.3g %s)", ws->D,
+            seconds ? "s" : "time units");
+        return 0;
+    }
+    if (rate_fit(ws) < 0)
+        return -1;
+    rate_flag(ws, p);
+    if (rate_report(ws, p, fr->name[tc], seconds, cnote, r) < 0)
+        return -1;
+    rate_series(ws, r, seconds);
+    return 0;
+}
+
+int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
+            cg_qc_result *r, cg_err *err)
+{
+    const cg_frame *fr = in->fr;
+    const char *ck = "flow_rate";
+    int tc = -1;
+    for (int j = 0; j < fr->nch; j++)
+        if (role[j] == CG_QC_TIME) {
+            tc = j;
+            break;
+        }
+    if (tc < 0)
+        return qc_add(r, ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+                      "no time channel: flow rate not assessed")
+                   ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory (flow "
+                                "rate)") : 0;
+    if (!p->time_checks)
+        return qc_add(r, ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+                      "disabled (time_checks: false)")
+                   ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory (flow "
+                                "rate)") : 0;
+    int64_t n = fr->n;
+    if ((double)n < 10 * p->rate_bin_events)
+        return qc_add(r, ck, NAN, p->rate_fail_pct, CG_QC_SKIP,
+                      "%lld events: too few for 10 time bins of %g events",
+                      (long long)n, p->rate_bin_events)
+                   ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory (flow "
+                                "rate)") : 0;
+    int seconds;
+    double ts = timestep_of(in, &seconds);
+    double span = fr->range && fr->range[tc] > 1 ? fr->range[tc] * ts : 0;
+    rate_ws ws;
+    memset(&ws, 0, sizeof ws);
+    ws.n = n;
+    ws.tt = malloc((size_t)n * sizeof *ws.tt);
+    ws.bin = malloc((size_t)n * sizeof *ws.bin);
+    int rc = -1;
+    if (ws.tt && ws.bin) {
+        rate_unwrap(&ws, fr->col[tc], span, span > 0 ? fr->range[tc] : 0,
+                    ts);
+        rc = rate_check(&ws, p, fr, tc, seconds, r);
+    }
+    rate_ws_free(&ws);
+    return rc < 0 ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory (flow "
+                               "rate)") : 0;
+}
+#undef ADD
