@@ -8,3 +8,9 @@ set_tests_properties(unit_wsp PROPERTIES SKIP_RETURN_CODE 77)
 cg_add_test(cli_wsp cli sh ${CG_TESTS_DIR}/cli/test_wsp.sh
             $<TARGET_FILE:cytogate> ${CG_SHARED_DIR} ${CG_TEST_OUT})
 set_tests_properties(cli_wsp PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+# Workspaces written by the test over a simulated sample: compensation,
+# logicle/biex/fasinh/log axes, ellipse, booleans, --to-config round trip,
+# and an independent (Python) count of compensated rectangles.
+cg_add_test(cli_wsp_synth cli sh ${CG_TESTS_DIR}/cli/test_wsp_synth.sh
+            $<TARGET_FILE:cytogate> ${CG_TEST_OUT})
+set_tests_properties(cli_wsp_synth PROPERTIES TIMEOUT 300)
