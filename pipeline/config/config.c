@@ -715,9 +715,16 @@ static int parse_gate(pctx *c, node *e, int gi)
     return r;
 }
 
-/* `top` collects single-dimension keys (marker, method, ...) written on the
- * gate itself; the caller frees top->marker unless it was moved. */
-static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
+/* What the key loop of one gate collected for the checks after it. */
+typedef struct gate_keys {
+    cg_dim_spec *top; /* single-dimension keys written on the gate */
+    int have_top_dim;
+    node *dimsn, *ofn;
+} gate_keys;
+
+/* Set the gate's defaults, then read its name and type first, so later
+ * messages can use them.  0 or -1. */
+static int gate_name_type(pctx *c, node *e, int gi)
 {
     cg_config *cfg = c->cfg;
     cg_gate_spec *g = &cfg->gates[gi];
@@ -732,7 +739,6 @@ static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
     g->line = line_of(e);
     if (want_map(c, e) < 0)
         return -1;
-    /* name and type first, so later messages can use them */
     node *typen = NULL;
     for (int k_i = 0; k_i < map_len(e); k_i++) {
         const char *k = pair_key(c, e, k_i);
@@ -768,106 +774,136 @@ static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
         return fail(c, typen, "unknown gate type '%s' (expected scatter, "
                               "singlets, threshold, range, rectangle, "
                               "polygon, ellipse, quadrant or boolean)", ts);
+    return 0;
+}
 
-#define top (*top_)
-    int have_top_dim = 0;
-    node *dimsn = NULL, *ofn = NULL;
+/* Keys shared by several gate types, and the single-dimension keys of
+ * threshold/range gates.  0 done, < 0 error, 1 not such a key. */
+static int gate_key_common(pctx *c, int gi, const char *k, node *v,
+                           gate_keys *gk)
+{
+    cg_config *cfg = c->cfg;
+    cg_gate_spec *g = &cfg->gates[gi];
+    int r = 0;
+    if (!strcmp(k, "name") || !strcmp(k, "type")) {
+        /* done */
+    } else if (!strcmp(k, "definition")) {
+        free(g->definition);
+        g->definition = NULL;
+        r = want_dup(c, v, &g->definition);
+    } else if (!strcmp(k, "parent")) {
+        const char *s = NULL;
+        r = want_str(c, v, &s);
+        if (!r) {
+            g->parent = find_gate_before(cfg, gi, s);
+            if (g->parent < 0)
+                r = fail(c, v, "parent '%s' is not a gate defined above", s);
+        }
+    } else if (!strcmp(k, "units")) {
+        const char *s = NULL;
+        r = want_str(c, v, &s);
+        if (!r) {
+            if (!strcasecmp(s, "raw")) g->raw_units = 1;
+            else if (!strcasecmp(s, "transformed")) g->raw_units = 0;
+            else r = fail(c, v, "expected raw or transformed");
+        }
+    } else if (!strcmp(k, "x") || !strcmp(k, "y")) {
+        char **dst = k[0] == 'x' ? &g->x : &g->y;
+        r = want_dup(c, v, dst);
+        if (!r)
+            r = check_dimname(c, v, *dst);
+    } else if (!strcmp(k, "level") && g->type == CG_GS_SCATTER) {
+        r = want_num_in(c, v, 0, 1, 1, &g->level);
+    } else if (!strcmp(k, "tolerance") && g->type == CG_GS_SINGLETS) {
+        r = want_num_in(c, v, 0, 1, 1, &g->tolerance);
+    } else if (!strcmp(k, "adjust") && (g->type == CG_GS_SCATTER ||
+                                        g->type == CG_GS_SINGLETS)) {
+        r = want_num_in(c, v, 0.05, 20, 0, &g->adjust);
+    } else if (!strcmp(k, "dims") && (g->type == CG_GS_THRESHOLD ||
+                                      g->type == CG_GS_RECTANGLE)) {
+        gk->dimsn = v;
+    } else if ((g->type == CG_GS_THRESHOLD || g->type == CG_GS_RANGE) &&
+               (r = dim_key(c, k, v, gk->top)) != 0) {
+        gk->have_top_dim = 1;
+        r = r < 0 ? -1 : 0;
+    } else {
+        return 1;
+    }
+    return r < 0 ? -1 : 0;
+}
+
+/* Keys of the drawn and boolean gates (polygon, ellipse, quadrant,
+ * boolean).  0 done, < 0 error, 1 not such a key. */
+static int gate_key_shape(pctx *c, cg_gate_spec *g, const char *k, node *v,
+                          gate_keys *gk)
+{
+    int r = 0;
+    if (!strcmp(k, "vertices") && g->type == CG_GS_POLYGON) {
+        r = want_seq(c, v);
+        if (!r) {
+            g->nvert = seq_len(v);
+            if (g->nvert < 3)
+                r = fail(c, v, "a polygon needs at least 3 vertices");
+            g->vx = calloc((size_t)g->nvert + 1, sizeof *g->vx);
+            g->vy = calloc((size_t)g->nvert + 1, sizeof *g->vy);
+            if (!r && (!g->vx || !g->vy))
+                r = fail(c, v, "out of memory");
+            for (int i = 0; !r && i < g->nvert; i++) {
+                size_t o2 = push(c, "[%d]", i);
+                r = parse_pair(c, seq_at(c, v, i), &g->vx[i], &g->vy[i]);
+                pop(c, o2);
+            }
+        }
+    } else if (!strcmp(k, "center") && g->type == CG_GS_ELLIPSE) {
+        r = parse_pair(c, v, &g->cx, &g->cy);
+    } else if (!strcmp(k, "axes") && g->type == CG_GS_ELLIPSE) {
+        r = parse_pair(c, v, &g->ra, &g->rb);
+        if (!r && !(g->ra > 0 && g->rb > 0))
+            r = fail(c, v, "half-axes must be > 0");
+    } else if (!strcmp(k, "angle") && g->type == CG_GS_ELLIPSE) {
+        r = want_num(c, v, &g->angle);
+    } else if (!strcmp(k, "at") && g->type == CG_GS_QUADRANT) {
+        r = parse_pair(c, v, &g->qx, &g->qy);
+    } else if (!strcmp(k, "keep") && g->type == CG_GS_QUADRANT) {
+        const char *s = NULL;
+        r = want_str(c, v, &s);
+        if (!r) {
+            if (strlen(s) != 2 || !strchr("+-", s[0]) || !strchr("+-", s[1]))
+                r = fail(c, v, "expected one of ++, +-, -+, -- (x then y)");
+            else {
+                g->qxpos = s[0] == '+';
+                g->qypos = s[1] == '+';
+            }
+        }
+    } else if (!strcmp(k, "op") && g->type == CG_GS_BOOLEAN) {
+        const char *s = NULL;
+        r = want_str(c, v, &s);
+        if (!r) {
+            if (!strcasecmp(s, "and")) g->op = CG_GB_AND;
+            else if (!strcasecmp(s, "or")) g->op = CG_GB_OR;
+            else if (!strcasecmp(s, "not")) g->op = CG_GB_NOT;
+            else r = fail(c, v, "expected and, or or not");
+        }
+    } else if (!strcmp(k, "of") && g->type == CG_GS_BOOLEAN) {
+        gk->ofn = v;
+    } else {
+        return 1;
+    }
+    return r < 0 ? -1 : 0;
+}
+
+/* Every key of the gate map, after name and type.  0 or -1. */
+static int gate_keys_read(pctx *c, node *e, int gi, gate_keys *gk)
+{
+    cg_gate_spec *g = &c->cfg->gates[gi];
     for (int k_i = 0; k_i < map_len(e); k_i++) {
         const char *k = pair_key(c, e, k_i);
         node *v = pair_val(c, e, k_i);
         size_t o = push(c, ".%s", k);
-        int r = 0;
-        if (!strcmp(k, "name") || !strcmp(k, "type")) {
-            /* done */
-        } else if (!strcmp(k, "definition")) {
-            free(g->definition);
-            g->definition = NULL;
-            r = want_dup(c, v, &g->definition);
-        } else if (!strcmp(k, "parent")) {
-            const char *s = NULL;
-            r = want_str(c, v, &s);
-            if (!r) {
-                g->parent = find_gate_before(cfg, gi, s);
-                if (g->parent < 0)
-                    r = fail(c, v, "parent '%s' is not a gate defined above",
-                             s);
-            }
-        } else if (!strcmp(k, "units")) {
-            const char *s = NULL;
-            r = want_str(c, v, &s);
-            if (!r) {
-                if (!strcasecmp(s, "raw")) g->raw_units = 1;
-                else if (!strcasecmp(s, "transformed")) g->raw_units = 0;
-                else r = fail(c, v, "expected raw or transformed");
-            }
-        } else if (!strcmp(k, "x") || !strcmp(k, "y")) {
-            char **dst = k[0] == 'x' ? &g->x : &g->y;
-            r = want_dup(c, v, dst);
-            if (!r)
-                r = check_dimname(c, v, *dst);
-        } else if (!strcmp(k, "level") && g->type == CG_GS_SCATTER) {
-            r = want_num_in(c, v, 0, 1, 1, &g->level);
-        } else if (!strcmp(k, "tolerance") && g->type == CG_GS_SINGLETS) {
-            r = want_num_in(c, v, 0, 1, 1, &g->tolerance);
-        } else if (!strcmp(k, "adjust") && (g->type == CG_GS_SCATTER ||
-                                            g->type == CG_GS_SINGLETS)) {
-            r = want_num_in(c, v, 0.05, 20, 0, &g->adjust);
-        } else if (!strcmp(k, "dims") && (g->type == CG_GS_THRESHOLD ||
-                                          g->type == CG_GS_RECTANGLE)) {
-            dimsn = v;
-        } else if ((g->type == CG_GS_THRESHOLD || g->type == CG_GS_RANGE) &&
-                   (r = dim_key(c, k, v, &top)) != 0) {
-            have_top_dim = 1;
-            r = r < 0 ? -1 : 0;
-        } else if (!strcmp(k, "vertices") && g->type == CG_GS_POLYGON) {
-            r = want_seq(c, v);
-            if (!r) {
-                g->nvert = seq_len(v);
-                if (g->nvert < 3)
-                    r = fail(c, v, "a polygon needs at least 3 vertices");
-                g->vx = calloc((size_t)g->nvert + 1, sizeof *g->vx);
-                g->vy = calloc((size_t)g->nvert + 1, sizeof *g->vy);
-                if (!r && (!g->vx || !g->vy))
-                    r = fail(c, v, "out of memory");
-                for (int i = 0; !r && i < g->nvert; i++) {
-                    size_t o2 = push(c, "[%d]", i);
-                    r = parse_pair(c, seq_at(c, v, i), &g->vx[i], &g->vy[i]);
-                    pop(c, o2);
-                }
-            }
-        } else if (!strcmp(k, "center") && g->type == CG_GS_ELLIPSE) {
-            r = parse_pair(c, v, &g->cx, &g->cy);
-        } else if (!strcmp(k, "axes") && g->type == CG_GS_ELLIPSE) {
-            r = parse_pair(c, v, &g->ra, &g->rb);
-            if (!r && !(g->ra > 0 && g->rb > 0))
-                r = fail(c, v, "half-axes must be > 0");
-        } else if (!strcmp(k, "angle") && g->type == CG_GS_ELLIPSE) {
-            r = want_num(c, v, &g->angle);
-        } else if (!strcmp(k, "at") && g->type == CG_GS_QUADRANT) {
-            r = parse_pair(c, v, &g->qx, &g->qy);
-        } else if (!strcmp(k, "keep") && g->type == CG_GS_QUADRANT) {
-            const char *s = NULL;
-            r = want_str(c, v, &s);
-            if (!r) {
-                if (strlen(s) != 2 || !strchr("+-", s[0]) || !strchr("+-", s[1]))
-                    r = fail(c, v, "expected one of ++, +-, -+, -- (x then y)");
-                else {
-                    g->qxpos = s[0] == '+';
-                    g->qypos = s[1] == '+';
-                }
-            }
-        } else if (!strcmp(k, "op") && g->type == CG_GS_BOOLEAN) {
-            const char *s = NULL;
-            r = want_str(c, v, &s);
-            if (!r) {
-                if (!strcasecmp(s, "and")) g->op = CG_GB_AND;
-                else if (!strcasecmp(s, "or")) g->op = CG_GB_OR;
-                else if (!strcasecmp(s, "not")) g->op = CG_GB_NOT;
-                else r = fail(c, v, "expected and, or or not");
-            }
-        } else if (!strcmp(k, "of") && g->type == CG_GS_BOOLEAN) {
-            ofn = v;
-        } else {
+        int r = gate_key_common(c, gi, k, v, gk);
+        if (r == 1)
+            r = gate_key_shape(c, g, k, v, gk);
+        if (r == 1) {
             static const char *const allowed[] = {
                 "name, type, parent, definition, x, y, level, adjust",
                 "name, type, parent, definition, x, y, tolerance, adjust",
@@ -886,106 +922,144 @@ static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top_)
         if (r < 0)
             return -1;
     }
+    return 0;
+}
 
+/* Checks of the 2-D gates (scatter, singlets, polygon, ellipse,
+ * quadrant). */
+static int gate_check_xy(pctx *c, node *e, const cg_gate_spec *g)
+{
+    if (!g->x || !g->y)
+        return fail(c, e, "needs both x and y");
+    if (!strcasecmp(g->x, g->y))
+        return fail(c, e, "x and y are the same dimension");
+    if (g->type == CG_GS_ELLIPSE && (isnan(g->cx) || isnan(g->ra)))
+        return fail(c, e, "an ellipse needs center and axes");
+    if (g->type == CG_GS_QUADRANT && (isnan(g->qx) || g->qxpos < 0))
+        return fail(c, e, "a quadrant needs at and keep");
+    if (g->type == CG_GS_POLYGON && g->nvert == 0)
+        return fail(c, e, "a polygon needs vertices");
+    return 0;
+}
+
+/* Resolve each dim's `within` to another dim of the gate, one level
+ * deep. */
+static int gate_check_within(pctx *c, node *e, cg_gate_spec *g)
+{
+    for (int i = 0; i < g->ndims; i++) {
+        cg_dim_spec *d = &g->dims[i];
+        if (!d->within_name)
+            continue;
+        for (int j = 0; j < g->ndims; j++)
+            if (j != i && !strcasecmp(d->within_name, g->dims[j].marker))
+                d->within = j;
+        if (d->within < 0)
+            return fail(c, e, "dims: '%s' is within '%s', which is not "
+                              "another dimension of this gate",
+                        d->marker, d->within_name);
+    }
+    for (int i = 0; i < g->ndims; i++) {
+        int w = g->dims[i].within;
+        if (w >= 0 && g->dims[w].within >= 0)
+            return fail(c, e, "dims: '%s' is within '%s', which is itself "
+                              "within another dimension (one level only)",
+                        g->dims[i].marker, g->dims[w].marker);
+    }
+    return 0;
+}
+
+/* Dims of threshold, range and rectangle gates: from dims: or from the
+ * single-dimension keys on the gate (moved out of gk->top). */
+static int gate_check_dims(pctx *c, node *e, cg_gate_spec *g, gate_keys *gk)
+{
+    if (g->x || g->y)
+        return fail(c, e, "use marker/dims, not x/y, for this gate type");
+    if (g->type == CG_GS_RECTANGLE && !gk->dimsn)
+        return fail(c, e, "a rectangle needs dims: [{marker, min, max}, ...]");
+    if (gk->dimsn && gk->have_top_dim)
+        return fail(c, e, "give either dims or a single marker, not both");
+    if (gk->dimsn) {
+        size_t o = push(c, ".dims");
+        if (parse_dims(c, gk->dimsn, g, g->type != CG_GS_THRESHOLD) < 0)
+            return -1;
+        pop(c, o);
+    } else {
+        g->dims = calloc(1, sizeof *g->dims);
+        if (!g->dims)
+            return fail(c, e, "out of memory");
+        g->dims[0] = *gk->top;
+        gk->top->marker = NULL;
+        gk->top->within_name = NULL;
+        g->ndims = 1;
+        if (dim_check(c, e, &g->dims[0], g->type != CG_GS_THRESHOLD) < 0)
+            return -1;
+    }
+    for (int i = 0; i < g->ndims; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcasecmp(g->dims[i].marker, g->dims[j].marker))
+                return fail(c, e, "dimension '%s' used twice",
+                            g->dims[i].marker);
+    return gate_check_within(c, e, g);
+}
+
+/* of: of a boolean gate: populations defined above, one for not, two or
+ * more for and/or. */
+static int gate_check_bool(pctx *c, node *e, int gi, node *ofn)
+{
+    cg_config *cfg = c->cfg;
+    cg_gate_spec *g = &cfg->gates[gi];
+    if (!ofn)
+        return fail(c, e, "a boolean gate needs 'of: [populations]'");
+    char **names = NULL;
+    int nn = 0;
+    size_t o = push(c, ".of");
+    int r = want_strlist(c, ofn, &names, &nn);
+    if (!r && (nn == 0 || (g->op == CG_GB_NOT && nn != 1) ||
+               (g->op != CG_GB_NOT && nn < 2)))
+        r = fail(c, ofn, "'%s' takes %s", g->op == CG_GB_NOT ? "not"
+                 : "and/or", g->op == CG_GB_NOT ? "exactly one "
+                 "population" : "two or more populations");
+    g->of = calloc(nn ? (size_t)nn : 1, sizeof *g->of);
+    if (!r && !g->of)
+        r = fail(c, ofn, "out of memory");
+    for (int i = 0; !r && i < nn; i++) {
+        g->of[i] = find_gate_before(cfg, gi, names[i]);
+        if (g->of[i] < 0)
+            r = fail(c, ofn, "'%s' is not a gate defined above", names[i]);
+    }
+    g->nof = nn;
+    free_strs(names, nn);
+    if (r < 0)
+        return -1;
+    pop(c, o);
+    return 0;
+}
+
+/* `top` collects single-dimension keys (marker, method, ...) written on the
+ * gate itself; the caller frees top->marker unless it was moved. */
+static int parse_gate_body(pctx *c, node *e, int gi, cg_dim_spec *top)
+{
+    cg_gate_spec *g = &c->cfg->gates[gi];
+    if (gate_name_type(c, e, gi) < 0)
+        return -1;
+    gate_keys gk = {top, 0, NULL, NULL};
+    if (gate_keys_read(c, e, gi, &gk) < 0)
+        return -1;
     switch (g->type) {
     case CG_GS_SCATTER:
     case CG_GS_SINGLETS:
     case CG_GS_POLYGON:
     case CG_GS_ELLIPSE:
     case CG_GS_QUADRANT:
-        if (!g->x || !g->y)
-            return fail(c, e, "needs both x and y");
-        if (!strcasecmp(g->x, g->y))
-            return fail(c, e, "x and y are the same dimension");
-        if (g->type == CG_GS_ELLIPSE && (isnan(g->cx) || isnan(g->ra)))
-            return fail(c, e, "an ellipse needs center and axes");
-        if (g->type == CG_GS_QUADRANT && (isnan(g->qx) || g->qxpos < 0))
-            return fail(c, e, "a quadrant needs at and keep");
-        if (g->type == CG_GS_POLYGON && g->nvert == 0)
-            return fail(c, e, "a polygon needs vertices");
-        break;
+        return gate_check_xy(c, e, g);
     case CG_GS_THRESHOLD:
     case CG_GS_RANGE:
     case CG_GS_RECTANGLE:
-        if (g->x || g->y)
-            return fail(c, e, "use marker/dims, not x/y, for this gate type");
-        if (g->type == CG_GS_RECTANGLE && !dimsn)
-            return fail(c, e, "a rectangle needs dims: [{marker, min, max}, ...]");
-        if (dimsn && have_top_dim)
-            return fail(c, e, "give either dims or a single marker, not both");
-        if (dimsn) {
-            size_t o = push(c, ".dims");
-            if (parse_dims(c, dimsn, g, g->type != CG_GS_THRESHOLD) < 0)
-                return -1;
-            pop(c, o);
-        } else {
-            g->dims = calloc(1, sizeof *g->dims);
-            if (!g->dims)
-                return fail(c, e, "out of memory");
-            g->dims[0] = top;
-            top.marker = NULL;
-            top.within_name = NULL;
-            g->ndims = 1;
-            if (dim_check(c, e, &g->dims[0], g->type != CG_GS_THRESHOLD) < 0)
-                return -1;
-        }
-        for (int i = 0; i < g->ndims; i++)
-            for (int j = 0; j < i; j++)
-                if (!strcasecmp(g->dims[i].marker, g->dims[j].marker))
-                    return fail(c, e, "dimension '%s' used twice",
-                                g->dims[i].marker);
-        for (int i = 0; i < g->ndims; i++) {
-            cg_dim_spec *d = &g->dims[i];
-            if (!d->within_name)
-                continue;
-            for (int j = 0; j < g->ndims; j++)
-                if (j != i && !strcasecmp(d->within_name, g->dims[j].marker))
-                    d->within = j;
-            if (d->within < 0)
-                return fail(c, e, "dims: '%s' is within '%s', which is not "
-                                  "another dimension of this gate",
-                            d->marker, d->within_name);
-        }
-        for (int i = 0; i < g->ndims; i++) {
-            int w = g->dims[i].within;
-            if (w >= 0 && g->dims[w].within >= 0)
-                return fail(c, e, "dims: '%s' is within '%s', which is itself "
-                                  "within another dimension (one level only)",
-                            g->dims[i].marker, g->dims[w].marker);
-        }
-        break;
+        return gate_check_dims(c, e, g, &gk);
     case CG_GS_BOOLEAN:
-        if (!ofn)
-            return fail(c, e, "a boolean gate needs 'of: [populations]'");
-        {
-            char **names = NULL;
-            int nn = 0;
-            size_t o = push(c, ".of");
-            int r = want_strlist(c, ofn, &names, &nn);
-            if (!r && (nn == 0 || (g->op == CG_GB_NOT && nn != 1) ||
-                       (g->op != CG_GB_NOT && nn < 2)))
-                r = fail(c, ofn, "'%s' takes %s", g->op == CG_GB_NOT ? "not"
-                         : "and/or", g->op == CG_GB_NOT ? "exactly one "
-                         "population" : "two or more populations");
-            g->of = calloc(nn ? (size_t)nn : 1, sizeof *g->of);
-            if (!r && !g->of)
-                r = fail(c, ofn, "out of memory");
-            for (int i = 0; !r && i < nn; i++) {
-                g->of[i] = find_gate_before(cfg, gi, names[i]);
-                if (g->of[i] < 0)
-                    r = fail(c, ofn, "'%s' is not a gate defined above",
-                             names[i]);
-            }
-            g->nof = nn;
-            free_strs(names, nn);
-            if (r < 0)
-                return -1;
-            pop(c, o);
-        }
-        break;
+        return gate_check_bool(c, e, gi, gk.ofn);
     }
     return 0;
-#undef top
 }
 
 static int parse_gates(pctx *c, node *n)
