@@ -96,6 +96,13 @@ int fcs_read_file(const char *path, uint8_t **buf, size_t *n,
                   fcs_err *err) FCS_WUR;
 void fcs_buf_free(void *buf); /* NULL is a no-op */
 
+/* n bytes for a large buffer (file bytes, event columns), uninitialised.
+ * From 4 MiB up the block is aligned to 2 MiB, its length rounded up to
+ * 2 MiB and advised for transparent huge pages, so touching it faults
+ * once per 2 MiB instead of once per 4 KiB page.  Owned: free with
+ * free() (or fcs_buf_free()).  NULL when out of memory.  Thread-safe. */
+void *fcs_alloc_big(size_t n);
+
 /* Open from memory (gzip inflated as by fcs_open).  buf is borrowed and
  * must outlive the handle. */
 fcs_file *fcs_open_mem(const void *buf, size_t n, const fcs_opts *o,

@@ -370,7 +370,7 @@ static int block_compute(cg_dims *dc, comp_block *b, cg_err *err)
     }
     size_t n = (size_t)dc->n;
     for (int j = 0; j < b->nout; j++)
-        if (!(out[j] = malloc((n ? n : 1) * sizeof **out))) {
+        if (!(out[j] = cg_frame_col_alloc((int64_t)n))) {
             rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -538,7 +538,7 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
             return dc->ent[i].col;
         }
     size_t n = (size_t)dc->n;
-    double *col = malloc((n ? n : 1) * sizeof *col);
+    double *col = cg_frame_col_alloc((int64_t)n);
     if (!col) {
         free(key);
         cg_err_set(err, CG_E_NOMEM, "out of memory");
