@@ -482,11 +482,11 @@ static void section_head(report *r)
     put(b, "</code>, started ");
     put_esc(b, jstr(r->run, "start_time"));
     put(b, ". Built from the files of this folder; figures are linked "
-           "relative to it.</p>\n<p><a href=\"#samples\">Samples</a> · <a "
-           "href=\"#batch\">Batch figures</a> · <a href=\"#figures\">"
-           "Per-sample figures</a> · <a href=\"#provenance\">Provenance"
-           "</a> · <a href=\"#inputs\">Inputs</a> · <a href=\"#signoff\">"
-           "Sign-off</a></p>\n");
+           "relative to it.</p>\n<p><a href=\"#provenance\">Provenance</a>"
+           " · <a href=\"#samples\">Samples</a> · <a href=\"#batch\">Batch "
+           "figures</a> · <a href=\"#figures\">Per-sample figures</a> · <a "
+           "href=\"#inputs\">Inputs</a> · <a href=\"#signoff\">Sign-off</a>"
+           "</p>\n");
 }
 
 static void kv_row(rbuf *b, const char *key, const char *val, int code)
@@ -1025,10 +1025,10 @@ static int build(report *r)
         find_columns(r) < 0)
         return -1;
     section_head(r);
+    section_provenance(r);
     section_samples(r);
     if (section_batch(r) < 0 || section_figures(r) < 0)
         return -1;
-    section_provenance(r);
     section_inputs(r);
     section_signoff(r);
     put(&r->h, "<p class=\"small\">Written by cytogate ");
