@@ -394,7 +394,10 @@ static void put_num_cell(rbuf *b, const char *s)
         put(b, "\">");
         put(b, t);
     } else {
-        put(b, "<td class=\"n\" data-v=\"\">");
+        /* NA sorts last; other text (a visit "V2") sorts as text */
+        put(b, "<td class=\"n\" data-v=\"");
+        put_esc(b, strcmp(s, "NA") ? s : "");
+        put(b, "\">");
         put_esc(b, s);
     }
     put(b, "</td>");
@@ -890,6 +893,10 @@ static int section_figures(report *r)
     put(b, "<h2 id=\"figures\">Per-sample figures</h2>\n<p class=\"small\">"
            "Thumbnails of each sample's gating strategy and QC figure; click "
            "one for the full-size PNG.</p>\n");
+    json_t *pl = json_object_get(r->run, "plots");
+    if (pl && !json_is_true(pl))
+        put(b, "<p>This run was made with <code>--no-plots</code>: no "
+               "figures.</p>\n");
     for (int row = 1; row < r->sum.nrows; row++) {
         const char *id = tab_get(&r->sum, row, r->c_id);
         putf(b, "<section class=\"sample\" id=\"s%d\"><h3>", row);
