@@ -68,7 +68,7 @@ static int dump_range(fcs_file *f, const char *file, fcs_view view,
         fcs_err err;
         int64_t got = fcs_read_double(f, view, i0, m, cols, &err);
         if (got < -1) {
-            cg_error_file(file, "%s", err.msg);
+            cg_error_report("dump", file, NULL, &err);
             return -1;
         }
         for (int64_t i = 0; i < got; i++) {
@@ -144,11 +144,11 @@ int cmd_dump(int argc, char **argv)
     if (!f && err.code == FCS_E_ARG)
         f = fcs_open(file, NULL, &err); /* report the data set count below */
     if (!f) {
-        cg_error_file(file, "%s", err.msg);
+        cg_error_report("dump", file, NULL, &err);
         return CG_EXIT_DATA;
     }
     if (fcs_select_dataset(f, o.dataset, &err) < 0) {
-        cg_error_file(file, "%s", err.msg);
+        cg_error_report("dump", file, NULL, &err);
         fcs_close(f);
         return CG_EXIT_DATA;
     }

@@ -110,7 +110,7 @@ static int load(const char *path, cg_frame **fr, cg_matrix **spill)
     *spill = NULL;
     fcs_file *f = fcs_open(path, NULL, &fe);
     if (!f) {
-        cg_error_file(path, "%s", fe.msg);
+        cg_error_report("gate", path, NULL, &fe);
         return -1;
     }
     for (int w = 0; w < fcs_n_warnings(f); w++)
@@ -119,13 +119,13 @@ static int load(const char *path, cg_frame **fr, cg_matrix **spill)
     cg_err_clear(&ce);
     *fr = cg_frame_from_fcs(f, FCS_SCALED, &ce);
     if (!*fr) {
-        cg_error_file(path, "%s", ce.msg);
+        cg_error_report("gate", path, NULL, &ce);
         fcs_close(f);
         return -1;
     }
     fcs_spill *sp = NULL;
     if (fcs_spillover(f, &sp, &fe) < 0) {
-        cg_error_file(path, "%s", fe.msg);
+        cg_error_report("gate", path, NULL, &fe);
         fcs_close(f);
         cg_frame_free(*fr);
         *fr = NULL;
@@ -182,13 +182,12 @@ int cmd_gate(int argc, char **argv)
     cg_err_clear(&e);
     cg_gatetree *t = cg_gatingml_read(gml, &e);
     if (!t) {
-        /* the message already names the file (and line) */
-        fprintf(stderr, "cytogate gate: %s\n", e.msg);
+        cg_error_report("gate", gml, NULL, &e);
         return CG_EXIT_USAGE;
     }
     int ret = CG_EXIT_OK;
     if (exp && cg_gatingml_write(t, exp, &e) < 0) {
-        cg_error_file(exp, "%s", e.msg);
+        cg_error_report("gate", exp, NULL, &e);
         ret = CG_EXIT_DATA;
     }
     if (!file || ret != CG_EXIT_OK) {
@@ -204,7 +203,9 @@ int cmd_gate(int argc, char **argv)
     cg_dims *dc = cg_dims_new(fr, spill, &e);
     cg_members *m = dc ? cg_members_new(fr->n) : NULL;
     if (!dc || !m || cg_gatetree_eval(t, dc, m, &e) < 0) {
-        cg_error_file(file, "%s", m ? e.msg : "out of memory");
+        if (!m)
+            cg_err_set(&e, CG_E_NOMEM, "out of memory");
+        cg_error_report("gate", file, NULL, &e);
         ret = CG_EXIT_DATA;
         goto done;
     }

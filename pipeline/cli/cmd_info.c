@@ -226,7 +226,7 @@ int cmd_info(int argc, char **argv)
         fcs_err err;
         fcs_file *f = fcs_open(file, NULL, &err);
         if (!f) {
-            cg_error_file(file, "%s", err.msg);
+            cg_error_report("info", file, NULL, &err);
             ret = CG_EXIT_DATA;
             continue;
         }
@@ -235,7 +235,9 @@ int cmd_info(int argc, char **argv)
         json_object_set_new(o, "version", json_string(fcs_version(f)));
         for (int d = 0; d < fcs_n_datasets(f); d++) {
             if (fcs_select_dataset(f, d, &err) < 0) {
-                cg_error_file(file, "data set %d: %s", d + 1, err.msg);
+                char ds[32];
+                snprintf(ds, sizeof ds, "data set %d", d + 1);
+                cg_error_report("info", file, ds, &err);
                 ret = CG_EXIT_DATA;
                 continue;
             }

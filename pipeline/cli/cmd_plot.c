@@ -359,10 +359,7 @@ int cmd_plot(int argc, char **argv)
     cg_err err = {0};
     cg_config *cfg = cg_config_load(config, &err);
     if (!cfg) {
-        if (err.line > 0)
-            cg_error_file(config, "line %d: %s", err.line, err.msg);
-        else
-            cg_error_file(config, "%s", err.msg);
+        cg_error_report("plot", config, NULL, &err);
         return CG_EXIT_USAGE;
     }
     if (cg_config_marker(cfg, rq.x) < 0 && cg_config_role(cfg, rq.x) < 0) {
@@ -390,7 +387,10 @@ int cmd_plot(int argc, char **argv)
     char *paths[1] = {(char *)file};
     cg_sheet *sheet = cg_sheet_from_paths(1, paths, &err);
     if (!sheet || sheet->n != 1) {
-        cg_error_file(file, "%s", sheet ? "not a single FCS file" : err.msg);
+        if (sheet)
+            cg_error_cmd("plot", "%s: not a single FCS file", file);
+        else
+            cg_error_report("plot", file, NULL, &err);
         cg_sheet_free(sheet);
         cg_config_free(cfg);
         return CG_EXIT_DATA;
@@ -415,7 +415,7 @@ int cmd_plot(int argc, char **argv)
     cg_run_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     if (cg_run_ctx_prepare(&ctx, cfg, sheet, &o, &err) < 0) {
-        cg_error_file(config, "%s", err.msg);
+        cg_error_report("plot", config, NULL, &err);
         cg_sheet_free(sheet);
         cg_config_free(cfg);
         return CG_EXIT_USAGE;
@@ -425,7 +425,8 @@ int cmd_plot(int argc, char **argv)
     int rc = cg_run_sample(&ctx, 0, &res);
     int status = CG_EXIT_OK;
     if (rc < 0 || !rq.written) {
-        cg_error_file(file, "%s", res.message ? res.message : "not plotted");
+        cg_error_cmd("plot", "%s: %s", file,
+                     res.message ? res.message : "not plotted");
         status = CG_EXIT_DATA;
     } else {
         for (int k = 0; k < res.nwarnings; k++)

@@ -142,7 +142,7 @@ int cmd_transform(int argc, char **argv)
     cg_err err;
     cg_xform *xf = cg_xform_new(kind, &p, &err);
     if (!xf) {
-        cg_error_cmd("transform", "%s", err.msg);
+        cg_error_report("transform", NULL, NULL, &err);
         return CG_EXIT_USAGE;
     }
     char line[512];

@@ -158,11 +158,7 @@ int cg_opt_threads(const char *cmd, const char *v, long *out)
 
 void cg_cli_file_error(const char *cmd, const char *file, const cg_err *e)
 {
-    if (e->line)
-        fprintf(stderr, "cytogate %s: %s:%d: %s\n", cmd, file, e->line,
-                e->msg);
-    else
-        fprintf(stderr, "cytogate %s: %s: %s\n", cmd, file, e->msg);
+    cg_error_report(cmd, file, NULL, e); /* util.h: the one error format */
 }
 
 cg_config *cg_cli_config(const char *cmd, const char *path)

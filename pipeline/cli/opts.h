@@ -69,8 +69,8 @@ int cg_getopt_error(const char *cmd, int c, char **argv, cg_usage_fn usage);
 /* -j/--threads value: 1..1024.  0, or -1 with a message naming cmd. */
 int cg_opt_threads(const char *cmd, const char *v, long *out);
 
-/* "cytogate CMD: FILE:LINE: message" (or "FILE: message" when e->line is
- * 0) on stderr: the one format for errors about a config or a sheet. */
+/* cg_error_report(cmd, file, NULL, e) (util.h): "cytogate CMD: FILE:LINE:
+ * message", the one format for library errors. */
 void cg_cli_file_error(const char *cmd, const char *file, const cg_err *e);
 
 /* Load a config; a bad one is reported with cg_cli_file_error.  Owned

@@ -60,6 +60,68 @@ void cg_warn_file(const char *file, const char *fmt, ...)
         fprintf(stderr, "cytogate: warning: %s\n", msg);
 }
 
+/* Does msg already give line `line` of a text input ("f:12:", "line 12",
+ * "lines 12")?  A number followed by a digit does not count. */
+static int names_line(const char *msg, int line)
+{
+    char pat[3][32];
+    snprintf(pat[0], sizeof pat[0], ":%d:", line);
+    snprintf(pat[1], sizeof pat[1], "line %d", line);
+    snprintf(pat[2], sizeof pat[2], "line: %d", line);
+    for (int k = 0; k < 3; k++)
+        for (const char *p = strstr(msg, pat[k]); p;
+             p = strstr(p + 1, pat[k])) {
+            char nx = p[strlen(pat[k])];
+            if (nx < '0' || nx > '9')
+                return 1;
+        }
+    return 0;
+}
+
+static int names_byte(const char *msg, int64_t off)
+{
+    char pat[40];
+    snprintf(pat, sizeof pat, "byte %lld", (long long)off);
+    for (const char *p = strstr(msg, pat); p; p = strstr(p + 1, pat)) {
+        char nx = p[strlen(pat)];
+        if (nx < '0' || nx > '9')
+            return 1;
+    }
+    return 0;
+}
+
+void cg_error_format(char *buf, size_t n, const char *file,
+                     const char *what, const cg_err *e)
+{
+    const char *msg = e && e->msg[0] ? e->msg
+                                     : cg_strerror(e ? e->code : CG_E_IO);
+    int with_file = file && *file && !strstr(msg, file);
+    int line = e && e->line > 0 && !names_line(msg, e->line) ? e->line : 0;
+    char head[1200] = "";
+    if (with_file && line)
+        snprintf(head, sizeof head, "%s:%d: ", file, line);
+    else if (with_file)
+        snprintf(head, sizeof head, "%s: ", file);
+    else if (line)
+        snprintf(head, sizeof head, "line %d: ", line);
+    char tail[48] = "";
+    if (e && e->line <= 0 && e->offset > 0 && !names_byte(msg, e->offset))
+        snprintf(tail, sizeof tail, " (at byte %lld)", (long long)e->offset);
+    snprintf(buf, n, "%s%s%s%s%s", head, what ? what : "", what ? ": " : "",
+             msg, tail);
+}
+
+void cg_error_report(const char *cmd, const char *file, const char *what,
+                     const cg_err *e)
+{
+    char buf[1024];
+    cg_error_format(buf, sizeof buf, file, what, e);
+    if (cmd)
+        fprintf(stderr, "cytogate %s: %s\n", cmd, buf);
+    else
+        fprintf(stderr, "cytogate: %s\n", buf);
+}
+
 FILE *cg_atomic_open(cg_atomic *a, const char *path)
 {
     memset(a, 0, sizeof *a);

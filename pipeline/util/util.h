@@ -2,8 +2,10 @@
  * util.h -- small pieces every subcommand shares: error lines in one
  * format, the verbosity level, atomic output files, directories.
  *
- * Error lines: `cytogate: FILE: what went wrong (at byte N)` for problems
- * with an input, `cytogate CMD: message` for usage problems.
+ * Error lines: a library error (cg_err) is printed by cg_error_report as
+ * `cytogate CMD: FILE:N: what went wrong` (text inputs: config, sheet,
+ * CSV, XML) or `cytogate CMD: FILE: what went wrong (at byte N)` (FCS),
+ * the file, line and byte each given once.  `cytogate CMD: message` for usage problems.
  *
  * Atomic output: every output file is written to "<path>.tmp.<pid>" and
  * renamed into place on commit, so a reader never sees a half-written
@@ -17,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "errors.h"
+
 /* The only global: 0 quiet, 1 normal (default), 2 verbose. */
 extern int cg_verbosity;
 
@@ -29,6 +33,21 @@ void cg_error_cmd(const char *cmd, const char *fmt, ...)
 /* "cytogate: FILE: warning: msg", printed when cg_verbosity >= 1. */
 void cg_warn_file(const char *file, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Print a library error the one way every subcommand does:
+ *   "cytogate CMD: FILE:N: MSG"             (a text input, e->line = N)
+ *   "cytogate CMD: FILE: MSG (at byte N)"   (an FCS file, e->offset = N)
+ * FILE is left out when MSG already names it, the line or byte when MSG
+ * already gives it ("FILE:N:", "line N", "byte N"); without FILE a line
+ * reads "line N: MSG".  cmd NULL: "cytogate: ...".  file may be NULL.
+ * what (may be NULL) goes before MSG as "what: ", e.g. "batch control".
+ * An empty MSG falls back to cg_strerror(e->code).  One line. */
+void cg_error_report(const char *cmd, const char *file, const char *what,
+                     const cg_err *e);
+/* The same line, written into buf (size n) without "cytogate CMD: " and
+ * without a newline: for callers that keep the message. */
+void cg_error_format(char *buf, size_t n, const char *file,
+                     const char *what, const cg_err *e);
 
 typedef struct cg_atomic {
     FILE *fp;

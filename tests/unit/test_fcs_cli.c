@@ -3,7 +3,7 @@
  * prints %.17g values that read back identical (raw and scaled, --head,
  * --tail, --channels, --dataset), info --json has the documented keys in
  * order with the right values, and bad input gives exit 2 with one line
- * "cytogate: FILE: message (at byte N)"; misuse gives exit 1.
+ * "cytogate dump: FILE: message (at byte N)"; misuse gives exit 1.
  */
 #include <jansson.h>
 #include <math.h>
@@ -99,7 +99,7 @@ int main(void)
              bad);
     CHECK_INT(run(cmd), 2);
     char want[700];
-    snprintf(want, sizeof want, "cytogate: %s: ", bad);
+    snprintf(want, sizeof want, "cytogate dump: %s: ", bad);
     CHECK(strncmp(out, want, strlen(want)) == 0);
     CHECK(strstr(out, "(at byte ") != NULL);
     CHECK(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
