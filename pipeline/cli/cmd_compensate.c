@@ -69,128 +69,91 @@ static int is_spill_key(const char *k)
            !strcasecmp(k, "$COMP");
 }
 
-int cmd_compensate(int argc, char **argv)
+/* The matrix to apply: --matrix FILE, else the file's own spillover
+ * keyword.  *source names where it came from (borrowed).  0 or -1
+ * (error printed). */
+static int load_matrix(fcs_file *f, const char *in, const char *mpath,
+                       cg_matrix **m, fcs_spill **fsp, const char **source)
 {
-    static const struct option lo[] = {
-        {"matrix", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
-    const char *mpath = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:hV", lo, NULL)) != -1) {
-        switch (c) {
-        case 'm': mpath = optarg; break;
-        case 'h': usage(stdout); return CG_EXIT_OK;
-        case 'V': return cg_opt_version();
-        case ':':
-        default:
-            return cg_getopt_error("compensate", c, argv, usage);
-        }
-    }
-    if (argc - optind != 2) {
-        cg_error_cmd("compensate", "expected IN.fcs and OUT.fcs");
-        return cg_usage_short("compensate", usage);
-    }
-    const char *in = argv[optind], *out = argv[optind + 1];
-    int rc = CG_EXIT_DATA;
-    fcs_err fe = {0};
     cg_err err = {0};
-    fcs_file *f = NULL;
-    fcs_spill *fsp = NULL;
-    cg_matrix *m = NULL;
-    cg_frame *fr = NULL;
-    fcs_wparam *wp = NULL;
-    fcs_kv *kv = NULL;
-    double **cols = NULL;
-    char **spill_names = NULL;
-
-    f = fcs_open(in, NULL, &fe);
-    if (!f) {
-        cg_error_file(in, "%s", fe.msg);
-        goto done;
-    }
-    const char *mark = fcs_keyword(f, "CYTOGATE_COMPENSATED");
-    if (mark && strcmp(mark, "0") != 0) {
-        cg_error_file(in, "already compensated (CYTOGATE_COMPENSATED=%s); "
-                      "refusing to compensate twice", mark);
-        goto done;
-    }
-    const char *source;
     if (mpath) {
-        m = cg_matrix_read_csv(mpath, &err);
-        if (!m) {
-            cg_error_file(NULL, "%s", err.msg);
-            goto done;
+        *m = cg_matrix_read_csv(mpath, &err);
+        if (!*m) {
+            cg_error_report("compensate", mpath, NULL, &err);
+            return -1;
         }
         const char *b = strrchr(mpath, '/');
-        source = b ? b + 1 : mpath;
-    } else {
-        int got = fcs_spillover(f, &fsp, &fe);
-        if (got < 0) {
-            cg_error_file(in, "%s", fe.msg);
-            goto done;
-        }
-        if (got == 0) {
-            cg_error_file(in, "no spillover matrix in the file; give one "
-                          "with --matrix");
-            goto done;
-        }
-        m = cg_matrix_from_spill(fsp);
-        if (!m) {
-            cg_error_file(in, "out of memory");
-            goto done;
-        }
-        source = fsp->keyword;
+        *source = b ? b + 1 : mpath;
+        return 0;
     }
-    fr = cg_frame_from_fcs(f, FCS_SCALED, &err);
+    int got = fcs_spillover(f, fsp, &err);
+    if (got < 0) {
+        cg_error_report("compensate", in, NULL, &err);
+        return -1;
+    }
+    if (got == 0) {
+        cg_error_cmd("compensate", "%s: no spillover matrix in the file; "
+                     "give one with --matrix", in);
+        return -1;
+    }
+    *m = cg_matrix_from_spill(*fsp);
+    if (!*m) {
+        cg_error_cmd("compensate", "%s: out of memory", in);
+        return -1;
+    }
+    *source = (*fsp)->keyword;
+    return 0;
+}
+
+/* IN's scaled view, with the time channel raw so the copied $TIMESTEP
+ * still applies.  NULL on error (printed). */
+static cg_frame *read_frame(fcs_file *f, const char *in)
+{
+    cg_err err = {0};
+    cg_frame *fr = cg_frame_from_fcs(f, FCS_SCALED, &err);
     if (!fr) {
-        cg_error_file(in, "%s", err.msg);
-        goto done;
+        cg_error_report("compensate", in, NULL, &err);
+        return NULL;
     }
     int ti = fcs_time_index(f);
-    if (ti >= 0 && fr->n > 0) { /* time stays raw: $TIMESTEP is kept */
-        int np = fcs_n_params(f);
-        double **tc = calloc((size_t)np, sizeof *tc);
-        if (!tc) {
-            cg_error_file(in, "out of memory");
-            goto done;
-        }
-        tc[ti] = fr->col[ti];
-        int64_t got = fcs_read_double(f, FCS_RAW, 0, fr->n, tc, &fe);
-        free(tc);
-        if (got != fr->n) {
-            cg_error_file(in, "%s", got < -1 ? fe.msg : "short DATA");
-            goto done;
-        }
+    if (ti < 0 || fr->n == 0)
+        return fr;
+    int np = fcs_n_params(f);
+    double **tc = calloc((size_t)np, sizeof *tc);
+    if (!tc) {
+        cg_error_cmd("compensate", "%s: out of memory", in);
+        cg_frame_free(fr);
+        return NULL;
     }
-    cg_comp_report rep;
-    if (cg_compensate(fr, m, &rep, &err) < 0) {
-        cg_error_file(mpath ? mpath : in, "%s", err.msg);
-        goto done;
+    tc[ti] = fr->col[ti];
+    int64_t got = fcs_read_double(f, FCS_RAW, 0, fr->n, tc, &err);
+    free(tc);
+    if (got != fr->n) {
+        if (got < -1)
+            cg_error_report("compensate", in, NULL, &err);
+        else
+            cg_error_cmd("compensate", "%s: short DATA", in);
+        cg_frame_free(fr);
+        return NULL;
     }
-    if (rep.diag_not_one)
-        cg_warn_file(mpath ? mpath : in, "%d diagonal entr%s of the "
-                     "spillover matrix %s not 1", rep.diag_not_one,
-                     rep.diag_not_one == 1 ? "y" : "ies",
-                     rep.diag_not_one == 1 ? "is" : "are");
-    if (rep.near_singular)
-        cg_warn_file(mpath ? mpath : in, "spillover matrix is near "
-                     "singular (condition number %.3g)", rep.cond);
-    if (cg_verbosity >= 2)
-        fprintf(stderr, "cytogate compensate: %s: %d channels, condition "
-                "number %.6g\n", in, m->ncol, rep.cond);
+    return fr;
+}
 
-    /* parameters, columns, keywords */
-    wp = calloc((size_t)fr->nch, sizeof *wp);
-    cols = calloc((size_t)fr->nch, sizeof *cols);
+/* Write OUT: fr's channels as float32, IN's keywords less $PnG,
+ * $PnDATATYPE and spillover, plus the applied matrix as $SPILLOVER and
+ * the CYTOGATE_COMPENSATED mark.  0 or -1 (error printed). */
+static int write_out(fcs_file *f, const cg_frame *fr, const cg_matrix *m,
+                     const char *in, const char *out, const char *source)
+{
+    int rc = -1;
+    fcs_err fe = {0};
+    fcs_wparam *wp = calloc((size_t)fr->nch, sizeof *wp);
+    double **cols = calloc((size_t)fr->nch, sizeof *cols);
     int nk = fcs_n_keywords(f);
-    kv = calloc((size_t)nk + 2, sizeof *kv);
-    spill_names = calloc((size_t)m->ncol, sizeof *spill_names);
+    fcs_kv *kv = calloc((size_t)nk + 2, sizeof *kv);
+    char **spill_names = calloc((size_t)m->ncol, sizeof *spill_names);
     if (!wp || !cols || !kv || !spill_names) {
-        cg_error_file(in, "out of memory");
+        cg_error_cmd("compensate", "%s: out of memory", in);
         goto done;
     }
     for (int j = 0; j < fr->nch; j++) {
@@ -225,23 +188,98 @@ int cmd_compensate(int argc, char **argv)
     sp.m = m->v;
     snprintf(sp.keyword, sizeof sp.keyword, "$SPILLOVER");
     if (m->nrow != m->ncol) {
-        cg_error_file(in, "spillover matrix is not square");
+        cg_error_cmd("compensate", "%s: spillover matrix is not square", in);
         goto done;
     }
     if (fcs_write(out, fr->nch, wp, fr->n, (const double *const *)cols, kv,
                   nkv, &sp, NULL, &fe) < 0) {
-        cg_error_file(out, "%s", fe.msg);
+        cg_error_report("compensate", out, NULL, &fe);
         goto done;
     }
-    rc = CG_EXIT_OK;
+    rc = 0;
 done:
     free(spill_names);
     free(kv);
     free(cols);
     free(wp);
+    return rc;
+}
+
+/* Compensate IN into OUT; an exit status. */
+static int compensate(const char *in, const char *out, const char *mpath)
+{
+    int rc = CG_EXIT_DATA;
+    fcs_err fe = {0};
+    cg_err err = {0};
+    fcs_spill *fsp = NULL;
+    cg_matrix *m = NULL;
+    cg_frame *fr = NULL;
+    const char *source = NULL;
+    fcs_file *f = fcs_open(in, NULL, &fe);
+    if (!f) {
+        cg_error_report("compensate", in, NULL, &fe);
+        return rc;
+    }
+    const char *mark = fcs_keyword(f, "CYTOGATE_COMPENSATED");
+    if (mark && strcmp(mark, "0") != 0) {
+        cg_error_cmd("compensate", "%s: already compensated "
+                     "(CYTOGATE_COMPENSATED=%s); refusing to compensate "
+                     "twice", in, mark);
+        goto done;
+    }
+    if (load_matrix(f, in, mpath, &m, &fsp, &source) < 0 ||
+        !(fr = read_frame(f, in)))
+        goto done;
+    cg_comp_report rep;
+    if (cg_compensate(fr, m, &rep, &err) < 0) {
+        cg_error_report("compensate", mpath ? mpath : in, NULL, &err);
+        goto done;
+    }
+    if (rep.diag_not_one)
+        cg_warn_file(mpath ? mpath : in, "%d diagonal entr%s of the "
+                     "spillover matrix %s not 1", rep.diag_not_one,
+                     rep.diag_not_one == 1 ? "y" : "ies",
+                     rep.diag_not_one == 1 ? "is" : "are");
+    if (rep.near_singular)
+        cg_warn_file(mpath ? mpath : in, "spillover matrix is near "
+                     "singular (condition number %.3g)", rep.cond);
+    if (cg_verbosity >= 2)
+        fprintf(stderr, "cytogate compensate: %s: %d channels, condition "
+                "number %.6g\n", in, m->ncol, rep.cond);
+    if (write_out(f, fr, m, in, out, source) == 0)
+        rc = CG_EXIT_OK;
+done:
     cg_frame_free(fr);
     cg_matrix_free(m);
     fcs_spill_free(fsp);
     fcs_close(f);
     return rc;
+}
+
+int cmd_compensate(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"matrix", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    const char *mpath = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:hV", lo, NULL)) != -1) {
+        switch (c) {
+        case 'm': mpath = optarg; break;
+        case 'h': usage(stdout); return CG_EXIT_OK;
+        case 'V': return cg_opt_version();
+        case ':':
+        default:
+            return cg_getopt_error("compensate", c, argv, usage);
+        }
+    }
+    if (argc - optind != 2) {
+        cg_error_cmd("compensate", "expected IN.fcs and OUT.fcs");
+        return cg_usage_short("compensate", usage);
+    }
+    return compensate(argv[optind], argv[optind + 1], mpath);
 }

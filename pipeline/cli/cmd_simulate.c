@@ -95,13 +95,160 @@ static int parse_anomalies(const char *s, unsigned *out)
     return 0;
 }
 
+/* Options that set the sample, its anomalies and the output. */
+enum {
+    O_TRUTH = 256, O_NOTRUTH, O_BIG, O_NAMING, O_SEED, O_EVENTS, O_TREG,
+    O_TH17, O_DEBRIS, O_DOUBLETS, O_DEAD, O_SAMPLE, O_SUBJECT, O_VISIT,
+    O_ANOM, O_DMARK, O_DAMT, O_SAT, O_FEW
+};
+
+typedef struct sim_args {
+    cg_sim_opts o;
+    const char *out, *truth;
+    int no_truth;
+} sim_args;
+
+/* Apply one long option (O_*) with its argument.  0, or -1 after printing
+ * why the value is wrong. */
+static int sim_opt(int c, const char *arg, sim_args *a)
+{
+    long v;
+    switch (c) {
+    case O_TRUTH: a->truth = arg; break;
+    case O_NOTRUTH: a->no_truth = 1; break;
+    case O_BIG: a->o.big_endian = 1; break;
+    case O_NAMING:
+        if (strcmp(arg, "bd") == 0)
+            a->o.naming = CG_SIM_NAMING_BD;
+        else if (strcmp(arg, "cytek") == 0)
+            a->o.naming = CG_SIM_NAMING_CYTEK;
+        else {
+            cg_error_cmd("simulate", "--naming: '%s' is not bd or cytek",
+                         arg);
+            return -1;
+        }
+        break;
+    case O_SEED:
+        if (cg_parse_int(arg, 0, 0x7fffffffffffffffL, &v) < 0) {
+            cg_error_cmd("simulate", "--seed: '%s' is not an integer >= 0",
+                         arg);
+            return -1;
+        }
+        a->o.seed = (uint64_t)v;
+        break;
+    case O_EVENTS:
+    case O_FEW:
+        if (cg_parse_int(arg, 1, 100000000L, &v) < 0) {
+            cg_error_cmd("simulate", "%s: '%s' is not in 1..100000000",
+                         c == O_EVENTS ? "--events" : "--few-events",
+                         arg);
+            return -1;
+        }
+        if (c == O_EVENTS)
+            a->o.events = v;
+        else
+            a->o.few_events = v;
+        break;
+    case O_TREG:
+        if (parse_pct("--treg", arg, &a->o.treg_pct) < 0)
+            return -1;
+        break;
+    case O_TH17:
+        if (parse_pct("--th17", arg, &a->o.th17_pct) < 0)
+            return -1;
+        break;
+    case O_DEBRIS:
+        if (parse_pct("--debris", arg, &a->o.debris_pct) < 0)
+            return -1;
+        break;
+    case O_DOUBLETS:
+        if (parse_pct("--doublets", arg, &a->o.doublet_pct) < 0)
+            return -1;
+        break;
+    case O_DEAD:
+        if (parse_pct("--dead", arg, &a->o.dead_pct) < 0)
+            return -1;
+        break;
+    case O_SAT:
+        if (parse_pct("--saturate", arg, &a->o.saturate_pct) < 0)
+            return -1;
+        break;
+    case O_SAMPLE:
+        snprintf(a->o.sample_id, sizeof a->o.sample_id, "%s", arg);
+        break;
+    case O_SUBJECT:
+        snprintf(a->o.subject, sizeof a->o.subject, "%s", arg);
+        break;
+    case O_VISIT:
+        snprintf(a->o.visit, sizeof a->o.visit, "%s", arg);
+        break;
+    case O_ANOM:
+        if (parse_anomalies(arg, &a->o.anomalies) < 0)
+            return -1;
+        break;
+    case O_DMARK:
+        snprintf(a->o.drift_marker, sizeof a->o.drift_marker, "%s", arg);
+        break;
+    case O_DAMT:
+        if (cg_parse_double(arg, &a->o.drift_amount) < 0) {
+            cg_error_cmd("simulate", "--drift-amount: '%s' is not a "
+                         "number", arg);
+            return -1;
+        }
+        break;
+    }
+    return 0;
+}
+
+/* The truth JSON path: --truth, else OUT minus .fcs plus .truth.json.
+ * Owned; NULL when out of memory. */
+static char *truth_path(const char *out, const char *truth)
+{
+    if (truth)
+        return strdup(truth);
+    size_t len = strlen(out);
+    char *tpath = malloc(len + 16);
+    if (tpath) {
+        memcpy(tpath, out, len + 1);
+        if (len > 4 && strcasecmp(tpath + len - 4, ".fcs") == 0)
+            tpath[len - 4] = '\0';
+        strcat(tpath, ".truth.json");
+    }
+    return tpath;
+}
+
+/* Generate and write; an exit status. */
+static int simulate(const sim_args *a)
+{
+    char *tpath = NULL;
+    if (!a->no_truth && !(tpath = truth_path(a->out, a->truth))) {
+        cg_error_cmd("simulate", "out of memory");
+        return CG_EXIT_DATA;
+    }
+    cg_err err;
+    memset(&err, 0, sizeof err);
+    cg_sim_data *d = cg_sim_generate(&a->o, &err);
+    if (!d) {
+        cg_error_report("simulate", NULL, NULL, &err);
+        free(tpath);
+        return err.code == CG_E_ARG ? CG_EXIT_USAGE : CG_EXIT_DATA;
+    }
+    int rc = cg_sim_write(d, &a->o, a->out, tpath, &err);
+    if (rc < 0)
+        cg_error_report("simulate", a->out, NULL, &err);
+    else if (cg_verbosity >= 2)
+        fprintf(stderr,
+                "cytogate simulate: %s: %lld events, cd4 %lld, treg %.3f%%, "
+                "th17 %.3f%% of CD4\n",
+                a->out, (long long)d->n, (long long)d->truth.cd4,
+                d->truth.treg_pct_cd4, d->truth.th17_pct_cd4);
+    cg_sim_free(d);
+    free(tpath);
+    return rc < 0 ? CG_EXIT_DATA : CG_EXIT_OK;
+}
+
 int cmd_simulate(int argc, char **argv)
 {
-    enum {
-        O_TRUTH = 256, O_NOTRUTH, O_BIG, O_NAMING, O_SEED, O_EVENTS, O_TREG,
-        O_TH17, O_DEBRIS, O_DOUBLETS, O_DEAD, O_SAMPLE, O_SUBJECT, O_VISIT,
-        O_ANOM, O_DMARK, O_DAMT, O_SAT, O_FEW
-    };
     static const struct option lo[] = {
         {"out", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -126,150 +273,34 @@ int cmd_simulate(int argc, char **argv)
         {"few-events", required_argument, NULL, O_FEW},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    cg_sim_opts o;
-    cg_sim_opts_init(&o);
-    const char *out = NULL, *truth = NULL;
-    int no_truth = 0, c;
-    long v;
+    sim_args a;
+    memset(&a, 0, sizeof a);
+    cg_sim_opts_init(&a.o);
+    int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:hV", lo, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
+        case 'o': a.out = optarg; break;
         case 'h': usage(stdout); return CG_EXIT_OK;
         case 'V': return cg_opt_version();
-        case O_TRUTH: truth = optarg; break;
-        case O_NOTRUTH: no_truth = 1; break;
-        case O_BIG: o.big_endian = 1; break;
-        case O_NAMING:
-            if (strcmp(optarg, "bd") == 0)
-                o.naming = CG_SIM_NAMING_BD;
-            else if (strcmp(optarg, "cytek") == 0)
-                o.naming = CG_SIM_NAMING_CYTEK;
-            else {
-                cg_error_cmd("simulate", "--naming: '%s' is not bd or cytek",
-                             optarg);
-                return cg_usage_short("simulate", usage);
-            }
-            break;
-        case O_SEED:
-            if (cg_parse_int(optarg, 0, 0x7fffffffffffffffL, &v) < 0) {
-                cg_error_cmd("simulate", "--seed: '%s' is not an integer >= 0",
-                             optarg);
-                return cg_usage_short("simulate", usage);
-            }
-            o.seed = (uint64_t)v;
-            break;
-        case O_EVENTS:
-        case O_FEW:
-            if (cg_parse_int(optarg, 1, 100000000L, &v) < 0) {
-                cg_error_cmd("simulate", "%s: '%s' is not in 1..100000000",
-                             c == O_EVENTS ? "--events" : "--few-events",
-                             optarg);
-                return cg_usage_short("simulate", usage);
-            }
-            if (c == O_EVENTS)
-                o.events = v;
-            else
-                o.few_events = v;
-            break;
-        case O_TREG:
-            if (parse_pct("--treg", optarg, &o.treg_pct) < 0)
-                return cg_usage_short("simulate", usage);
-            break;
-        case O_TH17:
-            if (parse_pct("--th17", optarg, &o.th17_pct) < 0)
-                return cg_usage_short("simulate", usage);
-            break;
-        case O_DEBRIS:
-            if (parse_pct("--debris", optarg, &o.debris_pct) < 0)
-                return cg_usage_short("simulate", usage);
-            break;
-        case O_DOUBLETS:
-            if (parse_pct("--doublets", optarg, &o.doublet_pct) < 0)
-                return cg_usage_short("simulate", usage);
-            break;
-        case O_DEAD:
-            if (parse_pct("--dead", optarg, &o.dead_pct) < 0)
-                return cg_usage_short("simulate", usage);
-            break;
-        case O_SAT:
-            if (parse_pct("--saturate", optarg, &o.saturate_pct) < 0)
-                return cg_usage_short("simulate", usage);
-            break;
-        case O_SAMPLE:
-            snprintf(o.sample_id, sizeof o.sample_id, "%s", optarg);
-            break;
-        case O_SUBJECT:
-            snprintf(o.subject, sizeof o.subject, "%s", optarg);
-            break;
-        case O_VISIT:
-            snprintf(o.visit, sizeof o.visit, "%s", optarg);
-            break;
-        case O_ANOM:
-            if (parse_anomalies(optarg, &o.anomalies) < 0)
-                return cg_usage_short("simulate", usage);
-            break;
-        case O_DMARK:
-            snprintf(o.drift_marker, sizeof o.drift_marker, "%s", optarg);
-            break;
-        case O_DAMT:
-            if (cg_parse_double(optarg, &o.drift_amount) < 0) {
-                cg_error_cmd("simulate", "--drift-amount: '%s' is not a "
-                             "number", optarg);
-                return cg_usage_short("simulate", usage);
-            }
-            break;
         case ':':
-        default:
+        case '?':
             return cg_getopt_error("simulate", c, argv, usage);
+        default:
+            if (c < O_TRUTH)
+                return cg_getopt_error("simulate", c, argv, usage);
+            if (sim_opt(c, optarg, &a) < 0)
+                return cg_usage_short("simulate", usage);
         }
     }
     if (optind < argc) {
         cg_error_cmd("simulate", "unexpected argument '%s'", argv[optind]);
         return cg_usage_short("simulate", usage);
     }
-    if (!out) {
+    if (!a.out) {
         cg_error_cmd("simulate", "no output file (-o OUT.fcs)");
         return cg_usage_short("simulate", usage);
     }
-    char *tpath = NULL;
-    if (!no_truth) {
-        if (truth) {
-            tpath = strdup(truth);
-        } else {
-            size_t len = strlen(out);
-            tpath = malloc(len + 16);
-            if (tpath) {
-                memcpy(tpath, out, len + 1);
-                if (len > 4 && strcasecmp(tpath + len - 4, ".fcs") == 0)
-                    tpath[len - 4] = '\0';
-                strcat(tpath, ".truth.json");
-            }
-        }
-        if (!tpath) {
-            cg_error_cmd("simulate", "out of memory");
-            return CG_EXIT_DATA;
-        }
-    }
-    cg_err err;
-    memset(&err, 0, sizeof err);
-    cg_sim_data *d = cg_sim_generate(&o, &err);
-    if (!d) {
-        cg_error_cmd("simulate", "%s", err.msg);
-        free(tpath);
-        return err.code == CG_E_ARG ? CG_EXIT_USAGE : CG_EXIT_DATA;
-    }
-    int rc = cg_sim_write(d, &o, out, tpath, &err);
-    if (rc < 0)
-        cg_error_file(out, "%s", err.msg);
-    else if (cg_verbosity >= 2)
-        fprintf(stderr,
-                "cytogate simulate: %s: %lld events, cd4 %lld, treg %.3f%%, "
-                "th17 %.3f%% of CD4\n",
-                out, (long long)d->n, (long long)d->truth.cd4,
-                d->truth.treg_pct_cd4, d->truth.th17_pct_cd4);
-    cg_sim_free(d);
-    free(tpath);
-    return rc < 0 ? CG_EXIT_DATA : CG_EXIT_OK;
+    return simulate(&a);
 }
