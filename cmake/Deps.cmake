@@ -26,6 +26,7 @@ cg_require(LAPACKE lapacke     liblapacke-dev)
 cg_require(OPENBLAS openblas   libopenblas-dev)
 cg_require(JANSSON jansson     libjansson-dev)
 cg_require(OPENSSL libcrypto   libssl-dev)
+cg_require(SQLITE3 sqlite3     libsqlite3-dev)
 
 find_package(Threads REQUIRED)
 

@@ -11,7 +11,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 zlib1g-dev libfftw3-dev libpng-dev libcairo2-dev libyaml-dev libxml2-dev
-libxml2-utils liblapacke-dev libopenblas-dev libjansson-dev libssl-dev
+libxml2-utils liblapacke-dev libopenblas-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3
 fonts-dejavu-core snakemake universal-ctags"
 
 if [ "${1:-}" = "--print" ]; then

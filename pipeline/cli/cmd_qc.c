@@ -25,6 +25,8 @@
 #include "qc.h"
 #include "run.h"
 #include "sheet.h"
+#include "study.h"
+#include <unistd.h>
 #include "opts.h"
 #include "util.h"
 
@@ -45,6 +47,8 @@ static void usage(FILE *fp)
 "Output:\n"
 "  -o, --out-dir DIR   where qc.tsv is written [.]\n"
 "      --strict        a warning counts as a failure for the exit status\n"
+"      --db FILE       study store (read only): judge role=control samples\n"
+"                      against their earlier batches (batch_control rows)\n"
 "\n"
 "Processing:\n"
 "  -j, --threads N     samples processed in parallel [1]\n"
@@ -116,7 +120,7 @@ static int write_qc_tsv(const char *outdir, const cg_sheet *sh,
 
 int cmd_qc(int argc, char **argv)
 {
-    const char *config = NULL, *outdir = ".", *sheetp = NULL;
+    const char *config = NULL, *outdir = ".", *sheetp = NULL, *db = NULL;
     long threads = 1;
     int strict = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -147,6 +151,10 @@ int cmd_qc(int argc, char **argv)
                 goto usage_err;
             if (cg_opt_threads("qc", v, &threads) < 0)
                 goto usage_err;
+        } else if (cg_opt_is(a, NULL, "--db")) { /* issue 21 */
+            if (!(v = cg_opt_value("qc", argc, argv, &i)))
+                goto usage_err;
+            db = v;
         } else if (!strcmp(a, "--strict")) {
             strict = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -168,6 +176,10 @@ int cmd_qc(int argc, char **argv)
     }
     if (sheetp && nfiles > 0) {
         cg_error_cmd("qc", "give either --sheet or files, not both");
+        goto usage_err;
+    }
+    if (db && access(db, F_OK) != 0) {
+        cg_error_file(db, "no such study store");
         goto usage_err;
     }
 
@@ -198,6 +210,15 @@ int cmd_qc(int argc, char **argv)
         return CG_EXIT_DATA;
     }
     int failed = cg_run_batch(&ctx, res);
+    if (sh->has_control) { /* batch control against the store (issue 21) */
+        cg_store *st = db ? cg_store_open(db, &err) : NULL;
+        if ((db && !st) ||
+            cg_study_batch_control(st, &ctx, res, NULL, NULL, &err) < 0) {
+            cg_error_cmd("qc", "batch control: %s", err.msg);
+            failed++;
+        }
+        cg_store_close(st);
+    }
     int nfail = 0, nwarn = 0, npass = 0;
     printf("sample_id\tqc\tevents\tfailed\twarned\n");
     for (int i = 0; i < sh->n; i++) {

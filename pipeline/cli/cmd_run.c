@@ -31,6 +31,7 @@
 #include "report.h"
 #include "run.h"
 #include "sheet.h"
+#include "study.h"
 #include "opts.h"
 #include "util.h"
 
@@ -57,6 +58,8 @@ static void usage(FILE *fp)
 "                      formula (= + - @ first, not a number) with '\n"
 "      --export-gatingml  write gatingml/<sample_id>.xml: the gates placed\n"
 "                      for each sample as Gating-ML 2.0 (cytogate gate)\n"
+"      --db FILE       add the committed batch to this study store (SQLite,\n"
+"                      created when missing; see cytogate study)\n"
 "      --stdout        print summary rows as TSV on stdout\n"
 "      --json          print the per-sample results as a JSON array on stdout\n"
 "\n"
@@ -81,7 +84,7 @@ static void usage(FILE *fp)
 
 int cmd_run(int argc, char **argv)
 {
-    const char *config = NULL, *outdir = NULL, *sheetp = NULL;
+    const char *config = NULL, *outdir = NULL, *sheetp = NULL, *db = NULL;
     long threads = 1;
     int plots = 1, to_stdout = 0, to_json = 0, safe_tsv = 0, export_gml = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -125,6 +128,10 @@ int cmd_run(int argc, char **argv)
             plots = 0;
         } else if (!strcmp(a, "--safe-tsv")) {
             safe_tsv = 1;
+        } else if (cg_opt_is(a, NULL, "--db")) { /* study store, issue 21 */
+            if (!(v = cg_opt_value("run", argc, argv, &i)))
+                goto usage_err;
+            db = v;
         } else if (!strcmp(a, "--export-gatingml")) {
             export_gml = 1;
         } else if (!strcmp(a, "--stdout")) {
@@ -163,6 +170,10 @@ int cmd_run(int argc, char **argv)
     }
     if (!outdir && !to_stdout && !to_json)
         outdir = "results";
+    if (db && !outdir) {
+        cg_error_cmd("run", "--db stores a committed output folder (-o DIR)");
+        goto usage_err;
+    }
 
     char start[32];
     time_t now = time(NULL);
@@ -193,6 +204,14 @@ int cmd_run(int argc, char **argv)
             return CG_EXIT_USAGE;
         }
     }
+    cg_store *st = NULL; /* study store (--db), opened before any sample */
+    if (db && !(st = cg_store_open(db, &err))) {
+        cg_error_cmd("run", "%s", err.msg);
+        cg_outdir_close(od);
+        cg_sheet_free(sh);
+        cg_config_free(cfg);
+        return CG_EXIT_USAGE;
+    }
     cg_run_opts o = {.outdir = od ? cg_outdir_staging(od) : NULL,
                      .plots = plots && outdir, .threads = (int)threads,
                      .export_gml = export_gml};
@@ -200,6 +219,7 @@ int cmd_run(int argc, char **argv)
     if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
         cg_cli_file_error("run", config, &err);
         cg_run_ctx_clear(&ctx);
+        cg_store_close(st);
         cg_outdir_close(od);
         cg_sheet_free(sh);
         cg_config_free(cfg);
@@ -209,6 +229,7 @@ int cmd_run(int argc, char **argv)
     if (!res) {
         cg_error_cmd("run", "out of memory");
         cg_run_ctx_clear(&ctx);
+        cg_store_close(st);
         cg_outdir_close(od);
         cg_sheet_free(sh);
         cg_config_free(cfg);
@@ -216,6 +237,13 @@ int cmd_run(int argc, char **argv)
     }
     int failed = cg_run_batch(&ctx, res);
     int sig = cg_outdir_stop_signal();
+    if (!sig && sh->has_control) { /* batch control, before the outputs */
+        char *pd = od && o.plots ? cg_path_join(cg_outdir_staging(od),
+                                                "plots") : NULL;
+        if (cg_study_batch_control(st, &ctx, res, outdir, pd, &err) != 0)
+            cg_error_cmd("run", "batch control: %s", err.msg);
+        free(pd);
+    }
     for (int i = 0; !sig && i < sh->n; i++)
         if (!res[i].ok)
             cg_error_file(sh->s[i].file_given, "%s",
@@ -236,6 +264,12 @@ int cmd_run(int argc, char **argv)
                 unwritten = -1;
             } else {
                 committed = 1;
+                if (st && cg_store_add_batch(st, &ctx, res, outdir, start,
+                                             argc, argv, &err) < 0) {
+                    cg_error_cmd("run", "%s: the batch was not stored "
+                                 "(the store is unchanged)", err.msg);
+                    unwritten = -1;
+                }
             }
         }
     }
@@ -279,6 +313,7 @@ int cmd_run(int argc, char **argv)
         cg_result_clear(&res[i]);
     free(res);
     cg_run_ctx_clear(&ctx);
+    cg_store_close(st);
     cg_outdir_close(od);
     cg_sheet_free(sh);
     cg_config_free(cfg);

@@ -11,6 +11,7 @@ const cg_command cg_commands[] = {
     {"plot", "Pipeline", "one ad-hoc dot plot or histogram of a sample with the config's gates (PNG)", cmd_plot},
     {"merge", "Pipeline", "combine the OUTDIRs of per-sample runs (cluster jobs) into one run's outputs", cmd_merge},
     {"report", "Pipeline", "rebuild the review report (report.html) of a run or merge output folder", cmd_report},
+    {"study", "Pipeline", "study-wide longitudinal table and batch-control charts from a study store (--db)", cmd_study},
     {"qc", "Pipeline", "per-sample QC verdicts (counts, flow rate, stability, margins, compensation); qc.tsv", cmd_qc},
     {"simulate", "Data", "write a synthetic Treg/Th17 FCS sample and its truth JSON", cmd_simulate},
     {"gate", "Gating", "apply Gating-ML 2.0 gates to an FCS file; counts, membership, export", cmd_gate},

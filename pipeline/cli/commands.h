@@ -43,6 +43,7 @@ X_CMD_DECL(dump)
 X_CMD_DECL(plot)
 X_CMD_DECL(bench)
 X_CMD_DECL(report)
+X_CMD_DECL(study)
 X_CMD_DECL(wsp)
 #undef X_CMD_DECL
 

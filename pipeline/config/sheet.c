@@ -368,7 +368,7 @@ cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
     }
     int ncol = r.n, hdr_line = r.line;
     enum { C_FILE = -2, C_ID = -3, C_SUBJ = -4, C_VISIT = -5, C_GROUP = -6,
-           C_COMP = -7 };
+           C_COMP = -7, C_ROLE = -8 };
     map = calloc((size_t)ncol, sizeof *map);
     sh->extra_names = calloc((size_t)ncol, sizeof *sh->extra_names);
     if (!map || !sh->extra_names)
@@ -381,7 +381,7 @@ cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
         static const struct { const char *n; int role; } known[] = {
             {"file", C_FILE}, {"sample_id", C_ID}, {"subject", C_SUBJ},
             {"visit", C_VISIT}, {"group", C_GROUP},
-            {"compensation", C_COMP}};
+            {"compensation", C_COMP}, {"role", C_ROLE}};
         int role = 0;
         for (size_t k = 0; k < sizeof known / sizeof *known; k++)
             if (!strcasecmp(h, known[k].n))
@@ -452,6 +452,21 @@ cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
             char *v = trim_dup(r.f[c]);
             if (!v)
                 goto nomem;
+            if (map[c] == C_ROLE) {
+                /* the batch-control (bridge) sample of the batch */
+                if (*v && strcasecmp(v, "sample") &&
+                    strcasecmp(v, "control")) {
+                    cg_err_setl(err, CG_E_PARSE, s->line, "role '%.40s': "
+                                "expected 'sample' or 'control'", v);
+                    free(v);
+                    goto fail;
+                }
+                s->role = !strcasecmp(v, "control") ? CG_ROLE_CONTROL
+                                                    : CG_ROLE_SAMPLE;
+                sh->has_control |= s->role == CG_ROLE_CONTROL;
+                free(v);
+                continue;
+            }
             char **dst = map[c] == C_FILE ? &s->file_given
                          : map[c] == C_ID ? &s->sample_id
                          : map[c] == C_SUBJ ? &s->subject

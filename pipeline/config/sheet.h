@@ -5,8 +5,8 @@
  * Sample sheet: RFC 4180 CSV (comma separated, optional "quoted" fields
  * with "" for a quote, CRLF or LF line ends, a UTF-8 BOM is skipped).  The
  * first row is the header; column names are case-insensitive.  `file` is
- * required; `sample_id`, `subject`, `visit`, `group`, `compensation` are
- * optional; any other column is carried through to the outputs in sheet
+ * required; `sample_id`, `subject`, `visit`, `group`, `compensation`,
+ * `role` (`sample`, the default when empty, or `control`) are optional; any other column is carried through to the outputs in sheet
  * order.  Blank lines are skipped.  Relative `file` and `compensation`
  * paths resolve against the sheet's directory (`compensation` may also be
  * `file` or `none`; an empty cell means "as the config says").
@@ -42,9 +42,15 @@ typedef struct cg_sample {
     char *visit;        /* "" when not given */
     char *group;        /* "" when not given */
     char *compensation; /* NULL: config; else "file", "none" or a path */
+    int role;           /* CG_ROLE_SAMPLE (default) or CG_ROLE_CONTROL:
+                           column `role`, `sample` or `control` (the
+                           batch-control / bridge sample, issue 21) */
     char **extra;       /* nextra values (parallel to cg_sheet.extra_names) */
     int line;           /* sheet line (0 for command-line files) */
 } cg_sample;
+
+/* cg_sample.role */
+enum { CG_ROLE_SAMPLE = 0, CG_ROLE_CONTROL = 1 };
 
 typedef struct cg_sheet {
     char *path;          /* the sheet, or NULL for command-line files */
@@ -53,6 +59,7 @@ typedef struct cg_sheet {
     int nextra;
     char **extra_names;  /* carried-through columns, as written */
     int has_subject, has_visit; /* some row has a subject / a visit */
+    int has_control;     /* some row has role control */
 } cg_sheet;
 
 /* Read a sample sheet.  Owned, or NULL with err (line set). */

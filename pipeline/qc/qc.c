@@ -136,7 +136,10 @@ enum { T_D, T_B, T_V, T_S };
       "separation found)")                                                   \
     X(gate_min_keep_pct, T_D, gate_min_keep_pct, "0.05", 0, 100,             \
       "an auto gate keeping less than this % of its parent: warn (almost "   \
-      "none)")
+      "none)")                                                               \
+    X(control_batches, T_D, control_batches, "5", 2, 1000,                   \
+      "batch control: mean and SD of the control's first N batches set the " \
+      "Levey-Jennings limits (fewer: establishing limits)")
 
 typedef struct qc_keydef {
     const char *key;

@@ -109,6 +109,8 @@ typedef struct cg_qc_params {
     double treg_pct_min, treg_pct_max, th17_pct_max;
     double plaus_min_parent;
     double gate_max_keep_pct, gate_min_keep_pct;
+    /* 10 batch control (qc_control.c): limits from the first N batches */
+    double control_batches;
 } cg_qc_params;
 
 void cg_qc_params_init(cg_qc_params *p);

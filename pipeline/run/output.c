@@ -360,7 +360,8 @@ int cg_write_longitudinal(FILE *fp, const cg_run_ctx *ctx,
         return -1;
     int n = 0;
     for (int i = 0; i < sh->n; i++)
-        if (*sh->s[i].subject && *sh->s[i].visit)
+        if (*sh->s[i].subject && *sh->s[i].visit &&
+            sh->s[i].role != CG_ROLE_CONTROL) /* patients only */
             rows[n++] = (lrow){i, &sh->s[i]};
     qsort(rows, (size_t)n, sizeof *rows, lrow_cmp);
     fputs("subject\tvisit\tsample_id\tstatus\ttreg_pct_cd4\tth17_pct_cd4\t"
@@ -458,6 +459,8 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
     json_object_set_new(o, "sample_id", jtext(s->sample_id));
     json_object_set_new(o, "file", jtext(s->file_given));
     json_object_set_new(o, "subject", jtext(s->subject));
+    if (s->role == CG_ROLE_CONTROL) /* batch control (sheet column role) */
+        json_object_set_new(o, "role", json_string("control"));
     json_object_set_new(o, "visit", jtext(s->visit));
     json_object_set_new(o, "group", jtext(s->group));
     json_t *ex = json_object();
@@ -879,13 +882,15 @@ int cg_write_batch_plots(const cg_run_ctx *ctx, const cg_result *res,
         cg_headline h;
         cg_result_headline(ctx->cfg, &res[i], &h);
         ps[i].sample_id = sh->s[i].sample_id;
-        ps[i].subject = sh->s[i].subject;
-        ps[i].visit = sh->s[i].visit;
+        /* a batch control is no patient: not on the longitudinal figure */
+        int ctl = sh->s[i].role == CG_ROLE_CONTROL;
+        ps[i].subject = ctl ? "" : sh->s[i].subject;
+        ps[i].visit = ctl ? "" : sh->s[i].visit;
         ps[i].treg_pct = h.treg_pct;
         ps[i].th17_pct = h.th17_pct;
         ps[i].ratio = h.ratio;
         ps[i].qc = plot_verdict(&res[i]);
-        nlong += *sh->s[i].subject && *sh->s[i].visit;
+        nlong += *ps[i].subject && *ps[i].visit;
     }
     cg_plot_meta meta = {.config_hash = ctx->config_sha256};
     cg_err e = {0};

@@ -1,0 +1,437 @@
+/*
+ * study.c -- `cytogate study` outputs (see study.h): the study-wide
+ * longitudinal table and figures of one analysis of the store.
+ *
+ * The longitudinal table is written by output.c's cg_write_longitudinal
+ * over a sample list and results rebuilt from the store: the samples
+ * (role `sample`) of the analysis in stored order (first batch, then
+ * sheet row), each with its cd4/treg/th17 counts (exact integers, so the
+ * percentages are recomputed bit for bit) and its Th17/Treg ratio (an
+ * SQLite REAL: the double the run computed).  So the table equals the
+ * one a single run over all those files would write.
+ *
+ * Files are written atomically (temporary name, rename).  Threading:
+ * main thread.
+ */
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "plot.h"
+#include "plot_lj.h"
+#include "qc_control.h"
+#include "study.h"
+#include "util.h"
+
+static int sq_err(cg_store *st, cg_err *err, const char *what)
+{
+    return cg_err_set(err, CG_E_IO, "%s: %s: %s", cg_store_path(st), what,
+                      sqlite3_errmsg(cg_store_db(st)));
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+static int64_t col_count(sqlite3_stmt *q, int i)
+{
+    return sqlite3_column_type(q, i) == SQLITE_NULL ? -1
+                                                    : sqlite3_column_int64(q, i);
+}
+
+static double col_real(sqlite3_stmt *q, int i)
+{
+    return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN
+                                                    : sqlite3_column_double(q, i);
+}
+
+/* The analysis to report: aid, or the one of the latest batch. */
+static long pick_analysis(cg_store *st, long aid, char sha[65], cg_err *err)
+{
+    sqlite3_stmt *q;
+    const char *sql = aid > 0
+        ? "SELECT analysis_id, config_sha256 FROM analyses WHERE "
+          "analysis_id = ?1"
+        : "SELECT a.analysis_id, a.config_sha256 FROM batches b JOIN "
+          "analyses a USING (analysis_id) ORDER BY b.batch_id DESC LIMIT 1";
+    if (sqlite3_prepare_v2(cg_store_db(st), sql, -1, &q, NULL) != SQLITE_OK)
+        return sq_err(st, err, "analyses");
+    if (aid > 0)
+        sqlite3_bind_int64(q, 1, aid);
+    long id = -1;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        id = (long)sqlite3_column_int64(q, 0);
+        snprintf(sha, 65, "%s", (const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    if (id < 0)
+        return aid > 0 ? cg_err_set(err, CG_E_ARG, "%s: no analysis %ld "
+                                    "(see cytogate study --list)",
+                                    cg_store_path(st), aid)
+                       : cg_err_set(err, CG_E_ARG, "%s: the store holds no "
+                                    "batch yet", cg_store_path(st));
+    return id;
+}
+
+/* Rebuilt results: three populations (cd4, treg, th17) and one metric. */
+typedef struct rebuilt {
+    cg_sheet *sh;
+    cg_result *res;
+    cg_pop_result *pops; /* 3 per sample */
+    double *ratio;
+    int *qc;             /* cg_plot_qc_verdict per sample */
+} rebuilt;
+
+static void rebuilt_free(rebuilt *b)
+{
+    cg_sheet_free(b->sh);
+    free(b->res);
+    free(b->pops);
+    free(b->ratio);
+    free(b->qc);
+}
+
+static int load_samples(cg_store *st, long aid, rebuilt *b, cg_err *err)
+{
+    memset(b, 0, sizeof *b);
+    sqlite3 *db = cg_store_db(st);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT sample_id, file, subject, visit, "
+                           "sample_group, status, qc, cd4_count, treg_count, "
+                           "th17_count, th17_treg_ratio FROM samples WHERE "
+                           "analysis_id = ?1 AND role = 'sample' ORDER BY "
+                           "first_batch_id, batch_pos, sample_pk", -1, &q,
+                           NULL) != SQLITE_OK)
+        return sq_err(st, err, "samples");
+    sqlite3_bind_int64(q, 1, aid);
+    b->sh = calloc(1, sizeof *b->sh);
+    int cap = 0, rc;
+    if (!b->sh)
+        goto nomem;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cg_sheet *sh = b->sh;
+        if (sh->n == cap) {
+            cap = cap ? 2 * cap : 64;
+            cg_sample *ns = realloc(sh->s, (size_t)cap * sizeof *ns);
+            cg_result *nr = realloc(b->res, (size_t)cap * sizeof *nr);
+            if (ns)
+                sh->s = ns;
+            if (nr)
+                b->res = nr;
+            cg_pop_result *np = realloc(b->pops, 3 * (size_t)cap * sizeof *np);
+            if (np)
+                b->pops = np;
+            double *nq = realloc(b->ratio, (size_t)cap * sizeof *nq);
+            if (nq)
+                b->ratio = nq;
+            int *nv = realloc(b->qc, (size_t)cap * sizeof *nv);
+            if (nv)
+                b->qc = nv;
+            if (!ns || !nr || !np || !nq || !nv)
+                goto nomem;
+        }
+        int i = sh->n;
+        cg_sample *s = &sh->s[i];
+        memset(s, 0, sizeof *s);
+        sh->n++;
+        s->sample_id = col_dup(q, 0);
+        s->file_given = col_dup(q, 1);
+        s->file = col_dup(q, 1);
+        s->subject = col_dup(q, 2);
+        s->visit = col_dup(q, 3);
+        s->group = col_dup(q, 4);
+        if (!s->sample_id || !s->file_given || !s->file || !s->subject ||
+            !s->visit || !s->group)
+            goto nomem;
+        sh->has_subject |= *s->subject != 0;
+        sh->has_visit |= *s->visit != 0;
+        const char *status = (const char *)sqlite3_column_text(q, 5);
+        const char *qc = (const char *)sqlite3_column_text(q, 6);
+        cg_result *r = &b->res[i];
+        memset(r, 0, sizeof *r);
+        r->ok = status && !strcmp(status, "ok");
+        r->head_cd4 = 0;
+        r->head_treg = 1;
+        r->head_th17 = 2;
+        memset(&b->pops[3 * i], 0, 3 * sizeof *b->pops);
+        for (int k = 0; k < 3; k++)
+            b->pops[3 * i + k].count = col_count(q, 7 + k);
+        b->ratio[i] = col_real(q, 10);
+        b->qc[i] = !r->ok ? CG_PLOT_QC_ERROR
+                   : !qc ? CG_PLOT_QC_NONE
+                   : !strcmp(qc, "fail") ? CG_PLOT_QC_FAIL
+                   : !strcmp(qc, "warn") ? CG_PLOT_QC_WARN : CG_PLOT_QC_PASS;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        rebuilt_free(b);
+        return sq_err(st, err, "samples");
+    }
+    /* pointers last: the arrays moved while growing */
+    for (int i = 0; i < b->sh->n; i++) {
+        b->res[i].pops = &b->pops[3 * i];
+        b->res[i].metric = &b->ratio[i];
+    }
+    return 0;
+nomem:
+    sqlite3_finalize(q);
+    rebuilt_free(b);
+    return cg_err_set(err, CG_E_NOMEM, "out of memory");
+}
+
+/* batches.tsv of the analysis. */
+static int write_batches(cg_store *st, long aid, const char *dir, cg_err *err)
+{
+    char *path = cg_path_join(dir, "batches.tsv");
+    cg_atomic a;
+    FILE *fp = path ? cg_atomic_open(&a, path) : NULL;
+    if (!fp) {
+        cg_err_set(err, CG_E_IO, "%s: cannot write: %s",
+                   path ? path : dir, strerror(errno));
+        free(path);
+        return -1;
+    }
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(cg_store_db(st),
+        "SELECT b.batch_id, b.label, b.started, b.added, b.cytogate_version, "
+        "(SELECT count(*) FROM samples s WHERE s.batch_id = b.batch_id), "
+        "(SELECT count(*) FROM samples s WHERE s.batch_id = b.batch_id AND "
+        "s.role = 'control'), b.n_failed, b.command FROM batches b WHERE "
+        "b.analysis_id = ?1 ORDER BY b.batch_id", -1, &q, NULL);
+    if (rc != SQLITE_OK) {
+        cg_atomic_abort(&a);
+        free(path);
+        return sq_err(st, err, "batches");
+    }
+    sqlite3_bind_int64(q, 1, aid);
+    fputs("batch_id\tlabel\tstarted\tadded\tcytogate_version\tsamples\t"
+          "controls\tfailed\tcommand\n", fp);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        fprintf(fp, "%lld", (long long)sqlite3_column_int64(q, 0));
+        for (int c = 1; c < 9; c++) {
+            const unsigned char *t = sqlite3_column_text(q, c);
+            fputc('\t', fp);
+            for (; t && *t; t++)
+                fputc(*t == '\t' || *t == '\n' || *t == '\r' ? ' ' : *t, fp);
+        }
+        fputc('\n', fp);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        cg_atomic_abort(&a);
+        free(path);
+        return sq_err(st, err, "batches");
+    }
+    if (ferror(fp) || cg_atomic_commit(&a) < 0) {
+        cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path,
+                   strerror(errno));
+        free(path);
+        return -1;
+    }
+    free(path);
+    return 0;
+}
+
+/* Levey-Jennings charts of every control series of the analysis. */
+static int write_lj_all(cg_store *st, long aid, const char *sha, int nfirst,
+                        const char *plotdir, cg_err *err)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(cg_store_db(st), "SELECT DISTINCT subject FROM "
+                           "samples WHERE analysis_id = ?1 AND role = "
+                           "'control' ORDER BY subject", -1, &q, NULL) !=
+        SQLITE_OK)
+        return sq_err(st, err, "controls");
+    sqlite3_bind_int64(q, 1, aid);
+    int bad = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        char series[256];
+        snprintf(series, sizeof series, "%s",
+                 (const char *)sqlite3_column_text(q, 0));
+        cg_store_ctl *c = NULL;
+        int n = 0;
+        if (cg_store_controls(st, sha, series, &c, &n, err) < 0) {
+            bad++;
+            continue;
+        }
+        const char **labels = calloc((size_t)n + 1, sizeof *labels);
+        double *v = calloc(3 * (size_t)n + 1, sizeof *v);
+        char *name = cg_study_lj_name(series);
+        char *path = name ? cg_path_join(plotdir, name) : NULL;
+        if (!labels || !v || !path) {
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            bad++;
+        } else if (n > 0) {
+            char title[160];
+            snprintf(title, sizeof title, "Batch control%s%.60s",
+                     *series ? " " : "", series);
+            cg_plot_lj lj = {.title = title, .n = n, .labels = labels,
+                             .nfirst = nfirst};
+            for (int i = 0; i < n; i++)
+                labels[i] = c[i].label;
+            for (int k = 0; k < 3; k++) {
+                for (int i = 0; i < n; i++)
+                    v[k * n + i] = c[i].v[k];
+                lj.v[k] = v + k * n;
+                lj.mean[k] = lj.sd[k] = NAN;
+                if (n >= nfirst)
+                    cg_qc_control_limits(lj.v[k], n, nfirst, &lj.mean[k],
+                                         &lj.sd[k]);
+            }
+            cg_plot_meta meta = {.subject = series, .config_hash = sha,
+                                 .population = "batch control"};
+            cg_plot_image *im = cg_plot_render_lj(&lj, &meta, err);
+            if (!im || cg_plot_image_write_png(im, path, err) < 0)
+                bad++;
+            cg_plot_image_free(im);
+        }
+        free(labels);
+        free(v);
+        free(name);
+        free(path);
+        free(c);
+    }
+    sqlite3_finalize(q);
+    return bad ? -1 : 0;
+}
+
+/* control_batches of the analysis' config (qc: section), default 5. */
+static int nfirst_of(cg_store *st, long aid)
+{
+    sqlite3_stmt *q;
+    int n = 5;
+    if (sqlite3_prepare_v2(cg_store_db(st), "SELECT config_text, config_path "
+                           "FROM analyses WHERE analysis_id = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return n;
+    sqlite3_bind_int64(q, 1, aid);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+        const char *text = (const char *)sqlite3_column_text(q, 0);
+        const char *p = (const char *)sqlite3_column_text(q, 1);
+        cg_err e = {0};
+        cg_config *cfg = cg_config_parse(text, strlen(text),
+                                         p ? p : "config.yaml", &e);
+        if (cfg) {
+            cg_qc_params qp;
+            cg_qc_params_init(&qp);
+            for (int k = 0; k < cfg->nqc; k++)
+                cg_qc_set(&qp, cfg->qc[k].key, cfg->qc[k].value, &e);
+            n = (int)qp.control_batches;
+            cg_config_free(cfg);
+        }
+    }
+    sqlite3_finalize(q);
+    return n < 2 ? 2 : n;
+}
+
+int cg_study_write(cg_store *st, long aid, const char *dir, int plots,
+                   cg_err *err)
+{
+    char sha[65] = "";
+    aid = pick_analysis(st, aid, sha, err);
+    if (aid < 0)
+        return -1;
+    if (cg_mkdir_p(dir) < 0)
+        return cg_err_set(err, CG_E_IO, "%s: cannot create: %s", dir,
+                          strerror(errno));
+    rebuilt b;
+    if (load_samples(st, aid, &b, err) < 0)
+        return -1;
+    /* the writer reads the headline through the config: three gates and
+     * the ratio metric, in the rebuilt results' layout */
+    cg_metric_spec ms;
+    memset(&ms, 0, sizeof ms);
+    ms.name = (char *)"th17_treg_ratio";
+    cg_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.metrics = &ms;
+    cfg.nmetrics = 1;
+    cfg.head_cd4 = 0;
+    cfg.head_treg = 1;
+    cfg.head_th17 = 2;
+    cg_run_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.cfg = &cfg;
+    ctx.sheet = b.sh;
+    snprintf(ctx.config_sha256, sizeof ctx.config_sha256, "%s", sha);
+    int rc = cg_write_table(dir, "longitudinal.tsv", cg_write_longitudinal,
+                            &ctx, b.res, 0, err);
+    if (rc == 0)
+        rc = write_batches(st, aid, dir, err);
+    if (rc == 0 && plots) {
+        char *pdir = cg_path_join(dir, "plots");
+        if (!pdir || cg_mkdir_p(pdir) < 0) {
+            rc = cg_err_set(err, CG_E_IO, "%s/plots: cannot create", dir);
+        } else {
+            int n = b.sh->n, nlong = 0;
+            cg_plot_sample *ps = calloc((size_t)n + 1, sizeof *ps);
+            for (int i = 0; ps && i < n; i++) {
+                cg_headline h;
+                cg_result_headline(&cfg, &b.res[i], &h);
+                ps[i] = (cg_plot_sample){.sample_id = b.sh->s[i].sample_id,
+                                         .subject = b.sh->s[i].subject,
+                                         .visit = b.sh->s[i].visit,
+                                         .treg_pct = h.treg_pct,
+                                         .th17_pct = h.th17_pct,
+                                         .ratio = h.ratio, .qc = b.qc[i]};
+                nlong += *ps[i].subject && *ps[i].visit;
+            }
+            if (!ps) {
+                rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+            } else if (nlong > 0) {
+                cg_plot_meta meta = {.config_hash = sha};
+                cg_plot_image *im = cg_plot_render_longitudinal(ps, n, &meta,
+                                                                err);
+                char *p = cg_path_join(pdir, "longitudinal.png");
+                if (!im || !p || cg_plot_image_write_png(im, p, err) < 0)
+                    rc = -1;
+                cg_plot_image_free(im);
+                free(p);
+            }
+            free(ps);
+            if (rc == 0)
+                rc = write_lj_all(st, aid, sha, nfirst_of(st, aid), pdir,
+                                  err);
+        }
+        free(pdir);
+    }
+    rebuilt_free(&b);
+    return rc;
+}
+
+int cg_study_list(cg_store *st, FILE *fp, cg_err *err)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(cg_store_db(st),
+        "SELECT a.analysis_id, a.config_sha256, a.config_name, "
+        "(SELECT count(*) FROM batches b WHERE b.analysis_id = a.analysis_id),"
+        " (SELECT count(*) FROM samples s WHERE s.analysis_id = a.analysis_id"
+        " AND s.role = 'sample'), (SELECT count(*) FROM samples s WHERE "
+        "s.analysis_id = a.analysis_id AND s.role = 'control'), a.created "
+        "FROM analyses a ORDER BY a.analysis_id", -1, &q, NULL) != SQLITE_OK)
+        return sq_err(st, err, "analyses");
+    fputs("analysis_id\tconfig_sha256\tconfig_name\tbatches\tsamples\t"
+          "controls\tcreated\n", fp);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const unsigned char *name = sqlite3_column_text(q, 2);
+        fprintf(fp, "%lld\t%s\t%s\t%lld\t%lld\t%lld\t%s\n",
+                (long long)sqlite3_column_int64(q, 0),
+                (const char *)sqlite3_column_text(q, 1),
+                name ? (const char *)name : "",
+                (long long)sqlite3_column_int64(q, 3),
+                (long long)sqlite3_column_int64(q, 4),
+                (long long)sqlite3_column_int64(q, 5),
+                (const char *)sqlite3_column_text(q, 6));
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return sq_err(st, err, "analyses");
+    return 0;
+}

@@ -1,0 +1,11 @@
+# The study store and batch control (issue 21): tests/cli/test_study.sh.
+#   study_store    three batches via `run --db` == one run (longitudinal),
+#                  reruns, config versions, concurrency, schema (cli)
+#   study_kill     kill -9 mid-transaction and mid-batch: store unchanged
+#   study_control  Levey-Jennings limits, Westgard 1-2s/1-3s, qc exit 3
+foreach(mode store kill control)
+  cg_add_test(study_${mode} cli sh ${CG_TESTS_DIR}/cli/test_study.sh
+              $<TARGET_FILE:cytogate> ${PROJECT_SOURCE_DIR}
+              ${CG_TEST_OUT}/study_${mode} ${mode})
+  set_tests_properties(study_${mode} PROPERTIES TIMEOUT 300)
+endforeach()
