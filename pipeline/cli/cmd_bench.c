@@ -1,7 +1,9 @@
 /*
- * cmd_bench.c -- `cytogate bench`: the benchmark of issue 9.
+ * cmd_bench.c -- `cytogate bench`: the benchmark of issue 9, and with
+ * --whole the whole-process benchmark of issue 14 (bench_whole.c).
  *
  *   cytogate bench [--json] [--quick] [--keep DIR] [--config FILE] ...
+ *   cytogate bench --whole [--reps N] [--batch N] [--params N] ...
  *
  * Inputs (generated, see bench.h cg_bench_make_fcs): one file of 1,000,000
  * events x 16 float32 parameters (64 MB of DATA) and a batch of 48 files
@@ -39,6 +41,7 @@
 #include "autogate.h"
 #include "bench.h"
 #include "bench_xform.h"
+#include "bench_whole.h"
 #include "commands.h"
 #include "comp.h"
 #include "config.h"
@@ -66,17 +69,31 @@ static void usage(FILE *fp)
 "(stage, figure, unit, target, met?).  Single-threaded unless stated;\n"
 "each figure is the best of N runs.  Run it on an idle machine.\n"
 "\n"
+"Modes:\n"
+"      --whole           time the commands a user runs as whole child\n"
+"                        processes (info, gate --gatingml, run with and\n"
+"                        without plots, run -j2, plot): median wall time\n"
+"                        of --reps runs, CPU time, peak RSS (wait4); then\n"
+"                        a batch of --batch links to the file at -j1 and\n"
+"                        -j2, and a table of info/gate/run time against\n"
+"                        events (10k..10M) and parameters (12, 30, 60)\n"
+"                        [the stage benchmark]\n"
+"      --params N        --whole: parameters of the main file, >= 12 [12]\n"
+"      --scale-max-mb MB --whole: skip table cells with more DATA [600]\n"
+"      --no-scale        --whole: no scaling table\n"
+"\n"
 "Output:\n"
-"      --json            print the results as JSON on stdout\n"
+"      --json            print the results as JSON on stdout (stages)\n"
 "  -q, --quiet           no progress lines on stderr\n"
 "\n"
 "Sizes:\n"
 "      --quick           tiny sizes, one run each (a smoke test; targets\n"
 "                        are not judged)\n"
 "      --events N        events in the single-file stages [1000000]\n"
-"      --batch N         samples in the batch [48]\n"
+"      --batch N         samples in the batch [48; --whole: 96]\n"
 "      --batch-events N  events per batch sample [200000]\n"
-"      --reps N          runs per in-process stage, best kept [5]\n"
+"      --reps N          runs per in-process stage, best kept [5];\n"
+"                        --whole: runs per command, median shown [5]\n"
 "      --proc-reps N     runs per whole-process stage [3]\n"
 "      --no-batch        skip the batch stages\n"
 "\n"
@@ -100,7 +117,7 @@ static void usage(FILE *fp)
 }
 
 typedef struct bench_opts {
-    int json, quick, quiet, batch;
+    int json, quick, quiet, batch, whole;
     const char *keep, *config;
     int64_t events, batch_events;
     int nbatch, nsmall;
@@ -695,104 +712,125 @@ typedef struct bench_ctx {
             goto nomem;                                                      \
     } while (0)
 
-static int in_process(bench_ctx *b)
-{
-    const bench_opts *o = b->o;
-    cg_bench_table *t = b->t;
-    const cg_config *cfg = b->cfg;
-    int reps = o->reps, heavy = o->reps < 2 ? o->reps : 2;
-    int rc = -1;
-    fcs_err fe;
-    memset(&fe, 0, sizeof fe);
-    cg_err e = {0};
-    char note[200], stage[96];
-    fcs_file *f = NULL;
-    double **cols = NULL, **pristine = NULL, *tbuf = NULL;
-    double *sres = NULL;
-    cg_frame *fr = NULL;
-    fcs_spill *fsp = NULL;
-    cg_matrix *S = NULL;
-    cg_sheet *sheet = NULL;
-    cg_run_ctx rctx;
-    memset(&rctx, 0, sizeof rctx);
-    int rctx_ok = 0;
-    tree_work tw;
-    memset(&tw, 0, sizeof tw);
-    tw.cfg = cfg;
-    cg_dims *dc = NULL;
-    cg_members *mem = NULL;
-    int64_t n = 0;
-    int npar = 0;
+/* ------------------------------------------------------------ stages -- */
 
-    /* ---- read + decode */
+/* What the stages share: the big file's frame and what was derived from
+ * it.  Each stage returns 0, 1 to skip the stages after it (rc 0), or -1
+ * with the error printed; ip_clear frees everything. */
+typedef struct ip_state {
+    bench_ctx *b;
+    fcs_err fe;
+    cg_err e;
+    fcs_file *f;
+    double **cols, **pristine, *tbuf, *sres;
+    cg_frame *fr;
+    fcs_spill *fsp;
+    cg_matrix *S;
+    cg_sheet *sheet;
+    cg_run_ctx rctx;
+    int rctx_ok;
+    tree_work tw;
+    cg_dims *dc;
+    cg_members *mem;
+    int64_t n;
+    int npar, mismatch;
+    double gating_best;
+} ip_state;
+
+/* The names every stage uses, from s. */
+#define IP_ALIASES(s)                                                        \
+    bench_ctx *b = (s)->b;                                                   \
+    const bench_opts *o = b->o;                                              \
+    cg_bench_table *t = b->t;                                                \
+    const cg_config *cfg = b->cfg;                                           \
+    int reps = o->reps, heavy = o->reps < 2 ? o->reps : 2;                   \
+    char note[200], stage[96];                                               \
+    double best = INFINITY;                                                  \
+    const double tgt_scale = 1; /* targets are for 1M events */              \
+    (void)cfg, (void)reps, (void)heavy, (void)note, (void)stage,             \
+        (void)best, (void)tgt_scale, (void)t
+
+/* read+decode into preallocated columns (no page faults timed) */
+static int st_read(ip_state *s)
+{
+    IP_ALIASES(s);
+/* ---- read + decode */
     progress(o, "read+decode");
-    if (!(f = fcs_open(b->in->big, NULL, &fe))) {
-        cg_error_file(b->in->big, "%s", fe.msg);
-        goto out;
+    if (!(s->f = fcs_open(b->in->big, NULL, &s->fe))) {
+        cg_error_file(b->in->big, "%s", s->fe.msg);
+        return -1;
     }
-    n = fcs_n_events(f);
-    npar = fcs_n_params(f);
-    b->nev = n;
-    b->npar = npar;
-    b->data_mb = (double)fcs_data_length(f) / 1e6;
-    fcs_close(f);
-    f = NULL;
-    cols = calloc((size_t)npar, sizeof *cols);
-    if (!cols)
+    s->n = fcs_n_events(s->f);
+    s->npar = fcs_n_params(s->f);
+    b->nev = s->n;
+    b->npar = s->npar;
+    b->data_mb = (double)fcs_data_length(s->f) / 1e6;
+    fcs_close(s->f);
+    s->f = NULL;
+    s->cols = calloc((size_t)s->npar, sizeof *s->cols);
+    if (!s->cols)
         goto nomem;
-    for (int j = 0; j < npar; j++) {
-        if (!(cols[j] = malloc((size_t)n * sizeof **cols)))
+    for (int j = 0; j < s->npar; j++) {
+        if (!(s->cols[j] = malloc((size_t)s->n * sizeof **s->cols)))
             goto nomem;
-        memset(cols[j], 0, (size_t)n * sizeof **cols); /* fault pages in */
+        memset(s->cols[j], 0, (size_t)s->n * sizeof **s->cols); /* fault pages in */
     }
-    double best = INFINITY;
+    best = INFINITY;
     for (int r = 0; r < reps; r++) {
         double t0 = cg_bench_now_ms();
-        f = fcs_open(b->in->big, NULL, &fe);
-        int64_t got = f ? fcs_read_double(f, FCS_SCALED, 0, n, cols, &fe) : -2;
-        fcs_close(f);
-        f = NULL;
+        s->f = fcs_open(b->in->big, NULL, &s->fe);
+        int64_t got = s->f ? fcs_read_double(s->f, FCS_SCALED, 0, s->n, s->cols, &s->fe) : -2;
+        fcs_close(s->f);
+        s->f = NULL;
         double dt = cg_bench_now_ms() - t0;
-        if (got != n) {
-            cg_error_file(b->in->big, "%s", fe.msg);
-            goto out;
+        if (got != s->n) {
+            cg_error_file(b->in->big, "%s", s->fe.msg);
+            return -1;
         }
         if (dt < best)
             best = dt;
     }
     snprintf(stage, sizeof stage, "read+decode %lldk x %d float32 (%.0f MB)",
-             (long long)(n / 1000), npar, b->data_mb);
+             (long long)(s->n / 1000), s->npar, b->data_mb);
     snprintf(note, sizeof note, "fcs_open + fcs_read_double (scaled view) "
              "into allocated columns; best of %d", reps);
-    const double tgt_scale = 1; /* targets are for 1M events; not scaled */
     ADD(t, "read_decode_ms", stage, best, "ms", CG_BENCH_LE, 30 * tgt_scale,
         reps, note);
     ADD(t, "read_decode_mb_s", "read+decode throughput", b->data_mb /
         (best / 1e3), "MB/s", CG_BENCH_NONE, 0, reps, "DATA bytes / time");
-    ADD(t, "read_decode_mev_s", "read+decode events", (double)n / 1e6 /
+    ADD(t, "read_decode_mev_s", "read+decode events", (double)s->n / 1e6 /
         (best / 1e3), "Mevents/s", CG_BENCH_NONE, 0, reps, "");
-    for (int j = 0; j < npar; j++)
-        free(cols[j]);
-    free(cols);
-    cols = NULL;
+    for (int j = 0; j < s->npar; j++)
+        free(s->cols[j]);
+    free(s->cols);
+    s->cols = NULL;
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* open into a new frame, as `run` does (page faults included) */
+static int st_frame(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- open into a frame (what `run` does) */
     best = INFINITY;
     for (int r = 0; r < reps; r++) {
-        cg_frame_free(fr);
-        fr = NULL;
+        cg_frame_free(s->fr);
+        s->fr = NULL;
         double t0 = cg_bench_now_ms();
-        f = fcs_open(b->in->big, NULL, &fe);
-        if (f)
-            fr = cg_frame_from_fcs(f, FCS_SCALED, &e);
+        s->f = fcs_open(b->in->big, NULL, &s->fe);
+        if (s->f)
+            s->fr = cg_frame_from_fcs(s->f, FCS_SCALED, &s->e);
         double dt = cg_bench_now_ms() - t0;
-        if (!f || !fr) {
-            cg_error_file(b->in->big, "%s", f ? e.msg : fe.msg);
-            goto out;
+        if (!s->f || !s->fr) {
+            cg_error_file(b->in->big, "%s", s->f ? s->e.msg : s->fe.msg);
+            return -1;
         }
         if (r < reps - 1) {
-            fcs_close(f);
-            f = NULL;
+            fcs_close(s->f);
+            s->f = NULL;
         }
         if (dt < best)
             best = dt;
@@ -801,56 +839,74 @@ static int in_process(bench_ctx *b)
              "frame: page faults included); best of %d", reps);
     ADD(t, "open_frame_ms", "open into a new frame (as run does)", best, "ms",
         CG_BENCH_NONE, 0, reps, note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* compensation of the frame in place */
+static int st_comp(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- compensation */
     progress(o, "compensation");
-    int got = fcs_spillover(f, &fsp, &fe);
-    fcs_close(f);
-    f = NULL;
-    if (got <= 0 || !(S = cg_matrix_from_spill(fsp))) {
+    int got = fcs_spillover(s->f, &s->fsp, &s->fe);
+    fcs_close(s->f);
+    s->f = NULL;
+    if (got <= 0 || !(s->S = cg_matrix_from_spill(s->fsp))) {
         cg_error_file(b->in->big, "no usable spillover matrix");
-        goto out;
+        return -1;
     }
-    b->ncomp = S->ncol;
-    pristine = calloc((size_t)S->ncol, sizeof *pristine);
-    if (!pristine)
+    b->ncomp = s->S->ncol;
+    s->pristine = calloc((size_t)s->S->ncol, sizeof *s->pristine);
+    if (!s->pristine)
         goto nomem;
-    for (int j = 0; j < S->ncol; j++) {
-        int ch = cg_frame_find(fr, S->col[j]);
-        if (ch < 0 || !(pristine[j] = malloc((size_t)n * sizeof **pristine)))
+    for (int j = 0; j < s->S->ncol; j++) {
+        int ch = cg_frame_find(s->fr, s->S->col[j]);
+        if (ch < 0 || !(s->pristine[j] = malloc((size_t)s->n * sizeof **s->pristine)))
             goto nomem;
-        memcpy(pristine[j], fr->col[ch], (size_t)n * sizeof **pristine);
+        memcpy(s->pristine[j], s->fr->col[ch], (size_t)s->n * sizeof **s->pristine);
     }
     best = INFINITY;
     cg_comp_report crep;
     for (int r = 0; r < reps; r++) {
-        for (int j = 0; j < S->ncol; j++)
-            memcpy(fr->col[cg_frame_find(fr, S->col[j])], pristine[j],
-                   (size_t)n * sizeof **pristine);
+        for (int j = 0; j < s->S->ncol; j++)
+            memcpy(s->fr->col[cg_frame_find(s->fr, s->S->col[j])], s->pristine[j],
+                   (size_t)s->n * sizeof **s->pristine);
         double t0 = cg_bench_now_ms();
-        int crc = cg_compensate(fr, S, &crep, &e);
+        int crc = cg_compensate(s->fr, s->S, &crep, &s->e);
         double dt = cg_bench_now_ms() - t0;
         if (crc < 0) {
-            cg_error_cmd("bench", "compensation: %s", e.msg);
-            goto out;
+            cg_error_cmd("bench", "compensation: %s", s->e.msg);
+            return -1;
         }
         if (dt < best)
             best = dt;
     }
-    for (int j = 0; j < S->ncol; j++)
-        free(pristine[j]);
-    free(pristine);
-    pristine = NULL;
+    for (int j = 0; j < s->S->ncol; j++)
+        free(s->pristine[j]);
+    free(s->pristine);
+    s->pristine = NULL;
     snprintf(stage, sizeof stage, "compensation %lldk x %d channels",
-             (long long)(n / 1000), S->ncol);
+             (long long)(s->n / 1000), s->S->ncol);
     snprintf(note, sizeof note, "cg_compensate in place (LU solve + blocked "
              "BLAS apply, includes the condition estimate); best of %d", reps);
     ADD(t, "compensate_ms", stage, best, "ms", CG_BENCH_LE, 25 * tgt_scale,
         reps, note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* every transform family on flow-like values, and logicle setup */
+static int st_xforms(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- transforms */
     progress(o, "transforms");
-    size_t nv = (size_t)(n < 1000000 ? (n > 1000 ? n : 1000) : 1000000);
+    size_t nv = (size_t)(s->n < 1000000 ? (s->n > 1000 ? s->n : 1000) : 1000000);
     static const struct {
         cg_xform_kind k;
         const char *id, *name;
@@ -867,7 +923,7 @@ static int in_process(bench_ctx *b)
         double ns = cg_bench_xform_ns(xk[k].k, NULL, nv, reps);
         if (ns < 0) {
             cg_error_cmd("bench", "transform %s failed", xk[k].name);
-            goto out;
+            return -1;
         }
         snprintf(stage, sizeof stage, "transform: %s", xk[k].name);
         snprintf(note, sizeof note, "cg_xform_fwd over %zu flow-like values "
@@ -880,7 +936,7 @@ static int in_process(bench_ctx *b)
     double ref = cg_bench_logicle_ref_ns(NULL, nv, reps);
     if (ref < 0) {
         cg_error_cmd("bench", "reference logicle failed");
-        goto out;
+        return -1;
     }
     ADD(t, "logicle_ref_ns", "logicle, per-value reference solve", ref,
         "ns/value", CG_BENCH_NONE, 0, reps,
@@ -896,10 +952,10 @@ static int in_process(bench_ctx *b)
         for (int r = 0; r < reps; r++) {
             double t0 = cg_bench_now_ms();
             for (int k = 0; k < 10; k++) {
-                cg_xform *x1 = cg_xform_new(CG_XF_LOGICLE, &lp, &e);
+                cg_xform *x1 = cg_xform_new(CG_XF_LOGICLE, &lp, &s->e);
                 if (!x1) {
-                    cg_error_cmd("bench", "logicle: %s", e.msg);
-                    goto out;
+                    cg_error_cmd("bench", "logicle: %s", s->e.msg);
+                    return -1;
                 }
                 cg_xform_free(x1);
             }
@@ -912,17 +968,27 @@ static int in_process(bench_ctx *b)
         ADD(t, "logicle_setup_ms", "logicle: creating one transform", best,
             "ms", CG_BENCH_NONE, 0, reps, note);
     }
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
+
+/* the config's default transform on the compensated data */
+static int st_xform_data(ip_state *s)
+{
+    IP_ALIASES(s);
     /* logicle on the compensated data */
     const cg_tf_spec *dtf = cg_config_tf(cfg, 0);
-    cg_xform *lxf = cg_run_xform(dtf, 0.5, &e);
-    if (!lxf || !(tbuf = malloc((size_t)n * sizeof *tbuf)))
+    cg_xform *lxf = cg_run_xform(dtf, 0.5, &s->e);
+    if (!lxf || !(s->tbuf = malloc((size_t)s->n * sizeof *s->tbuf)))
         goto nomem;
     best = INFINITY;
     for (int r = 0; r < reps; r++) {
         double t0 = cg_bench_now_ms();
-        for (int j = 0; j < S->ncol; j++)
-            cg_xform_fwd(lxf, fr->col[cg_frame_find(fr, S->col[j])], tbuf,
-                         (size_t)n);
+        for (int j = 0; j < s->S->ncol; j++)
+            cg_xform_fwd(lxf, s->fr->col[cg_frame_find(s->fr, s->S->col[j])], s->tbuf,
+                         (size_t)s->n);
         double dt = cg_bench_now_ms() - t0;
         if (dt < best)
             best = dt;
@@ -930,36 +996,45 @@ static int in_process(bench_ctx *b)
     cg_xform_free(lxf);
     snprintf(note, sizeof note, "the config's default transform (%s) over "
              "the %d compensated channels; best of %d",
-             cg_tf_type_name(dtf->type), S->ncol, reps);
+             cg_tf_type_name(dtf->type), s->S->ncol, reps);
     ADD(t, "xform_data_ns", "transform: default, on the compensated data",
-        best * 1e6 / ((double)n * S->ncol), "ns/value", CG_BENCH_NONE, 0, reps,
+        best * 1e6 / ((double)s->n * s->S->ncol), "ns/value", CG_BENCH_NONE, 0, reps,
         note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* one whole sample in-process (its gates give the fixed tree) */
+static int st_sample(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- one sample in-process (the fixed tree comes from it) */
     progress(o, "one sample in-process");
     char *paths[1] = {b->in->big};
-    if (!(sheet = cg_sheet_from_paths(1, paths, &e))) {
-        cg_error_cmd("bench", "%s", e.msg);
-        goto out;
+    if (!(s->sheet = cg_sheet_from_paths(1, paths, &s->e))) {
+        cg_error_cmd("bench", "%s", s->e.msg);
+        return -1;
     }
     cg_run_opts ro;
     memset(&ro, 0, sizeof ro);
     ro.threads = 1; /* no outdir: no files, no plots */
-    if (cg_run_ctx_prepare(&rctx, cfg, sheet, &ro, &e) < 0) {
-        cg_error_cmd("bench", "%s", e.msg);
-        goto out;
+    if (cg_run_ctx_prepare(&s->rctx, cfg, s->sheet, &ro, &s->e) < 0) {
+        cg_error_cmd("bench", "%s", s->e.msg);
+        return -1;
     }
-    rctx_ok = 1;
+    s->rctx_ok = 1;
     best = INFINITY;
     for (int r = 0; r < heavy; r++) {
-        cg_result_clear(&tw.res);
+        cg_result_clear(&s->tw.res);
         double t0 = cg_bench_now_ms();
-        int src = cg_run_sample(&rctx, 0, &tw.res);
+        int src = cg_run_sample(&s->rctx, 0, &s->tw.res);
         double dt = cg_bench_now_ms() - t0;
         if (src < 0) {
             cg_error_cmd("bench", "run: %s",
-                         tw.res.message ? tw.res.message : "failed");
-            goto out;
+                         s->tw.res.message ? s->tw.res.message : "failed");
+            return -1;
         }
         if (dt < best)
             best = dt;
@@ -969,62 +1044,82 @@ static int in_process(bench_ctx *b)
              heavy);
     ADD(t, "sample_inproc_ms", "one sample in-process, no plots", best, "ms",
         CG_BENCH_NONE, 0, heavy, note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* the fixed tree's evaluation with a warm value cache */
+static int st_gating(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- gating: the tree with the gates this sample got */
     progress(o, "gating");
-    if (build_tree(&tw, &e) < 0) {
-        cg_error_cmd("bench", "gating stage skipped: %s", e.msg);
-        rc = 0;
-        goto out;
+    if (build_tree(&s->tw, &s->e) < 0) {
+        cg_error_cmd("bench", "gating stage skipped: %s", s->e.msg);
+        return 1; /* the rest of the stages need the tree */
     }
-    if (!(dc = cg_dims_new(fr, NULL, &e)) || !(mem = cg_members_new(n)) ||
-        cg_gatetree_eval(tw.tree, dc, mem, &e) < 0) {
-        cg_error_cmd("bench", "gating: %s", e.msg);
-        goto out;
+    if (!(s->dc = cg_dims_new(s->fr, NULL, &s->e)) || !(s->mem = cg_members_new(s->n)) ||
+        cg_gatetree_eval(s->tw.tree, s->dc, s->mem, &s->e) < 0) {
+        cg_error_cmd("bench", "gating: %s", s->e.msg);
+        return -1;
     }
-    int mismatch = 0;
-    if (tw.res.events_used == n)
+    int mismatch = 0; /* s->mismatch below */
+    if (s->tw.res.events_used == s->n)
         for (int gi = 0; gi < cfg->ngates; gi++) {
-            int p = cg_gatetree_find(tw.tree, cfg->gates[gi].name);
-            if (p >= 0 && cg_members_count(mem, p) != tw.res.pops[gi].count)
+            int p = cg_gatetree_find(s->tw.tree, cfg->gates[gi].name);
+            if (p >= 0 && cg_members_count(s->mem, p) != s->tw.res.pops[gi].count)
                 mismatch++;
         }
+    s->mismatch = mismatch;
     if (mismatch)
         cg_error_cmd("bench", "warning: %d populations differ from the run's "
                      "counts", mismatch);
     best = INFINITY;
     for (int r = 0; r < reps; r++) {
-        cg_members *m2 = cg_members_new(n);
+        cg_members *m2 = cg_members_new(s->n);
         if (!m2)
             goto nomem;
         double t0 = cg_bench_now_ms();
-        int grc = cg_gatetree_eval(tw.tree, dc, m2, &e);
+        int grc = cg_gatetree_eval(s->tw.tree, s->dc, m2, &s->e);
         double dt = cg_bench_now_ms() - t0;
         cg_members_free(m2);
         if (grc < 0) {
-            cg_error_cmd("bench", "gating: %s", e.msg);
-            goto out;
+            cg_error_cmd("bench", "gating: %s", s->e.msg);
+            return -1;
         }
         if (dt < best)
             best = dt;
     }
+    s->gating_best = best;
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
+
+/* the slowest single gate, and the gating row */
+static int st_slowest(ip_state *s)
+{
+    IP_ALIASES(s);
     /* the slowest gate, evaluated alone on its parent's events */
     double slow = -1;
     int slow_i = -1;
-    cg_bits *gout = cg_bits_new(n);
+    cg_bits *gout = cg_bits_new(s->n);
     if (!gout)
         goto nomem;
-    for (int i = 0; i < cg_gatetree_n_gates(tw.tree); i++) {
-        const cg_gate *g = cg_gatetree_gate(tw.tree, i);
-        const char *pid = cg_gatetree_gate_parent(tw.tree, i);
-        int pp = pid ? cg_gatetree_find(tw.tree, pid) : -1;
+    for (int i = 0; i < cg_gatetree_n_gates(s->tw.tree); i++) {
+        const cg_gate *g = cg_gatetree_gate(s->tw.tree, i);
+        const char *pid = cg_gatetree_gate_parent(s->tw.tree, i);
+        int pp = pid ? cg_gatetree_find(s->tw.tree, pid) : -1;
         if (cg_gate_npop(g) != 1 || cg_gate_kind_of(g) == CG_GATE_BOOL)
             continue;
-        const cg_bits *par = pp >= 0 ? cg_members_bits(mem, pp) : NULL;
+        const cg_bits *par = pp >= 0 ? cg_members_bits(s->mem, pp) : NULL;
         double gb = INFINITY;
         for (int r = 0; r < reps; r++) {
             double t0 = cg_bench_now_ms();
-            int grc = cg_gate_eval(g, dc, par, &gout, &e);
+            int grc = cg_gate_eval(g, s->dc, par, &gout, &s->e);
             double dt = cg_bench_now_ms() - t0;
             if (grc < 0)
                 break;
@@ -1042,7 +1137,7 @@ static int in_process(bench_ctx *b)
      * the text is at most 57 with a 10-digit count and a 5-digit time). */
     char slow_txt[94] = "";
     if (slow_i >= 0) {
-        const cg_gate *g = cg_gatetree_gate(tw.tree, slow_i);
+        const cg_gate *g = cg_gatetree_gate(s->tw.tree, slow_i);
         if (cg_gate_kind_of(g) == CG_GATE_POLYGON)
             snprintf(slow_txt, sizeof slow_txt, "; slowest gate %.36s "
                      "(polygon, %d vertices) %.1f ms", cg_gate_id(g),
@@ -1053,28 +1148,38 @@ static int in_process(bench_ctx *b)
                      cg_gate_kind_name(cg_gate_kind_of(g)), slow);
     }
     snprintf(stage, sizeof stage, "gating: %d gates, %d levels, %lldk events",
-             tw.ngates, tw.levels, (long long)(n / 1000));
+             s->tw.ngates, s->tw.levels, (long long)(s->n / 1000));
     snprintf(note, sizeof note, "cg_gatetree_eval with this sample's cuts, "
              "values cached; counts %s the run's%s; best of %d",
-             mismatch ? "DIFFER from" : "equal", slow_txt, reps);
-    ADD(t, "gating_ms", stage, best, "ms", CG_BENCH_LE, 30 * tgt_scale, reps,
+             s->mismatch ? "DIFFER from" : "equal", slow_txt, reps);
+    ADD(t, "gating_ms", stage, s->gating_best, "ms", CG_BENCH_LE, 30 * tgt_scale, reps,
         note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
+
+/* gating with an empty value cache */
+static int st_gating_cold(ip_state *s)
+{
+    IP_ALIASES(s);
     best = INFINITY;
     for (int r = 0; r < reps; r++) {
-        cg_dims *d2 = cg_dims_new(fr, NULL, &e);
-        cg_members *m2 = cg_members_new(n);
+        cg_dims *d2 = cg_dims_new(s->fr, NULL, &s->e);
+        cg_members *m2 = cg_members_new(s->n);
         if (!d2 || !m2) {
             cg_dims_free(d2);
             cg_members_free(m2);
             goto nomem;
         }
         double t0 = cg_bench_now_ms();
-        int grc = cg_gatetree_eval(tw.tree, d2, m2, &e);
+        int grc = cg_gatetree_eval(s->tw.tree, d2, m2, &s->e);
         double dt = cg_bench_now_ms() - t0;
         cg_dims_free(d2);
         cg_members_free(m2);
         if (grc < 0)
-            goto out;
+            return -1;
         if (dt < best)
             best = dt;
     }
@@ -1082,16 +1187,25 @@ static int in_process(bench_ctx *b)
              "gate dimension transformed first; best of %d", reps);
     ADD(t, "gating_cold_ms", "gating incl. transforming its dimensions", best,
         "ms", CG_BENCH_NONE, 0, reps, note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* the auto gates (density estimates) */
+static int st_autogates(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- auto gates */
     progress(o, "auto gates");
     best = INFINITY;
     int nauto = 0;
     for (int r = 0; r < heavy; r++) {
-        double dt = time_autogates(&tw, dc, mem, &nauto, &e);
+        double dt = time_autogates(&s->tw, s->dc, s->mem, &nauto, &s->e);
         if (dt < 0) {
-            cg_error_cmd("bench", "auto gates: %s", e.msg);
-            goto out;
+            cg_error_cmd("bench", "auto gates: %s", s->e.msg);
+            return -1;
         }
         if (dt < best)
             best = dt;
@@ -1100,20 +1214,29 @@ static int in_process(bench_ctx *b)
              "their parents' events; best of %d", nauto, heavy);
     ADD(t, "autogates_ms", "auto gates (scatter, singlets, valleys, tail)",
         best, "ms", CG_BENCH_NONE, 0, heavy, note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* statistics for every population x marker */
+static int st_stats(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- statistics */
     progress(o, "statistics");
-    sres = malloc((size_t)(cfg->nstat_markers * cfg->ngates + 1) *
-                  (size_t)(cfg->nstats + 1) * sizeof *sres);
-    if (!sres)
+    s->sres = malloc((size_t)(cfg->nstat_markers * cfg->ngates + 1) *
+                  (size_t)(cfg->nstats + 1) * sizeof *s->sres);
+    if (!s->sres)
         goto nomem;
     best = INFINITY;
     int nsets = 0;
     for (int r = 0; r < heavy; r++) {
-        double dt = time_stats(&tw, fr, dc, mem, sres, &nsets, &e);
+        double dt = time_stats(&s->tw, s->fr, s->dc, s->mem, s->sres, &nsets, &s->e);
         if (dt < 0) {
-            cg_error_cmd("bench", "%s", e.msg);
-            goto out;
+            cg_error_cmd("bench", "%s", s->e.msg);
+            return -1;
         }
         if (dt < best)
             best = dt;
@@ -1123,47 +1246,56 @@ static int in_process(bench_ctx *b)
              cfg->nstats, heavy);
     ADD(t, "stats_ms", "statistics, every population x marker", best, "ms",
         CG_BENCH_NONE, 0, heavy, note);
+    return 0;
+nomem:
+    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
 
+/* one pseudocolor panel of all events, and its PNG */
+static int st_plot(ip_state *s)
+{
+    IP_ALIASES(s);
     /* ---- plot: one 1M-event panel */
     progress(o, "plot");
     int mx = cg_config_marker(cfg, "CD25"), my = cg_config_marker(cfg, "CD127");
-    for (int m = 0; m < tw.nmk && (mx < 0 || !tw.mk_ok[mx]); m++)
-        if (tw.mk_ok[m] && m != my)
+    for (int m = 0; m < s->tw.nmk && (mx < 0 || !s->tw.mk_ok[mx]); m++)
+        if (s->tw.mk_ok[m] && m != my)
             mx = m;
-    for (int m = 0; m < tw.nmk && (my < 0 || !tw.mk_ok[my]); m++)
-        if (tw.mk_ok[m] && m != mx)
+    for (int m = 0; m < s->tw.nmk && (my < 0 || !s->tw.mk_ok[my]); m++)
+        if (s->tw.mk_ok[m] && m != mx)
             my = m;
-    if (mx < 0 || my < 0 || !tw.mk_ok[mx] || !tw.mk_ok[my]) {
+    if (mx < 0 || my < 0 || !s->tw.mk_ok[mx] || !s->tw.mk_ok[my]) {
         cg_error_cmd("bench", "plot stage skipped: fewer than 2 markers");
     } else {
-        const double *px = cg_dims_get(dc, &tw.mk_dim[mx], &e);
-        const double *py = cg_dims_get(dc, &tw.mk_dim[my], &e);
+        const double *px = cg_dims_get(s->dc, &s->tw.mk_dim[mx], &s->e);
+        const double *py = cg_dims_get(s->dc, &s->tw.mk_dim[my], &s->e);
         if (!px || !py)
-            goto out;
+            return -1;
         char lx[96], ly[96];
         snprintf(lx, sizeof lx, "%s (%s)", cfg->markers[mx].name,
-                 tw.res.marker_pnn[mx]);
+                 s->tw.res.marker_pnn[mx]);
         snprintf(ly, sizeof ly, "%s (%s)", cfg->markers[my].name,
-                 tw.res.marker_pnn[my]);
+                 s->tw.res.marker_pnn[my]);
         cg_plot_panel p;
         memset(&p, 0, sizeof p);
         p.title = "all events";
         p.x = px;
         p.y = py;
-        p.n = n;
-        cg_plot_axis_xform(&p.xaxis, lx, tw.mk_xf[mx], 0, 1);
-        cg_plot_axis_xform(&p.yaxis, ly, tw.mk_xf[my], 0, 1);
+        p.n = s->n;
+        cg_plot_axis_xform(&p.xaxis, lx, s->tw.mk_xf[mx], 0, 1);
+        cg_plot_axis_xform(&p.yaxis, ly, s->tw.mk_xf[my], 0, 1);
         cg_plot_overlay ov;
         memset(&ov, 0, sizeof ov);
         int tg = cg_config_gate(cfg, "treg");
-        if (tg >= 0 && tw.res.pops[tg].nthr == 2) {
+        if (tg >= 0 && s->tw.res.pops[tg].nthr == 2) {
             ov.kind = CG_PLOT_OV_RECT;
             ov.name = "treg";
             ov.pct = NAN;
-            ov.x0 = tw.res.pops[tg].thr[0].threshold;
+            ov.x0 = s->tw.res.pops[tg].thr[0].threshold;
             ov.x1 = INFINITY;
             ov.y0 = -INFINITY;
-            ov.y1 = tw.res.pops[tg].thr[1].threshold;
+            ov.y1 = s->tw.res.pops[tg].thr[1].threshold;
             if (isfinite(ov.x0) && isfinite(ov.y1)) {
                 p.overlays = &ov;
                 p.noverlays = 1;
@@ -1175,15 +1307,15 @@ static int in_process(bench_ctx *b)
         double bw = INFINITY, bc = INFINITY, bp = INFINITY;
         for (int r = 0; r < reps; r++) {
             double c0 = cg_bench_cpu_ms(), t0 = cg_bench_now_ms();
-            cg_plot_image *im = cg_plot_render_panel(&p, &pm, 0, 0, &e);
+            cg_plot_image *im = cg_plot_render_panel(&p, &pm, 0, 0, &s->e);
             double t1 = cg_bench_now_ms(), c1 = cg_bench_cpu_ms();
-            int wrc = im ? cg_plot_image_write_png(im, png, &e) : -1;
+            int wrc = im ? cg_plot_image_write_png(im, png, &s->e) : -1;
             double t2 = cg_bench_now_ms();
             cg_plot_image_free(im);
             if (wrc < 0) {
-                cg_error_cmd("bench", "plot: %s", e.msg);
+                cg_error_cmd("bench", "plot: %s", s->e.msg);
                 free(png);
-                goto out;
+                return -1;
             }
             if (t1 - t0 < bw)
                 bw = t1 - t0;
@@ -1194,7 +1326,7 @@ static int in_process(bench_ctx *b)
         }
         free(png);
         snprintf(stage, sizeof stage, "plot: one %lldk-event panel, %dx%d",
-                 (long long)(n / 1000), CG_PLOT_SLIDE_W, CG_PLOT_SLIDE_H);
+                 (long long)(s->n / 1000), CG_PLOT_SLIDE_W, CG_PLOT_SLIDE_H);
         snprintf(note, sizeof note, "cg_plot_render_panel, pseudocolor %s vs "
                  "%s, all events; wall (CPU best %.1f ms); best of %d",
                  cfg->markers[mx].name, cfg->markers[my].name, bc, reps);
@@ -1205,32 +1337,56 @@ static int in_process(bench_ctx *b)
         ADD(t, "plot_png_ms", "plot: PNG encode + write", bp, "ms",
             CG_BENCH_NONE, 0, reps, note);
     }
-    rc = 0;
-    goto out;
+    return 0;
 nomem:
     cg_error_cmd("bench", "out of memory");
-out:
-    if (cols)
-        for (int j = 0; j < npar; j++)
-            free(cols[j]);
-    free(cols);
-    if (pristine && S)
-        for (int j = 0; j < S->ncol; j++)
-            free(pristine[j]);
-    free(pristine);
-    free(tbuf);
-    free(sres);
-    cg_members_free(mem);
-    cg_dims_free(dc);
-    tree_work_clear(&tw);
-    if (rctx_ok)
-        cg_run_ctx_clear(&rctx);
-    cg_sheet_free(sheet);
-    cg_matrix_free(S);
-    fcs_spill_free(fsp);
-    cg_frame_free(fr);
-    fcs_close(f);
-    return rc;
+    return -1;
+}
+
+static void ip_clear(ip_state *s)
+{
+    if (s->cols)
+        for (int j = 0; j < s->npar; j++)
+            free(s->cols[j]);
+    free(s->cols);
+    if (s->pristine && s->S)
+        for (int j = 0; j < s->S->ncol; j++)
+            free(s->pristine[j]);
+    free(s->pristine);
+    free(s->tbuf);
+    free(s->sres);
+    cg_members_free(s->mem);
+    cg_dims_free(s->dc);
+    tree_work_clear(&s->tw);
+    if (s->rctx_ok)
+        cg_run_ctx_clear(&s->rctx);
+    cg_sheet_free(s->sheet);
+    cg_matrix_free(s->S);
+    fcs_spill_free(s->fsp);
+    cg_frame_free(s->fr);
+    fcs_close(s->f);
+}
+
+/* The in-process stages in order; 0 or -1 (error printed). */
+static int in_process(bench_ctx *b)
+{
+    static int (*const stages[])(ip_state *) = {
+        st_read, st_frame, st_comp, st_xforms, st_xform_data, st_sample,
+        st_gating, st_slowest, st_gating_cold, st_autogates, st_stats,
+        st_plot};
+    ip_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        cg_error_cmd("bench", "out of memory");
+        return -1;
+    }
+    s->b = b;
+    s->tw.cfg = b->cfg;
+    int rc = 0;
+    for (size_t k = 0; k < sizeof stages / sizeof *stages && rc == 0; k++)
+        rc = stages[k](s);
+    ip_clear(s);
+    free(s);
+    return rc < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------- command -- */
@@ -1244,16 +1400,11 @@ static int parse_n(const char *opt, const char *v, long lo, long hi, long *out)
     return 0;
 }
 
-int cmd_bench(int argc, char **argv)
+/* Options; 0 parsed, > 0 exit with that status (help), < 0 usage error
+ * (printed). */
+static int parse_args(int argc, char **argv, bench_opts *o,
+                      cg_whole_opts *wo)
 {
-    bench_opts o;
-    memset(&o, 0, sizeof o);
-    o.events = 1000000;
-    o.batch_events = 200000;
-    o.nbatch = 48;
-    o.reps = 5;
-    o.proc_reps = 3;
-    o.batch = 1;
     int set_events = 0, set_batch = 0, set_bev = 0, set_reps = 0,
         set_preps = 0;
     for (int i = 1; i < argc; i++) {
@@ -1262,157 +1413,174 @@ int cmd_bench(int argc, char **argv)
         long x;
         int r;
         if ((r = cg_opt_std(a, usage)) >= 0) {
-            return r;
+            return r == 0 ? 1000 : r; /* help: exit 0 */
         } else if (!strcmp(a, "--json")) {
-            o.json = 1;
+            o->json = 1;
         } else if (!strcmp(a, "--quick")) {
-            o.quick = 1;
+            o->quick = 1;
+        } else if (!strcmp(a, "--whole")) {
+            o->whole = 1;
+        } else if (!strcmp(a, "--no-scale")) {
+            wo->scale = 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            o.quiet = 1;
+            o->quiet = 1;
         } else if (!strcmp(a, "--no-batch")) {
-            o.batch = 0;
+            o->batch = 0;
         } else if (cg_opt_is(a, NULL, "--keep") ||
                    cg_opt_is(a, "-c", "--config")) {
             /* same spelling as run: -cFILE, --config=FILE, -c FILE */
             int keep = cg_opt_is(a, NULL, "--keep");
             if (!(v = cg_opt_value("bench", argc, argv, &i)))
-                return cg_usage_short("bench", usage);
+                return -1;
             if (keep)
-                o.keep = v;
+                o->keep = v;
             else
-                o.config = v;
-        } else if (!strcmp(a, "--events")) {
+                o->config = v;
+        } else if (!strcmp(a, "--events") || !strcmp(a, "--batch-events")) {
             if (parse_n(a, v, 1000, 100000000, &x) < 0)
-                return cg_usage_short("bench", usage);
-            o.events = x;
-            set_events = 1;
+                return -1;
+            if (a[2] == 'e')
+                o->events = x, set_events = 1;
+            else
+                o->batch_events = x, set_bev = 1;
             i++;
         } else if (!strcmp(a, "--batch")) {
             if (parse_n(a, v, 2, 10000, &x) < 0)
-                return cg_usage_short("bench", usage);
-            o.nbatch = (int)x;
+                return -1;
+            o->nbatch = (int)x;
             set_batch = 1;
             i++;
-        } else if (!strcmp(a, "--batch-events")) {
-            if (parse_n(a, v, 1000, 100000000, &x) < 0)
-                return cg_usage_short("bench", usage);
-            o.batch_events = x;
-            set_bev = 1;
+        } else if (!strcmp(a, "--params")) {
+            if (parse_n(a, v, 12, 10000, &x) < 0)
+                return -1;
+            wo->params = (int)x;
+            i++;
+        } else if (!strcmp(a, "--scale-max-mb")) {
+            if (parse_n(a, v, 1, 1000000, &x) < 0)
+                return -1;
+            wo->scale_max_mb = (double)x;
             i++;
         } else if (!strcmp(a, "--reps") || !strcmp(a, "--proc-reps")) {
             if (parse_n(a, v, 1, 1000, &x) < 0)
-                return cg_usage_short("bench", usage);
-            if (!strcmp(a, "--reps")) {
-                o.reps = (int)x;
-                set_reps = 1;
-            } else {
-                o.proc_reps = (int)x;
-                set_preps = 1;
-            }
+                return -1;
+            if (!strcmp(a, "--reps"))
+                o->reps = (int)x, set_reps = 1;
+            else
+                o->proc_reps = (int)x, set_preps = 1;
             i++;
         } else {
             if (a[0] == '-')
                 cg_opt_unknown("bench", a, usage);
             else
                 cg_error_cmd("bench", "unexpected argument '%s'", a);
-            return cg_usage_short("bench", usage);
+            return -1;
         }
     }
-    if (o.quick) {
+    /* --whole: the issue-14 sizes unless given */
+    wo->events = set_events ? o->events : wo->events;
+    wo->batch = !o->batch ? 0 : set_batch ? o->nbatch : wo->batch;
+    wo->reps = set_reps ? o->reps : wo->reps;
+    if (o->quick) {
         if (!set_events)
-            o.events = 20000;
+            o->events = 20000, wo->events = 20000;
         if (!set_batch)
-            o.nbatch = 4;
+            o->nbatch = 4, wo->batch = wo->batch ? 4 : 0;
         if (!set_bev)
-            o.batch_events = 5000;
+            o->batch_events = 5000;
         if (!set_reps)
-            o.reps = 1;
+            o->reps = 1, wo->reps = 1;
         if (!set_preps)
-            o.proc_reps = 1;
+            o->proc_reps = 1;
+        wo->scale_max_mb = wo->scale_max_mb < 5 ? wo->scale_max_mb : 5;
     }
     /* the small batch keeps both -j2 workers busy, so its peak RSS has as
      * many samples in flight as the full batch */
-    o.nsmall = o.nbatch / 4 > 2 ? o.nbatch / 4 : 2;
+    o->nsmall = o->nbatch / 4 > 2 ? o->nbatch / 4 : 2;
+    return 0;
+}
 
-    char *cfg_path = o.config ? strdup(o.config) : find_config();
-    if (!cfg_path) {
-        cg_error_cmd("bench", "configs/treg_th17.yaml not found; pass "
-                     "--config FILE");
-        return CG_EXIT_USAGE;
-    }
-    cg_err e = {0};
-    cg_config *cfg = cg_config_load(cfg_path, &e);
-    if (!cfg) {
-        if (e.line)
-            cg_error_file(cfg_path, "line %d: %s", e.line, e.msg);
-        else
-            cg_error_file(cfg_path, "%s", e.msg);
-        free(cfg_path);
-        return CG_EXIT_USAGE;
-    }
+/* `cytogate bench --whole`: the user's commands as child processes. */
+static int whole_bench(const bench_opts *o, cg_whole_opts *wo,
+                       const char *cfg_path)
+{
     char *exe = cg_bench_self_exe();
-    char *work = NULL;
-    if (o.keep) {
-        if (cg_mkdir_p(o.keep) < 0) {
-            cg_error_cmd("bench", "%s: %s", o.keep, strerror(errno));
-            cg_config_free(cfg);
-            free(cfg_path);
-            free(exe);
-            return CG_EXIT_USAGE;
-        }
-        work = strdup(o.keep);
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        char *tmpl = pjoin(tmp && *tmp ? tmp : "/tmp", "cytogate-bench.XXXXXX");
-        work = mkdtemp(tmpl) ? tmpl : NULL;
-        if (!work)
-            free(tmpl);
+    if (!exe) {
+        cg_error_cmd("bench", "cannot find this executable: %s",
+                     strerror(errno));
+        return CG_EXIT_DATA;
     }
-    int status = CG_EXIT_DATA;
-    cg_bench_table t;
-    memset(&t, 0, sizeof t);
-    t.targets_apply = !o.quick && o.events == 1000000 && o.nbatch == 48 &&
-                      o.batch_events == 200000;
-    inputs in;
-    memset(&in, 0, sizeof in);
-    proc_fig pp, pn, bj1, bj2, bsm;
-    memset(&pp, 0, sizeof pp);
-    memset(&pn, 0, sizeof pn);
-    memset(&bj1, 0, sizeof bj1);
-    memset(&bj2, 0, sizeof bj2);
-    memset(&bsm, 0, sizeof bsm);
-    cg_bench_machine mach;
-    cg_bench_machine_info(&mach);
-    if (!exe || !work) {
-        cg_error_cmd("bench", "cannot set up: %s", strerror(errno));
-        goto done;
-    }
-    if (make_inputs(&o, work, &in) < 0)
-        goto done;
+    wo->exe = exe;
+    wo->config = cfg_path;
+    wo->keep = o->keep;
+    wo->quiet = o->quiet;
+    cg_err e = {0};
+    int rc = cg_bench_whole(wo, stdout, &e);
+    if (rc < 0)
+        cg_error_cmd("bench", "%s", e.msg);
+    free(exe);
+    return rc < 0 ? CG_EXIT_DATA : rc > 0 ? CG_EXIT_DATA : CG_EXIT_OK;
+}
 
-    /* ---- whole processes first, while this process is small */
-    char *log = pjoin(work, "run.log");
-    char *out1 = pjoin(work, "out_plots"), *out2 = pjoin(work, "out_noplots");
-    char *outb1 = pjoin(work, "out_batch_j1"), *outb2 = pjoin(work,
-                                                              "out_batch_j2");
-    char *outbs = pjoin(work, "out_batch_small_j2");
-    progress(&o, "whole `cytogate run` on the big file (log: %s)", log);
-    int prc = run_proc(&o, exe, cfg_path, out1, in.big, 1, 1, o.proc_reps, log,
-                       &pp);
+/* The work folder: --keep DIR or a new temporary one.  Owned or NULL. */
+static char *work_dir(const bench_opts *o)
+{
+    if (o->keep) {
+        if (cg_mkdir_p(o->keep) < 0) {
+            cg_error_cmd("bench", "%s: %s", o->keep, strerror(errno));
+            return NULL;
+        }
+        return strdup(o->keep);
+    }
+    const char *tmp = getenv("TMPDIR");
+    char *tmpl = pjoin(tmp && *tmp ? tmp : "/tmp", "cytogate-bench.XXXXXX");
+    if (mkdtemp(tmpl))
+        return tmpl;
+    cg_error_cmd("bench", "cannot make a temporary folder: %s",
+                 strerror(errno));
+    free(tmpl);
+    return NULL;
+}
+
+/* The figures of the stage benchmark, filled in order. */
+typedef struct stage_run {
+    bench_opts o;
+    char *cfg_path, *exe, *work;
+    cg_config *cfg;
+    cg_bench_table t;
+    inputs in;
+    proc_fig pp, pn, bj1, bj2, bsm;
+    cg_bench_machine mach;
+    bench_ctx bc;
+} stage_run;
+
+/* Whole `cytogate run` processes first, while this process is small. */
+static int proc_stages(stage_run *sr)
+{
+    const bench_opts *o = &sr->o;
+    const char *exe = sr->exe, *cfg_path = sr->cfg_path;
+    char *log = pjoin(sr->work, "run.log");
+    char *out1 = pjoin(sr->work, "out_plots");
+    char *out2 = pjoin(sr->work, "out_noplots");
+    char *outb1 = pjoin(sr->work, "out_batch_j1");
+    char *outb2 = pjoin(sr->work, "out_batch_j2");
+    char *outbs = pjoin(sr->work, "out_batch_small_j2");
+    progress(o, "whole `cytogate run` on the big file (log: %s)", log);
+    int prc = run_proc(o, exe, cfg_path, out1, sr->in.big, 1, 1,
+                       o->proc_reps, log, &sr->pp);
     if (prc == 0)
-        prc = run_proc(&o, exe, cfg_path, out2, in.big, 0, 1, o.proc_reps, log,
-                       &pn);
-    if (prc == 0 && o.batch) {
-        progress(&o, "batch of %d at -j1, -j2, and %d samples at -j2",
-                 o.nbatch, o.nsmall);
-        prc = run_proc(&o, exe, cfg_path, outb1, in.batch_dir, 1, 1, 1, log,
-                       &bj1);
+        prc = run_proc(o, exe, cfg_path, out2, sr->in.big, 0, 1,
+                       o->proc_reps, log, &sr->pn);
+    if (prc == 0 && o->batch) {
+        progress(o, "batch of %d at -j1, -j2, and %d samples at -j2",
+                 o->nbatch, o->nsmall);
+        prc = run_proc(o, exe, cfg_path, outb1, sr->in.batch_dir, 1, 1, 1,
+                       log, &sr->bj1);
         if (prc == 0)
-            prc = run_proc(&o, exe, cfg_path, outb2, in.batch_dir, 1, 2, 1,
-                           log, &bj2);
+            prc = run_proc(o, exe, cfg_path, outb2, sr->in.batch_dir, 1, 2,
+                           1, log, &sr->bj2);
         if (prc == 0)
-            prc = run_proc(&o, exe, cfg_path, outbs, in.small_dir, 1, 2, 1,
-                           log, &bsm);
+            prc = run_proc(o, exe, cfg_path, outbs, sr->in.small_dir, 1, 2,
+                           1, log, &sr->bsm);
     }
     free(log);
     free(out1);
@@ -1420,15 +1588,17 @@ int cmd_bench(int argc, char **argv)
     free(outb1);
     free(outb2);
     free(outbs);
-    if (prc < 0)
-        goto done;
+    return prc;
+}
 
-    /* ---- in-process stages */
-    bench_ctx bc = {&o, &t, cfg, cfg_path, work, &in, 0, 0, 0, 0};
-    if (in_process(&bc) < 0)
-        goto done;
-
-    /* ---- whole-process rows */
+/* The whole-process and batch rows of the stage table. */
+static int proc_rows(stage_run *sr)
+{
+    const bench_opts o = sr->o;
+    cg_bench_table *tp = &sr->t;
+    bench_ctx bc = sr->bc;
+    proc_fig pp = sr->pp, pn = sr->pn, bj1 = sr->bj1, bj2 = sr->bj2,
+             bsm = sr->bsm;
     char note[200], stage[96];
     double rss_t = 4 * bc.data_mb;
     const double sc = 1; /* targets are for the default sizes */
@@ -1446,53 +1616,66 @@ int cmd_bench(int argc, char **argv)
         snprintf(note, sizeof note, "fork+exec, wall until wait4; best of "
                  "%d; exit status %d", pf->reps, pf->status);
         snprintf(id, sizeof id, "%s_s", wr[k].id);
-        ADD(&t, id, stage, pf->wall_ms / 1e3, "s", CG_BENCH_LE,
+        ADD(tp, id, stage, pf->wall_ms / 1e3, "s", CG_BENCH_LE,
             wr[k].target / 1e3 * sc, pf->reps, note);
         snprintf(id, sizeof id, "%s_cpu_s", wr[k].id);
         snprintf(stage, sizeof stage, "  its CPU time (user + sys)");
-        ADD(&t, id, stage, pf->cpu_ms / 1e3, "s", CG_BENCH_NONE, 0, pf->reps,
+        ADD(tp, id, stage, pf->cpu_ms / 1e3, "s", CG_BENCH_NONE, 0, pf->reps,
             "rusage of the fastest run");
         snprintf(id, sizeof id, "%s_rss_mb", wr[k].id);
         snprintf(stage, sizeof stage, "  its peak RSS (DATA is %.0f MB)",
                  bc.data_mb);
-        ADD(&t, id, stage, pf->rss_mb, "MB", CG_BENCH_LE, rss_t, pf->reps,
+        ADD(tp, id, stage, pf->rss_mb, "MB", CG_BENCH_LE, rss_t, pf->reps,
             "ru_maxrss of the child (max over runs); target 4x DATA");
     }
     if (o.batch) {
         snprintf(stage, sizeof stage, "batch %d x %lldk events, -j1",
                  o.nbatch, (long long)(o.batch_events / 1000));
-        ADD(&t, "batch_j1_s", stage, bj1.wall_ms / 1e3, "s", CG_BENCH_NONE, 0,
+        ADD(tp, "batch_j1_s", stage, bj1.wall_ms / 1e3, "s", CG_BENCH_NONE, 0,
             1, "whole process, plots on (the default run)");
         snprintf(stage, sizeof stage, "batch %d x %lldk events, -j2",
                  o.nbatch, (long long)(o.batch_events / 1000));
-        ADD(&t, "batch_j2_s", stage, bj2.wall_ms / 1e3, "s", CG_BENCH_NONE, 0,
+        ADD(tp, "batch_j2_s", stage, bj2.wall_ms / 1e3, "s", CG_BENCH_NONE, 0,
             1, "whole process, plots on");
         snprintf(note, sizeof note, "wall -j1 / wall -j2 (CPU: %.1f s vs "
                  "%.1f s)", bj1.cpu_ms / 1e3, bj2.cpu_ms / 1e3);
-        ADD(&t, "batch_speedup", "batch speed-up -j2 over -j1",
+        ADD(tp, "batch_speedup", "batch speed-up -j2 over -j1",
             bj1.wall_ms / bj2.wall_ms, "x", CG_BENCH_GE, 1.7, 1, note);
-        ADD(&t, "batch_j1_cores", "batch -j1 cores used (CPU / wall)",
+        ADD(tp, "batch_j1_cores", "batch -j1 cores used (CPU / wall)",
             bj1.cpu_ms / bj1.wall_ms, "cores", CG_BENCH_NONE, 0, 1,
             "below 1: other work on the machine took CPU time");
-        ADD(&t, "batch_j2_cores", "batch -j2 cores used (CPU / wall)",
+        ADD(tp, "batch_j2_cores", "batch -j2 cores used (CPU / wall)",
             bj2.cpu_ms / bj2.wall_ms, "cores", CG_BENCH_NONE, 0, 1,
             "about 2 when both workers ran; well below 2 on a busy machine "
             "or when workers serialise");
-        ADD(&t, "batch_j1_rss_mb", "batch -j1 peak RSS", bj1.rss_mb, "MB",
+        ADD(tp, "batch_j1_rss_mb", "batch -j1 peak RSS", bj1.rss_mb, "MB",
             CG_BENCH_NONE, 0, 1, "ru_maxrss of the child");
-        ADD(&t, "batch_j2_rss_mb", "batch -j2 peak RSS", bj2.rss_mb, "MB",
+        ADD(tp, "batch_j2_rss_mb", "batch -j2 peak RSS", bj2.rss_mb, "MB",
             CG_BENCH_NONE, 0, 1, "ru_maxrss of the child");
         snprintf(stage, sizeof stage, "batch %d samples -j2 peak RSS",
                  o.nsmall);
-        ADD(&t, "batch_small_j2_rss_mb", stage, bsm.rss_mb, "MB",
+        ADD(tp, "batch_small_j2_rss_mb", stage, bsm.rss_mb, "MB",
             CG_BENCH_NONE, 0, 1, "the first samples of the same batch");
         snprintf(stage, sizeof stage, "batch RSS growth, %d vs %d samples",
                  o.nbatch, o.nsmall);
-        ADD(&t, "batch_rss_growth", stage, bj2.rss_mb / bsm.rss_mb, "x",
+        ADD(tp, "batch_rss_growth", stage, bj2.rss_mb / bsm.rss_mb, "x",
             CG_BENCH_LE, 1.25, 1, "peak RSS ratio at -j2: ~1 when memory "
             "is bounded by the samples in flight");
     }
 
+    return 0;
+nomem:
+    return -1;
+}
+
+/* The stage table as text or JSON on stdout; 0 or -1 (no memory). */
+static int print_stages(stage_run *sr)
+{
+    const bench_opts o = sr->o;
+    cg_bench_table *tp = &sr->t;
+    bench_ctx bc = sr->bc;
+    cg_bench_machine mach = sr->mach;
+    const char *cfg_path = sr->cfg_path;
     double la_end[1];
     double load_end = getloadavg(la_end, 1) == 1 ? la_end[0] : -1.0;
     if (o.json) {
@@ -1508,7 +1691,7 @@ int cmd_bench(int argc, char **argv)
             o.batch ? o.nbatch : 0, "batch_events",
             (json_int_t)o.batch_events, "comp_channels", bc.ncomp, "quick",
             o.quick, "dir", o.keep ? o.keep : "", "targets_apply",
-            t.targets_apply, "rows", cg_bench_rows_json(&t));
+            tp->targets_apply, "rows", cg_bench_rows_json(tp));
         if (!root || json_dumpf(root, stdout, JSON_INDENT(2)) < 0) {
             json_decref(root);
             goto nomem;
@@ -1523,25 +1706,98 @@ int cmd_bench(int argc, char **argv)
                "x %lld events; config %s\n\n", (long long)bc.nev, bc.npar,
                bc.data_mb, o.batch ? o.nbatch : 0,
                (long long)o.batch_events, cfg_path);
-        cg_bench_print(stdout, &t);
+        cg_bench_print(stdout, tp);
         printf("\nload average at the end: %.2f (other work on the machine "
                "slows the wall-clock figures)\n", load_end);
-        if (!t.targets_apply)
+        if (!tp->targets_apply)
             printf("(targets are for the default sizes; not judged here)\n");
     }
-    status = CG_EXIT_OK;
-    goto done;
+    return 0;
 nomem:
-    cg_error_cmd("bench", "out of memory");
+    return -1;
+}
+
+static void stage_run_clear(stage_run *sr)
+{
+    if (sr->work && !sr->o.keep)
+        cg_bench_rmtree(sr->work);
+    inputs_clear(&sr->in);
+    cg_bench_table_clear(&sr->t);
+    cg_config_free(sr->cfg);
+    free(sr->work);
+    free(sr->exe);
+}
+
+/* The stage benchmark (the default); an exit status. */
+static int stage_bench(const bench_opts *o, char *cfg_path)
+{
+    stage_run *sr = calloc(1, sizeof *sr);
+    if (!sr)
+        return CG_EXIT_DATA;
+    sr->o = *o;
+    sr->cfg_path = cfg_path;
+    cg_err e = {0};
+    int status = CG_EXIT_DATA;
+    if (!(sr->cfg = cg_config_load(cfg_path, &e))) {
+        if (e.line)
+            cg_error_file(cfg_path, "line %d: %s", e.line, e.msg);
+        else
+            cg_error_file(cfg_path, "%s", e.msg);
+        free(sr);
+        return CG_EXIT_USAGE;
+    }
+    sr->exe = cg_bench_self_exe();
+    sr->work = work_dir(o);
+    sr->t.targets_apply = !o->quick && o->events == 1000000 &&
+                          o->nbatch == 48 && o->batch_events == 200000;
+    cg_bench_machine_info(&sr->mach);
+    if (!sr->exe || !sr->work) {
+        cg_error_cmd("bench", "cannot set up: %s", strerror(errno));
+        goto done;
+    }
+    if (make_inputs(o, sr->work, &sr->in) < 0 || proc_stages(sr) < 0)
+        goto done;
+    sr->bc = (bench_ctx){&sr->o, &sr->t, sr->cfg, cfg_path, sr->work,
+                         &sr->in, 0, 0, 0, 0};
+    if (in_process(&sr->bc) < 0)
+        goto done;
+    if (proc_rows(sr) < 0 || print_stages(sr) < 0) {
+        cg_error_cmd("bench", "out of memory");
+        goto done;
+    }
+    status = CG_EXIT_OK;
 done:
-    if (work && !o.keep)
-        cg_bench_rmtree(work);
-    inputs_clear(&in);
-    cg_bench_table_clear(&t);
-    cg_config_free(cfg);
-    free(cfg_path);
-    free(exe);
-    free(work);
+    stage_run_clear(sr);
+    free(sr);
     cg_plot_shutdown();
+    return status;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_opts o;
+    memset(&o, 0, sizeof o);
+    o.events = 1000000;
+    o.batch_events = 200000;
+    o.nbatch = 48;
+    o.reps = 5;
+    o.proc_reps = 3;
+    o.batch = 1;
+    cg_whole_opts wo;
+    cg_whole_opts_init(&wo);
+    int r = parse_args(argc, argv, &o, &wo);
+    if (r < 0)
+        return cg_usage_short("bench", usage);
+    if (r > 0)
+        return r == 1000 ? CG_EXIT_OK : r;
+    char *cfg_path = o.config ? strdup(o.config) : find_config();
+    if (!cfg_path) {
+        cg_error_cmd("bench", "configs/treg_th17.yaml not found; pass "
+                     "--config FILE");
+        return CG_EXIT_USAGE;
+    }
+    int status = o.whole ? whole_bench(&o, &wo, cfg_path)
+                         : stage_bench(&o, cfg_path);
+    free(cfg_path);
     return status;
 }
