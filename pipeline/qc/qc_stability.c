@@ -207,6 +207,162 @@ static void run_median5(const double *m, int nb, double *out)
     }
 }
 
+/* Scratch and per-bin series of one stability check. */
+typedef struct stab_ws {
+    int64_t n;
+    int nb;
+    double cof;
+    int64_t *first; /* nb + 1 bin starts */
+    int *chan;
+    double *med;    /* nc x nb medians, linear units */
+    double *m;      /* NQ x nb quantiles of one channel, asinh units */
+    double *sm, *d, *buf, *all;
+    uint32_t *hist;
+    uint8_t *slot;
+} stab_ws;
+
+static void stab_ws_free(stab_ws *w)
+{
+    free(w->first);
+    free(w->chan);
+    free(w->med);
+    free(w->m);
+    free(w->sm);
+    free(w->d);
+    free(w->buf);
+    free(w->all);
+    free(w->hist);
+    free(w->slot);
+}
+
+/* The NQ quantiles of channel c in each bin (w->m), and its median as the
+ * k-th row of w->med. */
+static void stab_bins(stab_ws *w, const double *c, int k)
+{
+    int nb = w->nb;
+    double cof = w->cof, *m = w->m;
+    for (int b = 0; b < nb; b++) {
+        int64_t cntb = 0;
+        for (int64_t i = w->first[b]; i < w->first[b + 1]; i++)
+            if (!isnan(c[i]))
+                w->buf[cntb++] = c[i];
+        if (!cntb) {
+            for (int qi = 0; qi < NQ; qi++)
+                m[qi * nb + b] = 0;
+            w->med[(size_t)k * nb + b] = sinh(0.0) * cof;
+            continue;
+        }
+        /* order statistics of the raw values, transformed after: the
+         * k-th of asinh(x / cof) is asinh(k-th x / cof) */
+        int64_t h = cntb / 2;
+        int64_t rk[4] = {(int64_t)(QS[0] * (double)(cntb - 1)),
+                         cntb % 2 == 0 ? h - 1 : h, h,
+                         (int64_t)(QS[2] * (double)(cntb - 1))};
+        double rv[4];
+        select_ranks(w->buf, cntb, rk, 4, rv);
+        m[0 * nb + b] = asinh(rv[0] / cof);
+        m[2 * nb + b] = asinh(rv[3] / cof);
+        double md = asinh(rv[2] / cof);
+        if (cntb % 2 == 0)
+            md = 0.5 * (md + asinh(rv[1] / cof));
+        m[1 * nb + b] = md;
+        w->med[(size_t)k * nb + b] = sinh(md) * cof;
+    }
+}
+
+/* Pooled quantile windows (width of QS[qi] +- 0.05 over the whole run):
+ * a quantile in a valley between two populations jumps from bin to bin
+ * and is not followed. */
+static void stab_windows(stab_ws *w, const double *c, double *win)
+{
+    int64_t na = 0;
+    for (int64_t i = 0; i < w->n; i++)
+        na += !isnan(c[i]);
+    if (!na) {
+        for (int qi = 0; qi < NQ; qi++)
+            win[qi] = 0;
+        return;
+    }
+    int64_t rk[2 * NQ];
+    double rv[2 * NQ];
+    for (int qi = 0; qi < NQ; qi++) {
+        rk[2 * qi] = (int64_t)((QS[qi] - 0.05) * (double)(na - 1));
+        rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
+    }
+    pooled_ranks(c, w->n, rk, 2 * NQ, rv, w->all, w->hist, w->slot);
+    for (int qi = 0; qi < NQ; qi++)
+        win[qi] = asinh(rv[2 * qi + 1] / w->cof) - asinh(rv[2 * qi] / w->cof);
+}
+
+/* One channel's verdict: the followed quantile with the worst change of
+ * its running median, against the bin-to-bin noise. */
+typedef struct stab_chg {
+    int v, q, bmin, bmax;
+    double chg, sig;
+} stab_chg;
+
+static stab_chg stab_change(stab_ws *w, const cg_qc_params *p,
+                            const double *win)
+{
+    int nb = w->nb;
+    stab_chg best = {CG_QC_PASS, 1, 0, 0, 0, 0};
+    for (int qi = 0; qi < NQ; qi++) {
+        if (win[qi] > p->stab_max_window)
+            continue;
+        const double *mq = w->m + qi * nb;
+        for (int b = 1; b < nb; b++)
+            w->d[b - 1] = mq[b] - mq[b - 1];
+        double md = qc_median(w->d, nb - 1);
+        for (int b = 1; b < nb; b++)
+            w->d[b - 1] = mq[b] - mq[b - 1];
+        double sig = 1.4826 * qc_mad(w->d, nb - 1, md) / sqrt(2.0);
+        if (sig < 1e-6)
+            sig = 1e-6;
+        run_median5(mq, nb, w->sm);
+        int bmin = 0, bmax = 0;
+        for (int b = 1; b < nb; b++) {
+            if (w->sm[b] < w->sm[bmin]) bmin = b;
+            if (w->sm[b] > w->sm[bmax]) bmax = b;
+        }
+        double chg = w->sm[bmax] - w->sm[bmin];
+        int v = CG_QC_PASS;
+        if (chg > p->stab_z * sig)
+            v = qc_grade(chg, p->stab_warn, p->stab_fail, 0);
+        if (v > best.v || (v == best.v && chg > best.chg)) {
+            best.v = v;
+            best.chg = chg;
+            best.q = qi;
+            best.sig = sig;
+            best.bmin = bmin;
+            best.bmax = bmax;
+        }
+    }
+    return best;
+}
+
+/* Allocate the scratch for nb bins of n events.  0 or -1. */
+static int stab_alloc(stab_ws *w, int nc)
+{
+    int64_t n = w->n;
+    int nb = w->nb;
+    w->first = malloc(((size_t)nb + 1) * sizeof *w->first);
+    w->chan = malloc((size_t)nc * sizeof *w->chan);
+    w->med = malloc((size_t)nc * (size_t)nb * sizeof *w->med);
+    w->m = malloc((size_t)NQ * (size_t)nb * sizeof *w->m);
+    w->sm = malloc((size_t)nb * sizeof *w->sm);
+    w->d = malloc((size_t)nb * sizeof *w->d);
+    w->buf = malloc(((size_t)(n / nb) + 2) * sizeof *w->buf);
+    w->all = malloc((size_t)n * sizeof *w->all);
+    w->hist = malloc(((size_t)1 << PBITS) * sizeof *w->hist);
+    w->slot = calloc((size_t)1 << PBITS, 1);
+    if (!w->first || !w->chan || !w->med || !w->m || !w->sm || !w->d ||
+        !w->buf || !w->all || !w->hist || !w->slot)
+        return -1;
+    for (int b = 0; b <= nb; b++)
+        w->first[b] = (int64_t)((double)b * (double)n / nb);
+    return 0;
+}
+
 int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
                  const int *role, cg_qc_result *r, cg_err *err)
 {
@@ -233,22 +389,13 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
                       (long long)n, p->stab_bin_events)
                    ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory")
                    : 0;
-    int64_t *first = malloc(((size_t)nb + 1) * sizeof *first);
-    int *chan = malloc((size_t)nc * sizeof *chan);
-    double *med = malloc((size_t)nc * (size_t)nb * sizeof *med);
-    double *m = malloc((size_t)NQ * (size_t)nb * sizeof *m);
-    double *sm = malloc((size_t)nb * sizeof *sm);
-    double *d = malloc((size_t)nb * sizeof *d);
-    double *buf = malloc(((size_t)(n / nb) + 2) * sizeof *buf);
-    double *all = malloc((size_t)n * sizeof *all);
-    uint32_t *hist = malloc(((size_t)1 << PBITS) * sizeof *hist);
-    uint8_t *slot = calloc((size_t)1 << PBITS, 1);
-    if (!first || !chan || !med || !m || !sm || !d || !buf || !all ||
-        !hist || !slot)
+    stab_ws w;
+    memset(&w, 0, sizeof w);
+    w.n = n;
+    w.nb = nb;
+    w.cof = p->stab_cofactor;
+    if (stab_alloc(&w, nc) < 0)
         goto nomem;
-    for (int b = 0; b <= nb; b++)
-        first[b] = (int64_t)((double)b * (double)n / nb);
-    double cof = p->stab_cofactor;
     int k = 0, nwarn = 0, nfail = 0, wch = -1, wflag = -1;
     int wfrom = 0, wto = 0;
     double worst = 0, wsig = 0;
@@ -258,107 +405,31 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
         if (!(role[j] == CG_QC_FLUOR ||
               (p->stab_scatter && role[j] == CG_QC_SCATTER)))
             continue;
-        const double *c = fr->col[j];
-        for (int b = 0; b < nb; b++) {
-            int64_t cntb = 0;
-            for (int64_t i = first[b]; i < first[b + 1]; i++)
-                if (!isnan(c[i]))
-                    buf[cntb++] = c[i];
-            if (!cntb) {
-                for (int qi = 0; qi < NQ; qi++)
-                    m[qi * nb + b] = 0;
-                med[(size_t)k * nb + b] = sinh(0.0) * cof;
-                continue;
-            }
-            /* order statistics of the raw values, transformed after: the
-             * k-th of asinh(x / cof) is asinh(k-th x / cof) */
-            int64_t h = cntb / 2;
-            int64_t rk[4] = {(int64_t)(QS[0] * (double)(cntb - 1)),
-                             cntb % 2 == 0 ? h - 1 : h, h,
-                             (int64_t)(QS[2] * (double)(cntb - 1))};
-            double rv[4];
-            select_ranks(buf, cntb, rk, 4, rv);
-            m[0 * nb + b] = asinh(rv[0] / cof);
-            m[2 * nb + b] = asinh(rv[3] / cof);
-            double md = asinh(rv[2] / cof);
-            if (cntb % 2 == 0)
-                md = 0.5 * (md + asinh(rv[1] / cof));
-            m[1 * nb + b] = md;
-            med[(size_t)k * nb + b] = sinh(md) * cof;
-        }
-        chan[k++] = j;
-        /* pooled quantile windows: a quantile in a valley between two
-         * populations jumps from bin to bin and is not followed */
-        int64_t na = 0;
-        for (int64_t i = 0; i < n; i++)
-            na += !isnan(c[i]);
+        stab_bins(&w, fr->col[j], k);
+        w.chan[k++] = j;
         double win[NQ];
-        if (na) {
-            int64_t rk[2 * NQ];
-            double rv[2 * NQ];
-            for (int qi = 0; qi < NQ; qi++) {
-                rk[2 * qi] = (int64_t)((QS[qi] - 0.05) * (double)(na - 1));
-                rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
-            }
-            pooled_ranks(c, n, rk, 2 * NQ, rv, all, hist, slot);
-            for (int qi = 0; qi < NQ; qi++)
-                win[qi] = asinh(rv[2 * qi + 1] / cof) - asinh(rv[2 * qi] / cof);
-        } else {
-            for (int qi = 0; qi < NQ; qi++)
-                win[qi] = 0;
-        }
-        int cv = CG_QC_PASS, cq = 1, cmin = 0, cmax = 0;
-        double cchg = 0, csig = 0;
-        for (int qi = 0; qi < NQ; qi++) {
-            if (win[qi] > p->stab_max_window)
-                continue;
-            const double *mq = m + qi * nb;
-            for (int b = 1; b < nb; b++)
-                d[b - 1] = mq[b] - mq[b - 1];
-            double md = qc_median(d, nb - 1);
-            for (int b = 1; b < nb; b++)
-                d[b - 1] = mq[b] - mq[b - 1];
-            double sig = 1.4826 * qc_mad(d, nb - 1, md) / sqrt(2.0);
-            if (sig < 1e-6)
-                sig = 1e-6;
-            run_median5(mq, nb, sm);
-            int bmin = 0, bmax = 0;
-            for (int b = 1; b < nb; b++) {
-                if (sm[b] < sm[bmin]) bmin = b;
-                if (sm[b] > sm[bmax]) bmax = b;
-            }
-            double chg = sm[bmax] - sm[bmin];
-            int v = CG_QC_PASS;
-            if (chg > p->stab_z * sig)
-                v = qc_grade(chg, p->stab_warn, p->stab_fail, 0);
-            if (v > cv || (v == cv && chg > cchg)) {
-                cv = v;
-                cchg = chg;
-                cq = qi;
-                csig = sig;
-                cmin = bmin;
-                cmax = bmax;
-            }
-        }
-        if (cv >= CG_QC_WARN) {
-            if (cv == CG_QC_FAIL) nfail++;
+        stab_windows(&w, fr->col[j], win);
+        stab_chg ch = stab_change(&w, p, win);
+        if (ch.v >= CG_QC_WARN) {
+            if (ch.v == CG_QC_FAIL) nfail++;
             else nwarn++;
             if (len < sizeof list)
                 len += (size_t)snprintf(list + len, sizeof list - len,
                                         "%s%s %s %.2f (%s)",
                                         len ? ", " : "", fr->name[j],
-                                        QN[cq], cchg,
-                                        cmax > cmin ? "rises" : "falls");
+                                        QN[ch.q], ch.chg,
+                                        ch.bmax > ch.bmin ? "rises"
+                                                          : "falls");
         }
         /* worst: the largest change among flagged channels, else overall */
-        int flagged = cv >= CG_QC_WARN;
-        if (flagged > wflag || (flagged == wflag && cchg > worst)) {
+        int flagged = ch.v >= CG_QC_WARN;
+        if (flagged > wflag || (flagged == wflag && ch.chg > worst)) {
             wflag = flagged;
-            worst = cchg;
+            worst = ch.chg;
             wch = j;
-            wsig = csig;
-            wfrom = cmin < cmax ? cmin : cmax;
-            wto = cmin < cmax ? cmax : cmin;
+            wsig = ch.sig;
+            wfrom = ch.bmin < ch.bmax ? ch.bmin : ch.bmax;
+            wto = ch.bmin < ch.bmax ? ch.bmax : ch.bmin;
         }
     }
     double wchg = worst;
@@ -370,7 +441,7 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
                     "median shift over the run in %d of %d channels: %s "
                     "(asinh units, cofactor %g; worst %s between event bins "
                     "%d and %d of %d, noise SD %.3g)",
-                    nfail + nwarn, nc, list, cof, fr->name[wch], wfrom + 1,
+                    nfail + nwarn, nc, list, w.cof, fr->name[wch], wfrom + 1,
                     wto + 1, nb, wsig);
     else
         rc = qc_add(r, ck, wchg, p->stab_warn, CG_QC_PASS,
@@ -386,27 +457,15 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
     free(S->stab_median);
     S->nstab = nb;
     S->nschan = nc;
-    S->stab_first = first;
-    S->stab_chan = chan;
-    S->stab_median = med;
-    free(m);
-    free(sm);
-    free(d);
-    free(buf);
-    free(all);
-    free(hist);
-    free(slot);
+    S->stab_first = w.first;
+    S->stab_chan = w.chan;
+    S->stab_median = w.med;
+    w.first = NULL;
+    w.chan = NULL;
+    w.med = NULL;
+    stab_ws_free(&w);
     return 0;
 nomem:
-    free(first);
-    free(chan);
-    free(med);
-    free(m);
-    free(sm);
-    free(d);
-    free(buf);
-    free(all);
-    free(hist);
-    free(slot);
+    stab_ws_free(&w);
     return cg_err_set(err, CG_E_NOMEM, "qc: out of memory (stability)");
 }
