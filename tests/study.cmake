@@ -9,3 +9,9 @@ foreach(mode store kill control)
               ${CG_TEST_OUT}/study_${mode} ${mode})
   set_tests_properties(study_${mode} PROPERTIES TIMEOUT 300)
 endforeach()
+
+# unit_study: Westgard 1-2s/1-3s and the limits (qc_control.c), the sheet
+# column role, the store's schema version.
+cg_test_program(test_study unit/test_study.c)
+target_link_libraries(test_study PRIVATE PkgConfig::SQLITE3)
+cg_add_test(unit_study unit $<TARGET_FILE:test_study>)

@@ -51,6 +51,7 @@ typedef struct msample {
     int dir;
     const char *id;    /* borrowed from the directory's run.json */
     char *file, *subject, *visit, *group; /* from samples/<id>.json, owned */
+    int role;          /* "role": "control" in the JSON (sheet.h) */
     span sum, stats, qc;
     cg_result r;       /* rebuilt: ok, sha256, size, events, pops, metric */
 } msample;
@@ -244,6 +245,8 @@ static void read_sample_json(cg_merge *m, mdir *d, msample *s, json_t *js,
     s->subject = strdup(jstr(js, "subject"));
     s->visit = strdup(jstr(js, "visit"));
     s->group = strdup(jstr(js, "group"));
+    s->role = !strcmp(jstr(js, "role"), "control") ? CG_ROLE_CONTROL
+                                                   : CG_ROLE_SAMPLE;
     if (!s->file || !s->subject || !s->visit || !s->group) {
         problem(m, d->dir, "out of memory");
         return;
@@ -525,6 +528,8 @@ static void order_by_dirs(cg_merge *m)
         }
         sh->has_subject |= *c->subject != 0;
         sh->has_visit |= *c->visit != 0;
+        c->role = s->role; /* batch control: not in longitudinal.tsv */
+        sh->has_control |= c->role == CG_ROLE_CONTROL;
     }
 }
 

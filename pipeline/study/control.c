@@ -80,21 +80,15 @@ char *cg_study_lj_name(const char *series)
     return s;
 }
 
-/* Render and write one series' chart. */
-static int write_lj(const lj_pt *pt, int n, int nfirst, const char *series,
-                    const char *config_hash, const char *plotdir,
-                    cg_err *err)
+int cg_study_lj_write(const char *series, int n, const char *const *labels,
+                      const double *v, int nfirst, const char *config_hash,
+                      const char *plotdir, cg_err *err)
 {
-    const char **labels = calloc((size_t)n + 1, sizeof *labels);
-    double *v = calloc(3 * (size_t)n + 1, sizeof *v);
     char *name = cg_study_lj_name(series);
     char *path = name ? cg_path_join(plotdir, name) : NULL;
-    int bad = 0;
-    if (!labels || !v || !path) {
-        cg_err_set(err, CG_E_NOMEM, "out of memory");
-        bad = 1;
-        goto out;
-    }
+    free(name);
+    if (!path)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
     cg_plot_lj lj = {0};
     char title[160];
     snprintf(title, sizeof title, "Batch control%s%.60s", *series ? " " : "",
@@ -103,12 +97,8 @@ static int write_lj(const lj_pt *pt, int n, int nfirst, const char *series,
     lj.n = n;
     lj.labels = labels;
     lj.nfirst = nfirst;
-    for (int i = 0; i < n; i++)
-        labels[i] = pt[i].label;
     for (int k = 0; k < 3; k++) {
-        for (int i = 0; i < n; i++)
-            v[k * n + i] = pt[i].v[k];
-        lj.v[k] = v + k * n;
+        lj.v[k] = v + (size_t)k * (size_t)n;
         lj.mean[k] = lj.sd[k] = NAN;
         if (n >= nfirst)
             cg_qc_control_limits(lj.v[k], n, nfirst, &lj.mean[k], &lj.sd[k]);
@@ -116,15 +106,34 @@ static int write_lj(const lj_pt *pt, int n, int nfirst, const char *series,
     cg_plot_meta meta = {.subject = series, .config_hash = config_hash,
                          .population = "batch control"};
     cg_plot_image *im = cg_plot_render_lj(&lj, &meta, err);
-    if (!im || cg_plot_image_write_png(im, path, err) < 0)
-        bad = 1;
+    int rc = im && cg_plot_image_write_png(im, path, err) == 0 ? 0 : -1;
     cg_plot_image_free(im);
-out:
+    free(path);
+    return rc;
+}
+
+/* One series' chart from its points. */
+static int write_lj(const lj_pt *pt, int n, int nfirst, const char *series,
+                    const char *config_hash, const char *plotdir,
+                    cg_err *err)
+{
+    const char **labels = calloc((size_t)n + 1, sizeof *labels);
+    double *v = calloc(3 * (size_t)n + 1, sizeof *v);
+    int rc = -1;
+    if (!labels || !v) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+    } else {
+        for (int i = 0; i < n; i++) {
+            labels[i] = pt[i].label;
+            for (int k = 0; k < 3; k++)
+                v[k * n + i] = pt[i].v[k];
+        }
+        rc = cg_study_lj_write(series, n, labels, v, nfirst, config_hash,
+                               plotdir, err);
+    }
     free(labels);
     free(v);
-    free(name);
-    free(path);
-    return bad;
+    return rc < 0;
 }
 
 /* The series of subject `series`: the store's controls with this batch's

@@ -22,8 +22,6 @@
 
 #include "output.h"
 #include "plot.h"
-#include "plot_lj.h"
-#include "qc_control.h"
 #include "study.h"
 #include "util.h"
 
@@ -262,39 +260,21 @@ static int write_lj_all(cg_store *st, long aid, const char *sha, int nfirst,
         }
         const char **labels = calloc((size_t)n + 1, sizeof *labels);
         double *v = calloc(3 * (size_t)n + 1, sizeof *v);
-        char *name = cg_study_lj_name(series);
-        char *path = name ? cg_path_join(plotdir, name) : NULL;
-        if (!labels || !v || !path) {
+        if (!labels || !v) {
             cg_err_set(err, CG_E_NOMEM, "out of memory");
             bad++;
         } else if (n > 0) {
-            char title[160];
-            snprintf(title, sizeof title, "Batch control%s%.60s",
-                     *series ? " " : "", series);
-            cg_plot_lj lj = {.title = title, .n = n, .labels = labels,
-                             .nfirst = nfirst};
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n; i++) {
                 labels[i] = c[i].label;
-            for (int k = 0; k < 3; k++) {
-                for (int i = 0; i < n; i++)
+                for (int k = 0; k < 3; k++)
                     v[k * n + i] = c[i].v[k];
-                lj.v[k] = v + k * n;
-                lj.mean[k] = lj.sd[k] = NAN;
-                if (n >= nfirst)
-                    cg_qc_control_limits(lj.v[k], n, nfirst, &lj.mean[k],
-                                         &lj.sd[k]);
             }
-            cg_plot_meta meta = {.subject = series, .config_hash = sha,
-                                 .population = "batch control"};
-            cg_plot_image *im = cg_plot_render_lj(&lj, &meta, err);
-            if (!im || cg_plot_image_write_png(im, path, err) < 0)
+            if (cg_study_lj_write(series, n, labels, v, nfirst, sha, plotdir,
+                                  err) < 0)
                 bad++;
-            cg_plot_image_free(im);
         }
         free(labels);
         free(v);
-        free(name);
-        free(path);
         free(c);
     }
     sqlite3_finalize(q);
@@ -434,4 +414,18 @@ int cg_study_list(cg_store *st, FILE *fp, cg_err *err)
     if (rc != SQLITE_DONE)
         return sq_err(st, err, "analyses");
     return 0;
+}
+
+int cg_study_store_batch(const char *db, const cg_run_ctx *ctx,
+                         const cg_result *res, const char *outdir,
+                         const char *start_time, int argc, char **argv,
+                         cg_err *err)
+{
+    cg_store *st = cg_store_open(db, err);
+    if (!st)
+        return -1;
+    int rc = cg_store_add_batch(st, ctx, res, outdir, start_time, argc, argv,
+                                err);
+    cg_store_close(st);
+    return rc;
 }

@@ -49,11 +49,26 @@ void cg_study_batch_label(const char *outdir, char *out, size_t cap);
  * levey_jennings_<subject>.png with bytes outside [A-Za-z0-9._-] as _. */
 char *cg_study_lj_name(const char *series);
 
+/* Render and write the Levey-Jennings chart of a series into plotdir
+ * (cg_study_lj_name): n batches, labels[n], v = 3 x n values (treg %,
+ * th17 %, ratio), limits from the first nfirst.  0 or -1 with err. */
+int cg_study_lj_write(const char *series, int n, const char *const *labels,
+                      const double *v, int nfirst, const char *config_hash,
+                      const char *plotdir, cg_err *err);
+
 /* Write the study-wide outputs of the analysis with analysis_id aid (0:
  * the analysis of the most recently added batch) into dir (created).
  * 0, or -1 with err. */
 int cg_study_write(cg_store *st, long aid, const char *dir, int plots,
                    cg_err *err);
+
+/* Open the store db (created when missing), add the batch committed in
+ * outdir (cg_store_add_batch) and close it: `merge --db`.  0, or -1 with
+ * err (the store unchanged). */
+int cg_study_store_batch(const char *db, const cg_run_ctx *ctx,
+                         const cg_result *res, const char *outdir,
+                         const char *start_time, int argc, char **argv,
+                         cg_err *err);
 
 /* `study --list`: one line per analysis on fp (analysis_id,
  * config_sha256, config_name, batches, samples, controls, created).

@@ -147,6 +147,22 @@ store)
         "concurrent runs: 9 samples"
     check "[ \$(q par.sqlite 'PRAGMA integrity_check') = ok ]" \
         "concurrent runs: integrity_check"
+    # merge --db: per-sample runs of batch 1, merged without a sheet
+    for id in S1_V1 C_Q1 S2_V1; do
+        "$CG" run -q -c "$CFG" --sheet q1.csv --sample $id -o "ps_$id" \
+            --no-plots || bad "run --sample $id"
+    done
+    "$CG" merge -q -c "$CFG" -o merged --db merged.sqlite ps_S1_V1 ps_C_Q1 \
+        ps_S2_V1 || bad "merge --db exit $?"
+    check "cmp -s merged/longitudinal.tsv out_q1/longitudinal.tsv" \
+        "merge: longitudinal.tsv (controls left out) differs from the run"
+    check "[ \$(q merged.sqlite \"SELECT role FROM samples WHERE sample_id='C_Q1'\") = control ]" \
+        "merge --db: the control's role"
+    sel="SELECT s.sample_id, s.sha256, s.role, s.qc, s.treg_count, s.th17_treg_ratio, p.population, p.count, p.parent_count, (SELECT count(*) FROM statistics t WHERE t.sample_pk = s.sample_pk), (SELECT count(*) FROM qc c WHERE c.sample_pk = s.sample_pk) FROM samples s JOIN populations p USING (sample_pk) WHERE s.sample_id IN ('S1_V1', 'C_Q1', 'S2_V1') AND s.analysis_id = 1 ORDER BY 1, 7"
+    q merged.sqlite "$sel" >m_rows.txt
+    q study.sqlite "$sel" >r_rows.txt
+    check "[ -s m_rows.txt ] && cmp -s m_rows.txt r_rows.txt" \
+        "merge --db stores what run --db stores"
     # a bad role names the line; a non-store database is refused
     printf 'file,role\nfcs/S1_V1.fcs,sample\nfcs/S2_V1.fcs,bridge\n' >badrole.csv
     "$CG" run -q -c "$CFG" --sheet badrole.csv -o out_bad 2>err.txt
