@@ -191,6 +191,37 @@ static int score_cand(fcs_file *f, fcs_ds *ds, cand *c, int64_t exp)
     return c->score;
 }
 
+/* $PnE of parameter n into p->log_f1/f2; a bad value reads as linear
+ * (warned), a missing one too (warned once in FCS 3, via *warned). */
+static void parse_pne(fcs_file *f, fcs_ds *ds, fcs_param *p, int n, int v3,
+                      int *warned)
+{
+    const char *s = kw(ds, "$P%dE", n);
+    p->log_f1 = 0;
+    p->log_f2 = 0;
+    if (s) {
+        char a[64];
+        trimcpy(a, sizeof a, s);
+        char *comma = strchr(a, ',');
+        double f1 = 0, f2 = 0;
+        int ok;
+        if (comma) {
+            *comma = '\0';
+            ok = fcs__num(a, &f1) == 0 && fcs__num(comma + 1, &f2) == 0;
+        } else {
+            ok = fcs__num(a, &f1) == 0;
+        }
+        if (!ok || f1 < 0) {
+            fcs__warn(f, "$P%dE is '%.20s'; read as linear (0,0)", n, s);
+            f1 = f2 = 0;
+        }
+        p->log_f1 = f1;
+        p->log_f2 = f2;
+    } else if (v3 && !(*warned)++) {
+        fcs__warn(f, "$P%dE missing; read as linear (0,0)", n);
+    }
+}
+
 static int parse_params(fcs_file *f, fcs_ds *ds, fcs_err *err, int *ord,
                         int nord)
 {
@@ -266,31 +297,7 @@ static int parse_params(fcs_file *f, fcs_ds *ds, fcs_err *err, int *ord,
                           n);
         }
         p->range = r;
-        /* log amplification */
-        s = kw(ds, "$P%dE", n);
-        p->log_f1 = 0;
-        p->log_f2 = 0;
-        if (s) {
-            char a[64];
-            trimcpy(a, sizeof a, s);
-            char *comma = strchr(a, ',');
-            double f1 = 0, f2 = 0;
-            int ok;
-            if (comma) {
-                *comma = '\0';
-                ok = fcs__num(a, &f1) == 0 && fcs__num(comma + 1, &f2) == 0;
-            } else {
-                ok = fcs__num(a, &f1) == 0;
-            }
-            if (!ok || f1 < 0) {
-                fcs__warn(f, "$P%dE is '%.20s'; read as linear (0,0)", n, s);
-                f1 = f2 = 0;
-            }
-            p->log_f1 = f1;
-            p->log_f2 = f2;
-        } else if (v3 && !warned_e++) {
-            fcs__warn(f, "$P%dE missing; read as linear (0,0)", n);
-        }
+        parse_pne(f, ds, p, n, v3, &warned_e);
         /* gain */
         s = kw(ds, "$P%dG", n);
         double g = 1;
@@ -344,11 +351,10 @@ static int parse_params(fcs_file *f, fcs_ds *ds, fcs_err *err, int *ord,
     return 0;
 }
 
-int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
+/* HEADER of the data set at base: version and the six offsets, TEXT's
+ * place (ds->text_b/e).  0 or < 0 with err. */
+static int parse_header(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
 {
-    memset(ds, 0, sizeof *ds);
-    ds->base = base;
-    ds->nevents = 0;
     if (base < 0 || base > (int64_t)f->size || (int64_t)f->size - base < 58) {
         if (base == 0)
             return fcs__err(err, FCS_E_NOTFCS, 0,
@@ -368,7 +374,6 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
     if (strcmp(ds->version, "FCS2.0") && strcmp(ds->version, "FCS3.0") &&
         strcmp(ds->version, "FCS3.1") && strcmp(ds->version, "FCS3.2"))
         fcs__warn(f, "unknown version %s; read as FCS 3.1", ds->version);
-    int v3 = ds->version[3] >= '3';
     for (int k = 0; k < 6; k++)
         if (fcs__hdr_field(h + 10 + 8 * k, &ds->hdr[k]) < 0)
             return fcs__err(err, FCS_E_HEADER, base + 10 + 8 * k,
@@ -392,8 +397,15 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
     }
     ds->text_b = base + tb;
     ds->text_e = base + te;
+    return 0;
+}
+
+/* TEXT into ds->kw, re-read with the empty-value rule when the escape
+ * rule would put delimiters into keywords.  0 or < 0 with err. */
+static int parse_main_text(fcs_file *f, fcs_ds *ds, fcs_err *err)
+{
     const uint8_t *tp = f->buf + ds->text_b;
-    size_t tn = (size_t)(te - tb + 1);
+    size_t tn = (size_t)(ds->text_e - ds->text_b + 1);
     int delim = tp[0];
     int dk = 0;
     int ev = (f->opts.flags & FCS_OPT_EMPTY_VALUES) != 0;
@@ -415,46 +427,58 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
     if (STRICT(f) && (ds->quirks & FCS_QUIRK_KEY_BLANKS))
         return fcs__err(err, FCS_E_TEXT, ds->text_b,
                         "TEXT: keywords with surrounding blanks (strict)");
+    return 0;
+}
 
-    /* supplemental TEXT */
-    const char *s;
+/* Supplemental TEXT (FCS 3): its keywords fill in what TEXT lacks.  Read
+ * only when it lies in the file and starts with the TEXT delimiter.  0 or
+ * < 0 with err. */
+static int parse_stext(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
+{
+    int delim = f->buf[ds->text_b], ev = ds->empty_values;
     int64_t sb = 0, se = 0;
-    if (v3 && fcs__int(fcs__kw_get(&ds->kw, "$BEGINSTEXT"), &sb) == 0 &&
-        fcs__int(fcs__kw_get(&ds->kw, "$ENDSTEXT"), &se) == 0 && sb > 0 &&
-        se >= sb && base + sb != ds->text_b) {
-        if (base + se >= (int64_t)f->size || base + sb < base + 58) {
-            fcs__warn(f, "supplemental TEXT %lld-%lld is outside the file; "
-                         "ignored", (long long)sb, (long long)se);
-        } else if (f->buf[base + sb] != (uint8_t)delim) {
-            fcs__warn(f, "supplemental TEXT %lld-%lld does not start with "
-                         "the TEXT delimiter; ignored", (long long)sb,
-                      (long long)se);
-        } else {
-            ds->stext_b = base + sb;
-            ds->stext_e = base + se;
-            fcs_kwtab st = {0};
-            int sdk = 0;
-            unsigned q = 0;
-            if (fcs__parse_text(f, f->buf + base + sb, (size_t)(se - sb + 1),
-                                delim, ev, &st, &sdk, &q,
-                                "supplemental TEXT") < 0) {
-                fcs__kw_free(&st);
-                return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
-            }
-            for (int i = 0; i < st.n; i++)
-                if (!fcs__kw_get(&ds->kw, st.kw[i].key) &&
-                    fcs__kw_set(&ds->kw, st.kw[i].key, strlen(st.kw[i].key),
-                                st.kw[i].val, strlen(st.kw[i].val)) < 0) {
-                    fcs__kw_free(&st);
-                    return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
-                }
-            fcs__kw_free(&st);
-        }
+    if (!(ds->version[3] >= '3' &&
+          fcs__int(fcs__kw_get(&ds->kw, "$BEGINSTEXT"), &sb) == 0 &&
+          fcs__int(fcs__kw_get(&ds->kw, "$ENDSTEXT"), &se) == 0 && sb > 0 &&
+          se >= sb && base + sb != ds->text_b))
+        return 0;
+    if (base + se >= (int64_t)f->size || base + sb < base + 58) {
+        fcs__warn(f, "supplemental TEXT %lld-%lld is outside the file; "
+                     "ignored", (long long)sb, (long long)se);
+        return 0;
     }
+    if (f->buf[base + sb] != (uint8_t)delim) {
+        fcs__warn(f, "supplemental TEXT %lld-%lld does not start with "
+                     "the TEXT delimiter; ignored", (long long)sb,
+                  (long long)se);
+        return 0;
+    }
+    ds->stext_b = base + sb;
+    ds->stext_e = base + se;
+    fcs_kwtab st = {0};
+    int sdk = 0;
+    unsigned q = 0;
+    if (fcs__parse_text(f, f->buf + base + sb, (size_t)(se - sb + 1), delim,
+                        ev, &st, &sdk, &q, "supplemental TEXT") < 0) {
+        fcs__kw_free(&st);
+        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+    }
+    for (int i = 0; i < st.n; i++)
+        if (!fcs__kw_get(&ds->kw, st.kw[i].key) &&
+            fcs__kw_set(&ds->kw, st.kw[i].key, strlen(st.kw[i].key),
+                        st.kw[i].val, strlen(st.kw[i].val)) < 0) {
+            fcs__kw_free(&st);
+            return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+        }
+    fcs__kw_free(&st);
+    return 0;
+}
 
-    /* required keywords */
+/* $PAR and $DATATYPE, which everything else needs.  0 or < 0 with err. */
+static int parse_par_type(fcs_ds *ds, fcs_err *err)
+{
     int64_t par;
-    s = fcs__kw_get(&ds->kw, "$PAR");
+    const char *s = fcs__kw_get(&ds->kw, "$PAR");
     if (!s)
         return fcs__err(err, FCS_E_KEYWORD, ds->text_b, "TEXT: $PAR is missing");
     if (fcs__int(s, &par) < 0 || par < 1 || par > 100000)
@@ -477,7 +501,16 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
     if (tmp[1] || !strchr("IFDA", ds->datatype) || !ds->datatype)
         return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
                         "TEXT: $DATATYPE is '%.20s', expected I, F, D or A", s);
-    s = fcs__kw_get(&ds->kw, "$MODE");
+    return 0;
+}
+
+/* $MODE, $BYTEORD (into ord/nord), $TIMESTEP, $TOT (-1 when absent) and
+ * $NEXTDATA.  0 or < 0 with err. */
+static int parse_keys(fcs_file *f, fcs_ds *ds, int *ord, int *nord,
+                      int64_t *tot, fcs_err *err)
+{
+    char tmp[64];
+    const char *s = fcs__kw_get(&ds->kw, "$MODE");
     if (s) {
         trimcpy(tmp, sizeof tmp, s);
         if (strcasecmp(tmp, "L") != 0)
@@ -487,11 +520,10 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
     } else if (ds->version[3] < '3' || strcmp(ds->version, "FCS3.2") < 0) {
         fcs__warn(f, "$MODE missing; read as list mode");
     }
-    int ord[8] = {1, 2, 3, 4, 5, 6, 7, 8}, nord = 4;
     s = fcs__kw_get(&ds->kw, "$BYTEORD");
     if (s) {
-        nord = parse_byteord(s, ord);
-        if (nord < 0)
+        *nord = parse_byteord(s, ord);
+        if (*nord < 0)
             return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
                             "TEXT: $BYTEORD is '%.20s', expected a permutation "
                             "such as 1,2,3,4 or 4,3,2,1", s);
@@ -504,9 +536,9 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
         ds->has_timestep = 1;
     else if (s && *s)
         fcs__warn(f, "$TIMESTEP is '%.20s', not a number; ignored", s);
-    int64_t tot = -1;
+    *tot = -1;
     s = fcs__kw_get(&ds->kw, "$TOT");
-    if (s && (fcs__int(s, &tot) < 0 || tot < 0))
+    if (s && (fcs__int(s, tot) < 0 || *tot < 0))
         return fcs__err(err, FCS_E_KEYWORD, ds->text_b,
                         "TEXT: $TOT is '%.20s', expected a count", s);
     if (!s)
@@ -518,158 +550,184 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
             ds->nextdata = 0;
         }
     }
+    return 0;
+}
 
-    int rc = parse_params(f, ds, err, ord, nord);
-    if (rc < 0)
-        return rc;
+/* Bytes (or bits) per event, from the parameters. */
+typedef struct geom {
+    int nonbyte, anyfree, ascii;
+    int64_t row, rowbits, padded;
+} geom;
 
-    /* row geometry */
-    int nonbyte = 0, anyfree = 0;
-    int64_t row = 0, rowbits = 0, padded = 0;
+static int row_geometry(fcs_ds *ds, geom *g, fcs_err *err)
+{
+    memset(g, 0, sizeof *g);
     for (int i = 0; i < ds->npar; i++) {
         const fcs_param *p = &ds->par[i];
         if (p->datatype == 'A') {
             if (p->bits == 0)
-                anyfree = 1;
-            row += p->bits;
+                g->anyfree = 1;
+            g->row += p->bits;
             continue;
         }
         if (p->bits % 8)
-            nonbyte = 1;
-        rowbits += p->bits;
-        padded += (p->bits + 7) / 8;
+            g->nonbyte = 1;
+        g->rowbits += p->bits;
+        g->padded += (p->bits + 7) / 8;
     }
-    int ascii = ds->datatype == 'A';
-    if (ascii) {
+    g->ascii = ds->datatype == 'A';
+    if (g->ascii) {
         for (int i = 0; i < ds->npar; i++)
             if (ds->par[i].datatype != 'A')
                 return fcs__err(err, FCS_E_UNSUPPORTED, ds->text_b,
                                 "TEXT: $DATATYPE A mixed with binary "
                                 "$PnDATATYPE");
-        ds->ascii_free = anyfree;
+        ds->ascii_free = g->anyfree;
     }
-    if (!ascii)
-        row = padded;
+    if (!g->ascii)
+        g->row = g->padded;
+    return 0;
+}
 
-    /* DATA candidates */
-    cand H = {0}, T = {0};
+/* The HEADER and TEXT DATA offsets as candidates. */
+static void data_cands(fcs_file *f, fcs_ds *ds, int v3, cand *H, cand *T)
+{
+    memset(H, 0, sizeof *H);
+    memset(T, 0, sizeof *T);
     if (ds->hdr[2] >= 0 && ds->hdr[3] >= 0 &&
         !(ds->hdr[2] == 0 && ds->hdr[3] == 0) && ds->hdr[2] != 99999999 &&
         ds->hdr[3] != 99999999) {
-        H.present = 1;
-        H.b = ds->hdr[2];
-        H.e = ds->hdr[3];
+        H->present = 1;
+        H->b = ds->hdr[2];
+        H->e = ds->hdr[3];
     }
     int64_t b2, e2;
     if (fcs__int(fcs__kw_get(&ds->kw, "$BEGINDATA"), &b2) == 0 &&
         fcs__int(fcs__kw_get(&ds->kw, "$ENDDATA"), &e2) == 0 &&
         !(b2 == 0 && e2 == 0) && b2 >= 0 && e2 >= 0) {
-        T.present = 1;
-        T.b = b2;
-        T.e = e2;
+        T->present = 1;
+        T->b = b2;
+        T->e = e2;
     }
-    if (!T.present && v3)
+    if (!T->present && v3)
         fcs__warn(f, "$BEGINDATA/$ENDDATA missing; HEADER offsets used");
+}
 
-    if (tot == 0) {
-        ds->nevents = 0;
-        ds->data_b = ds->text_e + 1;
-        goto plan;
-    }
-    /* Non-byte integer widths: 16-bit containers (Beckman CXP) or packed. */
-    if (nonbyte) {
-        cand *c = (v3 && T.present) ? &T : H.present ? &H : &T;
+/* Non-byte integer widths: 16-bit containers (Beckman CXP) or packed
+ * bits; then the DATA length $TOT implies (-1 unknown). */
+static int64_t expected_len(fcs_file *f, fcs_ds *ds, int v3, const cand *H,
+                            const cand *T, int64_t tot, const geom *g)
+{
+    if (g->nonbyte) {
+        const cand *c = (v3 && T->present) ? T : H->present ? H : T;
         int64_t len = c->present ? c->e - c->b + 1 : -1;
-        if (tot > 0 && fcs__quirk_pnb_padded(len, tot, padded, rowbits)) {
+        if (tot > 0 &&
+            fcs__quirk_pnb_padded(len, tot, g->padded, g->rowbits)) {
             ds->quirks |= FCS_QUIRK_PNB10_AS_16;
             fcs__warn(f, "$PnB not a multiple of 8 but DATA holds whole "
                          "bytes per value; read as %lld-byte containers",
-                         (long long)padded);
+                      (long long)g->padded);
         } else {
             ds->packed = 1;
-            ds->row_bits = rowbits;
+            ds->row_bits = g->rowbits;
         }
     }
-    int64_t exp = -1;
-    if (tot > 0 && !(ascii && anyfree)) {
-        if (ds->packed) {
-            /* bits, then bytes rounded up */
-            exp = (tot > INT64_MAX / (rowbits ? rowbits : 1))
-                      ? INT64_MAX
-                      : (tot * rowbits + 7) / 8;
-        } else {
-            exp = (row && tot > INT64_MAX / row) ? INT64_MAX : tot * row;
-        }
-    }
-    score_cand(f, ds, &H, exp);
-    score_cand(f, ds, &T, exp);
+    if (tot <= 0 || (g->ascii && g->anyfree))
+        return -1;
+    if (ds->packed) /* bits, then bytes rounded up */
+        return (tot > INT64_MAX / (g->rowbits ? g->rowbits : 1))
+                   ? INT64_MAX
+                   : (tot * g->rowbits + 7) / 8;
+    return (g->row && tot > INT64_MAX / g->row) ? INT64_MAX : tot * g->row;
+}
+
+/* The candidate to use when both fit equally: the data decide
+ * (quirks.c, header_text).  why points into whybuf or a static text. */
+static cand *pick_cand(fcs_file *f, fcs_ds *ds, int v3, cand *H, cand *T,
+                       int64_t tot, const geom *g, const char **why,
+                       char *whybuf, size_t whyn)
+{
+    int64_t base = ds->base;
     cand *best;
-    const char *why = "consistent with $TOT and the file";
-    char whybuf[120];
-    if (H.score > T.score)
-        best = &H;
-    else if (T.score > H.score)
-        best = &T;
+    *why = "consistent with $TOT and the file";
+    if (H->score > T->score)
+        best = H;
+    else if (T->score > H->score)
+        best = T;
     else
-        best = v3 ? (T.present ? &T : &H) : (H.present ? &H : &T);
-    if (H.score && H.score == T.score && H.b != T.b) {
-        /* both fit: let the data decide (quirks.c, header_text) */
-        int64_t nh = -1, nt = -1, kh = 0, kt = 0;
-        if (H.on_delim != T.on_delim) {
-            best = H.on_delim ? &T : &H;
-            why = "the other one starts on TEXT's closing delimiter";
-        } else if (!ds->packed && !ascii && tot > 0 &&
-                   (nh = fcs__quirk_implausible(ds, f->buf + base + H.b,
-                                                (int64_t)f->size - base - H.b,
-                                                tot, &kh)) >= 0 &&
-                   (nt = fcs__quirk_implausible(ds, f->buf + base + T.b,
-                                                (int64_t)f->size - base - T.b,
-                                                tot, &kt)) >= 0 &&
-                   nh != nt) {
-            best = nh < nt ? &H : &T;
-            snprintf(whybuf, sizeof whybuf,
-                     "its first events hold %lld implausible values of "
-                     "%lld, the other %lld", (long long)(nh < nt ? nh : nt),
-                     (long long)kh, (long long)(nh < nt ? nt : nh));
-            why = whybuf;
-        } else {
-            why = v3 ? "both fit; TEXT is authoritative for FCS 3"
-                     : "both fit; HEADER is authoritative for FCS 2.0";
-        }
+        best = v3 ? (T->present ? T : H) : (H->present ? H : T);
+    if (!(H->score && H->score == T->score && H->b != T->b))
+        return best;
+    int64_t nh = -1, nt = -1, kh = 0, kt = 0;
+    if (H->on_delim != T->on_delim) {
+        best = H->on_delim ? T : H;
+        *why = "the other one starts on TEXT's closing delimiter";
+    } else if (!ds->packed && !g->ascii && tot > 0 &&
+               (nh = fcs__quirk_implausible(ds, f->buf + base + H->b,
+                                            (int64_t)f->size - base - H->b,
+                                            tot, &kh)) >= 0 &&
+               (nt = fcs__quirk_implausible(ds, f->buf + base + T->b,
+                                            (int64_t)f->size - base - T->b,
+                                            tot, &kt)) >= 0 &&
+               nh != nt) {
+        best = nh < nt ? H : T;
+        snprintf(whybuf, whyn,
+                 "its first events hold %lld implausible values of "
+                 "%lld, the other %lld", (long long)(nh < nt ? nh : nt),
+                 (long long)kh, (long long)(nh < nt ? nt : nh));
+        *why = whybuf;
+    } else {
+        *why = v3 ? "both fit; TEXT is authoritative for FCS 3"
+                  : "both fit; HEADER is authoritative for FCS 2.0";
     }
-    if (!best->score) {
-        cand *c = T.present ? &T : &H;
-        if (!c->present)
-            return fcs__err(err, FCS_E_LAYOUT, base + 26,
-                            "HEADER: no DATA offsets in HEADER or TEXT");
-        if (exp >= 0 && exp != INT64_MAX)
-            return fcs__err(err, FCS_E_LAYOUT, base + c->b,
-                            "DATA: $TOT %lld x %lld bytes per event = %lld "
-                            "bytes from byte %lld, file is %zu bytes",
-                            (long long)tot, (long long)(ds->packed ? 0 : row),
-                            (long long)exp, (long long)(base + c->b), f->size);
-        if (exp == INT64_MAX)
-            return fcs__err(err, FCS_E_LAYOUT, base + c->b,
-                            "DATA: $TOT %lld is larger than the file can hold",
-                            (long long)tot);
+    return best;
+}
+
+/* No candidate fits: the error that says why. */
+static int refuse_layout(fcs_file *f, fcs_ds *ds, const cand *H,
+                         const cand *T, int64_t tot, int64_t exp,
+                         const geom *g, fcs_err *err)
+{
+    int64_t base = ds->base;
+    const cand *c = T->present ? T : H;
+    if (!c->present)
+        return fcs__err(err, FCS_E_LAYOUT, base + 26,
+                        "HEADER: no DATA offsets in HEADER or TEXT");
+    if (exp >= 0 && exp != INT64_MAX)
         return fcs__err(err, FCS_E_LAYOUT, base + c->b,
-                        "DATA: offsets %lld-%lld overlap HEADER/TEXT or run "
-                        "past the end of the file (%zu bytes)",
-                        (long long)c->b, (long long)c->e, f->size);
-    }
-    if (H.present && T.present && (H.b != T.b || H.e != T.e)) {
-        if (H.b != T.b || H.score != T.score) {
-            ds->quirks |= FCS_QUIRK_HEADER_TEXT;
-            if (STRICT(f))
-                return fcs__err(err, FCS_E_LAYOUT, base + 26,
-                                "HEADER: DATA %lld-%lld, TEXT says %lld-%lld "
-                                "(strict)", (long long)H.b, (long long)H.e,
-                                (long long)T.b, (long long)T.e);
-            fcs__warn(f, "HEADER says DATA is %lld-%lld, TEXT says %lld-%lld; "
-                         "%s offsets used (%s)",
-                      (long long)H.b, (long long)H.e, (long long)T.b,
-                      (long long)T.e, best == &H ? "HEADER" : "TEXT", why);
-        }
+                        "DATA: $TOT %lld x %lld bytes per event = %lld "
+                        "bytes from byte %lld, file is %zu bytes",
+                        (long long)tot, (long long)(ds->packed ? 0 : g->row),
+                        (long long)exp, (long long)(base + c->b), f->size);
+    if (exp == INT64_MAX)
+        return fcs__err(err, FCS_E_LAYOUT, base + c->b,
+                        "DATA: $TOT %lld is larger than the file can hold",
+                        (long long)tot);
+    return fcs__err(err, FCS_E_LAYOUT, base + c->b,
+                    "DATA: offsets %lld-%lld overlap HEADER/TEXT or run "
+                    "past the end of the file (%zu bytes)",
+                    (long long)c->b, (long long)c->e, f->size);
+}
+
+/* The repairs the chosen candidate needs: warnings and quirk bits, or
+ * refusals in strict mode.  0 or < 0 with err. */
+static int note_repairs(fcs_file *f, fcs_ds *ds, const cand *H,
+                        const cand *T, const cand *best, const char *why,
+                        int64_t tot, int64_t exp, fcs_err *err)
+{
+    int64_t base = ds->base;
+    if (H->present && T->present && (H->b != T->b || H->e != T->e) &&
+        (H->b != T->b || H->score != T->score)) {
+        ds->quirks |= FCS_QUIRK_HEADER_TEXT;
+        if (STRICT(f))
+            return fcs__err(err, FCS_E_LAYOUT, base + 26,
+                            "HEADER: DATA %lld-%lld, TEXT says %lld-%lld "
+                            "(strict)", (long long)H->b, (long long)H->e,
+                            (long long)T->b, (long long)T->e);
+        fcs__warn(f, "HEADER says DATA is %lld-%lld, TEXT says %lld-%lld; "
+                     "%s offsets used (%s)",
+                  (long long)H->b, (long long)H->e, (long long)T->b,
+                  (long long)T->e, best == H ? "HEADER" : "TEXT", why);
     }
     int64_t len = best->e - best->b + 1;
     if (best->score == 2) {
@@ -694,36 +752,78 @@ int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
         fcs__warn(f, "DATA end offset %lld is past the end of the file",
                   (long long)best->e);
     }
+    return 0;
+}
+
+/* Events and DATA length from the chosen candidate (counted from its
+ * length when $TOT is absent). */
+static void data_extent(fcs_file *f, fcs_ds *ds, const cand *best,
+                        int64_t tot, int64_t exp, const geom *g)
+{
+    int64_t base = ds->base, len = best->e - best->b + 1;
     ds->data_b = base + best->b;
     if (tot < 0) {
         /* no $TOT: count from the DATA length */
         if (base + best->e >= (int64_t)f->size)
             len = (int64_t)f->size - ds->data_b;
-        if (ascii && anyfree) {
+        if (g->ascii && g->anyfree) {
             exp = len;
             tot = len; /* upper bound; ascii_load counts the values */
         } else if (ds->packed) {
-            tot = rowbits ? len * 8 / rowbits : 0;
-            exp = (tot * rowbits + 7) / 8;
+            tot = g->rowbits ? len * 8 / g->rowbits : 0;
+            exp = (tot * g->rowbits + 7) / 8;
         } else {
-            tot = row ? len / row : 0;
-            exp = tot * row;
-            if (row && len % row)
+            tot = g->row ? len / g->row : 0;
+            exp = tot * g->row;
+            if (g->row && len % g->row)
                 fcs__warn(f, "DATA length %lld is not a whole number of "
                              "events (%lld bytes each)", (long long)len,
-                          (long long)row);
+                          (long long)g->row);
         }
     }
     ds->nevents = tot;
-    if (ascii && anyfree) {
+    if (g->ascii && g->anyfree) {
         int64_t e = base + best->e;
         if (e >= (int64_t)f->size)
             e = (int64_t)f->size - 1;
         exp = e - ds->data_b + 1;
     }
     ds->data_len = exp;
+}
 
-plan:;
+/* The DATA layout policy (README "HEADER and TEXT offsets"): choose
+ * between the HEADER and TEXT offsets, note the repairs, set the events
+ * and the DATA extent.  0 or < 0 with err. */
+static int locate_data(fcs_file *f, fcs_ds *ds, int64_t tot, const geom *g,
+                       fcs_err *err)
+{
+    int v3 = ds->version[3] >= '3';
+    cand H, T;
+    data_cands(f, ds, v3, &H, &T);
+    if (tot == 0) {
+        ds->nevents = 0;
+        ds->data_b = ds->text_e + 1;
+        return 0;
+    }
+    int64_t exp = expected_len(f, ds, v3, &H, &T, tot, g);
+    score_cand(f, ds, &H, exp);
+    score_cand(f, ds, &T, exp);
+    const char *why;
+    char whybuf[120];
+    cand *best = pick_cand(f, ds, v3, &H, &T, tot, g, &why, whybuf,
+                           sizeof whybuf);
+    if (!best->score)
+        return refuse_layout(f, ds, &H, &T, tot, exp, g, err);
+    int rc = note_repairs(f, ds, &H, &T, best, why, tot, exp, err);
+    if (rc < 0)
+        return rc;
+    data_extent(f, ds, best, tot, exp, g);
+    return 0;
+}
+
+/* Each parameter's place in the row; ASCII data decoded now. */
+static int plan_rows(fcs_file *f, fcs_ds *ds, const geom *g, fcs_err *err)
+{
     int off = 0;
     int64_t boff = 0;
     for (int i = 0; i < ds->npar; i++) {
@@ -741,12 +841,39 @@ plan:;
             off += ds->dec[i].nbytes;
         }
     }
-    ds->row_bytes = ascii ? 0 : off;
-    if (ascii && ds->nevents > 0) {
-        rc = fcs__ascii_load(f, ds, err);
-        if (rc < 0)
-            return rc;
-    }
+    ds->row_bytes = g->ascii ? 0 : off;
+    if (g->ascii && ds->nevents > 0)
+        return fcs__ascii_load(f, ds, err);
+    return 0;
+}
+
+int fcs__ds_parse(fcs_file *f, int64_t base, fcs_ds *ds, fcs_err *err)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->base = base;
+    ds->nevents = 0;
+    int ord[8] = {1, 2, 3, 4, 5, 6, 7, 8}, nord = 4;
+    int64_t tot = -1;
+    geom g;
+    int rc = parse_header(f, base, ds, err);
+    if (rc == 0)
+        rc = parse_main_text(f, ds, err);
+    if (rc == 0)
+        rc = parse_stext(f, base, ds, err);
+    if (rc == 0)
+        rc = parse_par_type(ds, err);
+    if (rc == 0)
+        rc = parse_keys(f, ds, ord, &nord, &tot, err);
+    if (rc == 0)
+        rc = parse_params(f, ds, err, ord, nord);
+    if (rc == 0)
+        rc = row_geometry(ds, &g, err);
+    if (rc == 0)
+        rc = locate_data(f, ds, tot, &g, err);
+    if (rc == 0)
+        rc = plan_rows(f, ds, &g, err);
+    if (rc < 0)
+        return rc;
     ds->ok = 1;
     return 0;
 }

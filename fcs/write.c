@@ -122,13 +122,10 @@ static int bad_delim(const char *key, const char *val, char d)
     return strchr(key, d) != NULL || starts_with(val, d);
 }
 
-int fcs_write(const char *path, int npar, const fcs_wparam *params,
-              int64_t nevents, const double *const *cols,
-              const fcs_kv *keywords, int nkeywords, const fcs_spill *spill,
-              const fcs_wopts *wo, fcs_err *err)
+static int check_args(const char *path, int npar, const fcs_wparam *params,
+                      int64_t nevents, const double *const *cols,
+                      const fcs_kv *keywords, int nkeywords, fcs_err *err)
 {
-    if (err)
-        memset(err, 0, sizeof *err);
     if (!path || npar < 1 || !params || nevents < 0 ||
         (nevents > 0 && !cols) || nkeywords < 0 || (nkeywords && !keywords))
         return fcs__err(err, FCS_E_ARG, -1, "fcs_write: invalid arguments");
@@ -147,16 +144,16 @@ int fcs_write(const char *path, int npar, const fcs_wparam *params,
     }
     if (nevents > INT64_MAX / 4 / npar)
         return fcs__err(err, FCS_E_ARG, -1, "fcs_write: too many events");
-    int be = wo && wo->big_endian;
-    int64_t dlen = nevents * 4 * (int64_t)npar;
-    char *spv = spill ? spill_string(spill) : NULL;
-    if (spill && !spv)
-        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+    return 0;
+}
 
-    /* choose the delimiter */
+/* The first candidate delimiter that occurs at no place it would break
+ * TEXT; 0 when every one does. */
+static char choose_delim(const char *spv, int npar, const fcs_wparam *params,
+                         const fcs_kv *keywords, int nkeywords)
+{
     static const char cands[] = "/|\\!~^#%\x1e\x1f\x1c\x1d\x01\x02\x03";
-    char d = 0;
-    for (size_t ci = 0; ci < sizeof cands - 1 && !d; ci++) {
+    for (size_t ci = 0; ci < sizeof cands - 1; ci++) {
         char c = cands[ci];
         int bad = spv && starts_with(spv, c);
         for (int k = 0; k < nkeywords && !bad; k++)
@@ -168,73 +165,185 @@ int fcs_write(const char *path, int npar, const fcs_wparam *params,
                   (params[j].label && params[j].label[0] &&
                    starts_with(params[j].label, c));
         if (!bad)
-            d = c;
+            return c;
     }
-    if (!d) {
-        free(spv);
-        return fcs__err(err, FCS_E_WRITE, -1, "fcs_write: every candidate "
-                        "TEXT delimiter occurs in a keyword");
-    }
+    return 0;
+}
 
-    int64_t begin = 0, end = 0;
-    sbuf t = {0};
+/* What TEXT says, for build_text. */
+typedef struct text_in {
+    char d;
+    int be, npar, nkeywords;
+    const fcs_wparam *params;
+    const fcs_kv *keywords;
+    const char *spv;
+    int64_t nevents, dlen;
+} text_in;
+
+/* TEXT into t; its $BEGINDATA/$ENDDATA depend on its own length, so it
+ * is rebuilt until they settle.  begin and end get the DATA offsets. */
+static void build_text(sbuf *t, const text_in *in, int64_t *begin,
+                       int64_t *end)
+{
+    char d = in->d;
+    int be = in->be, npar = in->npar, nkeywords = in->nkeywords;
+    const fcs_wparam *params = in->params;
+    const fcs_kv *keywords = in->keywords;
+    const char *spv = in->spv;
+    int64_t nevents = in->nevents, dlen = in->dlen;
+    *begin = *end = 0;
     for (int round = 0; round < 8; round++) {
-        t.n = 0;
+        t->n = 0;
         char num[64];
-        sb_put(&t, &d, 1);
-        snprintf(num, sizeof num, "%lld", (long long)begin);
-        sb_kv(&t, "$BEGINDATA", num, d);
-        snprintf(num, sizeof num, "%lld", (long long)end);
-        sb_kv(&t, "$ENDDATA", num, d);
-        sb_kv(&t, "$BEGINANALYSIS", "0", d);
-        sb_kv(&t, "$ENDANALYSIS", "0", d);
-        sb_kv(&t, "$BEGINSTEXT", "0", d);
-        sb_kv(&t, "$ENDSTEXT", "0", d);
-        sb_kv(&t, "$BYTEORD", be ? "4,3,2,1" : "1,2,3,4", d);
-        sb_kv(&t, "$DATATYPE", "F", d);
-        sb_kv(&t, "$MODE", "L", d);
-        sb_kv(&t, "$NEXTDATA", "0", d);
+        sb_put(t, &d, 1);
+        snprintf(num, sizeof num, "%lld", (long long)*begin);
+        sb_kv(t, "$BEGINDATA", num, d);
+        snprintf(num, sizeof num, "%lld", (long long)*end);
+        sb_kv(t, "$ENDDATA", num, d);
+        sb_kv(t, "$BEGINANALYSIS", "0", d);
+        sb_kv(t, "$ENDANALYSIS", "0", d);
+        sb_kv(t, "$BEGINSTEXT", "0", d);
+        sb_kv(t, "$ENDSTEXT", "0", d);
+        sb_kv(t, "$BYTEORD", be ? "4,3,2,1" : "1,2,3,4", d);
+        sb_kv(t, "$DATATYPE", "F", d);
+        sb_kv(t, "$MODE", "L", d);
+        sb_kv(t, "$NEXTDATA", "0", d);
         snprintf(num, sizeof num, "%d", npar);
-        sb_kv(&t, "$PAR", num, d);
+        sb_kv(t, "$PAR", num, d);
         snprintf(num, sizeof num, "%lld", (long long)nevents);
-        sb_kv(&t, "$TOT", num, d);
+        sb_kv(t, "$TOT", num, d);
         for (int j = 0; j < npar; j++) {
             char k[40];
             snprintf(k, sizeof k, "$P%dN", j + 1);
-            sb_kv(&t, k, params[j].name, d);
+            sb_kv(t, k, params[j].name, d);
             if (params[j].label && params[j].label[0]) {
                 snprintf(k, sizeof k, "$P%dS", j + 1);
-                sb_kv(&t, k, params[j].label, d);
+                sb_kv(t, k, params[j].label, d);
             }
             snprintf(k, sizeof k, "$P%dB", j + 1);
-            sb_kv(&t, k, "32", d);
+            sb_kv(t, k, "32", d);
             snprintf(k, sizeof k, "$P%dE", j + 1);
-            sb_kv(&t, k, "0,0", d);
+            sb_kv(t, k, "0,0", d);
             snprintf(k, sizeof k, "$P%dR", j + 1);
             snprintf(num, sizeof num, "%.17g", params[j].range);
-            sb_kv(&t, k, num, d);
+            sb_kv(t, k, num, d);
         }
         if (spv)
-            sb_kv(&t, "$SPILLOVER", spv, d);
+            sb_kv(t, "$SPILLOVER", spv, d);
         for (int k = 0; k < nkeywords; k++) {
             const char *key = keywords[k].key, *v = keywords[k].value;
             if (!key || !*key || !v || !*v || owned_key(key))
                 continue;
             if (spv && strcasecmp(key, "$SPILLOVER") == 0)
                 continue;
-            sb_kv(&t, key, v, d);
+            sb_kv(t, key, v, d);
         }
-        if (t.oom)
+        if (t->oom)
             break;
-        int64_t nb = 58 + (int64_t)t.n;
+        int64_t nb = 58 + (int64_t)t->n;
         int64_t ne = dlen ? nb + dlen - 1 : 0;
         if (dlen == 0)
             nb = 0;
-        if (nb == begin && ne == end)
+        if (nb == *begin && ne == *end)
             break;
-        begin = nb;
-        end = ne;
+        *begin = nb;
+        *end = ne;
     }
+}
+
+/* DATA: rows of float32, converted in blocks.  1 written, 0 failed. */
+static int write_data(FILE *fp, const double *const *cols, int npar,
+                      int64_t nevents, int be)
+{
+    enum { BLK = 4096 };
+    float *rowbuf = malloc((size_t)BLK * (size_t)npar * sizeof(float));
+    int ok = rowbuf != NULL;
+    for (int64_t i0 = 0; ok && i0 < nevents; i0 += BLK) {
+        int64_t m = nevents - i0 < BLK ? nevents - i0 : BLK;
+        for (int j = 0; j < npar; j++) {
+            const double *c = cols[j] + i0;
+            for (int64_t i = 0; i < m; i++)
+                rowbuf[i * npar + j] = (float)c[i];
+        }
+        if (be) {
+            uint32_t *u = (uint32_t *)rowbuf;
+            for (int64_t i = 0; i < m * npar; i++)
+                u[i] = __builtin_bswap32(u[i]);
+        }
+        ok = fwrite(rowbuf, sizeof(float), (size_t)(m * npar), fp) ==
+             (size_t)(m * npar);
+    }
+    free(rowbuf);
+    return ok;
+}
+
+/* HEADER, TEXT and DATA to a temporary name beside path, renamed into
+ * place.  Takes t's bytes (freed here).  0 or < 0 with err. */
+static int write_file(const char *path, const char *hdr, sbuf *t,
+                      const double *const *cols, int npar, int64_t nevents,
+                      int be, fcs_err *err)
+{
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 32);
+    if (!tmp) {
+        free(t->p);
+        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+    }
+    snprintf(tmp, pl + 32, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        fcs__err(err, FCS_E_WRITE, -1, "cannot create %s: %s", tmp,
+                 strerror(errno));
+        free(t->p);
+        free(tmp);
+        return -2;
+    }
+    int ok = fwrite(hdr, 1, 58, fp) == 58 && fwrite(t->p, 1, t->n, fp) == t->n;
+    free(t->p);
+    if (ok)
+        ok = write_data(fp, cols, npar, nevents, be);
+    if (fflush(fp) != 0)
+        ok = 0;
+    if (fclose(fp) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return fcs__err(err, FCS_E_WRITE, -1, "cannot write %s: %s", path,
+                        strerror(e ? e : EIO));
+    }
+    free(tmp);
+    return 0;
+}
+
+int fcs_write(const char *path, int npar, const fcs_wparam *params,
+              int64_t nevents, const double *const *cols,
+              const fcs_kv *keywords, int nkeywords, const fcs_spill *spill,
+              const fcs_wopts *wo, fcs_err *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+    int rc = check_args(path, npar, params, nevents, cols, keywords,
+                        nkeywords, err);
+    if (rc < 0)
+        return rc;
+    int be = wo && wo->big_endian;
+    int64_t dlen = nevents * 4 * (int64_t)npar;
+    char *spv = spill ? spill_string(spill) : NULL;
+    if (spill && !spv)
+        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
+    char d = choose_delim(spv, npar, params, keywords, nkeywords);
+    if (!d) {
+        free(spv);
+        return fcs__err(err, FCS_E_WRITE, -1, "fcs_write: every candidate "
+                        "TEXT delimiter occurs in a keyword");
+    }
+    int64_t begin = 0, end = 0;
+    sbuf t = {0};
+    text_in in = {d, be, npar, nkeywords, params, keywords, spv, nevents,
+                  dlen};
+    build_text(&t, &in, &begin, &end);
     free(spv);
     if (t.oom) {
         free(t.p);
@@ -252,56 +361,5 @@ int fcs_write(const char *path, int npar, const fcs_wparam *params,
         hb = he = 0;
     snprintf(hdr, sizeof hdr, "FCS3.1    %8lld%8lld%8lld%8lld%8lld%8lld",
              58LL, (long long)text_e, (long long)hb, (long long)he, 0LL, 0LL);
-
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 32);
-    if (!tmp) {
-        free(t.p);
-        return fcs__err(err, FCS_E_NOMEM, -1, "out of memory");
-    }
-    snprintf(tmp, pl + 32, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        fcs__err(err, FCS_E_WRITE, -1, "cannot create %s: %s", tmp,
-                 strerror(errno));
-        free(t.p);
-        free(tmp);
-        return -2;
-    }
-    int ok = fwrite(hdr, 1, 58, fp) == 58 && fwrite(t.p, 1, t.n, fp) == t.n;
-    free(t.p);
-    /* DATA: rows of float32, converted in blocks */
-    enum { BLK = 4096 };
-    float *rowbuf = malloc((size_t)BLK * (size_t)npar * sizeof(float));
-    if (!rowbuf)
-        ok = 0;
-    for (int64_t i0 = 0; ok && i0 < nevents; i0 += BLK) {
-        int64_t m = nevents - i0 < BLK ? nevents - i0 : BLK;
-        for (int j = 0; j < npar; j++) {
-            const double *c = cols[j] + i0;
-            for (int64_t i = 0; i < m; i++)
-                rowbuf[i * npar + j] = (float)c[i];
-        }
-        if (be) {
-            uint32_t *u = (uint32_t *)rowbuf;
-            for (int64_t i = 0; i < m * npar; i++)
-                u[i] = __builtin_bswap32(u[i]);
-        }
-        ok = fwrite(rowbuf, sizeof(float), (size_t)(m * npar), fp) ==
-             (size_t)(m * npar);
-    }
-    free(rowbuf);
-    if (fflush(fp) != 0)
-        ok = 0;
-    if (fclose(fp) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return fcs__err(err, FCS_E_WRITE, -1, "cannot write %s: %s", path,
-                        strerror(e ? e : EIO));
-    }
-    free(tmp);
-    return 0;
+    return write_file(path, hdr, &t, cols, npar, nevents, be, err);
 }
