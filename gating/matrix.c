@@ -219,6 +219,173 @@ static int blank(const char *s)
     return *s == '\0';
 }
 
+/* State of one matrix file being read. */
+typedef struct mread {
+    const char *path;
+    cg_err *err;
+    char *pos;          /* next unread line */
+    line_fields lf;
+    int lineno, hdr_line;
+    char sep;
+    int named;          /* the header starts with an empty cell */
+    int ncol, nrow, cap;
+    char **cnames, **rnames;
+    double *vals;
+} mread;
+
+#define MR_NOMEM (-2) /* out of memory; -1: error set */
+
+/* The header row of channel names, after the optional FlowJo preamble (a
+ * title line and "<,>" lines).  0, -1 or MR_NOMEM. */
+static int mr_header(mread *r)
+{
+    int stage = 0; /* 0: first line, 1: after a title, 2: header read */
+    char *line;
+    while (stage < 2 && (line = next_line(&r->pos))) {
+        r->lineno++;
+        if (blank(line))
+            continue;
+        r->sep = strchr(line, '\t') ? '\t' : ',';
+        if (split(line, r->sep, &r->lf) < 0)
+            return MR_NOMEM;
+        line_fields *lf = &r->lf;
+        if (stage == 0 && lf->n == 1) { /* matrix name */
+            stage = 1;
+            continue;
+        }
+        if (lf->n == 2 && !strcmp(lf->f[0], "<") && !strcmp(lf->f[1], ">"))
+            continue; /* FlowJo prefix/suffix line */
+        r->hdr_line = r->lineno;
+        r->named = lf->f[0][0] == '\0';
+        r->ncol = lf->n - r->named;
+        if (r->ncol < 1)
+            return cg_err_setl(r->err, CG_E_PARSE, r->lineno, "%s:%d: header "
+                               "names no channels", r->path, r->lineno), -1;
+        r->cnames = calloc((size_t)r->ncol, sizeof *r->cnames);
+        if (!r->cnames)
+            return MR_NOMEM;
+        for (int j = 0; j < r->ncol; j++) {
+            const char *nm = lf->f[j + r->named];
+            double dummy;
+            if (!*nm || parse_num(nm, &dummy) == 0)
+                return cg_err_setl(r->err, CG_E_PARSE, r->lineno, "%s:%d: "
+                                   "header field %d is %s; expected a "
+                                   "channel name", r->path, r->lineno,
+                                   j + r->named + 1,
+                                   *nm ? "a number" : "empty"), -1;
+            for (int k = 0; k < j; k++)
+                if (!strcmp(r->cnames[k], nm))
+                    return cg_err_setl(r->err, CG_E_PARSE, r->lineno,
+                                       "%s:%d: channel '%s' named twice",
+                                       r->path, r->lineno, nm), -1;
+            if (!(r->cnames[j] = strdup(nm)))
+                return MR_NOMEM;
+        }
+        stage = 2;
+    }
+    if (stage < 2)
+        return cg_err_setl(r->err, CG_E_PARSE, r->lineno, "%s:%d: no header "
+                           "row of channel names", r->path, r->lineno), -1;
+    return 0;
+}
+
+/* One numeric row (with a row name when the header has an empty first
+ * cell, or when it has one field more than the header and the first is
+ * not a number).  0, -1 or MR_NOMEM. */
+static int mr_row(mread *r)
+{
+    line_fields *lf = &r->lf;
+    int ncol = r->ncol, lineno = r->lineno;
+    double tmp;
+    int has_name = r->named || (lf->n == ncol + 1 &&
+                                parse_num(lf->f[0], &tmp) < 0);
+    if (lf->n != ncol + has_name)
+        return cg_err_setl(r->err, CG_E_PARSE, lineno, "%s:%d: %d field(s); "
+                           "expected %d (%s%d numbers, as the header on line "
+                           "%d)", r->path, lineno, lf->n, ncol + has_name,
+                           has_name ? "a row name and " : "", ncol,
+                           r->hdr_line), -1;
+    if (r->nrow == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        double *nv = realloc(r->vals, (size_t)r->cap * (size_t)ncol *
+                             sizeof *nv);
+        char **nr = realloc(r->rnames, (size_t)r->cap * sizeof *nr);
+        if (nv)
+            r->vals = nv;
+        if (nr)
+            r->rnames = nr;
+        if (!nv || !nr)
+            return MR_NOMEM;
+    }
+    r->rnames[r->nrow] = NULL;
+    for (int j = 0; j < ncol; j++) {
+        const char *f = lf->f[j + has_name];
+        if (parse_num(f, &r->vals[(size_t)r->nrow * ncol + j]) < 0)
+            return cg_err_setl(r->err, CG_E_PARSE, lineno, "%s:%d: field %d "
+                               "('%.40s') is not a finite number", r->path,
+                               lineno, j + has_name + 1, f), -1;
+    }
+    if (has_name) {
+        if (!lf->f[0][0])
+            return cg_err_setl(r->err, CG_E_PARSE, lineno, "%s:%d: empty "
+                               "row name", r->path, lineno), -1;
+        if (!(r->rnames[r->nrow] = strdup(lf->f[0])))
+            return MR_NOMEM;
+    }
+    r->nrow++;
+    return 0;
+}
+
+/* The numeric rows after the header.  0, -1 or MR_NOMEM. */
+static int mr_rows(mread *r)
+{
+    char *line;
+    while ((line = next_line(&r->pos))) {
+        r->lineno++;
+        if (blank(line))
+            continue;
+        if (split(line, r->sep, &r->lf) < 0)
+            return MR_NOMEM;
+        int rc = mr_row(r);
+        if (rc < 0)
+            return rc;
+    }
+    if (r->nrow == 0)
+        return cg_err_setl(r->err, CG_E_PARSE, r->lineno, "%s:%d: no numeric "
+                           "rows after the header", r->path, r->lineno), -1;
+    for (int i = 0; i < r->nrow; i++)
+        if (!r->rnames[i] && r->nrow != r->ncol)
+            return cg_err_setl(r->err, CG_E_PARSE, r->lineno, "%s: %d rows of "
+                               "%d columns without row names; rows take the "
+                               "column names only when the matrix is square",
+                               r->path, r->nrow, r->ncol), -1;
+    return 0;
+}
+
+/* Move what was read into a new matrix; rows without a name take the
+ * column's.  NULL when out of memory. */
+static cg_matrix *mr_matrix(mread *r)
+{
+    cg_matrix *m = cg_matrix_new(r->nrow, r->ncol);
+    if (!m)
+        return NULL;
+    memcpy(m->v, r->vals, (size_t)r->nrow * (size_t)r->ncol * sizeof *r->vals);
+    for (int j = 0; j < r->ncol; j++) {
+        m->col[j] = r->cnames[j];
+        r->cnames[j] = NULL;
+    }
+    for (int i = 0; i < r->nrow; i++) {
+        if (r->rnames[i]) {
+            m->row[i] = r->rnames[i];
+            r->rnames[i] = NULL;
+        } else if (!(m->row[i] = strdup(m->col[i]))) {
+            cg_matrix_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
 cg_matrix *cg_matrix_read_csv(const char *path, cg_err *err)
 {
     char *buf = slurp(path, err);
@@ -227,163 +394,30 @@ cg_matrix *cg_matrix_read_csv(const char *path, cg_err *err)
     if ((unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
         (unsigned char)buf[2] == 0xBF)
         memmove(buf, buf + 3, strlen(buf + 3) + 1); /* UTF-8 BOM */
-    line_fields lf = {0};
+    mread r;
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.err = err;
+    r.pos = buf;
+    r.sep = ',';
     cg_matrix *m = NULL;
-    double *vals = NULL;
-    char **rnames = NULL;
-    char **cnames = NULL;
-    int ncol = 0, nrow = 0, cap = 0, lineno = 0, named = 0, hdr_line = 0;
-    char sep = ',';
-    char *pos = buf, *line;
-
-    /* header, after the optional FlowJo preamble */
-    int stage = 0; /* 0: first line, 1: after a title, 2: header read */
-    while (stage < 2 && (line = next_line(&pos))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        sep = strchr(line, '\t') ? '\t' : ',';
-        if (split(line, sep, &lf) < 0)
-            goto nomem;
-        if (stage == 0 && lf.n == 1) { /* matrix name */
-            stage = 1;
-            continue;
-        }
-        if (lf.n == 2 && !strcmp(lf.f[0], "<") && !strcmp(lf.f[1], ">"))
-            continue; /* FlowJo prefix/suffix line */
-        hdr_line = lineno;
-        named = lf.f[0][0] == '\0';
-        ncol = lf.n - named;
-        if (ncol < 1) {
-            cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: header names no "
-                        "channels", path, lineno);
-            goto fail;
-        }
-        cnames = calloc((size_t)ncol, sizeof *cnames);
-        if (!cnames)
-            goto nomem;
-        for (int j = 0; j < ncol; j++) {
-            const char *nm = lf.f[j + named];
-            double dummy;
-            if (!*nm || parse_num(nm, &dummy) == 0) {
-                cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: header field "
-                            "%d is %s; expected a channel name", path,
-                            lineno, j + named + 1,
-                            *nm ? "a number" : "empty");
-                goto fail;
-            }
-            for (int k = 0; k < j; k++)
-                if (!strcmp(cnames[k], nm)) {
-                    cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: channel "
-                                "'%s' named twice", path, lineno, nm);
-                    goto fail;
-                }
-            if (!(cnames[j] = strdup(nm)))
-                goto nomem;
-        }
-        stage = 2;
-    }
-    if (stage < 2) {
-        cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: no header row of "
-                    "channel names", path, lineno);
-        goto fail;
-    }
-    /* numeric rows */
-    while ((line = next_line(&pos))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (split(line, sep, &lf) < 0)
-            goto nomem;
-        double tmp;
-        int has_name = named || (lf.n == ncol + 1 &&
-                                 parse_num(lf.f[0], &tmp) < 0);
-        if (lf.n != ncol + has_name) {
-            cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: %d field(s); "
-                        "expected %d (%s%d numbers, as the header on line "
-                        "%d)", path, lineno, lf.n, ncol + has_name,
-                        has_name ? "a row name and " : "", ncol, hdr_line);
-            goto fail;
-        }
-        if (nrow == cap) {
-            cap = cap ? 2 * cap : 16;
-            double *nv = realloc(vals, (size_t)cap * (size_t)ncol *
-                                 sizeof *nv);
-            char **nr = realloc(rnames, (size_t)cap * sizeof *nr);
-            if (nv)
-                vals = nv;
-            if (nr)
-                rnames = nr;
-            if (!nv || !nr)
-                goto nomem;
-        }
-        rnames[nrow] = NULL;
-        for (int j = 0; j < ncol; j++) {
-            const char *f = lf.f[j + has_name];
-            if (parse_num(f, &vals[(size_t)nrow * ncol + j]) < 0) {
-                cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: field %d "
-                            "('%.40s') is not a finite number", path, lineno,
-                            j + has_name + 1, f);
-                goto fail;
-            }
-        }
-        if (has_name) {
-            if (!lf.f[0][0]) {
-                cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: empty row "
-                            "name", path, lineno);
-                goto fail;
-            }
-            if (!(rnames[nrow] = strdup(lf.f[0])))
-                goto nomem;
-        }
-        nrow++;
-    }
-    if (nrow == 0) {
-        cg_err_setl(err, CG_E_PARSE, lineno, "%s:%d: no numeric rows after "
-                    "the header", path, lineno);
-        goto fail;
-    }
-    for (int i = 0; i < nrow; i++)
-        if (!rnames[i] && nrow != ncol) {
-            cg_err_setl(err, CG_E_PARSE, lineno, "%s: %d rows of %d "
-                        "columns without row names; rows take the column "
-                        "names only when the matrix is square", path, nrow,
-                        ncol);
-            goto fail;
-        }
-    m = cg_matrix_new(nrow, ncol);
-    if (!m)
-        goto nomem;
-    memcpy(m->v, vals, (size_t)nrow * (size_t)ncol * sizeof *vals);
-    for (int j = 0; j < ncol; j++) {
-        m->col[j] = cnames[j];
-        cnames[j] = NULL;
-    }
-    for (int i = 0; i < nrow; i++) {
-        if (rnames[i]) {
-            m->row[i] = rnames[i];
-            rnames[i] = NULL;
-        } else if (!(m->row[i] = strdup(m->col[i]))) {
-            goto nomem;
-        }
-    }
-    goto done;
-nomem:
-    cg_err_set(err, CG_E_NOMEM, "%s: out of memory", path);
-fail:
-    cg_matrix_free(m);
-    m = NULL;
-done:
-    if (cnames)
-        for (int j = 0; j < ncol; j++)
-            free(cnames[j]);
-    if (rnames)
-        for (int i = 0; i < nrow; i++)
-            free(rnames[i]);
-    free(cnames);
-    free(rnames);
-    free(vals);
-    free(lf.f);
+    int rc = mr_header(&r);
+    if (rc == 0)
+        rc = mr_rows(&r);
+    if (rc == 0 && !(m = mr_matrix(&r)))
+        rc = MR_NOMEM;
+    if (rc == MR_NOMEM)
+        cg_err_set(err, CG_E_NOMEM, "%s: out of memory", path);
+    if (r.cnames)
+        for (int j = 0; j < r.ncol; j++)
+            free(r.cnames[j]);
+    if (r.rnames)
+        for (int i = 0; i < r.nrow; i++)
+            free(r.rnames[i]);
+    free(r.cnames);
+    free(r.rnames);
+    free(r.vals);
+    free(r.lf.f);
     free(buf);
     return m;
 }

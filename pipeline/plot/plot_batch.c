@@ -243,154 +243,131 @@ static int find_str(const char **v, int n, const char *s)
     return -1;
 }
 
-cg_plot_image *cg_plot_render_longitudinal(const cg_plot_sample *s, int n,
-                                           const cg_plot_meta *m,
-                                           cg_err *err)
+/* The subjects and visits of a longitudinal plot, and its geometry. */
+typedef struct lg {
+    const cg_plot_sample *s;
+    int n;
+    const char **subj, **vis;
+    int ns, nv;
+    double fs;
+    int pw, ph, left, gapx, title_h;
+} lg;
+
+/* Subject j's line across the visits of panel k (0 ratio, 1 Treg %), a
+ * dot per visit, hollow red for a QC failure. */
+static void lg_subject(cgp_cv *cv, const lg *g, const cgp_pinfo *pi, int k,
+                       int j)
 {
-    const char **subj = calloc((size_t)(n > 0 ? n : 1), sizeof *subj);
-    const char **vis = calloc((size_t)(n > 0 ? n : 1), sizeof *vis);
-    int ns = 0, nv = 0;
-    if (!subj || !vis) {
-        free(subj);
-        free(vis);
-        cg_err_set(err, CG_E_NOMEM, "out of memory");
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        if (!s[i].subject || !*s[i].subject || !s[i].visit || !*s[i].visit)
+    cairo_t *cr = cv->cr;
+    double fs = g->fs;
+    const cg_plot_sample *s = g->s;
+    uint32_t c = cgp_palette(j);
+    cgp_rgb(cr, c);
+    cairo_set_line_width(cr, fmax(1.5, 0.16 * fs));
+    int pen = 0;
+    double pts[2][256];
+    int np = 0;
+    for (int v = 0; v < g->nv; v++) {
+        double val = NAN;
+        int fail = 0;
+        for (int i = 0; i < g->n; i++)
+            if (s[i].subject && s[i].visit &&
+                strcmp(s[i].subject, g->subj[j]) == 0 &&
+                strcmp(s[i].visit, g->vis[v]) == 0) {
+                val = k == 0 ? s[i].ratio : s[i].treg_pct;
+                fail = s[i].qc == CG_PLOT_QC_FAIL;
+                break;
+            }
+        if (!isfinite(val))
             continue;
-        if (find_str(subj, ns, s[i].subject) < 0)
-            subj[ns++] = s[i].subject;
-        if (find_str(vis, nv, s[i].visit) < 0)
-            vis[nv++] = s[i].visit;
+        double px = cgp_px(pi, v), py = cgp_py(pi, val);
+        if (pen)
+            cairo_line_to(cr, px, py);
+        else
+            cairo_move_to(cr, px, py);
+        pen = 1;
+        if (np < 256) {
+            pts[0][np] = px;
+            pts[1][np] = fail ? -py : py; /* sign marks a failure */
+            np++;
+        }
     }
-    if (ns == 0) {
-        free(subj);
-        free(vis);
-        cg_err_set(err, CG_E_DATA,
-                   "longitudinal plot: no sample has both subject and visit");
-        return NULL;
+    cairo_stroke(cr);
+    for (int q = 0; q < np; q++) {
+        double px = pts[0][q], py = fabs(pts[1][q]);
+        cairo_arc(cr, px, py, 0.33 * fs, 0, 2 * M_PI);
+        cgp_rgb(cr, pts[1][q] < 0 ? 0xffffff : c);
+        cairo_fill_preserve(cr);
+        cgp_rgb(cr, pts[1][q] < 0 ? 0xd62728 : c);
+        cairo_set_line_width(cr, fmax(1.2, 0.1 * fs));
+        cairo_stroke(cr);
     }
-    qsort(vis, (size_t)nv, sizeof *vis, cmp_natp);
-    double fs = 15;
-    int pw = (int)lround(34 * fs), ph = (int)lround(26 * fs);
-    int left = (int)lround(6.2 * fs), gapx = (int)lround(6.8 * fs);
-    int legend_w = (int)lround(11 * fs);
-    int title_h = (int)lround(3.2 * fs), bottom = (int)lround(4.2 * fs);
-    int w = left + pw + gapx + pw + (int)lround(1.5 * fs) + legend_w;
-    int h = title_h + ph + bottom;
-    cg_plot_image *im = cgp_image_new(w, h, m, err);
-    cgp_cv cv;
-    if (!im || cgp_cv_begin(&cv, im, fs, err) < 0) {
-        cg_plot_image_free(im);
-        free(subj);
-        free(vis);
-        return NULL;
-    }
-    cairo_t *cr = cv.cr;
-    char title[96];
-    snprintf(title, sizeof title,
-             "Per-subject trends \xc2\xb7 %d subject%s \xc2\xb7 %d visit%s", ns,
-             ns == 1 ? "" : "s", nv, nv == 1 ? "" : "s");
-    cgp_rgb(cr, CGP_INK);
-    cgp_text(&cv, title, left, 0.8 * fs, 1.3 * fs, 1, 0, 0, 0);
-    cgp_provenance(&cv, m, w - 1.5 * fs, 1.0 * fs, 0.75 * fs);
+}
+
+/* Panel k: 0 the Th17/Treg ratio, 1 Treg % of CD4, by visit. */
+static void lg_panel(cgp_cv *cv, cg_plot_image *im, const lg *g, int k)
+{
     static const char *const ylab[] = {"Th17 / Treg ratio", "Treg % of CD4"};
-    for (int k = 0; k < 2; k++) {
-        double vmax = 0;
-        for (int i = 0; i < n; i++) {
-            double v = k == 0 ? s[i].ratio : s[i].treg_pct;
-            if (isfinite(v) && s[i].subject && s[i].visit)
-                vmax = fmax(vmax, v);
-        }
-        double lo, hi;
-        cgp_nice_range(0, vmax > 0 ? vmax * 1.1 : 1, &lo, &hi);
-        cgp_pinfo pi;
-        pi.area.x = left + k * (pw + gapx);
-        pi.area.y = title_h;
-        pi.area.w = pw;
-        pi.area.h = ph;
-        pi.xlo = -0.5;
-        pi.xhi = nv - 0.5;
-        pi.ylo = 0;
-        pi.yhi = hi;
-        cgp_add_panel(im, &pi);
-        cg_plot_axis xa, ya;
-        cg_plot_axis_linear(&xa, "Visit", pi.xlo, pi.xhi);
-        xa.ticks = CG_PLOT_TICKS_NONE;
-        cg_plot_axis_linear(&ya, ylab[k], 0, hi);
-        cgp_gridlines(&cv, &pi, &ya);
-        for (int j = 0; j < ns; j++) {
-            uint32_t c = cgp_palette(j);
-            cgp_rgb(cr, c);
-            cairo_set_line_width(cr, fmax(1.5, 0.16 * fs));
-            int pen = 0;
-            double pts[2][256];
-            int np = 0;
-            for (int v = 0; v < nv; v++) {
-                double val = NAN;
-                int fail = 0;
-                for (int i = 0; i < n; i++)
-                    if (s[i].subject && s[i].visit &&
-                        strcmp(s[i].subject, subj[j]) == 0 &&
-                        strcmp(s[i].visit, vis[v]) == 0) {
-                        val = k == 0 ? s[i].ratio : s[i].treg_pct;
-                        fail = s[i].qc == CG_PLOT_QC_FAIL;
-                        break;
-                    }
-                if (!isfinite(val))
-                    continue;
-                double px = cgp_px(&pi, v), py = cgp_py(&pi, val);
-                if (pen)
-                    cairo_line_to(cr, px, py);
-                else
-                    cairo_move_to(cr, px, py);
-                pen = 1;
-                if (np < 256) {
-                    pts[0][np] = px;
-                    pts[1][np] = fail ? -py : py; /* sign marks a failure */
-                    np++;
-                }
-            }
-            cairo_stroke(cr);
-            for (int q = 0; q < np; q++) {
-                double px = pts[0][q], py = fabs(pts[1][q]);
-                cairo_arc(cr, px, py, 0.33 * fs, 0, 2 * M_PI);
-                cgp_rgb(cr, pts[1][q] < 0 ? 0xffffff : c);
-                cairo_fill_preserve(cr);
-                cgp_rgb(cr, pts[1][q] < 0 ? 0xd62728 : c);
-                cairo_set_line_width(cr, fmax(1.2, 0.1 * fs));
-                cairo_stroke(cr);
-            }
-        }
-        cgp_draw_axes(&cv, &pi, &xa, &ya);
-        /* visit labels */
-        cgp_rgb(cr, CGP_INK);
-        int step = (int)ceil(4.0 * fs / ((double)pw / nv));
-        if (step < 1)
-            step = 1;
-        for (int v = 0; v < nv; v += step) {
-            double px = cgp_px(&pi, v);
-            cairo_move_to(cr, floor(px) + 0.5, pi.area.y + pi.area.h);
-            cairo_line_to(cr, floor(px) + 0.5, pi.area.y + pi.area.h +
-                                                    0.45 * fs);
-            cairo_set_line_width(cr, 1);
-            cairo_stroke(cr);
-            char lab[48];
-            snprintf(lab, sizeof lab, "%.24s", vis[v]);
-            cgp_text(&cv, lab, px, pi.area.y + pi.area.h + 0.6 * fs,
-                     0.82 * fs, 0, 0.5, 0, 0);
-        }
+    cairo_t *cr = cv->cr;
+    double fs = g->fs;
+    const cg_plot_sample *s = g->s;
+    double vmax = 0;
+    for (int i = 0; i < g->n; i++) {
+        double v = k == 0 ? s[i].ratio : s[i].treg_pct;
+        if (isfinite(v) && s[i].subject && s[i].visit)
+            vmax = fmax(vmax, v);
     }
-    /* legend: subjects */
-    double lx = left + 2 * pw + gapx + 1.5 * fs, ly = title_h;
+    double lo, hi;
+    cgp_nice_range(0, vmax > 0 ? vmax * 1.1 : 1, &lo, &hi);
+    cgp_pinfo pi;
+    pi.area.x = g->left + k * (g->pw + g->gapx);
+    pi.area.y = g->title_h;
+    pi.area.w = g->pw;
+    pi.area.h = g->ph;
+    pi.xlo = -0.5;
+    pi.xhi = g->nv - 0.5;
+    pi.ylo = 0;
+    pi.yhi = hi;
+    cgp_add_panel(im, &pi);
+    cg_plot_axis xa, ya;
+    cg_plot_axis_linear(&xa, "Visit", pi.xlo, pi.xhi);
+    xa.ticks = CG_PLOT_TICKS_NONE;
+    cg_plot_axis_linear(&ya, ylab[k], 0, hi);
+    cgp_gridlines(cv, &pi, &ya);
+    for (int j = 0; j < g->ns; j++)
+        lg_subject(cv, g, &pi, k, j);
+    cgp_draw_axes(cv, &pi, &xa, &ya);
+    /* visit labels */
+    cgp_rgb(cr, CGP_INK);
+    int step = (int)ceil(4.0 * fs / ((double)g->pw / g->nv));
+    if (step < 1)
+        step = 1;
+    for (int v = 0; v < g->nv; v += step) {
+        double px = cgp_px(&pi, v);
+        cairo_move_to(cr, floor(px) + 0.5, pi.area.y + pi.area.h);
+        cairo_line_to(cr, floor(px) + 0.5, pi.area.y + pi.area.h + 0.45 * fs);
+        cairo_set_line_width(cr, 1);
+        cairo_stroke(cr);
+        char lab[48];
+        snprintf(lab, sizeof lab, "%.24s", g->vis[v]);
+        cgp_text(cv, lab, px, pi.area.y + pi.area.h + 0.6 * fs, 0.82 * fs, 0,
+                 0.5, 0, 0);
+    }
+}
+
+/* Legend: one line per subject (then "+N more"), and the QC-fail dot. */
+static void lg_legend(cgp_cv *cv, const lg *g)
+{
+    cairo_t *cr = cv->cr;
+    double fs = g->fs;
+    double lx = g->left + 2 * g->pw + g->gapx + 1.5 * fs, ly = g->title_h;
     int shown = 0;
-    for (int j = 0; j < ns; j++) {
-        if (ly > title_h + ph - 2 * fs && j < ns - 1) {
+    for (int j = 0; j < g->ns; j++) {
+        if (ly > g->title_h + g->ph - 2 * fs && j < g->ns - 1) {
             char more[32];
-            snprintf(more, sizeof more, "+%d more", ns - j);
+            snprintf(more, sizeof more, "+%d more", g->ns - j);
             cgp_rgb(cr, 0x666666);
-            cgp_text(&cv, more, lx, ly, 0.8 * fs, 0, 0, 0, 0);
+            cgp_text(cv, more, lx, ly, 0.8 * fs, 0, 0, 0, 0);
             break;
         }
         cgp_rgb(cr, cgp_palette(j));
@@ -400,8 +377,8 @@ cg_plot_image *cg_plot_render_longitudinal(const cg_plot_sample *s, int n,
         cairo_stroke(cr);
         cgp_rgb(cr, CGP_INK);
         char lab[48];
-        snprintf(lab, sizeof lab, "%.20s", subj[j]);
-        cgp_text(&cv, lab, lx + 2.0 * fs, ly, 0.82 * fs, 0, 0, 0, 0);
+        snprintf(lab, sizeof lab, "%.20s", g->subj[j]);
+        cgp_text(cv, lab, lx + 2.0 * fs, ly, 0.82 * fs, 0, 0, 0, 0);
         ly += 1.4 * fs;
         shown++;
     }
@@ -414,10 +391,69 @@ cg_plot_image *cg_plot_render_longitudinal(const cg_plot_sample *s, int n,
         cairo_set_line_width(cr, fmax(1.2, 0.1 * fs));
         cairo_stroke(cr);
         cgp_rgb(cr, 0x555555);
-        cgp_text(&cv, "QC fail", lx + 2.0 * fs, ly, 0.82 * fs, 0, 0, 0, 0);
+        cgp_text(cv, "QC fail", lx + 2.0 * fs, ly, 0.82 * fs, 0, 0, 0, 0);
     }
+}
+
+cg_plot_image *cg_plot_render_longitudinal(const cg_plot_sample *s, int n,
+                                           const cg_plot_meta *m,
+                                           cg_err *err)
+{
+    lg g;
+    memset(&g, 0, sizeof g);
+    g.s = s;
+    g.n = n;
+    g.subj = calloc((size_t)(n > 0 ? n : 1), sizeof *g.subj);
+    g.vis = calloc((size_t)(n > 0 ? n : 1), sizeof *g.vis);
+    cg_plot_image *im = NULL;
+    if (!g.subj || !g.vis) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!s[i].subject || !*s[i].subject || !s[i].visit || !*s[i].visit)
+            continue;
+        if (find_str(g.subj, g.ns, s[i].subject) < 0)
+            g.subj[g.ns++] = s[i].subject;
+        if (find_str(g.vis, g.nv, s[i].visit) < 0)
+            g.vis[g.nv++] = s[i].visit;
+    }
+    if (g.ns == 0) {
+        cg_err_set(err, CG_E_DATA,
+                   "longitudinal plot: no sample has both subject and visit");
+        goto done;
+    }
+    qsort(g.vis, (size_t)g.nv, sizeof *g.vis, cmp_natp);
+    double fs = g.fs = 15;
+    g.pw = (int)lround(34 * fs);
+    g.ph = (int)lround(26 * fs);
+    g.left = (int)lround(6.2 * fs);
+    g.gapx = (int)lround(6.8 * fs);
+    int legend_w = (int)lround(11 * fs);
+    g.title_h = (int)lround(3.2 * fs);
+    int bottom = (int)lround(4.2 * fs);
+    int w = g.left + g.pw + g.gapx + g.pw + (int)lround(1.5 * fs) + legend_w;
+    int h = g.title_h + g.ph + bottom;
+    im = cgp_image_new(w, h, m, err);
+    cgp_cv cv;
+    if (!im || cgp_cv_begin(&cv, im, fs, err) < 0) {
+        cg_plot_image_free(im);
+        im = NULL;
+        goto done;
+    }
+    char title[96];
+    snprintf(title, sizeof title,
+             "Per-subject trends \xc2\xb7 %d subject%s \xc2\xb7 %d visit%s",
+             g.ns, g.ns == 1 ? "" : "s", g.nv, g.nv == 1 ? "" : "s");
+    cgp_rgb(cv.cr, CGP_INK);
+    cgp_text(&cv, title, g.left, 0.8 * fs, 1.3 * fs, 1, 0, 0, 0);
+    cgp_provenance(&cv, m, w - 1.5 * fs, 1.0 * fs, 0.75 * fs);
+    for (int k = 0; k < 2; k++)
+        lg_panel(&cv, im, &g, k);
+    lg_legend(&cv, &g);
     cgp_cv_end(&cv);
-    free(subj);
-    free(vis);
+done:
+    free(g.subj);
+    free(g.vis);
     return im;
 }

@@ -205,6 +205,167 @@ static double mapy(const cgp_pinfo *pi, double v)
     return clampd(cgp_py(pi, v), pi->area.y - 4e4, pi->area.y + 4e4);
 }
 
+/* Polygon or ellipse outline; label anchor above its top. */
+static void ov_closed(cgp_cv *cv, const cgp_pinfo *pi,
+                      const cg_plot_overlay *o, double lw, double *lx,
+                      double *ly)
+{
+    cairo_t *cr = cv->cr;
+    int n = o->kind == CG_PLOT_OV_POLYGON ? o->nv : 128;
+    if (n < 2 || (o->kind == CG_PLOT_OV_POLYGON && (!o->vx || !o->vy)))
+        return;
+    double sx = 0, miny = INFINITY;
+    for (int i = 0; i < n; i++) {
+        double dx, dy;
+        if (o->kind == CG_PLOT_OV_POLYGON) {
+            dx = o->vx[i];
+            dy = o->vy[i];
+        } else {
+            double t = 2 * M_PI * i / n, c = cos(o->angle), s = sin(o->angle);
+            double ex = o->rx * cos(t), ey = o->ry * sin(t);
+            dx = o->cx + c * ex - s * ey;
+            dy = o->cy + s * ex + c * ey;
+        }
+        double px = mapx(pi, dx), py = mapy(pi, dy);
+        if (i == 0)
+            cairo_move_to(cr, px, py);
+        else
+            cairo_line_to(cr, px, py);
+        sx += px;
+        if (py < miny) {
+            miny = py;
+        }
+    }
+    cairo_close_path(cr);
+    cgp_stroke_cut(cv, o->cut[0], lw);
+    *lx = sx / n;
+    *ly = miny - 0.3 * cv->fs;
+}
+
+/* Rectangle; edges drawn one by one in their cut's style when a cut fell
+ * back or was overridden (the automatic cut dotted). */
+static void ov_rect(cgp_cv *cv, const cgp_pinfo *pi, const cg_plot_overlay *o,
+                    double lw, double *lx, double *ly)
+{
+    cairo_t *cr = cv->cr;
+    const cg_plot_rect *a = &pi->area;
+    double x0 = mapx(pi, o->x0), x1 = mapx(pi, o->x1);
+    double y0 = mapy(pi, o->y1), y1 = mapy(pi, o->y0); /* y0 top */
+    if (o->cut[0] == CG_PLOT_CUT_AUTO && o->cut[1] == CG_PLOT_CUT_AUTO) {
+        cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
+        cairo_stroke(cr);
+    } else {
+        /* edge by edge: the vertical ones carry the x cut's style */
+        for (int ax = 0; ax < 2; ax++)
+            if (o->cut[ax] == CG_PLOT_CUT_OVERRIDE &&
+                isfinite(o->auto_cut[ax])) {
+                if (ax == 0) {
+                    double u = mapx(pi, o->auto_cut[0]);
+                    dotted(cv, lw, u, y0, u, y1);
+                } else {
+                    double u = mapy(pi, o->auto_cut[1]);
+                    dotted(cv, lw, x0, u, x1, u);
+                }
+            }
+        cairo_move_to(cr, x0, y0);
+        cairo_line_to(cr, x0, y1);
+        cairo_move_to(cr, x1, y0);
+        cairo_line_to(cr, x1, y1);
+        cgp_stroke_cut(cv, o->cut[0], lw);
+        cairo_move_to(cr, x0, y0);
+        cairo_line_to(cr, x1, y0);
+        cairo_move_to(cr, x0, y1);
+        cairo_line_to(cr, x1, y1);
+        cgp_stroke_cut(cv, o->cut[1], lw);
+    }
+    double vx0 = clampd(x0, a->x, a->x + a->w),
+           vx1 = clampd(x1, a->x, a->x + a->w);
+    double vy0 = clampd(y0, a->y, a->y + a->h);
+    *lx = (vx0 + vx1) / 2;
+    *ly = vy0 - 0.3 * cv->fs;
+}
+
+/* 1-D range: its bounds as vertical lines and a bracket with end ticks,
+ * as FlowJo's range gate. */
+static void ov_range(cgp_cv *cv, const cgp_pinfo *pi,
+                     const cg_plot_overlay *o, double lw, double *lx,
+                     double *ly)
+{
+    cairo_t *cr = cv->cr;
+    const cg_plot_rect *a = &pi->area;
+    double x0 = mapx(pi, o->x0), x1 = mapx(pi, o->x1);
+    double by = a->y + 0.15 * a->h;
+    if (o->cut[0] == CG_PLOT_CUT_OVERRIDE && isfinite(o->auto_cut[0])) {
+        double u = mapx(pi, o->auto_cut[0]);
+        dotted(cv, lw, u, a->y, u, a->y + a->h);
+    }
+    if (isfinite(o->x0)) {
+        cairo_move_to(cr, x0, a->y);
+        cairo_line_to(cr, x0, a->y + a->h);
+    }
+    if (isfinite(o->x1)) {
+        cairo_move_to(cr, x1, a->y);
+        cairo_line_to(cr, x1, a->y + a->h);
+    }
+    cgp_stroke_cut(cv, o->cut[0], lw);
+    if (o->cut[0] == CG_PLOT_CUT_FALLBACK)
+        cgp_rgb(cr, CGP_FALLBACK); /* the bracket: solid, same hue */
+    else if (o->cut[0] == CG_PLOT_CUT_OVERRIDE)
+        cgp_rgb(cr, CGP_OVERRIDE);
+    cairo_set_line_width(cr, lw);
+    double vx0 = clampd(x0, a->x, a->x + a->w),
+           vx1 = clampd(x1, a->x, a->x + a->w);
+    cairo_move_to(cr, vx0, by);
+    cairo_line_to(cr, vx1, by);
+    double tk = 0.35 * cv->fs;
+    if (isfinite(o->x0)) {
+        cairo_move_to(cr, vx0, by - tk);
+        cairo_line_to(cr, vx0, by + tk);
+    }
+    if (isfinite(o->x1)) {
+        cairo_move_to(cr, vx1, by - tk);
+        cairo_line_to(cr, vx1, by + tk);
+    }
+    cairo_stroke(cr);
+    *lx = (vx0 + vx1) / 2;
+    *ly = by - 0.2 * cv->fs;
+}
+
+/* The scatter gate's debris cut: a thin line labelled "debris". */
+static void ov_debris(cgp_cv *cv, const cgp_pinfo *pi,
+                      const cg_plot_overlay *o, double lw)
+{
+    cairo_t *cr = cv->cr;
+    const cg_plot_rect *a = &pi->area;
+    double dx = mapx(pi, o->debris_x);
+    cairo_new_path(cr);
+    cairo_move_to(cr, dx, a->y);
+    cairo_line_to(cr, dx, a->y + a->h);
+    cgp_rgb(cr, CGP_DEBRIS);
+    cairo_set_line_width(cr, fmax(1.0, 0.5 * lw));
+    cairo_stroke(cr);
+    cgp_text(cv, "debris", dx + 0.25 * cv->fs, a->y + a->h - 0.3 * cv->fs,
+             0.75 * cv->fs, 0, 0, 1, 0);
+}
+
+/* A quadrant's four labels, in the panel's corners. */
+static void quad_labels(cgp_cv *cv, const cgp_pinfo *pi,
+                        const cg_plot_overlay *o)
+{
+    const cg_plot_rect *a = &pi->area;
+    double m = 0.4 * cv->fs;
+    double xl = a->x + m + 3 * cv->fs, xr = a->x + a->w - m - 3 * cv->fs;
+    double yt = a->y + m, yb = a->y + a->h - m;
+    gate_label(cv, pi, o->quad_name[CG_PLOT_Q_UL], o->quad_pct[CG_PLOT_Q_UL],
+               NULL, 0, xl, yt, 0);
+    gate_label(cv, pi, o->quad_name[CG_PLOT_Q_UR], o->quad_pct[CG_PLOT_Q_UR],
+               NULL, 0, xr, yt, 0);
+    gate_label(cv, pi, o->quad_name[CG_PLOT_Q_LL], o->quad_pct[CG_PLOT_Q_LL],
+               NULL, 0, xl, yb, 1);
+    gate_label(cv, pi, o->quad_name[CG_PLOT_Q_LR], o->quad_pct[CG_PLOT_Q_LR],
+               NULL, 0, xr, yb, 1);
+}
+
 static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
                         const cg_plot_overlay *o, int is1d)
 {
@@ -221,116 +382,15 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
     cairo_set_line_width(cr, lw);
     switch (o->kind) {
     case CG_PLOT_OV_POLYGON:
-    case CG_PLOT_OV_ELLIPSE: {
-        int n = o->kind == CG_PLOT_OV_POLYGON ? o->nv : 128;
-        if (n < 2 || (o->kind == CG_PLOT_OV_POLYGON && (!o->vx || !o->vy)))
-            break;
-        double sx = 0, miny = INFINITY;
-        for (int i = 0; i < n; i++) {
-            double dx, dy;
-            if (o->kind == CG_PLOT_OV_POLYGON) {
-                dx = o->vx[i];
-                dy = o->vy[i];
-            } else {
-                double t = 2 * M_PI * i / n, c = cos(o->angle),
-                       s = sin(o->angle);
-                double ex = o->rx * cos(t), ey = o->ry * sin(t);
-                dx = o->cx + c * ex - s * ey;
-                dy = o->cy + s * ex + c * ey;
-            }
-            double px = mapx(pi, dx), py = mapy(pi, dy);
-            if (i == 0)
-                cairo_move_to(cr, px, py);
-            else
-                cairo_line_to(cr, px, py);
-            sx += px;
-            if (py < miny) {
-                miny = py;
-            }
-        }
-        cairo_close_path(cr);
-        cgp_stroke_cut(cv, o->cut[0], lw);
-        lx = sx / n;
-        ly = miny - 0.3 * cv->fs;
+    case CG_PLOT_OV_ELLIPSE:
+        ov_closed(cv, pi, o, lw, &lx, &ly);
         break;
-    }
-    case CG_PLOT_OV_RECT: {
-        double x0 = mapx(pi, o->x0), x1 = mapx(pi, o->x1);
-        double y0 = mapy(pi, o->y1), y1 = mapy(pi, o->y0); /* y0 top */
-        if (o->cut[0] == CG_PLOT_CUT_AUTO && o->cut[1] == CG_PLOT_CUT_AUTO) {
-            cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
-            cairo_stroke(cr);
-        } else {
-            /* edge by edge: the vertical ones carry the x cut's style */
-            for (int ax = 0; ax < 2; ax++)
-                if (o->cut[ax] == CG_PLOT_CUT_OVERRIDE &&
-                    isfinite(o->auto_cut[ax])) {
-                    if (ax == 0) {
-                        double u = mapx(pi, o->auto_cut[0]);
-                        dotted(cv, lw, u, y0, u, y1);
-                    } else {
-                        double u = mapy(pi, o->auto_cut[1]);
-                        dotted(cv, lw, x0, u, x1, u);
-                    }
-                }
-            cairo_move_to(cr, x0, y0);
-            cairo_line_to(cr, x0, y1);
-            cairo_move_to(cr, x1, y0);
-            cairo_line_to(cr, x1, y1);
-            cgp_stroke_cut(cv, o->cut[0], lw);
-            cairo_move_to(cr, x0, y0);
-            cairo_line_to(cr, x1, y0);
-            cairo_move_to(cr, x0, y1);
-            cairo_line_to(cr, x1, y1);
-            cgp_stroke_cut(cv, o->cut[1], lw);
-        }
-        double vx0 = clampd(x0, a->x, a->x + a->w),
-               vx1 = clampd(x1, a->x, a->x + a->w);
-        double vy0 = clampd(y0, a->y, a->y + a->h);
-        lx = (vx0 + vx1) / 2;
-        ly = vy0 - 0.3 * cv->fs;
+    case CG_PLOT_OV_RECT:
+        ov_rect(cv, pi, o, lw, &lx, &ly);
         break;
-    }
-    case CG_PLOT_OV_RANGE: {
-        double x0 = mapx(pi, o->x0), x1 = mapx(pi, o->x1);
-        double by = a->y + 0.15 * a->h;
-        if (o->cut[0] == CG_PLOT_CUT_OVERRIDE && isfinite(o->auto_cut[0])) {
-            double u = mapx(pi, o->auto_cut[0]);
-            dotted(cv, lw, u, a->y, u, a->y + a->h);
-        }
-        if (isfinite(o->x0)) {
-            cairo_move_to(cr, x0, a->y);
-            cairo_line_to(cr, x0, a->y + a->h);
-        }
-        if (isfinite(o->x1)) {
-            cairo_move_to(cr, x1, a->y);
-            cairo_line_to(cr, x1, a->y + a->h);
-        }
-        cgp_stroke_cut(cv, o->cut[0], lw);
-        if (o->cut[0] == CG_PLOT_CUT_FALLBACK)
-            cgp_rgb(cr, CGP_FALLBACK); /* the bracket: solid, same hue */
-        else if (o->cut[0] == CG_PLOT_CUT_OVERRIDE)
-            cgp_rgb(cr, CGP_OVERRIDE);
-        cairo_set_line_width(cr, lw);
-        /* bracket: horizontal bar with end ticks, as FlowJo's range gate */
-        double vx0 = clampd(x0, a->x, a->x + a->w),
-               vx1 = clampd(x1, a->x, a->x + a->w);
-        cairo_move_to(cr, vx0, by);
-        cairo_line_to(cr, vx1, by);
-        double tk = 0.35 * cv->fs;
-        if (isfinite(o->x0)) {
-            cairo_move_to(cr, vx0, by - tk);
-            cairo_line_to(cr, vx0, by + tk);
-        }
-        if (isfinite(o->x1)) {
-            cairo_move_to(cr, vx1, by - tk);
-            cairo_line_to(cr, vx1, by + tk);
-        }
-        cairo_stroke(cr);
-        lx = (vx0 + vx1) / 2;
-        ly = by - 0.2 * cv->fs;
+    case CG_PLOT_OV_RANGE:
+        ov_range(cv, pi, o, lw, &lx, &ly);
         break;
-    }
     case CG_PLOT_OV_QUADRANT: {
         double qx = mapx(pi, o->x0), qy = mapy(pi, o->y0);
         if (!is1d) {
@@ -345,30 +405,11 @@ static void one_overlay(cgp_cv *cv, const cgp_pinfo *pi,
     case CG_PLOT_OV_NONE:
         break;
     }
-    if (o->has_debris && isfinite(o->debris_x) && !is1d) {
-        double dx = mapx(pi, o->debris_x);
-        cairo_new_path(cr);
-        cairo_move_to(cr, dx, a->y);
-        cairo_line_to(cr, dx, a->y + a->h);
-        cgp_rgb(cr, CGP_DEBRIS);
-        cairo_set_line_width(cr, fmax(1.0, 0.5 * lw));
-        cairo_stroke(cr);
-        cgp_text(cv, "debris", dx + 0.25 * cv->fs,
-                 a->y + a->h - 0.3 * cv->fs, 0.75 * cv->fs, 0, 0, 1, 0);
-    }
+    if (o->has_debris && isfinite(o->debris_x) && !is1d)
+        ov_debris(cv, pi, o, lw);
     cairo_restore(cr);
     if (o->kind == CG_PLOT_OV_QUADRANT) {
-        double m = 0.4 * cv->fs;
-        double xl = a->x + m + 3 * cv->fs, xr = a->x + a->w - m - 3 * cv->fs;
-        double yt = a->y + m, yb = a->y + a->h - m;
-        gate_label(cv, pi, o->quad_name[CG_PLOT_Q_UL],
-                   o->quad_pct[CG_PLOT_Q_UL], NULL, 0, xl, yt, 0);
-        gate_label(cv, pi, o->quad_name[CG_PLOT_Q_UR],
-                   o->quad_pct[CG_PLOT_Q_UR], NULL, 0, xr, yt, 0);
-        gate_label(cv, pi, o->quad_name[CG_PLOT_Q_LL],
-                   o->quad_pct[CG_PLOT_Q_LL], NULL, 0, xl, yb, 1);
-        gate_label(cv, pi, o->quad_name[CG_PLOT_Q_LR],
-                   o->quad_pct[CG_PLOT_Q_LR], NULL, 0, xr, yb, 1);
+        quad_labels(cv, pi, o);
         return;
     }
     /* label above the gate when there is room, else inside its top */

@@ -324,26 +324,10 @@ void cg_sim_free(cg_sim_data *d)
     free(d);
 }
 
-cg_sim_data *cg_sim_generate(const cg_sim_opts *o, cg_err *err)
+/* Allocate d for n events and lay out its parameters (BD puts Time last,
+ * Cytek first), names, ranges and spillover.  0 or -1 (no memory). */
+static int sim_layout(cg_sim_data *d, int64_t n, int cy)
 {
-    if (check_opts(o, err) < 0)
-        return NULL;
-    int drift_m = -1;
-    if (o->anomalies & CG_SIM_DRIFT) {
-        drift_m = marker_index(o->drift_marker);
-        if (drift_m < 0) {
-            cg_err_set(err, CG_E_ARG,
-                       "unknown drift marker '%s' (one of CD3, CD4, CD8, "
-                       "CD25, CD127, FOXP3, IL17A, CCR6, CXCR3, Viability)",
-                       o->drift_marker);
-            return NULL;
-        }
-    }
-    int64_t n = (o->anomalies & CG_SIM_FEW) ? o->few_events : o->events;
-    int cy = o->naming == CG_SIM_NAMING_CYTEK;
-    cg_sim_data *d = calloc(1, sizeof *d);
-    if (!d)
-        goto nomem;
     d->npar = NFL + 4;
     d->n = n;
     d->nfl = NFL;
@@ -356,11 +340,10 @@ cg_sim_data *cg_sim_generate(const cg_sim_opts *o, cg_err *err)
     d->flags = malloc((size_t)n);
     if (!d->name || !d->label || !d->range || !d->col || !d->spill ||
         !d->cls || !d->flags)
-        goto nomem;
+        return -1;
     for (int j = 0; j < d->npar; j++)
         if (!(d->col[j] = malloc((size_t)n * sizeof **d->col)))
-            goto nomem;
-    /* Parameter layout: BD puts Time last, Cytek first. */
+            return -1;
     int base = cy ? 1 : 0;
     d->time = cy ? 0 : NFL + 3;
     d->fsc_a = base;
@@ -385,10 +368,14 @@ cg_sim_data *cg_sim_generate(const cg_sim_opts *o, cg_err *err)
         d->spill[spill_tab[q].s * NFL + spill_tab[q].d] =
             spill_tab[q].v * (cy ? 0.85 : 1.0);
     d->timestep = 0.001;
+    return 0;
+}
 
-    rng r;
-    rng_seed(&r, o->seed);
-    /* Arrival times (ticks of timestep). */
+/* Arrival times (ticks of timestep), with the clog anomaly's drop and
+ * burst; widens the time range to hold them.  Returns the last time. */
+static double sim_times(cg_sim_data *d, rng *r, const cg_sim_opts *o)
+{
+    int64_t n = d->n;
     double *tm = d->col[d->time], t = 0, rate = 2000.0;
     for (int64_t i = 0; i < n; i++) {
         double f = 1.0;
@@ -397,113 +384,169 @@ cg_sim_data *cg_sim_generate(const cg_sim_opts *o, cg_err *err)
             f = p >= 0.40 && p < 0.42 ? 0.1 : p >= 0.42 && p < 0.45 ? 5.0
                                                                      : 1.0;
         }
-        t += expo(&r, 1.0 / (rate * f));
+        t += expo(r, 1.0 / (rate * f));
         tm[i] = floor(t / d->timestep);
     }
     double t_end = n > 0 && tm[n - 1] > 0 ? tm[n - 1] : 1;
     while (d->range[d->time] <= t_end)
         d->range[d->time] *= 2;
+    return t_end;
+}
 
+/* One event before the detectors: class, flags, scatter, true marker
+ * levels. */
+typedef struct sim_event {
+    int cls;
+    unsigned flags;
+    double fsc, fsch, ssc, tv[CG_SIM_NMARK];
+} sim_event;
+
+/* Draw one event's class from the debris, doublet, dead and aggregate
+ * shares (the rest live cells) and its scatter and marker levels. */
+static void sim_draw(rng *r, const cg_sim_opts *o, sim_event *e)
+{
     double p_debris = o->debris_pct / 100, p_dbl = o->doublet_pct / 100,
            p_dead = o->dead_pct / 100,
            p_agg = (o->anomalies & CG_SIM_SATURATION) ? o->saturate_pct / 100
                                                       : 0;
+    cell c, c2;
+    double u = unif(r);
+    e->flags = 0;
+    if (u < p_debris) {
+        e->cls = CG_SIM_DEBRIS;
+        e->fsc = 1500 + expo(r, 9000);
+        e->ssc = 800 + expo(r, 5000);
+        double q = 1.25 + 0.12 * gauss(r);
+        e->fsch = e->fsc / (q < 0.8 ? 0.8 : q);
+        for (int m = 0; m < CG_SIM_NMARK; m++)
+            e->tv[m] = 0;
+        if (unif(r) < 0.3) /* some debris takes up the dead-cell dye */
+            e->tv[CG_SIM_VIAB] = lnorm(r, 3000, 0.3);
+    } else if (u < p_debris + p_dbl) {
+        e->cls = CG_SIM_DOUBLET;
+        live_cell(r, o, &c);
+        live_cell(r, o, &c2);
+        e->fsc = c.fsc + c2.fsc;
+        double h1 = c.fsc / c.ratio, h2 = c2.fsc / c2.ratio;
+        e->fsch = 1.1 * (h1 > h2 ? h1 : h2);
+        e->ssc = c.ssc + c2.ssc;
+        for (int m = 0; m < CG_SIM_NMARK; m++)
+            e->tv[m] = c.t[m] + c2.t[m];
+    } else if (u < p_debris + p_dbl + p_dead) {
+        e->cls = CG_SIM_DEAD;
+        live_cell(r, o, &c);
+        e->fsc = 0.7 * c.fsc;
+        e->ssc = 1.3 * c.ssc;
+        e->fsch = e->fsc / c.ratio;
+        for (int m = 0; m < CG_SIM_NMARK; m++)
+            e->tv[m] = 0.5 * c.t[m];
+        e->tv[CG_SIM_VIAB] = lnorm(r, 15000, 0.2);
+    } else if (u < p_debris + p_dbl + p_dead + p_agg) {
+        e->cls = CG_SIM_AGGREGATE;
+        for (int m = 0; m < CG_SIM_NMARK; m++)
+            e->tv[m] = 0;
+        for (int k = 0; k < 3; k++) {
+            live_cell(r, o, &c);
+            for (int m = 0; m < CG_SIM_NMARK; m++)
+                e->tv[m] += c.t[m];
+        }
+        e->fsc = RANGE * (1.1 + 0.3 * unif(r));
+        e->ssc = lnorm(r, 200000, 0.1);
+        e->fsch = e->fsc / 1.6;
+    } else {
+        live_cell(r, o, &c);
+        e->cls = c.cls;
+        e->flags = c.flags;
+        e->fsc = c.fsc;
+        e->ssc = c.ssc;
+        e->fsch = e->fsc / c.ratio;
+        memcpy(e->tv, c.t, sizeof e->tv);
+    }
+}
+
+/* Count event e into the truth. */
+static void sim_tally(cg_sim_truth *tr, const sim_event *e)
+{
+    unsigned flags = e->flags;
+    tr->by_class[e->cls]++;
+    if (e->cls != CG_SIM_CD4T)
+        return;
+    tr->cd4++;
+    tr->treg += (flags & CG_SIM_F_TREG) != 0;
+    tr->foxp3_treg += (flags & CG_SIM_F_TREG) && (flags & CG_SIM_F_FOXP3);
+    tr->th17 += (flags & CG_SIM_F_TH17) != 0;
+    tr->th17_like += (flags & CG_SIM_F_CCR6) && !(flags & CG_SIM_F_CXCR3);
+}
+
+/* Event i's detector values: true x S + autofluorescence, then noise and
+ * drift; scatter clipped to the range. */
+static void sim_detect(cg_sim_data *d, rng *r, const cg_sim_opts *o,
+                       int64_t i, const sim_event *e, int drift_m,
+                       double t_end)
+{
+    double size = e->fsc / 52000.0;
+    if (size > 4)
+        size = 4;
+    double det[NFL];
+    for (int s = 0; s < NFL; s++)
+        det[s] = af_med[s] * size * pow(10.0, 0.08 * gauss(r));
+    for (int s = 0; s < NFL; s++) {
+        double v = e->tv[slot_marker[s]];
+        if (v == 0)
+            continue;
+        for (int q = 0; q < NFL; q++)
+            det[q] += v * d->spill[s * NFL + q];
+    }
+    const double *tm = d->col[d->time];
+    for (int s = 0; s < NFL; s++) {
+        double sd = sqrt(625.0 + 2.0 * (det[s] > 0 ? det[s] : 0));
+        double v = det[s] + sd * gauss(r);
+        if (drift_m >= 0 && slot_marker[s] == drift_m)
+            v *= 1 + o->drift_amount * tm[i] / t_end;
+        d->col[d->fl_param[slot_marker[s]]][i] =
+            v > RANGE - 1 ? RANGE - 1 : v;
+    }
+    d->col[d->fsc_a][i] = e->fsc > RANGE - 1 ? RANGE - 1 : e->fsc;
+    d->col[d->fsc_h][i] = e->fsch > RANGE - 1 ? RANGE - 1 : e->fsch;
+    d->col[d->ssc_a][i] = e->ssc > RANGE - 1 ? RANGE - 1 : e->ssc;
+}
+
+cg_sim_data *cg_sim_generate(const cg_sim_opts *o, cg_err *err)
+{
+    if (check_opts(o, err) < 0)
+        return NULL;
+    int drift_m = -1;
+    if (o->anomalies & CG_SIM_DRIFT) {
+        drift_m = marker_index(o->drift_marker);
+        if (drift_m < 0) {
+            cg_err_set(err, CG_E_ARG,
+                       "unknown drift marker '%s' (one of CD3, CD4, CD8, "
+                       "CD25, CD127, FOXP3, IL17A, CCR6, CXCR3, Viability)",
+                       o->drift_marker);
+            return NULL;
+        }
+    }
+    int64_t n = (o->anomalies & CG_SIM_FEW) ? o->few_events : o->events;
+    cg_sim_data *d = calloc(1, sizeof *d);
+    if (!d || sim_layout(d, n, o->naming == CG_SIM_NAMING_CYTEK) < 0) {
+        cg_sim_free(d);
+        cg_err_set(err, CG_E_NOMEM, "simulate: out of memory for %lld "
+                   "events", (long long)n);
+        return NULL;
+    }
+    rng r;
+    rng_seed(&r, o->seed);
+    double t_end = sim_times(d, &r, o);
     cg_sim_truth *tr = &d->truth;
     memset(tr, 0, sizeof *tr);
     tr->events = n;
     for (int64_t i = 0; i < n; i++) {
-        cell c, c2;
-        double u = unif(&r), fsc, fsch, ssc, tv[CG_SIM_NMARK];
-        int cls;
-        unsigned flags = 0;
-        double size;
-        if (u < p_debris) {
-            cls = CG_SIM_DEBRIS;
-            fsc = 1500 + expo(&r, 9000);
-            ssc = 800 + expo(&r, 5000);
-            double q = 1.25 + 0.12 * gauss(&r);
-            fsch = fsc / (q < 0.8 ? 0.8 : q);
-            for (int m = 0; m < CG_SIM_NMARK; m++)
-                tv[m] = 0;
-            if (unif(&r) < 0.3) /* some debris takes up the dead-cell dye */
-                tv[CG_SIM_VIAB] = lnorm(&r, 3000, 0.3);
-        } else if (u < p_debris + p_dbl) {
-            cls = CG_SIM_DOUBLET;
-            live_cell(&r, o, &c);
-            live_cell(&r, o, &c2);
-            fsc = c.fsc + c2.fsc;
-            double h1 = c.fsc / c.ratio, h2 = c2.fsc / c2.ratio;
-            fsch = 1.1 * (h1 > h2 ? h1 : h2);
-            ssc = c.ssc + c2.ssc;
-            for (int m = 0; m < CG_SIM_NMARK; m++)
-                tv[m] = c.t[m] + c2.t[m];
-        } else if (u < p_debris + p_dbl + p_dead) {
-            cls = CG_SIM_DEAD;
-            live_cell(&r, o, &c);
-            fsc = 0.7 * c.fsc;
-            ssc = 1.3 * c.ssc;
-            fsch = fsc / c.ratio;
-            for (int m = 0; m < CG_SIM_NMARK; m++)
-                tv[m] = 0.5 * c.t[m];
-            tv[CG_SIM_VIAB] = lnorm(&r, 15000, 0.2);
-        } else if (u < p_debris + p_dbl + p_dead + p_agg) {
-            cls = CG_SIM_AGGREGATE;
-            for (int m = 0; m < CG_SIM_NMARK; m++)
-                tv[m] = 0;
-            for (int k = 0; k < 3; k++) {
-                live_cell(&r, o, &c);
-                for (int m = 0; m < CG_SIM_NMARK; m++)
-                    tv[m] += c.t[m];
-            }
-            fsc = RANGE * (1.1 + 0.3 * unif(&r));
-            ssc = lnorm(&r, 200000, 0.1);
-            fsch = fsc / 1.6;
-        } else {
-            live_cell(&r, o, &c);
-            cls = c.cls;
-            flags = c.flags;
-            fsc = c.fsc;
-            ssc = c.ssc;
-            fsch = fsc / c.ratio;
-            memcpy(tv, c.t, sizeof tv);
-        }
-        d->cls[i] = (uint8_t)cls;
-        d->flags[i] = (uint8_t)flags;
-        tr->by_class[cls]++;
-        if (cls == CG_SIM_CD4T) {
-            tr->cd4++;
-            tr->treg += (flags & CG_SIM_F_TREG) != 0;
-            tr->foxp3_treg += (flags & CG_SIM_F_TREG) &&
-                              (flags & CG_SIM_F_FOXP3);
-            tr->th17 += (flags & CG_SIM_F_TH17) != 0;
-            tr->th17_like += (flags & CG_SIM_F_CCR6) &&
-                             !(flags & CG_SIM_F_CXCR3);
-        }
-        /* Detectors: true x S + autofluorescence, then noise. */
-        size = fsc / 52000.0;
-        if (size > 4)
-            size = 4;
-        double det[NFL];
-        for (int s = 0; s < NFL; s++)
-            det[s] = af_med[s] * size * pow(10.0, 0.08 * gauss(&r));
-        for (int s = 0; s < NFL; s++) {
-            double v = tv[slot_marker[s]];
-            if (v == 0)
-                continue;
-            for (int q = 0; q < NFL; q++)
-                det[q] += v * d->spill[s * NFL + q];
-        }
-        for (int s = 0; s < NFL; s++) {
-            double sd = sqrt(625.0 + 2.0 * (det[s] > 0 ? det[s] : 0));
-            double v = det[s] + sd * gauss(&r);
-            if (drift_m >= 0 && slot_marker[s] == drift_m)
-                v *= 1 + o->drift_amount * tm[i] / t_end;
-            d->col[d->fl_param[slot_marker[s]]][i] =
-                v > RANGE - 1 ? RANGE - 1 : v;
-        }
-        d->col[d->fsc_a][i] = fsc > RANGE - 1 ? RANGE - 1 : fsc;
-        d->col[d->fsc_h][i] = fsch > RANGE - 1 ? RANGE - 1 : fsch;
-        d->col[d->ssc_a][i] = ssc > RANGE - 1 ? RANGE - 1 : ssc;
+        sim_event e;
+        sim_draw(&r, o, &e);
+        d->cls[i] = (uint8_t)e.cls;
+        d->flags[i] = (uint8_t)e.flags;
+        sim_tally(tr, &e);
+        sim_detect(d, &r, o, i, &e, drift_m, t_end);
     }
     double cd4 = (double)tr->cd4;
     tr->treg_pct_cd4 = cd4 > 0 ? 100.0 * tr->treg / cd4 : NAN;
@@ -513,11 +556,6 @@ cg_sim_data *cg_sim_generate(const cg_sim_opts *o, cg_err *err)
     tr->th17_treg_ratio =
         tr->treg > 0 ? (double)tr->th17 / (double)tr->treg : NAN;
     return d;
-nomem:
-    cg_sim_free(d);
-    cg_err_set(err, CG_E_NOMEM, "simulate: out of memory for %lld events",
-               (long long)n);
-    return NULL;
 }
 
 /* ---- output ----------------------------------------------------------------- */
