@@ -34,6 +34,7 @@
 #include "plot.h"
 #include "report.h"
 #include "run.h"
+#include "study.h"
 #include "opts.h"
 #include "util.h"
 
@@ -63,6 +64,7 @@ static void usage(FILE *fp)
 "                      run had none)\n"
 "      --safe-tsv      prefix TSV cells that a spreadsheet would run as a\n"
 "                      formula (= + - @ first, not a number) with '\n"
+"      --db FILE       add the committed merge to this study store\n"
 "  -q, --quiet         no warnings on stderr\n"
 "\n"
 "Refused, naming the culprits (nothing written, exit 1): results made by\n"
@@ -146,7 +148,7 @@ static void report(void *arg, const char *where, const char *msg)
 
 int cmd_merge(int argc, char **argv)
 {
-    const char *config = NULL, *outdir = "results", *sheetp = NULL;
+    const char *config = NULL, *outdir = "results", *sheetp = NULL, *db = 0;
     int plots = 1, ret = CG_EXIT_USAGE, safe_tsv = 0;
     int cap = argc + 1, ndirs = 0, nkeep = 0;
     char **dirs = calloc((size_t)cap, sizeof *dirs);
@@ -184,6 +186,10 @@ int cmd_merge(int argc, char **argv)
             plots = 0;
         } else if (!strcmp(a, "--safe-tsv")) {
             safe_tsv = 1;
+        } else if (cg_opt_is(a, NULL, "--db")) { /* study store, issue 21 */
+            if (!(v = cg_opt_value("merge", argc, argv, &i)))
+                goto usage_err;
+            db = v;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
         } else if (a[0] == '-' && a[1]) {
@@ -275,6 +281,10 @@ int cmd_merge(int argc, char **argv)
         cg_error_cmd("merge", "%s; nothing was committed: %s/ %s", msg,
                      outdir, prev ? "keeps the previous results"
                                   : "has no results");
+        ret = CG_EXIT_DATA;
+    } else if (db && cg_study_store_batch(db, &ctx, res, outdir, start, argc,
+                                          argv, &err) < 0) {
+        cg_error_cmd("merge", "%s: not stored", err.msg);
         ret = CG_EXIT_DATA;
     } else if (cg_verbosity >= 1) {
         fprintf(stderr, "cytogate merge: %d samples (%d failed) from %d "
