@@ -338,46 +338,21 @@ static int check_ids(cg_sheet *sh, cg_err *err)
     return 0;
 }
 
-cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
-                         cg_err *err)
+/* Column roles of a sheet header; extra columns map to their index >= 0. */
+enum { C_FILE = -2, C_ID = -3, C_SUBJ = -4, C_VISIT = -5, C_GROUP = -6,
+       C_COMP = -7, C_ROLE = -8 };
+
+#define SH_NOMEM (-2) /* out of memory; -1: err set */
+
+/* Map the header row's columns to roles (map[c]) and collect the extra
+ * column names in sh.  0, -1 or SH_NOMEM. */
+static int sheet_header(cg_sheet *sh, const row *r, int *map, cg_err *err)
 {
-    cg_err_clear(err);
-    cg_sheet *sh = calloc(1, sizeof *sh);
-    char *dir = dir_of(name ? name : "sheet.csv");
-    row r = {0};
-    int *map = NULL; /* column -> role: -1 extra index encoded below */
-    if (!sh || !dir)
-        goto nomem;
-    sh->path = strdup(name ? name : "<sheet>");
-    if (!sh->path)
-        goto nomem;
-    size_t pos = 0;
-    int line = 1;
-    if (n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
-        pos = 3;
-    /* header */
-    int got;
-    while ((got = csv_record(buf, n, &pos, &line, &r, err)) == 1 && row_blank(&r))
-        ;
-    if (got < 0)
-        goto fail;
-    if (got == 0) {
-        cg_err_setl(err, CG_E_PARSE, 1, "the sheet is empty (expected a header "
-                    "row with a 'file' column)");
-        goto fail;
-    }
-    int ncol = r.n, hdr_line = r.line;
-    enum { C_FILE = -2, C_ID = -3, C_SUBJ = -4, C_VISIT = -5, C_GROUP = -6,
-           C_COMP = -7, C_ROLE = -8 };
-    map = calloc((size_t)ncol, sizeof *map);
-    sh->extra_names = calloc((size_t)ncol, sizeof *sh->extra_names);
-    if (!map || !sh->extra_names)
-        goto nomem;
-    int have_file = 0;
+    int ncol = r->n, hdr_line = r->line, have_file = 0;
     for (int c = 0; c < ncol; c++) {
-        char *h = trim_dup(r.f[c]);
+        char *h = trim_dup(r->f[c]);
         if (!h)
-            goto nomem;
+            return SH_NOMEM;
         static const struct { const char *n; int role; } known[] = {
             {"file", C_FILE}, {"sample_id", C_ID}, {"subject", C_SUBJ},
             {"visit", C_VISIT}, {"group", C_GROUP},
@@ -390,7 +365,7 @@ cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
             free(h);
             cg_err_setl(err, CG_E_PARSE, hdr_line, "header column %d is empty",
                         c + 1);
-            goto fail;
+            return -1;
         }
         for (int k = 0; k < c; k++) {
             int same = map[k] == role && role != 0;
@@ -401,7 +376,7 @@ cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
                 cg_err_setl(err, CG_E_PARSE, hdr_line, "column '%s' appears "
                             "twice in the header", h);
                 free(h);
-                goto fail;
+                return -1;
             }
         }
         if (role == C_FILE)
@@ -418,114 +393,176 @@ cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
         cg_err_setl(err, CG_E_PARSE, hdr_line, "the header has no 'file' "
                     "column (columns: file, sample_id, subject, visit, group, "
                     "compensation, and any others to carry through)");
-        goto fail;
+        return -1;
     }
+    return 0;
+}
+
+/* Store field v (owned, moved) of column role `role` into s.  0 or -1. */
+static int sample_field(cg_sheet *sh, cg_sample *s, int role, char *v,
+                        cg_err *err)
+{
+    if (role == C_ROLE) {
+        /* the batch-control (bridge) sample of the batch */
+        if (*v && strcasecmp(v, "sample") && strcasecmp(v, "control")) {
+            cg_err_setl(err, CG_E_PARSE, s->line, "role '%.40s': expected "
+                        "'sample' or 'control'", v);
+            free(v);
+            return -1;
+        }
+        s->role = !strcasecmp(v, "control") ? CG_ROLE_CONTROL
+                                            : CG_ROLE_SAMPLE;
+        sh->has_control |= s->role == CG_ROLE_CONTROL;
+        free(v);
+        return 0;
+    }
+    char **dst = role == C_FILE ? &s->file_given
+                 : role == C_ID ? &s->sample_id
+                 : role == C_SUBJ ? &s->subject
+                 : role == C_VISIT ? &s->visit
+                 : role == C_GROUP ? &s->group
+                 : role == C_COMP ? &s->compensation
+                 : &s->extra[role];
+    *dst = v;
+    return 0;
+}
+
+/* Complete a sample read from a row: the file resolved against the
+ * sheet's folder, a sample id from the file name when none is given,
+ * empty subject/visit/group, the compensation path resolved.  0, -1 or
+ * SH_NOMEM. */
+static int sample_finish(cg_sheet *sh, cg_sample *s, const char *dir,
+                         cg_err *err)
+{
+    if (!*s->file_given) {
+        cg_err_setl(err, CG_E_PARSE, s->line, "the 'file' field is empty");
+        return -1;
+    }
+    s->file = resolve(dir, s->file_given);
+    if (!s->file)
+        return SH_NOMEM;
+    if (!s->sample_id || !*s->sample_id) {
+        free(s->sample_id);
+        s->sample_id = cg_sample_id_from_path(s->file_given);
+    }
+    if (!s->subject) s->subject = strdup("");
+    if (!s->visit) s->visit = strdup("");
+    if (!s->group) s->group = strdup("");
+    if (!s->sample_id || !s->subject || !s->visit || !s->group)
+        return SH_NOMEM;
+    if (s->compensation && !*s->compensation) {
+        free(s->compensation);
+        s->compensation = NULL;
+    } else if (s->compensation && strcasecmp(s->compensation, "file") &&
+               strcasecmp(s->compensation, "none")) {
+        char *p = resolve(dir, s->compensation);
+        if (!p)
+            return SH_NOMEM;
+        free(s->compensation);
+        s->compensation = p;
+    }
+    if (*s->subject)
+        sh->has_subject = 1;
+    if (*s->visit)
+        sh->has_visit = 1;
+    return 0;
+}
+
+/* Append the sample of data row r.  0, -1 or SH_NOMEM. */
+static int sheet_sample(cg_sheet *sh, int *cap, const row *r, const int *map,
+                        int ncol, const char *dir, cg_err *err)
+{
+    if (r->n != ncol) {
+        cg_err_setl(err, CG_E_PARSE, r->line, "%d fields, but the header "
+                    "has %d", r->n, ncol);
+        return -1;
+    }
+    if (sh->n == *cap) {
+        int nc = *cap ? *cap * 2 : 16;
+        cg_sample *ns = realloc(sh->s, (size_t)nc * sizeof *ns);
+        if (!ns)
+            return SH_NOMEM;
+        sh->s = ns;
+        *cap = nc;
+    }
+    cg_sample *s = &sh->s[sh->n++];
+    memset(s, 0, sizeof *s);
+    s->line = r->line;
+    s->extra = calloc(sh->nextra ? (size_t)sh->nextra : 1, sizeof *s->extra);
+    if (!s->extra)
+        return SH_NOMEM;
+    for (int c = 0; c < ncol; c++) {
+        char *v = trim_dup(r->f[c]);
+        if (!v)
+            return SH_NOMEM;
+        if (sample_field(sh, s, map[c], v, err) < 0)
+            return -1;
+    }
+    return sample_finish(sh, s, dir, err);
+}
+
+cg_sheet *cg_sheet_parse(const char *buf, size_t n, const char *name,
+                         cg_err *err)
+{
+    cg_err_clear(err);
+    cg_sheet *sh = calloc(1, sizeof *sh);
+    char *dir = dir_of(name ? name : "sheet.csv");
+    row r = {0};
+    int *map = NULL; /* column -> role (C_*) or extra column index */
+    int rc = SH_NOMEM;
+    if (!sh || !dir)
+        goto done;
+    sh->path = strdup(name ? name : "<sheet>");
+    if (!sh->path)
+        goto done;
+    size_t pos = 0;
+    int line = 1;
+    if (n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+        pos = 3;
+    /* header */
+    int got;
+    while ((got = csv_record(buf, n, &pos, &line, &r, err)) == 1 && row_blank(&r))
+        ;
+    rc = -1;
+    if (got < 0)
+        goto done;
+    if (got == 0) {
+        cg_err_setl(err, CG_E_PARSE, 1, "the sheet is empty (expected a header "
+                    "row with a 'file' column)");
+        goto done;
+    }
+    int ncol = r.n, hdr_line = r.line;
+    map = calloc((size_t)ncol, sizeof *map);
+    sh->extra_names = calloc((size_t)ncol, sizeof *sh->extra_names);
+    rc = SH_NOMEM;
+    if (!map || !sh->extra_names || (rc = sheet_header(sh, &r, map, err)) < 0)
+        goto done;
     int cap = 0;
-    for (;;) {
-        got = csv_record(buf, n, &pos, &line, &r, err);
-        if (got < 0)
-            goto fail;
-        if (got == 0)
-            break;
-        if (row_blank(&r))
-            continue;
-        if (r.n != ncol) {
-            cg_err_setl(err, CG_E_PARSE, r.line, "%d fields, but the header "
-                        "has %d", r.n, ncol);
-            goto fail;
-        }
-        if (sh->n == cap) {
-            int nc = cap ? cap * 2 : 16;
-            cg_sample *ns = realloc(sh->s, (size_t)nc * sizeof *ns);
-            if (!ns)
-                goto nomem;
-            sh->s = ns;
-            cap = nc;
-        }
-        cg_sample *s = &sh->s[sh->n++];
-        memset(s, 0, sizeof *s);
-        s->line = r.line;
-        s->extra = calloc(sh->nextra ? (size_t)sh->nextra : 1, sizeof *s->extra);
-        if (!s->extra)
-            goto nomem;
-        for (int c = 0; c < ncol; c++) {
-            char *v = trim_dup(r.f[c]);
-            if (!v)
-                goto nomem;
-            if (map[c] == C_ROLE) {
-                /* the batch-control (bridge) sample of the batch */
-                if (*v && strcasecmp(v, "sample") &&
-                    strcasecmp(v, "control")) {
-                    cg_err_setl(err, CG_E_PARSE, s->line, "role '%.40s': "
-                                "expected 'sample' or 'control'", v);
-                    free(v);
-                    goto fail;
-                }
-                s->role = !strcasecmp(v, "control") ? CG_ROLE_CONTROL
-                                                    : CG_ROLE_SAMPLE;
-                sh->has_control |= s->role == CG_ROLE_CONTROL;
-                free(v);
-                continue;
-            }
-            char **dst = map[c] == C_FILE ? &s->file_given
-                         : map[c] == C_ID ? &s->sample_id
-                         : map[c] == C_SUBJ ? &s->subject
-                         : map[c] == C_VISIT ? &s->visit
-                         : map[c] == C_GROUP ? &s->group
-                         : map[c] == C_COMP ? &s->compensation
-                         : &s->extra[map[c]];
-            *dst = v;
-        }
-        if (!*s->file_given) {
-            cg_err_setl(err, CG_E_PARSE, s->line, "the 'file' field is empty");
-            goto fail;
-        }
-        s->file = resolve(dir, s->file_given);
-        if (!s->file)
-            goto nomem;
-        if (!s->sample_id || !*s->sample_id) {
-            free(s->sample_id);
-            s->sample_id = cg_sample_id_from_path(s->file_given);
-        }
-        if (!s->subject) s->subject = strdup("");
-        if (!s->visit) s->visit = strdup("");
-        if (!s->group) s->group = strdup("");
-        if (!s->sample_id || !s->subject || !s->visit || !s->group)
-            goto nomem;
-        if (s->compensation && !*s->compensation) {
-            free(s->compensation);
-            s->compensation = NULL;
-        } else if (s->compensation && strcasecmp(s->compensation, "file") &&
-                   strcasecmp(s->compensation, "none")) {
-            char *p = resolve(dir, s->compensation);
-            if (!p)
-                goto nomem;
-            free(s->compensation);
-            s->compensation = p;
-        }
-        if (*s->subject)
-            sh->has_subject = 1;
-        if (*s->visit)
-            sh->has_visit = 1;
-    }
+    while ((got = csv_record(buf, n, &pos, &line, &r, err)) > 0)
+        if (!row_blank(&r) &&
+            (rc = sheet_sample(sh, &cap, &r, map, ncol, dir, err)) < 0)
+            goto done;
+    rc = -1;
+    if (got < 0)
+        goto done;
     if (sh->n == 0) {
         cg_err_setl(err, CG_E_PARSE, hdr_line, "the sheet lists no samples");
-        goto fail;
+        goto done;
     }
     if (check_ids(sh, err) < 0)
-        goto fail;
+        goto done;
+    rc = 0;
+done:
+    if (rc == SH_NOMEM)
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
     row_free(&r);
     free(map);
     free(dir);
+    if (rc < 0) {
+        cg_sheet_free(sh);
+        return NULL;
+    }
     return sh;
-nomem:
-    cg_err_set(err, CG_E_NOMEM, "out of memory");
-fail:
-    row_free(&r);
-    free(map);
-    free(dir);
-    cg_sheet_free(sh);
-    return NULL;
 }
 
 cg_sheet *cg_sheet_read(const char *path, cg_err *err)
