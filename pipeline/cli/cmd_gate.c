@@ -11,7 +11,11 @@
  * prints one TSV row per population (quadrant gates: one row per quadrant
  * id).  --membership writes one 0/1 column per population (parents
  * included), one row per event in file order.  --export-gatingml writes
- * the tree back as Gating-ML 2.0 (FILE optional then).  Output files are
+ * the tree back as Gating-ML 2.0 (FILE optional then).  When every
+ * dimension on a spillover channel asks for the file's compensation, the
+ * frame is compensated in place instead of the dims cache keeping a
+ * compensated copy of each channel (the same multiplication, so the same
+ * values; 80 MB less on 1M x 12).  Output files are
  * written atomically.  Exit: 0 ok, 1 usage or Gating-ML error, 2 the FCS
  * file could not be processed or an output could not be written.
  */
@@ -19,12 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands.h"
 #include "comp.h"
 #include "dims.h"
 #include "fcs.h"
 #include "frame.h"
+#include "gate.h"
 #include "gatetree.h"
 #include "gatingml.h"
 #include "opts.h"
@@ -100,6 +106,48 @@ static int write_membership(const char *path, const cg_gatetree *t,
         return -1;
     }
     return cg_atomic_commit(&a);
+}
+
+/* Does name (a channel, or NULL) match a column of the spillover? */
+static int spill_channel(const cg_matrix *spill, const char *name)
+{
+    for (int j = 0; name && j < spill->ncol; j++)
+        if (spill->col[j] && !strcasecmp(spill->col[j], name))
+            return 1;
+    return 0;
+}
+
+/* 1 when compensating the frame in place (cg_compensate, the same
+ * cg_comp_apply as the dims cache) gives every dimension of t the values
+ * it would get from the cache's compensated copy: at least one dimension
+ * reads a spillover channel with compensation-ref="FCS", none reads one
+ * uncompensated, and no named matrix is used (its inputs are the
+ * uncompensated channels).  The spillover's rows must be in its column
+ * order, so both paths multiply by the same matrix. */
+static int comp_in_place_ok(const cg_gatetree *t, const cg_matrix *spill)
+{
+    if (spill->nrow != spill->ncol)
+        return 0;
+    for (int j = 0; j < spill->nrow; j++)
+        if (!spill->row[j] || !spill->col[j] ||
+            strcmp(spill->row[j], spill->col[j]))
+            return 0;
+    int fcs_used = 0;
+    for (int i = 0; i < cg_gatetree_n_gates(t); i++) {
+        const cg_gate *g = cg_gatetree_gate(t, i);
+        for (int k = 0; k < cg_gate_ndim(g); k++) {
+            const cg_dim *d = cg_gate_dim(g, k);
+            if (d->comp == CG_COMP_MATRIX)
+                return 0;
+            int on = spill_channel(spill, d->name) ||
+                     spill_channel(spill, d->ratio_num) ||
+                     spill_channel(spill, d->ratio_den);
+            if (on && d->comp != CG_COMP_FCS)
+                return 0;
+            fcs_used |= on;
+        }
+    }
+    return fcs_used;
 }
 
 /* Read FILE (scaled view) and its spillover; 0 or -1 (error printed). */
@@ -199,6 +247,17 @@ int cmd_gate(int argc, char **argv)
     if (load(file, &fr, &spill) < 0) {
         cg_gatetree_free(t);
         return CG_EXIT_DATA;
+    }
+    /* the file's spillover applied to the frame itself when that gives
+     * every dimension the same values: no second copy of its columns */
+    if (spill && comp_in_place_ok(t, spill)) {
+        cg_comp_report rep;
+        cg_err ce;
+        cg_err_clear(&ce);
+        if (cg_compensate(fr, spill, &rep, &ce) == 0) {
+            cg_matrix_free(spill);
+            spill = NULL;
+        }
     }
     cg_dims *dc = cg_dims_new(fr, spill, &e);
     cg_members *m = dc ? cg_members_new(fr->n) : NULL;
