@@ -504,6 +504,88 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
 
 /* ---- tail --------------------------------------------------------------- */
 
+/* Whether the used values are markedly skewed away from `side`: the
+ * distance from the median to the 10 % quantile on the far side is more
+ * than 1.3 times the distance to the 90 % quantile on the `side` side (a
+ * normal peak: 1; a positive minority on `side` only lowers the ratio).
+ * Quantiles, not the KDE mode, so a flat-topped peak whose mode sits off
+ * centre does not count as skewed. */
+static int far_skewed(const double *x, int64_t n, const cg_bits *mask,
+                      int side)
+{
+    int64_t k;
+    double *v = gather_used(x, n, mask, &k);
+    if (!v)
+        return 0;
+    int ok = 0;
+    if (k >= CG_AUTOGATE_MIN_N) {
+        double lo = cg_kde_quantile7(v, k, 0.1);
+        double med = cg_kde_quantile7(v, k, 0.5);
+        double hi = cg_kde_quantile7(v, k, 0.9);
+        double dfar = side > 0 ? med - lo : hi - med;
+        double dnear = side > 0 ? hi - med : med - lo;
+        ok = dnear > 0 && dfar > 1.3 * dnear;
+    }
+    free(v);
+    return ok;
+}
+
+/* The deepest local minimum of the density strictly between grid points
+ * a < b (ties: leftmost); -1 when there is none. */
+static int deepest_min(const cg_kde1 *k, int a, int b)
+{
+    int best = -1;
+    for (int i = a + 1; i < b; i++) {
+        if (k->y[i] > k->y[i - 1] || k->y[i] > k->y[i + 1])
+            continue;
+        if (best < 0 || k->y[i] < k->y[best])
+            best = i;
+    }
+    return best;
+}
+
+/* Tail with significant peaks on the cut side of the main peak p: walk
+ * out from p through those peaks in order of distance, and take the
+ * deepest valley between two consecutive ones, by depth relative to the
+ * lower of its two peaks (ties: the nearest to p).  So with a negative,
+ * an intermediate and a high population (CD25: bulk, activated, Treg) the
+ * cut falls where the populations are best separated, not necessarily
+ * before the nearest shoulder.  Returns the valley's grid index (-1: no
+ * local minimum) and fills r->peak, r->depth. */
+static int tail_valley(const cg_kde1 *k, const peak *pk, int ns, int p,
+                       int side, cg_threshold_result *r)
+{
+    int prev = p, best = -1, bprev = -1, bnext = -1;
+    double bdepth = INFINITY;
+    for (;;) {
+        int q = -1; /* the next cut-side peak beyond prev */
+        for (int j = 0; j < ns; j++) {
+            int dist = (pk[j].i - prev) * side;
+            if (dist > 0 && (q < 0 || dist < (pk[q].i - prev) * side))
+                q = j;
+        }
+        if (q < 0)
+            break;
+        int a = side > 0 ? prev : pk[q].i, b = side > 0 ? pk[q].i : prev;
+        int v = deepest_min(k, a, b);
+        double lower = k->y[prev] < pk[q].height ? k->y[prev] : pk[q].height;
+        if (v >= 0 && lower > 0 && k->y[v] / lower < bdepth) {
+            bdepth = k->y[v] / lower;
+            best = v;
+            bprev = prev;
+            bnext = pk[q].i;
+        }
+        prev = pk[q].i;
+    }
+    if (best < 0)
+        return -1;
+    double xa = cg_kde1_x(k, bprev), xb = cg_kde1_x(k, bnext);
+    r->peak[0] = xa < xb ? xa : xb;
+    r->peak[1] = xa < xb ? xb : xa;
+    r->depth = bdepth;
+    return best;
+}
+
 int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
                  const cg_autogate_opts *o, cg_threshold_result *r,
                  cg_err *err)
@@ -540,41 +622,26 @@ int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
                          "below %g of its height; using the grid end",
                       side < 0 ? "left" : "right", r->peak[0], o->fraction);
         r->threshold = t;
-        free(pk);
-        cg_kde1_release(&k);
-        return 0;
-    }
-    /* the nearest significant peak on `side` of the main one */
-    int q = -1;
-    for (int j = 0; j < ns; j++) {
-        int dist = (pk[j].i - p) * side;
-        if (dist > 0 && (q < 0 || dist < (pk[q].i - p) * side))
-            q = j;
-    }
-    int best = -1;
-    if (q >= 0) {
-        int a = side > 0 ? p : pk[q].i, b = side > 0 ? pk[q].i : p;
-        for (int i = a + 1; i < b; i++) {
-            if (k.y[i] > k.y[i - 1] || k.y[i] > k.y[i + 1])
-                continue;
-            if (best < 0 || k.y[i] < k.y[best])
-                best = i;
-        }
-    }
-    if (best >= 0) {
-        r->peak[1] = cg_kde1_x(&k, pk[q].i);
-        if (r->peak[1] < r->peak[0]) {
-            double tmp = r->peak[0];
-            r->peak[0] = r->peak[1];
-            r->peak[1] = tmp;
-        }
-        double lower = pk[q].height < k.y[p] ? pk[q].height : k.y[p];
-        r->depth = lower > 0 ? k.y[best] / lower : NAN;
-        r->threshold = cg_kde1_x(&k, best);
-        set_rule(r, "valley");
     } else {
-        r->threshold = spread_cut(x, n, mask, &k, p, side, o->k, 1, r);
-        set_rule(r, "spread");
+        int best = tail_valley(&k, pk, ns, p, side, r);
+        if (best >= 0) {
+            r->threshold = cg_kde1_x(&k, best);
+            set_rule(r, "valley");
+        } else {
+            r->peak[1] = NAN;
+            r->threshold = spread_cut(x, n, mask, &k, p, side, o->k, 1, r);
+            set_rule(r, "spread");
+            /* A markedly skewed negative, long on the far side: k
+             * spreads overstate its cut side, so its own edge, when
+             * nearer: where the density first falls below CG_TAIL_EDGE
+             * of the peak (2.8 SDs of a normal peak). */
+            if (far_skewed(x, n, mask, side) &&
+                walk_down(&k, p, side, CG_TAIL_EDGE, &t) == 0 &&
+                (t - r->threshold) * side < 0) {
+                r->threshold = t;
+                set_rule(r, "edge");
+            }
+        }
     }
     free(pk);
     cg_kde1_release(&k);

@@ -39,6 +39,9 @@ extern "C" {
 #endif
 
 #define CG_AUTOGATE_MIN_N 20
+/* tail: the negative population's edge is where its density first falls
+ * below this fraction of its peak height (rule "edge", cg_gate_tail). */
+#define CG_TAIL_EDGE 0.02
 
 typedef struct cg_autogate_opts {
     /* valley: search range for the cut [lo, hi]; unset when lo >= hi. */
@@ -115,7 +118,8 @@ typedef struct cg_threshold_result {
  * (a half-MAD about the mode, so the other population on the cut side
  * does not inflate it); cut = mode + side x k x s.
  *
- * Rules (cg_threshold_result.rule): "valley", "spread", "one peak: above",
+ * Rules (cg_threshold_result.rule): "valley", "spread", "edge",
+ * "one peak: above",
  * "one peak: below", "one peak: fail", "fraction", "quantile",
  * "too few events".
  */
@@ -143,10 +147,19 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
 
 /*
  * tail: the main (highest) peak is the negative population; the cut goes
- * on `side` of it.  When a significant peak lies on that side, the cut is
- * the deepest valley between the main peak and the nearest such peak
- * (rule "valley": a positive population exists).  Otherwise the spread
- * rule (rule "spread"): k robust SDs of the main peak beyond its mode.
+ * on `side` of it.  When significant peaks lie on that side (positive
+ * populations), the cut is a valley: walking out from the main peak
+ * through them in order, the deepest local minimum between two
+ * consecutive peaks, by depth relative to the lower of the two (ties: the
+ * nearest to the main peak; rule "valley").  So with bulk, intermediate
+ * and high populations (CD25: resting, activated, Treg) the cut goes where
+ * they are best separated.  Otherwise the nearer of two cuts: the spread
+ * rule, k robust SDs of the main peak beyond its mode (rule "spread"),
+ * and the negative's edge, the first x beyond the peak where the density
+ * falls below CG_TAIL_EDGE (1 %) of the peak height (rule "edge"; 3.03
+ * SDs for a normal peak, and on a skewed peak -- long on the far side,
+ * steep on the cut side -- it follows the cut side, so a dim positive
+ * population too small to make a peak is not cut away).
  * With fraction > 0, instead, the old rule: the first x beyond the peak
  * where the density falls below fraction x the peak height (rule
  * "fraction"; fallback to the grid end when it never does).

@@ -629,17 +629,80 @@ static double override_value(sample_work *w, const cg_gate_spec *g, int d)
     return NAN;
 }
 
-/* Whether a lone peak at `mode` (found within another dim's cut) lies on
- * the main peak of the same values over the gate's whole parent: within
- * 2 robust SDs of it. */
-static int lone_peak_is_bulk(sample_work *w, const cg_gate_spec *g,
-                             const double *x, double mode, cg_err *err)
+/* The main peak and its robust SD of the values x over gate g's whole
+ * parent (cg_main_peak); 0 when they cannot be measured. */
+static int parent_bulk(sample_work *w, const cg_gate_spec *g, const double *x,
+                       double *pm, double *ps, cg_err *err)
 {
     const cg_bits *gp = g->parent >= 0 ? pop_bits(w, g->parent) : NULL;
-    double pm, ps;
-    if (cg_main_peak(x, cg_dims_n(w->dc), gp, &pm, &ps, err) < 0)
+    if (cg_main_peak(x, cg_dims_n(w->dc), gp, pm, ps, err) < 0)
         return 0;
-    return isfinite(pm) && ps > 0 && fabs(mode - pm) <= 2 * ps;
+    return isfinite(*pm) && *ps > 0;
+}
+
+/* Whether the cut found within another dim's cut should come from the
+ * gate's whole parent instead (see threshold_dim): the lone peak found
+ * there sits on the parent's main peak (within 2 robust SDs: it is the
+ * bulk population this dim leaves out), or a valley cut throws away the
+ * highest peak although that peak lies beyond 2 robust SDs on the kept
+ * side of the parent's bulk (it is the population the gate keeps, e.g.
+ * CD127lo Tregs within CD25hi, and the valley only split off a minor
+ * bump of it). */
+static int cut_from_parent(sample_work *w, const cg_gate_spec *g, int d,
+                           const double *x, const cg_threshold_result *tr,
+                           cg_err *err)
+{
+    const cg_dim_spec *ds = &g->dims[d];
+    if (ds->within < 0 || ds->one_peak_set || !isfinite(tr->mode))
+        return 0;
+    int lone = !strncmp(tr->rule, "one peak: ", 10);
+    int below = ds->keep == CG_KEEP_BELOW;
+    int drops_main = !strncmp(tr->rule, "valley", 6) &&
+                     (below ? tr->threshold < tr->mode
+                            : tr->threshold > tr->mode);
+    double pm, ps;
+    if (!(lone || drops_main) || !parent_bulk(w, g, x, &pm, &ps, err))
+        return 0;
+    if (lone)
+        return fabs(tr->mode - pm) <= 2 * ps;
+    return below ? tr->mode < pm - 2 * ps : tr->mode > pm + 2 * ps;
+}
+
+/* The cut of a `within` dim taken from the gate's whole parent
+ * (cut_from_parent said so): the lone peak found within the other dim's
+ * cut is the parent's bulk population, the one this dim leaves out (e.g.
+ * CD127 within CD25+: mostly CD127+ cells passed the CD25 cut), or the
+ * valley there would cut away the kept population's own peak.  The whole
+ * parent's distribution, where the bulk is well sampled, gives a tail cut
+ * on the kept side of its main peak (CD127lo from CD4's CD127), 2 robust
+ * SDs out -- the other dim's cut has already left few bulk events, so the
+ * cut can sit closer to the bulk than a lone tail gate's k (on the Aurora
+ * file 16 of the manual 22 Tregs, against 4 at k 4; the validation matrix
+ * is as good or better).  Replaces *tr; rule "parent <rule>". */
+static int parent_tail_cut(sample_work *w, const cg_gate_spec *g, int d,
+                           const double *x, cg_threshold_result *tr,
+                           cg_err *err)
+{
+    const cg_dim_spec *ds = &g->dims[d];
+    const char *why = tr->npeaks <= 1
+                          ? "one peak, on the parent's bulk,"
+                          : "a valley cutting the kept population's peak";
+    cg_dim_spec d2 = *ds;
+    d2.method = CG_TM_TAIL;
+    d2.side = ds->keep == CG_KEEP_BELOW ? -1 : 1;
+    d2.fraction = 0;
+    d2.k = 2;
+    const cg_bits *gp = g->parent >= 0 ? pop_bits(w, g->parent) : NULL;
+    if (cg_run_auto_cut(&d2, x, cg_dims_n(w->dc), gp, tr, err) < 0)
+        return -1;
+    char rule[24];
+    snprintf(rule, sizeof rule, "parent %.16s", tr->rule);
+    memcpy(tr->rule, rule, sizeof tr->rule);
+    snprintf(tr->reason, sizeof tr->reason,
+             "%s within %s: cut from the whole parent (%s)", why,
+             g->dims[ds->within].marker, rule);
+    tr->fell_back = 0;
+    return 0;
 }
 
 /* A 1-D cut for one dimension of a threshold gate; fills *ti and the
@@ -670,37 +733,9 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
         cg_threshold_result tr;
         if (cg_run_auto_cut(ds, x, cg_dims_n(w->dc), parent, &tr, err) < 0)
             return -1;
-        if (ds->within >= 0 && !ds->one_peak_set &&
-            !strncmp(tr.rule, "one peak: ", 10) &&
-            lone_peak_is_bulk(w, g, x, tr.mode, err)) {
-            /* Within another dim's cut the lone peak sits where the
-             * gate's whole parent has its main peak: it is that bulk
-             * population, the one this dim leaves out (e.g. CD127 within
-             * CD25+: mostly CD127+ cells passed the CD25 cut).  The cut
-             * then comes from the whole parent's distribution, where the
-             * bulk is well sampled: a tail cut on the kept side of its
-             * main peak (CD127lo from CD4's CD127), 2 robust SDs out --
-             * the other dim's cut has already left few bulk events, so
-             * the cut can sit closer to the bulk than a lone tail gate's
-             * k (on the Aurora file 16 of the manual 22 Tregs, against 4
-             * at k 4; the validation matrix is as good or better). */
-            cg_dim_spec d2 = *ds;
-            d2.method = CG_TM_TAIL;
-            d2.side = ds->keep == CG_KEEP_BELOW ? -1 : 1;
-            d2.fraction = 0;
-            d2.k = 2;
-            const cg_bits *gp = g->parent >= 0 ? pop_bits(w, g->parent)
-                                               : NULL;
-            if (cg_run_auto_cut(&d2, x, cg_dims_n(w->dc), gp, &tr, err) < 0)
-                return -1;
-            char rule[24];
-            snprintf(rule, sizeof rule, "parent %.16s", tr.rule);
-            memcpy(tr.rule, rule, sizeof tr.rule);
-            snprintf(tr.reason, sizeof tr.reason, "one peak within %s, on "
-                     "the parent's bulk: cut from the whole parent (%s)",
-                     g->dims[ds->within].marker, rule);
-            tr.fell_back = 0;
-        }
+        if (cut_from_parent(w, g, d, x, &tr, err) &&
+            parent_tail_cut(w, g, d, x, &tr, err) < 0)
+            return -1;
         t = tr.threshold;
         ti->fell_back = tr.fell_back;
         snprintf(ti->reason, sizeof ti->reason, "%s", tr.reason);

@@ -7,7 +7,9 @@
  *   that excludes the valley falls back, flagged, clamped into the range;
  *   unimodal data fall back to the documented 1% walk-down point.
  * tail: N(0,1), fraction 1e-3: the cut is where the smoothed density
- *   N(0, 1 + h^2) falls to 1e-3 of its peak, within 0.1.
+ *   N(0, 1 + h^2) falls to 1e-3 of its peak, within 0.1; the spread rule
+ *   (4 robust SDs); with three populations the deepest valley; on a
+ *   skewed negative the edge (2 % of the peak), not on a flat top.
  * quantile: R type 7 on 1..101.
  * singlets: ratio mode within 1% and exact membership of a clean band.
  * scatter: a Gaussian blob: the level-0.05 contour holds ~95% of it and
@@ -200,6 +202,57 @@ int main(void)
     o.side = -1;
     REQUIRE(cg_gate_tail(x, N, NULL, &o, &r2, &err) == 0);
     CHECK_NEAR(r2.threshold, -4, 0.5);
+
+    /* ---- tail: several positive peaks, the deepest valley ---- */
+    /* bulk 80 % N(0, 0.5), intermediate 12 % N(3, 0.5), high 8 %
+     * N(6, 0.4) (CD25: resting, activated, Treg): the bulk|intermediate
+     * valley is shallow, the intermediate|high one deep, so the cut goes
+     * between the intermediate and high peaks */
+    for (int i = 0; i < N; i++) {
+        int c = i % 25;
+        x[i] = c < 20 ? 0.5 * gauss() : c < 23 ? 3 + 0.5 * gauss()
+                                               : 6 + 0.4 * gauss();
+    }
+    cg_autogate_opts_init(&o);
+    REQUIRE(cg_gate_tail(x, N, NULL, &o, &r2, &err) == 0);
+    printf("tail 3 peaks: cut %.4f rule %s peaks %.3f %.3f depth %.3f\n",
+           r2.threshold, r2.rule, r2.peak[0], r2.peak[1], r2.depth);
+    CHECK(strcmp(r2.rule, "valley") == 0);
+    CHECK(r2.threshold > 4 && r2.threshold < 5.5);
+    CHECK_NEAR(r2.peak[0], 3, 0.3);
+    CHECK_NEAR(r2.peak[1], 6, 0.3);
+    CHECK_INT(r2.npeaks, 3);
+
+    /* ---- tail: a skewed negative, the edge rule ---- */
+    /* split normal: SD 2 on the far (left) side, 0.5 on the cut side;
+     * k spreads of the far side would put the cut near 8, the edge
+     * (density at 2 % of the peak) is 2.8 near-side SDs out, ~1.4 */
+    for (int i = 0; i < N; i++)
+        x[i] = i % 5 < 4 ? -2 * fabs(gauss()) : 0.5 * fabs(gauss());
+    cg_autogate_opts_init(&o);
+    REQUIRE(cg_gate_tail(x, N, NULL, &o, &r2, &err) == 0);
+    printf("tail skewed: cut %.4f rule %s mode %.3f spread %.3f\n",
+           r2.threshold, r2.rule, r2.mode, r2.spread);
+    CHECK(strcmp(r2.rule, "edge") == 0);
+    CHECK_NEAR(r2.threshold, 1.4, 0.3);
+    CHECK(r2.threshold < r2.mode + 4 * r2.spread);
+    /* the mirror image with side -1 */
+    for (int i = 0; i < N; i++)
+        x[i] = -x[i];
+    o.side = -1;
+    REQUIRE(cg_gate_tail(x, N, NULL, &o, &r, &err) == 0);
+    CHECK(strcmp(r.rule, "edge") == 0);
+    CHECK_NEAR(r.threshold, -r2.threshold, 0.05);
+    /* a symmetric flat-topped peak (uniform on [-1, 1] plus N(0, 0.1)):
+     * its KDE mode sits anywhere on the top, but it is not skewed, so
+     * the spread rule holds */
+    for (int i = 0; i < N; i++)
+        x[i] = 2 * unif() - 1 + 0.1 * gauss();
+    o.side = 1;
+    REQUIRE(cg_gate_tail(x, N, NULL, &o, &r, &err) == 0);
+    printf("tail flat top: cut %.4f rule %s mode %.3f\n", r.threshold,
+           r.rule, r.mode);
+    CHECK(strcmp(r.rule, "spread") == 0);
 
     /* ---- tail: the density-fraction rule (fraction > 0), full grid ---- */
     for (int i = 0; i < N; i++)
