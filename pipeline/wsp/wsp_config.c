@@ -247,7 +247,9 @@ static int emit_shape(cctx *c, sbuf *b, const cg_wsp_pop *p, const char *nm,
                       const char *parent)
 {
     int ci[16];
-    for (int i = 0; i < p->ndim && i < 16; i++)
+    if (p->ndim > 16)
+        return pop_err(c, p, "more than 16 dimensions");
+    for (int i = 0; i < p->ndim; i++)
         if ((ci[i] = chan_of(c, p, p->dims[i].name)) < 0)
             return -1;
     sb_printf(b, "  - name: %s\n", nm);
