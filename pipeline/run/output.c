@@ -451,6 +451,209 @@ static json_t *tf_json(const cg_tf_spec *t, const cg_tf_used *u)
     return o;
 }
 
+/* "headline": CD4, Treg and Th17 counts, percentages and the ratio. */
+static json_t *headline_json(const cg_config *cfg, const cg_result *r)
+{
+    cg_headline h;
+    cg_result_headline(cfg, r, &h);
+    json_t *hd = json_object();
+    json_object_set_new(hd, "cd4_count", jcount(h.cd4));
+    json_object_set_new(hd, "treg_count", jcount(h.treg));
+    json_object_set_new(hd, "treg_pct_cd4", jnum(h.treg_pct));
+    json_object_set_new(hd, "th17_count", jcount(h.th17));
+    json_object_set_new(hd, "th17_pct_cd4", jnum(h.th17_pct));
+    json_object_set_new(hd, "th17_treg_ratio", jnum(h.ratio));
+    json_object_set_new(hd, "treg_population", h.treg >= 0 ?
+                        json_string(cfg->gates[r->head_treg].name) : json_null());
+    json_object_set_new(hd, "treg_definition", h.treg >= 0 ?
+                        jtext(cg_gate_definition(cfg, r->head_treg)) : json_null());
+    json_object_set_new(hd, "th17_population", h.th17 >= 0 ?
+                        json_string(cfg->gates[r->head_th17].name) : json_null());
+    json_object_set_new(hd, "th17_definition", h.th17 >= 0 ?
+                        jtext(cg_gate_definition(cfg, r->head_th17)) : json_null());
+    return hd;
+}
+
+/* "markers", "scatter", "compensation": how the config's names were
+ * matched to the file's channels, and the matrix applied. */
+static void mapping_json(json_t *o, const cg_config *cfg, const cg_result *r)
+{
+    json_t *chm = json_object();
+    for (int m = 0; r->marker_pnn && m < cfg->nmarkers; m++) {
+        if (!r->marker_pnn[m]) {
+            json_object_set_new(chm, cfg->markers[m].name, json_null());
+            continue;
+        }
+        json_t *e = json_object();
+        json_object_set_new(e, "pnn", jtext(r->marker_pnn[m]));
+        json_object_set_new(e, "pns", jtext(r->marker_pns[m]));
+        json_object_set_new(e, "matched_by", jtext(r->marker_how[m]));
+        json_object_set_new(e, "transform",
+                            tf_json(cg_config_tf(cfg, m),
+                                    r->marker_tf ? &r->marker_tf[m] : NULL));
+        json_object_set_new(chm, cfg->markers[m].name, e);
+    }
+    json_object_set_new(o, "markers", chm);
+    json_t *scm = json_object();
+    for (int k = 0; r->role_pnn && k < cfg->nscatter; k++)
+        json_object_set_new(scm, cfg->scatter[k].role, jtext(r->role_pnn[k]));
+    json_object_set_new(o, "scatter", scm);
+    json_t *cmp = json_object();
+    json_object_set_new(cmp, "source", r->comp_source[0] ? jtext(r->comp_source)
+                                                          : json_null());
+    json_object_set_new(cmp, "channels", json_integer(r->comp_n));
+    json_object_set_new(cmp, "condition_number", jnum(r->comp_cond));
+    json_object_set_new(o, "compensation", cmp);
+}
+
+/* One dimension's cut: interval bounds, or the automatic threshold with
+ * its rule, fallback, override and density figures. */
+static json_t *threshold_json(const cg_dim_spec *ds, const cg_thr_info *ti)
+{
+    json_t *t = json_object();
+    json_object_set_new(t, "marker", json_string(ds->marker));
+    json_object_set_new(t, "method", json_string(cg_tm_method_name(ds->method)));
+    if (ds->method == CG_TM_INTERVAL) {
+        json_object_set_new(t, "min", jnum(ds->min));
+        json_object_set_new(t, "max", jnum(ds->max));
+        return t;
+    }
+    json_object_set_new(t, "keep", json_string(
+        ds->keep == CG_KEEP_ABOVE ? "above" : "below"));
+    json_object_set_new(t, "threshold", jnum(ti->threshold));
+    json_object_set_new(t, "threshold_raw", jnum(ti->threshold_raw));
+    json_object_set_new(t, "rule", ti->rule[0] ? jtext(ti->rule)
+                                               : json_null());
+    json_object_set_new(t, "fell_back", json_boolean(ti->fell_back));
+    json_object_set_new(t, "reason", ti->reason[0] ? jtext(ti->reason)
+                                                   : json_null());
+    json_object_set_new(t, "overridden", json_boolean(ti->overridden));
+    if (ti->overridden)
+        json_object_set_new(t, "auto_threshold", jnum(ti->auto_threshold));
+    if (ds->method == CG_TM_VALLEY || ds->method == CG_TM_TAIL) {
+        json_object_set_new(t, "peaks", json_integer(ti->npeaks));
+        json_object_set_new(t, "valley_depth", jnum(ti->depth));
+        json_object_set_new(t, "bandwidth", jnum(ti->bandwidth));
+        json_object_set_new(t, "mode", jnum(ti->mode));
+        json_object_set_new(t, "spread", jnum(ti->spread));
+        json_object_set_new(t, "k", jnum(ds->k));
+        json_object_set_new(t, "grid", json_pack("[oo]",
+                            jnum(ti->grid_lo), jnum(ti->grid_hi)));
+    }
+    return t;
+}
+
+/* "auto_gate" of a scatter or singlets gate: rule, mode or ratio band,
+ * and the polygon drawn. */
+static json_t *auto2d_json(const cg_gate_spec *gs, const cg_pop_result *p)
+{
+    json_t *a = json_object();
+    json_object_set_new(a, "rule", p->rule[0] ? jtext(p->rule) : json_null());
+    json_object_set_new(a, "fell_back", json_boolean(p->fell_back));
+    json_object_set_new(a, "reason", p->reason[0] ? jtext(p->reason)
+                                                  : json_null());
+    if (gs->type == CG_GS_SCATTER) {
+        json_object_set_new(a, "mode", json_pack("[oo]", jnum(p->mode_x),
+                                                 jnum(p->mode_y)));
+        json_object_set_new(a, "level", jnum(gs->level));
+        json_object_set_new(a, "debris_cut", jnum(p->debris_cut));
+    } else {
+        json_object_set_new(a, "ratio_mode", jnum(p->k));
+        json_object_set_new(a, "ratio_band", json_pack("[oo]",
+                            jnum(p->ratio_lo), jnum(p->ratio_hi)));
+    }
+    json_t *poly = json_array();
+    for (int k = 0; k < p->nvert; k++)
+        json_array_append_new(poly, json_pack("[oo]", jnum(p->vx[k]),
+                                              jnum(p->vy[k])));
+    json_object_set_new(a, "polygon", poly);
+    return a;
+}
+
+/* One population: counts, percentages, and how its gate was placed. */
+static json_t *pop_json(const cg_config *cfg, const cg_result *r, int g)
+{
+    const cg_gate_spec *gs = &cfg->gates[g];
+    const cg_pop_result *p = &r->pops[g];
+    json_t *e = json_object();
+    json_object_set_new(e, "name", json_string(gs->name));
+    json_object_set_new(e, "parent", gs->parent >= 0
+                                         ? json_string(cfg->gates[gs->parent].name)
+                                         : json_null());
+    json_object_set_new(e, "type", json_string(cg_gs_type_name(gs->type)));
+    json_object_set_new(e, "count", jcount(p->count));
+    json_object_set_new(e, "parent_count", p->count >= 0 ? jcount(p->parent_count)
+                                                         : json_null());
+    json_object_set_new(e, "pct_parent", jnum(p->count >= 0 ?
+                        cg_stat_pct(p->count, p->parent_count) : NAN));
+    json_object_set_new(e, "pct_total", jnum(p->count >= 0 ?
+                        cg_stat_pct(p->count, r->events_used) : NAN));
+    json_t *po = json_object();
+    for (int k = 0; k < cfg->npct_of; k++) {
+        if (!descends_from(cfg, g, cfg->pct_of[k]))
+            continue;
+        int64_t d = r->pops[cfg->pct_of[k]].count;
+        json_object_set_new(po, cfg->gates[cfg->pct_of[k]].name,
+                            jnum(p->count >= 0 && d >= 0 ?
+                                 cg_stat_pct(p->count, d) : NAN));
+    }
+    json_object_set_new(e, "pct_of", po);
+    json_object_set_new(e, "na_reason", p->count < 0 ? jtext(p->na_reason)
+                                                     : json_null());
+    if (p->nthr) {
+        json_t *th = json_array();
+        for (int d = 0; d < p->nthr; d++)
+            json_array_append_new(th, threshold_json(&gs->dims[d], &p->thr[d]));
+        json_object_set_new(e, "thresholds", th);
+    }
+    if (p->auto2d)
+        json_object_set_new(e, "auto_gate", auto2d_json(gs, p));
+    if (p->mstats) {
+        json_t *st = json_object();
+        for (int m = 0; m < cfg->nstat_markers; m++) {
+            json_t *ms = json_object();
+            for (int s2 = 0; s2 < cfg->nstats; s2++)
+                json_object_set_new(ms, cfg->stats[s2].name,
+                                    jnum(p->mstats[m * cfg->nstats + s2]));
+            json_object_set_new(st, cfg->markers[cfg->stat_markers[m]].name, ms);
+        }
+        json_object_set_new(e, "marker_stats", st);
+    }
+    return e;
+}
+
+/* "metrics", "qc_checks" and "warnings". */
+static void tail_json(json_t *o, const cg_config *cfg, const cg_result *r)
+{
+    json_t *met = json_object();
+    for (int m = 0; r->ok && m < cfg->nmetrics; m++) {
+        json_t *e = json_object();
+        const cg_metric_spec *ms = &cfg->metrics[m];
+        json_object_set_new(e, "value", jnum(r->metric[m]));
+        json_object_set_new(e, "numerator", json_string(cfg->gates[ms->num].name));
+        json_object_set_new(e, "denominator", json_string(cfg->gates[ms->den].name));
+        json_object_set_new(e, "type", json_string(ms->type == CG_METRIC_PERCENT
+                                                       ? "percent" : "ratio"));
+        json_object_set_new(e, "na_reason", jtext(r->metric_reason[m]));
+        json_object_set_new(met, ms->name, e);
+    }
+    json_object_set_new(o, "metrics", met);
+    json_t *qc = json_array();
+    for (int k = 0; r->qc && k < r->qc->n; k++) {
+        const cg_qc_check *c = &r->qc->checks[k];
+        json_array_append_new(qc, json_pack("{s:o,s:o,s:o,s:s,s:o}", "check",
+                                            jtext(c->name), "value", jnum(c->value),
+                                            "threshold", jnum(c->threshold),
+                                            "verdict", cg_qc_verdict_name(c->verdict),
+                                            "detail", jtext(c->detail)));
+    }
+    json_object_set_new(o, "qc_checks", qc);
+    json_t *wa = json_array();
+    for (int k = 0; k < r->nwarnings; k++)
+        json_array_append_new(wa, jtext(r->warnings[k]));
+    json_object_set_new(o, "warnings", wa);
+}
+
 static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
 {
     const cg_config *cfg = ctx->cfg;
@@ -482,187 +685,13 @@ static json_t *sample_json(const cg_run_ctx *ctx, int i, const cg_result *r)
                                                         : json_null());
     json_object_set_new(o, "events_gated", r->ok ? jcount(r->events_used)
                                                  : json_null());
-    /* headline */
-    cg_headline h;
-    cg_result_headline(cfg, r, &h);
-    json_t *hd = json_object();
-    json_object_set_new(hd, "cd4_count", jcount(h.cd4));
-    json_object_set_new(hd, "treg_count", jcount(h.treg));
-    json_object_set_new(hd, "treg_pct_cd4", jnum(h.treg_pct));
-    json_object_set_new(hd, "th17_count", jcount(h.th17));
-    json_object_set_new(hd, "th17_pct_cd4", jnum(h.th17_pct));
-    json_object_set_new(hd, "th17_treg_ratio", jnum(h.ratio));
-    json_object_set_new(hd, "treg_population", h.treg >= 0 ?
-                        json_string(cfg->gates[r->head_treg].name) : json_null());
-    json_object_set_new(hd, "treg_definition", h.treg >= 0 ?
-                        jtext(cg_gate_definition(cfg, r->head_treg)) : json_null());
-    json_object_set_new(hd, "th17_population", h.th17 >= 0 ?
-                        json_string(cfg->gates[r->head_th17].name) : json_null());
-    json_object_set_new(hd, "th17_definition", h.th17 >= 0 ?
-                        jtext(cg_gate_definition(cfg, r->head_th17)) : json_null());
-    json_object_set_new(o, "headline", hd);
-    /* channel mapping */
-    json_t *chm = json_object();
-    for (int m = 0; r->marker_pnn && m < cfg->nmarkers; m++) {
-        if (!r->marker_pnn[m]) {
-            json_object_set_new(chm, cfg->markers[m].name, json_null());
-            continue;
-        }
-        json_t *e = json_object();
-        json_object_set_new(e, "pnn", jtext(r->marker_pnn[m]));
-        json_object_set_new(e, "pns", jtext(r->marker_pns[m]));
-        json_object_set_new(e, "matched_by", jtext(r->marker_how[m]));
-        json_object_set_new(e, "transform",
-                            tf_json(cg_config_tf(cfg, m),
-                                    r->marker_tf ? &r->marker_tf[m] : NULL));
-        json_object_set_new(chm, cfg->markers[m].name, e);
-    }
-    json_object_set_new(o, "markers", chm);
-    json_t *scm = json_object();
-    for (int k = 0; r->role_pnn && k < cfg->nscatter; k++)
-        json_object_set_new(scm, cfg->scatter[k].role, jtext(r->role_pnn[k]));
-    json_object_set_new(o, "scatter", scm);
-    json_t *cmp = json_object();
-    json_object_set_new(cmp, "source", r->comp_source[0] ? jtext(r->comp_source)
-                                                          : json_null());
-    json_object_set_new(cmp, "channels", json_integer(r->comp_n));
-    json_object_set_new(cmp, "condition_number", jnum(r->comp_cond));
-    json_object_set_new(o, "compensation", cmp);
-    /* populations */
+    json_object_set_new(o, "headline", headline_json(cfg, r));
+    mapping_json(o, cfg, r);
     json_t *pops = json_array();
-    for (int g = 0; r->ok && g < cfg->ngates; g++) {
-        const cg_gate_spec *gs = &cfg->gates[g];
-        const cg_pop_result *p = &r->pops[g];
-        json_t *e = json_object();
-        json_object_set_new(e, "name", json_string(gs->name));
-        json_object_set_new(e, "parent", gs->parent >= 0
-                                             ? json_string(cfg->gates[gs->parent].name)
-                                             : json_null());
-        json_object_set_new(e, "type", json_string(cg_gs_type_name(gs->type)));
-        json_object_set_new(e, "count", jcount(p->count));
-        json_object_set_new(e, "parent_count", p->count >= 0 ? jcount(p->parent_count)
-                                                             : json_null());
-        json_object_set_new(e, "pct_parent", jnum(p->count >= 0 ?
-                            cg_stat_pct(p->count, p->parent_count) : NAN));
-        json_object_set_new(e, "pct_total", jnum(p->count >= 0 ?
-                            cg_stat_pct(p->count, r->events_used) : NAN));
-        json_t *po = json_object();
-        for (int k = 0; k < cfg->npct_of; k++) {
-            if (!descends_from(cfg, g, cfg->pct_of[k]))
-                continue;
-            int64_t d = r->pops[cfg->pct_of[k]].count;
-            json_object_set_new(po, cfg->gates[cfg->pct_of[k]].name,
-                                jnum(p->count >= 0 && d >= 0 ?
-                                     cg_stat_pct(p->count, d) : NAN));
-        }
-        json_object_set_new(e, "pct_of", po);
-        json_object_set_new(e, "na_reason", p->count < 0 ? jtext(p->na_reason)
-                                                         : json_null());
-        if (p->nthr) {
-            json_t *th = json_array();
-            for (int d = 0; d < p->nthr; d++) {
-                const cg_dim_spec *ds = &gs->dims[d];
-                const cg_thr_info *ti = &p->thr[d];
-                json_t *t = json_object();
-                json_object_set_new(t, "marker", json_string(ds->marker));
-                json_object_set_new(t, "method", json_string(cg_tm_method_name(ds->method)));
-                if (ds->method == CG_TM_INTERVAL) {
-                    json_object_set_new(t, "min", jnum(ds->min));
-                    json_object_set_new(t, "max", jnum(ds->max));
-                } else {
-                    json_object_set_new(t, "keep", json_string(
-                        ds->keep == CG_KEEP_ABOVE ? "above" : "below"));
-                    json_object_set_new(t, "threshold", jnum(ti->threshold));
-                    json_object_set_new(t, "threshold_raw", jnum(ti->threshold_raw));
-                    json_object_set_new(t, "rule", ti->rule[0] ? jtext(ti->rule)
-                                                               : json_null());
-                    json_object_set_new(t, "fell_back", json_boolean(ti->fell_back));
-                    json_object_set_new(t, "reason", ti->reason[0] ? jtext(ti->reason)
-                                                                   : json_null());
-                    json_object_set_new(t, "overridden", json_boolean(ti->overridden));
-                    if (ti->overridden)
-                        json_object_set_new(t, "auto_threshold",
-                                            jnum(ti->auto_threshold));
-                    if (ds->method == CG_TM_VALLEY || ds->method == CG_TM_TAIL) {
-                        json_object_set_new(t, "peaks", json_integer(ti->npeaks));
-                        json_object_set_new(t, "valley_depth", jnum(ti->depth));
-                        json_object_set_new(t, "bandwidth", jnum(ti->bandwidth));
-                        json_object_set_new(t, "mode", jnum(ti->mode));
-                        json_object_set_new(t, "spread", jnum(ti->spread));
-                        json_object_set_new(t, "k", jnum(ds->k));
-                        json_object_set_new(t, "grid", json_pack("[oo]",
-                                            jnum(ti->grid_lo), jnum(ti->grid_hi)));
-                    }
-                }
-                json_array_append_new(th, t);
-            }
-            json_object_set_new(e, "thresholds", th);
-        }
-        if (p->auto2d) {
-            json_t *a = json_object();
-            json_object_set_new(a, "rule", p->rule[0] ? jtext(p->rule)
-                                                      : json_null());
-            json_object_set_new(a, "fell_back", json_boolean(p->fell_back));
-            json_object_set_new(a, "reason", p->reason[0] ? jtext(p->reason)
-                                                          : json_null());
-            if (gs->type == CG_GS_SCATTER) {
-                json_object_set_new(a, "mode", json_pack("[oo]", jnum(p->mode_x),
-                                                         jnum(p->mode_y)));
-                json_object_set_new(a, "level", jnum(gs->level));
-                json_object_set_new(a, "debris_cut", jnum(p->debris_cut));
-            } else {
-                json_object_set_new(a, "ratio_mode", jnum(p->k));
-                json_object_set_new(a, "ratio_band", json_pack("[oo]",
-                                    jnum(p->ratio_lo), jnum(p->ratio_hi)));
-            }
-            json_t *poly = json_array();
-            for (int k = 0; k < p->nvert; k++)
-                json_array_append_new(poly, json_pack("[oo]", jnum(p->vx[k]),
-                                                      jnum(p->vy[k])));
-            json_object_set_new(a, "polygon", poly);
-            json_object_set_new(e, "auto_gate", a);
-        }
-        if (p->mstats) {
-            json_t *st = json_object();
-            for (int m = 0; m < cfg->nstat_markers; m++) {
-                json_t *ms = json_object();
-                for (int s2 = 0; s2 < cfg->nstats; s2++)
-                    json_object_set_new(ms, cfg->stats[s2].name,
-                                        jnum(p->mstats[m * cfg->nstats + s2]));
-                json_object_set_new(st, cfg->markers[cfg->stat_markers[m]].name, ms);
-            }
-            json_object_set_new(e, "marker_stats", st);
-        }
-        json_array_append_new(pops, e);
-    }
+    for (int g = 0; r->ok && g < cfg->ngates; g++)
+        json_array_append_new(pops, pop_json(cfg, r, g));
     json_object_set_new(o, "populations", pops);
-    json_t *met = json_object();
-    for (int m = 0; r->ok && m < cfg->nmetrics; m++) {
-        json_t *e = json_object();
-        const cg_metric_spec *ms = &cfg->metrics[m];
-        json_object_set_new(e, "value", jnum(r->metric[m]));
-        json_object_set_new(e, "numerator", json_string(cfg->gates[ms->num].name));
-        json_object_set_new(e, "denominator", json_string(cfg->gates[ms->den].name));
-        json_object_set_new(e, "type", json_string(ms->type == CG_METRIC_PERCENT
-                                                       ? "percent" : "ratio"));
-        json_object_set_new(e, "na_reason", jtext(r->metric_reason[m]));
-        json_object_set_new(met, ms->name, e);
-    }
-    json_object_set_new(o, "metrics", met);
-    json_t *qc = json_array();
-    for (int k = 0; r->qc && k < r->qc->n; k++) {
-        const cg_qc_check *c = &r->qc->checks[k];
-        json_array_append_new(qc, json_pack("{s:o,s:o,s:o,s:s,s:o}", "check",
-                                            jtext(c->name), "value", jnum(c->value),
-                                            "threshold", jnum(c->threshold),
-                                            "verdict", cg_qc_verdict_name(c->verdict),
-                                            "detail", jtext(c->detail)));
-    }
-    json_object_set_new(o, "qc_checks", qc);
-    json_t *wa = json_array();
-    for (int k = 0; k < r->nwarnings; k++)
-        json_array_append_new(wa, jtext(r->warnings[k]));
-    json_object_set_new(o, "warnings", wa);
+    tail_json(o, cfg, r);
     return o;
 }
 
