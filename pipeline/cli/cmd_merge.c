@@ -32,7 +32,6 @@
 #include "outdir.h"
 #include "output.h"
 #include "plot.h"
-#include "report.h"
 #include "run.h"
 #include "study.h"
 #include "opts.h"
@@ -260,8 +259,6 @@ int cmd_merge(int argc, char **argv)
     int failed = cg_merge_nfailed(m);
     ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
     int rc = cg_merge_write(m, &ctx, start, argc, argv, safe_tsv, &err);
-    if (rc == 0)
-        rc = cg_report_write(stage, stage, &err); /* report.html, issue 21 */
     int sig = cg_outdir_stop_signal();
     if (rc == 0 && !sig && cg_outdir_commit(od, &err) < 0) {
         cg_error_cmd("merge", "%s: the results could not be moved into "

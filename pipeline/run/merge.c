@@ -32,6 +32,7 @@
 #include "merge.h"
 #include "readfile.h"
 #include "output.h"
+#include "report.h"
 #include "qc.h"
 #include "util.h"
 
@@ -910,5 +911,7 @@ int cg_merge_write(const cg_merge *m, const cg_run_ctx *ctx,
                    strerror(errno));
     json_decref(rj);
     free(rp);
+    if (rc == 0) /* the review report reads run.json (issue 21) */
+        rc = cg_report_write(dir, dir, err);
     return rc;
 }

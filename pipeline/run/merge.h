@@ -64,8 +64,9 @@ int cg_merge_has_plots(const cg_merge *m);
 
 /* Write OUTDIR = ctx->opts.outdir (ctx prepared on cg_merge_sheet):
  * summary.tsv, stats.tsv, qc.tsv, longitudinal.tsv, samples/, plots/
- * (when ctx->opts.plots) and run.json last, which records argv, the
- * merge's start time and a "merged_from" list of the input runs.  With
+ * (when ctx->opts.plots), run.json, which records argv, the merge's
+ * start time and a "merged_from" list of the input runs, and then the
+ * review report read from them (report.h).  With
  * safe_tsv the TSV cells go through cg_tsv_safe_copy (output.h).  Every
  * write is checked; run.json is written only when everything else was.
  * 0, or -1 with err naming the file. */
