@@ -8,7 +8,8 @@
 #              file is missing) against per-sample runs (one or two
 #              samples each) merged: every output file byte-identical
 #              (tables, samples/*.json, per-sample and batch PNGs), run.json
-#              identical but for command/start_time/threads/merged_from;
+#              identical but for command/start_time/threads/merged_from,
+#              report.html but for the provenance it shows from run.json;
 #              with --sheet the sheet order wins over the directory order,
 #              without it the directory order is kept; exit 2 like run
 #   refuse     results of another config, of another cytogate version,
@@ -87,10 +88,14 @@ identical)
     check '[ $? -eq 2 ]' "merge with a failed sample: exit 2 ($(cat err))"
     check 'grep -q "MISSING: failed in its run" err' "merge names the failed sample"
     n=0
-    for f in $(cd single && find . -type f ! -name run.json | sort); do
+    for f in $(cd single && find . -type f ! -name run.json ! -name report.html | sort); do
         n=$((n + 1))
         check 'cmp -s "single/$f" "merged/$f"' "merged $f differs from the single run"
     done
+    # report.html shows run.json's provenance; the rest is the same
+    body() { sed -n '/<h2 id="samples">/,/<h2 id="inputs">/p' "$1"; }
+    check '[ -n "$(body single/report.html)" ] && [ "$(body single/report.html)" = "$(body merged/report.html)" ]' \
+        "merged report.html: samples and figures differ from the single run"
     check '[ $n -ge 90 ]' "expected >= 90 files (tables, JSON, PNGs), got $n"
     for f in summary.tsv stats.tsv qc.tsv longitudinal.tsv samples/S02_V3.json \
              plots/batch_frequencies.png plots/longitudinal.png; do

@@ -8,7 +8,8 @@
 #              unreadable file in the middle of a batch, a sheet naming a
 #              missing file (exit 2, others still written), usage errors
 #   threads    -j1 and -j2 give identical bytes for every output (run.json
-#              aside from start_time/threads/command), --stdout, --json,
+#              aside from start_time/threads/command, report.html aside
+#              from the provenance it shows), --stdout, --json,
 #              --sample (one row of a sheet equals the whole run's row)
 #   accuracy   Treg/Th17 % of CD4 against the generator's truth
 #              (+-0.5 / +-0.3 points), 4 samples
@@ -135,10 +136,14 @@ threads)
     "$CG" run -q -j 2 -c "$CFG" -o "$WORK/o2" --sheet "$D/sheet.csv"
     check '[ $? -eq 0 ]' "-j2 exit status"
     n=0
-    for f in $(cd "$WORK/o1" && find . -type f ! -name run.json | sort); do
+    for f in $(cd "$WORK/o1" && find . -type f ! -name run.json ! -name report.html | sort); do
         n=$((n + 1))
         check 'cmp -s "$WORK/o1/$f" "$WORK/o2/$f"' "-j1/-j2 differ: $f"
     done
+    # report.html shows run.json's provenance; the rest is the same
+    body() { sed -n '/<h2 id="samples">/,/<h2 id="inputs">/p' "$1"; }
+    check '[ -n "$(body "$WORK/o1/report.html")" ] && [ "$(body "$WORK/o1/report.html")" = "$(body "$WORK/o2/report.html")" ]' \
+        "-j1/-j2 differ: report.html beyond its provenance"
     check '[ $n -ge 20 ]' "expected >= 20 output files, got $n"
     check '[ -s "$WORK/o1/plots/S01/strategy.png" ] && [ -s "$WORK/o1/plots/S01/qc.png" ] && [ -s "$WORK/o1/plots/batch_frequencies.png" ]' \
         "figures written"
