@@ -176,6 +176,11 @@ static int gate_sample(wctx *c, const cg_wsp *w, const cg_wsp_sample *s,
                 c->wpath, e.line ? e.line : s->line, s->name, e.msg);
         return 2;
     }
+    if (s->stored_total >= 0 && res->total != s->stored_total)
+        cg_warn_file(c->wpath, "sample '%s': %s has %lld events, FlowJo "
+                     "counted %lld: is it the file the workspace was made "
+                     "with?", s->name, fcs, (long long)res->total,
+                     (long long)s->stored_total);
     if (res->acq_without_spill)
         cg_warn_file(c->wpath, "sample '%s': \"Acquisition-defined\" "
                      "compensation but %s has no spillover keyword; the "

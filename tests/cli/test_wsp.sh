@@ -66,6 +66,13 @@ cp "$SL/single_ellipse_51_events.wsp" "$FCSDIR/data_set_simple_line_100.fcs" "$O
 "$BIN" wsp "$OUT/beside/single_ellipse_51_events.wsp" --check >/dev/null 2>&1 ||
     say "FCS beside the workspace not found"
 
+# a workspace that counted another number of events: warned
+sed 's/sortPriority="10"  count="100"  sampleID="1"/sortPriority="10"  count="120"  sampleID="1"/' \
+    "$SL/single_ellipse_51_events.wsp" >"$OUT/tot.wsp"
+"$BIN" wsp "$OUT/tot.wsp" --fcs "$FCSDIR" >/dev/null 2>"$OUT/tot.err" || say "events warning: exit $?"
+grep -q "warning: sample 'data_set_simple_line_100.fcs': .* has 100 events, FlowJo counted 120" "$OUT/tot.err" ||
+    say "no warning for a different event count: $(cat "$OUT/tot.err")"
+
 # 2. a wrong stored count
 sed 's/count="51"/count="60"/' "$SL/single_ellipse_51_events.wsp" >"$OUT/wrong.wsp"
 "$BIN" wsp "$OUT/wrong.wsp" --fcs "$FCSDIR" --check >"$OUT/wrong.tsv" 2>"$OUT/wrong.err"
