@@ -389,7 +389,8 @@ static int measure(whole *w, char **argv, int reps, fig *fg, cg_err *err)
     fg->wall_max = wall[reps - 1];
     fg->wall = reps % 2 ? wall[reps / 2]
                         : (wall[reps / 2 - 1] + wall[reps / 2]) / 2;
-    fg->cpu = reps % 2 ? cpu[reps / 2] : (cpu[reps / 2 - 1] + cpu[reps / 2]) / 2;
+    fg->cpu = reps % 2 ? cpu[reps / 2]
+                       : (cpu[reps / 2 - 1] + cpu[reps / 2]) / 2;
     if (fg->status)
         w->failed = 1;
     return 0;

@@ -712,8 +712,6 @@ typedef struct bench_ctx {
             goto nomem;                                                      \
     } while (0)
 
-/* ------------------------------------------------------------ stages -- */
-
 /* What the stages share: the big file's frame and what was derived from
  * it.  Each stage returns 0, 1 to skip the stages after it (rc 0), or -1
  * with the error printed; ip_clear frees everything. */
@@ -773,13 +771,16 @@ static int st_read(ip_state *s)
     for (int j = 0; j < s->npar; j++) {
         if (!(s->cols[j] = malloc((size_t)s->n * sizeof **s->cols)))
             goto nomem;
-        memset(s->cols[j], 0, (size_t)s->n * sizeof **s->cols); /* fault pages in */
+        memset(s->cols[j], 0,
+               (size_t)s->n * sizeof **s->cols); /* fault pages in */
     }
     best = INFINITY;
     for (int r = 0; r < reps; r++) {
         double t0 = cg_bench_now_ms();
         s->f = fcs_open(b->in->big, NULL, &s->fe);
-        int64_t got = s->f ? fcs_read_double(s->f, FCS_SCALED, 0, s->n, s->cols, &s->fe) : -2;
+        int64_t got =
+            s->f ? fcs_read_double(s->f, FCS_SCALED, 0, s->n, s->cols, &s->fe)
+                 : -2;
         fcs_close(s->f);
         s->f = NULL;
         double dt = cg_bench_now_ms() - t0;
@@ -864,16 +865,18 @@ static int st_comp(ip_state *s)
         goto nomem;
     for (int j = 0; j < s->S->ncol; j++) {
         int ch = cg_frame_find(s->fr, s->S->col[j]);
-        if (ch < 0 || !(s->pristine[j] = malloc((size_t)s->n * sizeof **s->pristine)))
+        if (ch < 0 ||
+            !(s->pristine[j] = malloc((size_t)s->n * sizeof **s->pristine)))
             goto nomem;
-        memcpy(s->pristine[j], s->fr->col[ch], (size_t)s->n * sizeof **s->pristine);
+        memcpy(s->pristine[j], s->fr->col[ch],
+               (size_t)s->n * sizeof **s->pristine);
     }
     best = INFINITY;
     cg_comp_report crep;
     for (int r = 0; r < reps; r++) {
         for (int j = 0; j < s->S->ncol; j++)
-            memcpy(s->fr->col[cg_frame_find(s->fr, s->S->col[j])], s->pristine[j],
-                   (size_t)s->n * sizeof **s->pristine);
+            memcpy(s->fr->col[cg_frame_find(s->fr, s->S->col[j])],
+                   s->pristine[j], (size_t)s->n * sizeof **s->pristine);
         double t0 = cg_bench_now_ms();
         int crc = cg_compensate(s->fr, s->S, &crep, &s->e);
         double dt = cg_bench_now_ms() - t0;
@@ -906,7 +909,8 @@ static int st_xforms(ip_state *s)
     IP_ALIASES(s);
     /* ---- transforms */
     progress(o, "transforms");
-    size_t nv = (size_t)(s->n < 1000000 ? (s->n > 1000 ? s->n : 1000) : 1000000);
+    size_t nv =
+        (size_t)(s->n < 1000000 ? (s->n > 1000 ? s->n : 1000) : 1000000);
     static const struct {
         cg_xform_kind k;
         const char *id, *name;
@@ -987,8 +991,8 @@ static int st_xform_data(ip_state *s)
     for (int r = 0; r < reps; r++) {
         double t0 = cg_bench_now_ms();
         for (int j = 0; j < s->S->ncol; j++)
-            cg_xform_fwd(lxf, s->fr->col[cg_frame_find(s->fr, s->S->col[j])], s->tbuf,
-                         (size_t)s->n);
+            cg_xform_fwd(lxf, s->fr->col[cg_frame_find(s->fr, s->S->col[j])],
+                         s->tbuf, (size_t)s->n);
         double dt = cg_bench_now_ms() - t0;
         if (dt < best)
             best = dt;
@@ -998,8 +1002,8 @@ static int st_xform_data(ip_state *s)
              "the %d compensated channels; best of %d",
              cg_tf_type_name(dtf->type), s->S->ncol, reps);
     ADD(t, "xform_data_ns", "transform: default, on the compensated data",
-        best * 1e6 / ((double)s->n * s->S->ncol), "ns/value", CG_BENCH_NONE, 0, reps,
-        note);
+        best * 1e6 / ((double)s->n * s->S->ncol), "ns/value", CG_BENCH_NONE, 0,
+        reps, note);
     return 0;
 nomem:
     cg_error_cmd("bench", "out of memory");
@@ -1060,7 +1064,8 @@ static int st_gating(ip_state *s)
         cg_error_cmd("bench", "gating stage skipped: %s", s->e.msg);
         return 1; /* the rest of the stages need the tree */
     }
-    if (!(s->dc = cg_dims_new(s->fr, NULL, &s->e)) || !(s->mem = cg_members_new(s->n)) ||
+    if (!(s->dc = cg_dims_new(s->fr, NULL, &s->e)) ||
+        !(s->mem = cg_members_new(s->n)) ||
         cg_gatetree_eval(s->tw.tree, s->dc, s->mem, &s->e) < 0) {
         cg_error_cmd("bench", "gating: %s", s->e.msg);
         return -1;
@@ -1069,7 +1074,8 @@ static int st_gating(ip_state *s)
     if (s->tw.res.events_used == s->n)
         for (int gi = 0; gi < cfg->ngates; gi++) {
             int p = cg_gatetree_find(s->tw.tree, cfg->gates[gi].name);
-            if (p >= 0 && cg_members_count(s->mem, p) != s->tw.res.pops[gi].count)
+            if (p >= 0 &&
+                cg_members_count(s->mem, p) != s->tw.res.pops[gi].count)
                 mismatch++;
         }
     s->mismatch = mismatch;
@@ -1152,8 +1158,8 @@ static int st_slowest(ip_state *s)
     snprintf(note, sizeof note, "cg_gatetree_eval with this sample's cuts, "
              "values cached; counts %s the run's%s; best of %d",
              s->mismatch ? "DIFFER from" : "equal", slow_txt, reps);
-    ADD(t, "gating_ms", stage, s->gating_best, "ms", CG_BENCH_LE, 30 * tgt_scale, reps,
-        note);
+    ADD(t, "gating_ms", stage, s->gating_best, "ms", CG_BENCH_LE,
+        30 * tgt_scale, reps, note);
     return 0;
 nomem:
     cg_error_cmd("bench", "out of memory");
@@ -1233,7 +1239,8 @@ static int st_stats(ip_state *s)
     best = INFINITY;
     int nsets = 0;
     for (int r = 0; r < heavy; r++) {
-        double dt = time_stats(&s->tw, s->fr, s->dc, s->mem, s->sres, &nsets, &s->e);
+        double dt =
+            time_stats(&s->tw, s->fr, s->dc, s->mem, s->sres, &nsets, &s->e);
         if (dt < 0) {
             cg_error_cmd("bench", "%s", s->e.msg);
             return -1;
