@@ -6,8 +6,8 @@
  *   cytogate study --db STUDY.sqlite --list
  *
  * Writes DIR/longitudinal.tsv (a run's columns and formatting, over every
- * batch of the analysis), DIR/batches.tsv and DIR/plots/ (longitudinal.png,
- * levey_jennings*.png).  The store is only read.
+ * batch of the analysis), DIR/batches.tsv, DIR/batch_control.tsv and
+ * DIR/plots/ (longitudinal.png, levey_jennings*.png).  The store is only read.
  *
  * Exit: 0 written, 1 usage error or the store cannot be opened (or holds
  * no batch), 2 an output could not be written.
@@ -49,7 +49,10 @@ static void usage(FILE *fp)
 "delta_treg_pct_cd4 delta_th17_pct_cd4 delta_th17_treg_ratio: the samples\n"
 "of every batch, controls left out, as one run over all of them writes),\n"
 "batches.tsv (batch_id label started added cytogate_version samples\n"
-"controls failed command), plots/longitudinal.png,\n"
+"controls failed command), batch_control.tsv (series batch label\n"
+"sample_id treg_pct_cd4 th17_pct_cd4 th17_treg_ratio z_treg_pct_cd4\n"
+"z_th17_pct_cd4 z_th17_treg_ratio batch_control: each control judged\n"
+"against the first N batches of its series), plots/longitudinal.png,\n"
 "plots/levey_jennings[_SUBJECT].png (one per control series).\n"
 "\n"
 "Exit status: 0 written, 1 usage error or the store cannot be opened or\n"

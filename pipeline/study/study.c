@@ -22,6 +22,7 @@
 
 #include "output.h"
 #include "plot.h"
+#include "qc_control.h"
 #include "study.h"
 #include "util.h"
 
@@ -236,16 +237,68 @@ static int write_batches(cg_store *st, long aid, const char *dir, cg_err *err)
     return 0;
 }
 
-/* Levey-Jennings charts of every control series of the analysis. */
-static int write_lj_all(cg_store *st, long aid, const char *sha, int nfirst,
-                        const char *plotdir, cg_err *err)
+/* One series' rows of batch_control.tsv: each control judged as `run`
+ * would judge it now (the limits of the first nfirst). */
+static int control_rows(FILE *fp, const char *series, const cg_store_ctl *c,
+                        int n, const double *v, int nfirst)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(cg_store_db(st), "SELECT DISTINCT subject FROM "
-                           "samples WHERE analysis_id = ?1 AND role = "
-                           "'control' ORDER BY subject", -1, &q, NULL) !=
-        SQLITE_OK)
-        return sq_err(st, err, "controls");
+    for (int i = 0; i < n; i++) {
+        cg_qc_result *r = cg_qc_result_new();
+        if (!r)
+            return -1;
+        int worst = CG_QC_SKIP;
+        for (int k = 0; k < 3; k++) {
+            static const char *const m[3] = {"treg_pct_cd4", "th17_pct_cd4",
+                                             "th17_treg_ratio"};
+            cg_qc_control q = {m[k], m[k], v + (size_t)k * (size_t)n, n, i,
+                               nfirst};
+            int vd = cg_qc_control_judge(&q, r);
+            if (vd > worst)
+                worst = vd;
+        }
+        fprintf(fp, "%s\t%d\t%s\t%s", series, i + 1, c[i].label,
+                c[i].sample_id);
+        char b[40];
+        for (int k = 0; k < 3; k++) {
+            cg_fmt_num(b, sizeof b, c[i].v[k]);
+            fprintf(fp, "\t%s", b);
+        }
+        for (int k = 0; k < 3 && k < r->n; k++) {
+            cg_fmt_num(b, sizeof b, r->checks[k].value);
+            fprintf(fp, "\t%s", b);
+        }
+        fprintf(fp, "\t%s\n", n < nfirst ? "establishing"
+                                         : cg_qc_verdict_name(worst));
+        cg_qc_result_free(r);
+    }
+    return 0;
+}
+
+/* batch_control.tsv and (plotdir != NULL) the Levey-Jennings chart of
+ * every control series of the analysis. */
+static int write_controls(cg_store *st, long aid, const char *sha,
+                          int nfirst, const char *dir, const char *plotdir,
+                          cg_err *err)
+{
+    char *path = cg_path_join(dir, "batch_control.tsv");
+    cg_atomic a;
+    FILE *fp = path ? cg_atomic_open(&a, path) : NULL;
+    sqlite3_stmt *q = NULL;
+    if (!fp || sqlite3_prepare_v2(cg_store_db(st), "SELECT DISTINCT subject "
+                                  "FROM samples WHERE analysis_id = ?1 AND "
+                                  "role = 'control' ORDER BY subject", -1,
+                                  &q, NULL) != SQLITE_OK) {
+        if (fp)
+            cg_atomic_abort(&a);
+        int rc = fp ? sq_err(st, err, "controls")
+                    : cg_err_set(err, CG_E_IO, "%s: cannot write: %s",
+                                 path ? path : dir, strerror(errno));
+        free(path);
+        return rc;
+    }
+    fputs("series\tbatch\tlabel\tsample_id\ttreg_pct_cd4\tth17_pct_cd4\t"
+          "th17_treg_ratio\tz_treg_pct_cd4\tz_th17_pct_cd4\t"
+          "z_th17_treg_ratio\tbatch_control\n", fp);
     sqlite3_bind_int64(q, 1, aid);
     int bad = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -269,8 +322,9 @@ static int write_lj_all(cg_store *st, long aid, const char *sha, int nfirst,
                 for (int k = 0; k < 3; k++)
                     v[k * n + i] = c[i].v[k];
             }
-            if (cg_study_lj_write(series, n, labels, v, nfirst, sha, plotdir,
-                                  err) < 0)
+            if (control_rows(fp, series, c, n, v, nfirst) < 0 ||
+                (plotdir && cg_study_lj_write(series, n, labels, v, nfirst,
+                                              sha, plotdir, err) < 0))
                 bad++;
         }
         free(labels);
@@ -278,7 +332,53 @@ static int write_lj_all(cg_store *st, long aid, const char *sha, int nfirst,
         free(c);
     }
     sqlite3_finalize(q);
-    return bad ? -1 : 0;
+    if (ferror(fp) || bad) {
+        cg_atomic_abort(&a);
+        if (!bad)
+            cg_err_set(err, CG_E_IO, "%s: cannot write", path);
+        free(path);
+        return -1;
+    }
+    int rc = cg_atomic_commit(&a);
+    if (rc < 0)
+        cg_err_set(err, CG_E_IO, "%s: cannot write: %s", path,
+                   strerror(errno));
+    free(path);
+    return rc < 0 ? -1 : 0;
+}
+
+/* plots/longitudinal.png of the rebuilt samples (none without subjects
+ * and visits). */
+static int write_longitudinal_png(const rebuilt *b, const cg_config *cfg,
+                                  const char *sha, const char *pdir,
+                                  cg_err *err)
+{
+    int n = b->sh->n, nlong = 0, rc = 0;
+    cg_plot_sample *ps = calloc((size_t)n + 1, sizeof *ps);
+    if (!ps)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        cg_headline h;
+        cg_result_headline(cfg, &b->res[i], &h);
+        ps[i] = (cg_plot_sample){.sample_id = b->sh->s[i].sample_id,
+                                 .subject = b->sh->s[i].subject,
+                                 .visit = b->sh->s[i].visit,
+                                 .treg_pct = h.treg_pct,
+                                 .th17_pct = h.th17_pct, .ratio = h.ratio,
+                                 .qc = b->qc[i]};
+        nlong += *ps[i].subject && *ps[i].visit;
+    }
+    if (nlong > 0) {
+        cg_plot_meta meta = {.config_hash = sha};
+        cg_plot_image *im = cg_plot_render_longitudinal(ps, n, &meta, err);
+        char *p = cg_path_join(pdir, "longitudinal.png");
+        if (!im || !p || cg_plot_image_write_png(im, p, err) < 0)
+            rc = -1;
+        cg_plot_image_free(im);
+        free(p);
+    }
+    free(ps);
+    return rc;
 }
 
 /* control_batches of the analysis' config (qc: section), default 5. */
@@ -344,43 +444,14 @@ int cg_study_write(cg_store *st, long aid, const char *dir, int plots,
                             &ctx, b.res, 0, err);
     if (rc == 0)
         rc = write_batches(st, aid, dir, err);
-    if (rc == 0 && plots) {
-        char *pdir = cg_path_join(dir, "plots");
-        if (!pdir || cg_mkdir_p(pdir) < 0) {
-            rc = cg_err_set(err, CG_E_IO, "%s/plots: cannot create", dir);
-        } else {
-            int n = b.sh->n, nlong = 0;
-            cg_plot_sample *ps = calloc((size_t)n + 1, sizeof *ps);
-            for (int i = 0; ps && i < n; i++) {
-                cg_headline h;
-                cg_result_headline(&cfg, &b.res[i], &h);
-                ps[i] = (cg_plot_sample){.sample_id = b.sh->s[i].sample_id,
-                                         .subject = b.sh->s[i].subject,
-                                         .visit = b.sh->s[i].visit,
-                                         .treg_pct = h.treg_pct,
-                                         .th17_pct = h.th17_pct,
-                                         .ratio = h.ratio, .qc = b.qc[i]};
-                nlong += *ps[i].subject && *ps[i].visit;
-            }
-            if (!ps) {
-                rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
-            } else if (nlong > 0) {
-                cg_plot_meta meta = {.config_hash = sha};
-                cg_plot_image *im = cg_plot_render_longitudinal(ps, n, &meta,
-                                                                err);
-                char *p = cg_path_join(pdir, "longitudinal.png");
-                if (!im || !p || cg_plot_image_write_png(im, p, err) < 0)
-                    rc = -1;
-                cg_plot_image_free(im);
-                free(p);
-            }
-            free(ps);
-            if (rc == 0)
-                rc = write_lj_all(st, aid, sha, nfirst_of(st, aid), pdir,
-                                  err);
-        }
-        free(pdir);
-    }
+    char *pdir = plots ? cg_path_join(dir, "plots") : NULL;
+    if (rc == 0 && plots && (!pdir || cg_mkdir_p(pdir) < 0))
+        rc = cg_err_set(err, CG_E_IO, "%s/plots: cannot create", dir);
+    if (rc == 0 && plots)
+        rc = write_longitudinal_png(&b, &cfg, sha, pdir, err);
+    if (rc == 0)
+        rc = write_controls(st, aid, sha, nfirst_of(st, aid), dir, pdir, err);
+    free(pdir);
     rebuilt_free(&b);
     return rc;
 }

@@ -14,7 +14,8 @@
  *                           cg_run_batch, before the outputs are written.
  *   cg_study_write          longitudinal.tsv (output.c's writer, so the
  *                           columns and formatting are a run's),
- *                           batches.tsv, plots/longitudinal.png and the
+ *                           batches.tsv, batch_control.tsv,
+ *                           plots/longitudinal.png and the
  *                           Levey-Jennings charts of one analysis.
  *
  * A control series is keyed by the control's subject (the bridge

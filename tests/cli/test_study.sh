@@ -18,7 +18,8 @@
 #            say "establishing limits"; a control shifted by > 3 SD in
 #            batch 4 fails batch_control (qc.tsv, summary, sample JSON),
 #            `cytogate qc --db` exits 3, the chart is written; a rerun
-#            control is judged where it stood and passes
+#            control is judged where it stood and passes; study writes
+#            the series as batch_control.tsv
 set -u
 CG=$1
 SRC=$2
@@ -252,6 +253,10 @@ control)
     rc=$?
     check "[ $rc -eq 0 ] && grep -q 'C_Q3	batch_control:treg_pct_cd4	.*	pass	.*batch 3 vs' qc3/qc.tsv" \
         "rerun control in limits: exit $rc, pass at batch 3"
+    # study: the series as a table, judged with the config's N (3)
+    "$CG" study -q --db study.sqlite -o st --no-plots || bad "study exit $?"
+    check "[ \"\$(cut -f1,2,4,11 st/batch_control.tsv | tr '\t\n' ' ')\" = 'series batch sample_id batch_control BRIDGE 1 C_Q1 pass BRIDGE 2 C_Q2 pass BRIDGE 3 C_Q3 pass BRIDGE 4 C_Q4 fail ' ]" \
+        "batch_control.tsv: $(cut -f1,2,4,11 st/batch_control.tsv | tr '\t\n' ' ')"
     # without a store only this batch: one control, establishing limits
     "$CG" qc -c ctl.yaml --sheet q4.csv -o qc4c >/dev/null 2>&1
     check "grep -q 'C_Q4	batch_control:treg_pct_cd4	NA	NA	skip	establishing' qc4c/qc.tsv" \
