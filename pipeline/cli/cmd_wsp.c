@@ -56,6 +56,8 @@ static void usage(FILE *fp)
 "                            selected sample [the first one with gates], for\n"
 "                            `cytogate run -c OUT.yaml` on new samples; a\n"
 "                            workspace matrix goes to OUT.comp.csv\n"
+"  -q, --quiet               no warnings or summary line on stderr (errors\n"
+"                            still)\n"
 "\n"
 "Columns (tab-separated, one row per population, parents first):\n"
 "  sample  gate_path  count  pct_parent  flowjo_count  diff  status\n"
@@ -127,6 +129,8 @@ static int parse_args(wctx *c, int argc, char **argv, int *done)
             c->as_json = 1;
         } else if (strcmp(a, "--check") == 0) {
             c->check = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            cg_verbosity = 0;
         } else if (a[0] == '-' && a[1]) {
             cg_opt_unknown(CMD, a, usage);
             return cg_usage_short(CMD, usage);
