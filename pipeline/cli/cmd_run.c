@@ -82,210 +82,135 @@ static void usage(FILE *fp)
 "130/143 interrupted (SIGINT/SIGTERM; nothing committed).\n");
 }
 
-int cmd_run(int argc, char **argv)
+/* The command line of one run. */
+typedef struct run_args {
+    const char *config, *outdir, *sheetp, *db;
+    long threads;
+    int plots, to_stdout, to_json, safe_tsv, export_gml;
+    char **files, **sel;
+    int nfiles, nsel;
+} run_args;
+
+/* Read the options into a.  0 ok; 1 a usage error (printed); 2 --help or
+ * --version handled, exit status in *ret. */
+static int run_parse(int argc, char **argv, run_args *a, int *ret)
 {
-    const char *config = NULL, *outdir = NULL, *sheetp = NULL, *db = NULL;
-    long threads = 1;
-    int plots = 1, to_stdout = 0, to_json = 0, safe_tsv = 0, export_gml = 0;
-    char **files = calloc((size_t)argc + 1, sizeof *files);
-    char **sel = calloc((size_t)argc + 1, sizeof *sel);
-    int nfiles = 0, nsel = 0;
-    if (!files || !sel) {
-        free(files);
-        free(sel);
-        return CG_EXIT_USAGE;
-    }
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *o = argv[i];
         const char *v;
         int r;
-        if ((r = cg_opt_std(a, usage)) >= 0) {
-            free(files);
-            free(sel);
-            return r;
-        } else if (cg_opt_is(a, "-c", "--config")) {
+        if ((r = cg_opt_std(o, usage)) >= 0) {
+            *ret = r;
+            return 2;
+        } else if (cg_opt_is(o, "-c", "--config")) {
             if (!(v = cg_opt_value("run", argc, argv, &i)))
-                goto usage_err;
-            config = v;
-        } else if (cg_opt_is(a, "-o", "--out-dir")) {
+                return 1;
+            a->config = v;
+        } else if (cg_opt_is(o, "-o", "--out-dir")) {
             if (!(v = cg_opt_value("run", argc, argv, &i)))
-                goto usage_err;
-            outdir = v;
-        } else if (cg_opt_is(a, "-s", "--sheet")) {
+                return 1;
+            a->outdir = v;
+        } else if (cg_opt_is(o, "-s", "--sheet")) {
             if (!(v = cg_opt_value("run", argc, argv, &i)))
-                goto usage_err;
-            sheetp = v;
-        } else if (cg_opt_is(a, "-j", "--threads")) {
+                return 1;
+            a->sheetp = v;
+        } else if (cg_opt_is(o, "-j", "--threads")) {
             if (!(v = cg_opt_value("run", argc, argv, &i)))
-                goto usage_err;
-            if (cg_opt_threads("run", v, &threads) < 0)
-                goto usage_err;
-        } else if (cg_opt_is(a, NULL, "--sample")) {
+                return 1;
+            if (cg_opt_threads("run", v, &a->threads) < 0)
+                return 1;
+        } else if (cg_opt_is(o, NULL, "--sample")) {
             if (!(v = cg_opt_value("run", argc, argv, &i)))
-                goto usage_err;
-            sel[nsel++] = (char *)v;
-        } else if (!strcmp(a, "--no-plots")) {
-            plots = 0;
-        } else if (!strcmp(a, "--safe-tsv")) {
-            safe_tsv = 1;
-        } else if (cg_opt_is(a, NULL, "--db")) { /* study store, issue 21 */
+                return 1;
+            a->sel[a->nsel++] = (char *)v;
+        } else if (!strcmp(o, "--no-plots")) {
+            a->plots = 0;
+        } else if (!strcmp(o, "--safe-tsv")) {
+            a->safe_tsv = 1;
+        } else if (cg_opt_is(o, NULL, "--db")) { /* study store, issue 21 */
             if (!(v = cg_opt_value("run", argc, argv, &i)))
-                goto usage_err;
-            db = v;
-        } else if (!strcmp(a, "--export-gatingml")) {
-            export_gml = 1;
-        } else if (!strcmp(a, "--stdout")) {
-            to_stdout = 1;
-        } else if (!strcmp(a, "--json")) {
-            to_json = 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+                return 1;
+            a->db = v;
+        } else if (!strcmp(o, "--export-gatingml")) {
+            a->export_gml = 1;
+        } else if (!strcmp(o, "--stdout")) {
+            a->to_stdout = 1;
+        } else if (!strcmp(o, "--json")) {
+            a->to_json = 1;
+        } else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) {
             cg_verbosity = 0;
-        } else if (a[0] == '-' && a[1]) {
-            cg_opt_unknown("run", a, usage);
-            goto usage_err;
+        } else if (o[0] == '-' && o[1]) {
+            cg_opt_unknown("run", o, usage);
+            return 1;
         } else {
-            files[nfiles++] = argv[i];
+            a->files[a->nfiles++] = argv[i];
         }
     }
-    if (!config) {
-        cg_error_cmd("run", "a config is required (-c CONFIG)");
-        goto usage_err;
-    }
-    if (to_stdout && to_json) {
-        cg_error_cmd("run", "--stdout and --json exclude each other");
-        goto usage_err;
-    }
-    if (export_gml && !outdir && (to_stdout || to_json)) {
-        cg_error_cmd("run", "--export-gatingml writes into an output folder "
-                            "(-o DIR)");
-        goto usage_err;
-    }
-    if (!sheetp && nfiles == 0) {
-        cg_error_cmd("run", "no input: give FCS files, directories or --sheet");
-        goto usage_err;
-    }
-    if (sheetp && nfiles > 0) {
-        cg_error_cmd("run", "give either --sheet or files, not both");
-        goto usage_err;
-    }
-    if (!outdir && !to_stdout && !to_json)
-        outdir = "results";
-    if (db && !outdir) {
-        cg_error_cmd("run", "--db stores a committed output folder (-o DIR)");
-        goto usage_err;
-    }
+    return 0;
+}
 
-    char start[32];
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+/* Options that exclude or need each other; sets the default OUTDIR.
+ * 0 or -1 (printed). */
+static int run_check(run_args *a)
+{
+    const char *why = NULL;
+    if (!a->config)
+        why = "a config is required (-c CONFIG)";
+    else if (a->to_stdout && a->to_json)
+        why = "--stdout and --json exclude each other";
+    else if (a->export_gml && !a->outdir && (a->to_stdout || a->to_json))
+        why = "--export-gatingml writes into an output folder (-o DIR)";
+    else if (!a->sheetp && a->nfiles == 0)
+        why = "no input: give FCS files, directories or --sheet";
+    else if (a->sheetp && a->nfiles > 0)
+        why = "give either --sheet or files, not both";
+    if (!why && !a->outdir && !a->to_stdout && !a->to_json)
+        a->outdir = "results";
+    if (!why && a->db && !a->outdir)
+        why = "--db stores a committed output folder (-o DIR)";
+    if (why)
+        cg_error_cmd("run", "%s", why);
+    return why ? -1 : 0;
+}
 
-    /* The config first: a bad one is refused before any sample is read. */
+/* Outputs into staging, report.html, commit, then the study store.
+ * *unwritten: output files not written (> 0) or -1 when the commit or
+ * the store failed; returns 1 when committed. */
+static int run_commit(const run_args *a, cg_outdir *od, cg_store *st,
+                      cg_run_ctx *ctx, cg_result *res, const char *start,
+                      int argc, char **argv, int *unwritten, int *sig)
+{
     cg_err err = {0};
-    cg_config *cfg = cg_cli_config("run", config);
-    cg_sheet *sh = cfg ? cg_cli_samples("run", sheetp, nfiles, files, nsel,
-                                        sel) : NULL;
-    free(files);
-    free(sel);
-    if (!sh) {
-        cg_config_free(cfg);
-        return CG_EXIT_USAGE;
+    cg_out_opts oo = {.dir = cg_outdir_staging(od), .shown = a->outdir,
+                      .safe_tsv = a->safe_tsv};
+    *unwritten = cg_write_run_files(ctx, res, &oo, start, argc, argv);
+    if (!*unwritten && cg_report_write(oo.dir, oo.dir, &err) < 0) {
+        cg_error_report("run", a->outdir, "report.html", &err); /* issue 21 */
+        *unwritten = 1;
     }
-    /* OUTDIR: locked, stale leftovers removed, a staging folder to write
-     * into; a failure here is a usage-level error (exit 1) */
-    cg_outdir *od = NULL;
-    if (outdir) {
-        od = cg_outdir_open("run", outdir, &err);
-        if (!od) {
-            cg_error_cmd("run", "%s", err.msg);
-            cg_sheet_free(sh);
-            cg_config_free(cfg);
-            return CG_EXIT_USAGE;
-        }
+    *sig = cg_outdir_stop_signal();
+    if (*unwritten || *sig)
+        return 0;
+    if (cg_outdir_commit(od, &err) < 0) {
+        cg_error_report("run", NULL, NULL, &err);
+        *unwritten = -1;
+        return 0;
     }
-    cg_store *st = NULL; /* study store (--db), opened before any sample */
-    if (db && !(st = cg_store_open(db, &err))) {
-        cg_error_cmd("run", "%s", err.msg);
-        cg_outdir_close(od);
-        cg_sheet_free(sh);
-        cg_config_free(cfg);
-        return CG_EXIT_USAGE;
+    if (st && cg_store_add_batch(st, ctx, res, a->outdir, start, argc, argv,
+                                 &err) < 0) {
+        cg_error_cmd("run", "%s: the batch was not stored (the store is "
+                     "unchanged)", err.msg);
+        *unwritten = -1;
     }
-    cg_run_opts o = {.outdir = od ? cg_outdir_staging(od) : NULL,
-                     .plots = plots && outdir, .threads = (int)threads,
-                     .export_gml = export_gml};
-    cg_run_ctx ctx;
-    if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0) {
-        cg_cli_file_error("run", config, &err);
-        cg_run_ctx_clear(&ctx);
-        cg_store_close(st);
-        cg_outdir_close(od);
-        cg_sheet_free(sh);
-        cg_config_free(cfg);
-        return CG_EXIT_USAGE;
-    }
-    cg_result *res = calloc((size_t)sh->n, sizeof *res);
-    if (!res) {
-        cg_error_cmd("run", "out of memory");
-        cg_run_ctx_clear(&ctx);
-        cg_store_close(st);
-        cg_outdir_close(od);
-        cg_sheet_free(sh);
-        cg_config_free(cfg);
-        return CG_EXIT_DATA;
-    }
-    int failed = cg_run_batch(&ctx, res);
-    int sig = cg_outdir_stop_signal();
-    if (!sig && sh->has_control) { /* batch control, before the outputs */
-        char *pd = od && o.plots ? cg_path_join(cg_outdir_staging(od),
-                                                "plots") : NULL;
-        if (cg_study_batch_control(st, &ctx, res, outdir, pd, &err) != 0)
-            cg_error_cmd("run", "batch control: %s", err.msg);
-        free(pd);
-    }
-    for (int i = 0; !sig && i < sh->n; i++)
-        if (!res[i].ok)
-            cg_error_file(sh->s[i].file_given, "%s",
-                          res[i].message ? res[i].message : "unknown error");
-    int unwritten = 0, committed = 0;
-    if (od && !sig) {
-        cg_out_opts oo = {.dir = cg_outdir_staging(od), .shown = outdir,
-                          .safe_tsv = safe_tsv};
-        unwritten = cg_write_run_files(&ctx, res, &oo, start, argc, argv);
-        if (!unwritten && cg_report_write(oo.dir, oo.dir, &err) < 0) {
-            cg_error_file(outdir, "report.html: %s", err.msg); /* issue 21 */
-            unwritten = 1;
-        }
-        sig = cg_outdir_stop_signal();
-        if (!unwritten && !sig) {
-            if (cg_outdir_commit(od, &err) < 0) {
-                cg_error_cmd("run", "%s", err.msg);
-                unwritten = -1;
-            } else {
-                committed = 1;
-                if (st && cg_store_add_batch(st, &ctx, res, outdir, start,
-                                             argc, argv, &err) < 0) {
-                    cg_error_cmd("run", "%s: the batch was not stored "
-                                 "(the store is unchanged)", err.msg);
-                    unwritten = -1;
-                }
-            }
-        }
-    }
-    failed = 0;
-    for (int i = 0; i < sh->n; i++)
-        failed += !res[i].ok;
-    int ret = failed || unwritten ? CG_EXIT_DATA : CG_EXIT_OK;
-    if (sig) {
-        ret = 128 + sig;
-    } else if (to_stdout) {
-        if (cg_write_tsv(stdout, cg_write_summary, &ctx, res, safe_tsv) < 0)
-            ret = CG_EXIT_DATA; /* main reports the stdout error */
-    } else if (to_json) {
-        if (cg_write_summary_json(stdout, &ctx, res) < 0)
-            ret = CG_EXIT_DATA;
-    }
+    return 1;
+}
+
+/* The closing line: interrupted, not committed (and why), or where the
+ * results are. */
+static void run_final_note(const run_args *a, int n, int failed,
+                           int unwritten, int committed, int sig)
+{
+    const char *outdir = a->outdir;
     if (sig) {
         cg_error_cmd("run", "interrupted by signal %d: nothing committed%s%s",
                      sig, outdir ? " to " : "", outdir ? outdir : "");
@@ -297,31 +222,132 @@ int cmd_run(int argc, char **argv)
         if (unwritten > 0)
             cg_error_cmd("run", "%d samples (%d failed); %d output file%s "
                          "could not be written, so nothing was committed: "
-                         "%s/ %s", sh->n, failed, unwritten,
+                         "%s/ %s", n, failed, unwritten,
                          unwritten > 1 ? "s" : "", outdir,
                          prev ? "keeps the previous run's results"
                               : "has no results");
         else
             cg_error_cmd("run", "%d samples (%d failed); the results could "
                          "not be moved into place: %s/ is incomplete (no "
-                         "run.json)", sh->n, failed, outdir);
-    } else if (outdir && cg_verbosity >= 1 && !to_stdout && !to_json) {
+                         "run.json)", n, failed, outdir);
+    } else if (outdir && cg_verbosity >= 1 && !a->to_stdout && !a->to_json) {
         fprintf(stderr, "cytogate run: %d samples (%d failed); results in %s/\n",
-                sh->n, failed, outdir);
+                n, failed, outdir);
     }
+}
+
+/* Gate the samples of a prepared context, then write, commit, store and
+ * print; an exit status. */
+static int run_samples(const run_args *a, cg_outdir *od, cg_store *st,
+                       cg_run_ctx *ctx, const cg_run_opts *o,
+                       const char *start, int argc, char **argv)
+{
+    const cg_sheet *sh = ctx->sheet;
+    cg_err err = {0};
+    cg_result *res = calloc((size_t)sh->n, sizeof *res);
+    if (!res) {
+        cg_error_cmd("run", "out of memory");
+        return CG_EXIT_DATA;
+    }
+    int failed = cg_run_batch(ctx, res);
+    int sig = cg_outdir_stop_signal();
+    if (!sig && sh->has_control) { /* batch control, before the outputs */
+        char *pd = od && o->plots ? cg_path_join(cg_outdir_staging(od),
+                                                 "plots") : NULL;
+        if (cg_study_batch_control(st, ctx, res, a->outdir, pd, &err) != 0)
+            cg_error_report("run", NULL, "batch control", &err);
+        free(pd);
+    }
+    for (int i = 0; !sig && i < sh->n; i++)
+        if (!res[i].ok)
+            cg_error_cmd("run", "%s: %s", sh->s[i].file_given,
+                         res[i].message ? res[i].message : "unknown error");
+    int unwritten = 0, committed = 0;
+    if (od && !sig)
+        committed = run_commit(a, od, st, ctx, res, start, argc, argv,
+                               &unwritten, &sig);
+    failed = 0;
+    for (int i = 0; i < sh->n; i++)
+        failed += !res[i].ok;
+    int ret = failed || unwritten ? CG_EXIT_DATA : CG_EXIT_OK;
+    if (sig) {
+        ret = 128 + sig;
+    } else if (a->to_stdout) {
+        if (cg_write_tsv(stdout, cg_write_summary, ctx, res, a->safe_tsv) < 0)
+            ret = CG_EXIT_DATA; /* main reports the stdout error */
+    } else if (a->to_json) {
+        if (cg_write_summary_json(stdout, ctx, res) < 0)
+            ret = CG_EXIT_DATA;
+    }
+    run_final_note(a, sh->n, failed, unwritten, committed, sig);
     for (int i = 0; i < sh->n; i++)
         cg_result_clear(&res[i]);
     free(res);
-    cg_run_ctx_clear(&ctx);
+    return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_args a = {.threads = 1, .plots = 1};
+    a.files = calloc((size_t)argc + 1, sizeof *a.files);
+    a.sel = calloc((size_t)argc + 1, sizeof *a.sel);
+    int ret = CG_EXIT_USAGE, pr = 1;
+    if (a.files && a.sel)
+        pr = run_parse(argc, argv, &a, &ret);
+    if (pr == 0 && run_check(&a) < 0)
+        pr = 1;
+    if (pr != 0 || !a.files || !a.sel) {
+        free(a.files);
+        free(a.sel);
+        if (pr == 1 && a.files && a.sel)
+            return cg_usage_short("run", usage);
+        return ret;
+    }
+
+    char start[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+
+    /* The config first: a bad one is refused before any sample is read. */
+    cg_err err = {0};
+    cg_config *cfg = cg_cli_config("run", a.config);
+    cg_sheet *sh = cfg ? cg_cli_samples("run", a.sheetp, a.nfiles, a.files,
+                                        a.nsel, a.sel) : NULL;
+    free(a.files);
+    free(a.sel);
+    a.files = a.sel = NULL;
+    if (!sh) {
+        cg_config_free(cfg);
+        return CG_EXIT_USAGE;
+    }
+    /* OUTDIR: locked, stale leftovers removed, a staging folder to write
+     * into; a failure here is a usage-level error (exit 1) */
+    cg_outdir *od = NULL;
+    cg_store *st = NULL; /* study store (--db), opened before any sample */
+    cg_run_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    cg_run_opts o = {.plots = a.plots && a.outdir, .threads = (int)a.threads,
+                     .export_gml = a.export_gml};
+    ret = CG_EXIT_USAGE;
+    if (a.outdir && !(od = cg_outdir_open("run", a.outdir, &err))) {
+        cg_error_report("run", NULL, NULL, &err);
+    } else if (a.db && !(st = cg_store_open(a.db, &err))) {
+        cg_error_report("run", NULL, NULL, &err);
+    } else {
+        o.outdir = od ? cg_outdir_staging(od) : NULL;
+        if (cg_run_ctx_prepare(&ctx, cfg, sh, &o, &err) < 0)
+            cg_cli_file_error("run", a.config, &err);
+        else
+            ret = run_samples(&a, od, st, &ctx, &o, start, argc, argv);
+        cg_run_ctx_clear(&ctx);
+    }
     cg_store_close(st);
     cg_outdir_close(od);
     cg_sheet_free(sh);
     cg_config_free(cfg);
-    if (o.plots)
+    if (o.plots && ret != CG_EXIT_USAGE)
         cg_plot_shutdown(); /* font caches, so leak checkers stay quiet */
     return ret;
-usage_err:
-    free(files);
-    free(sel);
-    return cg_usage_short("run", usage);
 }
