@@ -214,7 +214,7 @@ int cmd_qc(int argc, char **argv)
         cg_store *st = db ? cg_store_open(db, &err) : NULL;
         if ((db && !st) ||
             cg_study_batch_control(st, &ctx, res, NULL, NULL, &err) < 0) {
-            cg_error_cmd("qc", "batch control: %s", err.msg);
+            cg_error_report("qc", NULL, "batch control", &err);
             failed++;
         }
         cg_store_close(st);
@@ -225,8 +225,8 @@ int cmd_qc(int argc, char **argv)
         const cg_result *r = &res[i];
         char fl[512], wl[512];
         if (!r->ok) {
-            cg_error_file(sh->s[i].file_given, "%s",
-                          r->message ? r->message : "unknown error");
+            cg_error_cmd("qc", "%s: %s", sh->s[i].file_given,
+                         r->message ? r->message : "unknown error");
             printf("%s\terror\tNA\tinput\t-\n", sh->s[i].sample_id);
             continue;
         }
