@@ -94,6 +94,15 @@ void cg_opt_unknown(const char *cmd, const char *a, cg_usage_fn usage)
             }
             p = ok && after ? e + 1 : e;
         }
+        /* the shared options, whether or not the usage lists them */
+        static const char *const shared[] = {"--help", "--version"};
+        for (size_t k = 0; k < 2 && n < CG_MAX_LONGOPTS; k++) {
+            size_t j = 0;
+            while (j < n && strcmp(names[j], shared[k]))
+                j++;
+            if (j == n)
+                names[n++] = shared[k];
+        }
         memcpy(word, a, wl);
         word[wl] = '\0';
         hint = cg_suggest(word, names, n);

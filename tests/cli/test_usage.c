@@ -108,6 +108,19 @@ int main(void)
         CHECKM(strstr(out, want) != NULL, "%s unknown option: %s", c->name,
                out);
 
+        /* the shared options are suggested everywhere */
+        const char *shared[][2] = {{"--verison", "--version"},
+                                   {"--hlep", "--help"}};
+        for (int k = 0; k < 2; k++) {
+            snprintf(cmd, sizeof cmd, "'%s' %s %s 2>&1 1>/dev/null",
+                     CYTOGATE_BIN, c->name, shared[k][0]);
+            CHECKM(run(cmd, out, sizeof out) == 1, "%s %s exit", c->name,
+                   shared[k][0]);
+            snprintf(want, sizeof want, "did you mean '%s'?", shared[k][1]);
+            CHECKM(strstr(out, want) != NULL, "%s %s: %s", c->name,
+                   shared[k][0], out);
+        }
+
         /* a name must appear once only */
         CHECKM(cg_command_find(c->name) == c, "duplicate row %s", c->name);
     }
@@ -151,7 +164,23 @@ int main(void)
         {"info", "--jsno", "did you mean '--json'?"},
         {"simulate", "--sed 3", "did you mean '--seed'?"},
         {"dump", "--haed 3", "did you mean '--head'?"},
+        {"plot", "--parnt x", "did you mean '--parent'?"},
+        {"merge", "--ouput-dir x", "did you mean '--out-dir'?"},
+        {"report", "--quite", "did you mean '--quiet'?"},
+        {"study", "--dbb x", "did you mean '--db'?"},
+        {"gate", "--gatingmll x", "did you mean '--gatingml'?"},
+        {"wsp", "--grup x", "did you mean '--group'?"},
+        {"transform", "--tyep logicle", "did you mean '--type'?"},
+        {"compensate", "--matirx m", "did you mean '--matrix'?"},
+        {"bench", "--evnets 5", "did you mean '--events'?"},
     };
+    /* every subcommand has a misspelled option above */
+    for (const cg_command *c = cg_commands; c->name; c++) {
+        int seen = 0;
+        for (size_t k = 0; k < sizeof typos / sizeof *typos; k++)
+            seen |= !strcmp(typos[k][0], c->name);
+        CHECKM(seen, "no misspelled-option case for %s", c->name);
+    }
     for (size_t k = 0; k < sizeof typos / sizeof *typos; k++) {
         snprintf(cmd, sizeof cmd, "'%s' %s %s 2>&1 1>/dev/null",
                  CYTOGATE_BIN, typos[k][0], typos[k][1]);
