@@ -363,6 +363,225 @@ static void pick_mode(const cg_kde2 *k, const cg_scatter_opts *o,
     snprintf(r->rule, sizeof r->rule, "highest point");
 }
 
+/* Events whose x and y are both finite (masked; all when mask NULL). */
+static int64_t count_used2(const double *x, const double *y, int64_t n,
+                           const cg_bits *mask)
+{
+    int64_t used = 0;
+    if (!mask) {
+        for (int64_t i = 0; i < n; i++)
+            used += isfinite(x[i]) && isfinite(y[i]);
+        return used;
+    }
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
+        for (uint64_t m = mask->w[w]; m; m &= m - 1) {
+            int64_t i = (w << 6) + __builtin_ctzll(m);
+            used += isfinite(x[i]) && isfinite(y[i]);
+        }
+    return used;
+}
+
+/* The padded field F ((m + 2)^2 nodes, a zero ring around the grid) to
+ * contour: the 4-connected component of nodes reached from the mode
+ * (bx, by) with density >= thr, in the mode's basin (root) and right of
+ * the debris cut, keeps its density; every other node keeps its density
+ * only when below thr (so contours interpolate properly), else 0.  F and
+ * comp must be zeroed; stack holds (m + 2)^2 ints. */
+static void component_field(const cg_kde2 *k, const int *basin, int root,
+                            int bx, int by, double thr, double debris_cut,
+                            double *F, unsigned char *comp, int *stack)
+{
+    int m = k->mx, P = m + 2, sp = 0;
+    stack[sp++] = (by + 1) * P + (bx + 1);
+    comp[(by + 1) * P + (bx + 1)] = 1;
+    while (sp > 0) {
+        int v = stack[--sp];
+        int vi = v % P, vj = v / P;
+        F[v] = k->z[(size_t)(vj - 1) * m + (vi - 1)];
+        static const int di[4] = {1, -1, 0, 0}, dj[4] = {0, 0, 1, -1};
+        for (int q = 0; q < 4; q++) {
+            int ni = vi + di[q], nj = vj + dj[q];
+            if (ni < 1 || nj < 1 || ni > m || nj > m)
+                continue;
+            int u = nj * P + ni;
+            size_t g = (size_t)(nj - 1) * m + (ni - 1);
+            double gx = k->xlo + (ni - 1) * k->dx;
+            if (!comp[u] && k->z[g] >= thr && basin[g] == root &&
+                !(gx < debris_cut)) {
+                comp[u] = 1;
+                stack[sp++] = u;
+            }
+        }
+    }
+    for (int j = 1; j <= m; j++)
+        for (int i = 1; i <= m; i++) {
+            size_t v = (size_t)j * P + i;
+            if (!comp[v]) {
+                double zz = k->z[(size_t)(j - 1) * m + (i - 1)];
+                F[v] = zz < thr ? zz : 0.0;
+            }
+        }
+}
+
+/* Marching squares over the padded field of s: for every cell the level
+ * crosses, one segment per crossing pair, oriented from the edge where
+ * the boundary leaves the cell to the edge where it enters (region on the
+ * left), saddles resolved by the cell-centre mean.  Edge ids: 2 (j P + i)
+ * for the horizontal edge from node (i, j), + 1 for the vertical one.
+ * Returns the number of segments written to seg_a (start edge) and seg_b
+ * (end edge). */
+static int march_segments(const ms *s, int *seg_a, int *seg_b)
+{
+    int P = s->P, nseg = 0;
+    const double *F = s->F;
+    for (int j = 0; j + 1 < P; j++)
+        for (int i = 0; i + 1 < P; i++) {
+            int c[4] = {inside(s, i, j), inside(s, i + 1, j),
+                        inside(s, i + 1, j + 1), inside(s, i, j + 1)};
+            if (c[0] == c[1] && c[1] == c[2] && c[2] == c[3])
+                continue;
+            /* Cell edges in CCW order: bottom, right, top, left. */
+            int eid[4] = {2 * (j * P + i), 2 * (j * P + i + 1) + 1,
+                          2 * ((j + 1) * P + i), 2 * (j * P + i) + 1};
+            int outs[2], ins[2], no = 0, ni = 0, pos_out[2], pos_in[2];
+            for (int q = 0; q < 4; q++) {
+                int from = c[q], to = c[(q + 1) & 3];
+                if (from && !to) {
+                    pos_out[no] = q;
+                    outs[no++] = eid[q];
+                } else if (!from && to) {
+                    pos_in[ni] = q;
+                    ins[ni++] = eid[q];
+                }
+            }
+            if (no == 1) {
+                seg_a[nseg] = outs[0];
+                seg_b[nseg++] = ins[0];
+            } else { /* saddle: no == ni == 2, types alternate */
+                double centre = 0.25 * (F[(size_t)j * P + i] +
+                                        F[(size_t)j * P + i + 1] +
+                                        F[(size_t)(j + 1) * P + i + 1] +
+                                        F[(size_t)(j + 1) * P + i]);
+                int joined = centre >= s->thr;
+                for (int q = 0; q < 2; q++) {
+                    /* joined: pair with the next entry edge in CCW order;
+                     * else with the previous one. */
+                    int want = joined ? (pos_out[q] + 1) & 3
+                                      : (pos_out[q] + 3) & 3;
+                    int e = pos_in[0] == want ? ins[0] : ins[1];
+                    seg_a[nseg] = outs[q];
+                    seg_b[nseg++] = e;
+                }
+            }
+        }
+    return nseg;
+}
+
+/* Chain the segments into closed loops (each crossing edge starts one
+ * segment and ends one) and keep the loop of largest positive (CCW) area
+ * as r's polygon (r->vx, r->vy, r->nvert).  0, or < 0 on no memory. */
+static int largest_loop(const ms *s, const int *seg_a, const int *seg_b,
+                        int nseg, cg_scatter_result *r, cg_err *err)
+{
+    size_t ne = 2 * (size_t)s->P * (size_t)s->P;
+    int *start_of = malloc(ne * sizeof *start_of);
+    unsigned char *seen = calloc((size_t)(nseg > 0 ? nseg : 1), 1);
+    double *lx = malloc((size_t)(nseg + 1) * sizeof *lx);
+    double *ly = malloc((size_t)(nseg + 1) * sizeof *ly);
+    int rc = 0;
+    if (!start_of || !seen || !lx || !ly) {
+        rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+        goto done;
+    }
+    for (size_t e = 0; e < ne; e++)
+        start_of[e] = -1;
+    for (int q = 0; q < nseg; q++)
+        start_of[seg_a[q]] = q;
+    double best_area = 0;
+    for (int q0 = 0; q0 < nseg; q0++) {
+        if (seen[q0])
+            continue;
+        int nv = 0, q = q0, closed = 0;
+        while (q >= 0 && !seen[q]) {
+            seen[q] = 1;
+            edge_point(s, seg_a[q], &lx[nv], &ly[nv]);
+            nv++;
+            q = start_of[seg_b[q]];
+            if (q == q0) {
+                closed = 1;
+                break;
+            }
+        }
+        if (!closed || nv < 3)
+            continue;
+        double area = 0;
+        for (int v = 0; v < nv; v++) {
+            int w = v + 1 == nv ? 0 : v + 1;
+            area += lx[v] * ly[w] - lx[w] * ly[v];
+        }
+        area *= 0.5;
+        if (area > best_area) {
+            best_area = area;
+            double *nx = realloc(r->vx, (size_t)nv * sizeof *nx);
+            if (nx)
+                r->vx = nx;
+            double *ny = realloc(r->vy, (size_t)nv * sizeof *ny);
+            if (ny)
+                r->vy = ny;
+            if (!nx || !ny) {
+                rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+                goto done;
+            }
+            memcpy(r->vx, lx, (size_t)nv * sizeof *lx);
+            memcpy(r->vy, ly, (size_t)nv * sizeof *ly);
+            r->nvert = nv;
+        }
+    }
+done:
+    free(start_of);
+    free(seen);
+    free(lx);
+    free(ly);
+    return rc;
+}
+
+/* The contour of the mode's region at density thr as r's polygon
+ * (component_field, march_segments, largest_loop); flagged when it does
+ * not close.  0, or < 0 on no memory. */
+static int trace_region(const cg_kde2 *k, const int *basin, int bx, int by,
+                        double thr, cg_scatter_result *r, cg_err *err)
+{
+    int m = k->mx, P = m + 2;
+    size_t PP = (size_t)P * P;
+    double *F = calloc(PP, sizeof *F);
+    unsigned char *comp = calloc(PP, 1);
+    int *stack = malloc(PP * sizeof *stack);
+    int *seg_a = malloc(2 * PP * sizeof *seg_a); /* start edge */
+    int *seg_b = malloc(2 * PP * sizeof *seg_b); /* end edge */
+    int rc = 0;
+    if (!F || !comp || !stack || !seg_a || !seg_b) {
+        rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+        goto done;
+    }
+    component_field(k, basin, basin[(size_t)by * m + bx], bx, by, thr,
+                    r->debris_cut, F, comp, stack);
+    ms s = {P, F, thr, k->xlo, k->dx, k->ylo, k->dy};
+    int nseg = march_segments(&s, seg_a, seg_b);
+    rc = largest_loop(&s, seg_a, seg_b, nseg, r, err);
+    if (rc == 0 && r->nvert < 3) {
+        r->fell_back = 1;
+        snprintf(r->reason, sizeof r->reason,
+                 "the density contour around the mode did not close");
+    }
+done:
+    free(F);
+    free(comp);
+    free(stack);
+    free(seg_a);
+    free(seg_b);
+    return rc;
+}
+
 int cg_gate_scatter(const double *x, const double *y, int64_t n,
                     const cg_bits *mask, const cg_scatter_opts *o,
                     cg_scatter_result *r, cg_err *err)
@@ -385,17 +604,7 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
     if (!(o->level > 0 && o->level < 1))
         return cg_err_set(err, CG_E_ARG,
                           "scatter: level %g must be in (0, 1)", o->level);
-    int64_t used = 0;
-    if (!mask) {
-        for (int64_t i = 0; i < n; i++)
-            used += isfinite(x[i]) && isfinite(y[i]);
-    } else {
-        for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
-            for (uint64_t m = mask->w[w]; m; m &= m - 1) {
-                int64_t i = (w << 6) + __builtin_ctzll(m);
-                used += isfinite(x[i]) && isfinite(y[i]);
-            }
-    }
+    int64_t used = count_used2(x, y, n, mask);
     r->n = used;
     if (used < CG_AUTOGATE_MIN_N) {
         r->fell_back = 1;
@@ -432,179 +641,20 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
     }
     pick_mode(&k, o, r->debris_cut, basin, &bx, &by, r);
     if (bx < 0 || !(k.z[(size_t)by * m + bx] > 0)) {
-        cg_kde2_release(&k);
-        free(basin);
         r->fell_back = 1;
         snprintf(r->rule, sizeof r->rule, "no mode");
         snprintf(r->reason, sizeof r->reason,
                  "no density inside the mode search box; no region");
-        return 0;
+    } else {
+        double zmax = k.z[(size_t)by * m + bx];
+        r->mode_x = k.xlo + bx * k.dx;
+        r->mode_y = k.ylo + by * k.dy;
+        r->mode_density = zmax;
+        r->level_density = o->level * zmax;
+        rc = trace_region(&k, basin, bx, by, r->level_density, r, err);
+        if (rc < 0)
+            cg_scatter_result_release(r);
     }
-    double zmax = k.z[(size_t)by * m + bx], thr = o->level * zmax;
-    int root = basin[(size_t)by * m + bx];
-    r->mode_x = k.xlo + bx * k.dx;
-    r->mode_y = k.ylo + by * k.dy;
-    r->mode_density = zmax;
-    r->level_density = thr;
-
-    /* Padded field; flood-fill the mode's component. */
-    int P = m + 2;
-    size_t PP = (size_t)P * P;
-    double *F = calloc(PP, sizeof *F);
-    unsigned char *comp = calloc(PP, 1);
-    int *stack = malloc(PP * sizeof *stack);
-    int *start_of = malloc(2 * PP * sizeof *start_of);
-    int *seg_a = malloc(2 * PP * sizeof *seg_a); /* start edge */
-    int *seg_b = malloc(2 * PP * sizeof *seg_b); /* end edge */
-    unsigned char *seen = NULL;
-    double *lx = NULL, *ly = NULL;
-    if (!F || !comp || !stack || !start_of || !seg_a || !seg_b) {
-        rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
-        goto done;
-    }
-    int sp = 0;
-    stack[sp++] = (by + 1) * P + (bx + 1);
-    comp[(by + 1) * P + (bx + 1)] = 1;
-    while (sp > 0) {
-        int v = stack[--sp];
-        int vi = v % P, vj = v / P;
-        F[v] = k.z[(size_t)(vj - 1) * m + (vi - 1)];
-        static const int di[4] = {1, -1, 0, 0}, dj[4] = {0, 0, 1, -1};
-        for (int q = 0; q < 4; q++) {
-            int ni = vi + di[q], nj = vj + dj[q];
-            if (ni < 1 || nj < 1 || ni > m || nj > m)
-                continue;
-            int u = nj * P + ni;
-            size_t g = (size_t)(nj - 1) * m + (ni - 1);
-            double gx = k.xlo + (ni - 1) * k.dx;
-            if (!comp[u] && k.z[g] >= thr && basin[g] == root &&
-                !(gx < r->debris_cut)) {
-                comp[u] = 1;
-                stack[sp++] = u;
-            }
-        }
-    }
-    /* Nodes outside the component keep their density only when below the
-     * level (so contours interpolate properly); others become 0. */
-    for (int j = 1; j <= m; j++)
-        for (int i = 1; i <= m; i++) {
-            size_t v = (size_t)j * P + i;
-            if (!comp[v]) {
-                double zz = k.z[(size_t)(j - 1) * m + (i - 1)];
-                F[v] = zz < thr ? zz : 0.0;
-            }
-        }
-    ms s = {P, F, thr, k.xlo, k.dx, k.ylo, k.dy};
-    for (size_t e = 0; e < 2 * PP; e++)
-        start_of[e] = -1;
-    int nseg = 0;
-    for (int j = 0; j + 1 < P; j++)
-        for (int i = 0; i + 1 < P; i++) {
-            int c[4] = {inside(&s, i, j), inside(&s, i + 1, j),
-                        inside(&s, i + 1, j + 1), inside(&s, i, j + 1)};
-            if (c[0] == c[1] && c[1] == c[2] && c[2] == c[3])
-                continue;
-            /* Cell edges in CCW order: bottom, right, top, left. */
-            int eid[4] = {2 * (j * P + i), 2 * (j * P + i + 1) + 1,
-                          2 * ((j + 1) * P + i), 2 * (j * P + i) + 1};
-            int outs[2], ins[2], no = 0, ni = 0, pos_out[2], pos_in[2];
-            for (int q = 0; q < 4; q++) {
-                int from = c[q], to = c[(q + 1) & 3];
-                if (from && !to) {
-                    pos_out[no] = q;
-                    outs[no++] = eid[q];
-                } else if (!from && to) {
-                    pos_in[ni] = q;
-                    ins[ni++] = eid[q];
-                }
-            }
-            if (no == 1) {
-                seg_a[nseg] = outs[0];
-                seg_b[nseg++] = ins[0];
-            } else { /* saddle: no == ni == 2, types alternate */
-                double centre = 0.25 * (F[(size_t)j * P + i] +
-                                        F[(size_t)j * P + i + 1] +
-                                        F[(size_t)(j + 1) * P + i + 1] +
-                                        F[(size_t)(j + 1) * P + i]);
-                int joined = centre >= thr;
-                for (int q = 0; q < 2; q++) {
-                    /* joined: pair with the next entry edge in CCW order;
-                     * else with the previous one. */
-                    int want = joined ? (pos_out[q] + 1) & 3
-                                      : (pos_out[q] + 3) & 3;
-                    int e = pos_in[0] == want ? ins[0] : ins[1];
-                    seg_a[nseg] = outs[q];
-                    seg_b[nseg++] = e;
-                }
-            }
-        }
-    for (int q = 0; q < nseg; q++)
-        start_of[seg_a[q]] = q;
-    seen = calloc((size_t)(nseg > 0 ? nseg : 1), 1);
-    lx = malloc((size_t)(nseg + 1) * sizeof *lx);
-    ly = malloc((size_t)(nseg + 1) * sizeof *ly);
-    if (!seen || !lx || !ly) {
-        rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
-        goto done;
-    }
-    double best_area = 0;
-    for (int q0 = 0; q0 < nseg; q0++) {
-        if (seen[q0])
-            continue;
-        int nv = 0, q = q0, closed = 0;
-        while (q >= 0 && !seen[q]) {
-            seen[q] = 1;
-            edge_point(&s, seg_a[q], &lx[nv], &ly[nv]);
-            nv++;
-            q = start_of[seg_b[q]];
-            if (q == q0) {
-                closed = 1;
-                break;
-            }
-        }
-        if (!closed || nv < 3)
-            continue;
-        double area = 0;
-        for (int v = 0; v < nv; v++) {
-            int w = v + 1 == nv ? 0 : v + 1;
-            area += lx[v] * ly[w] - lx[w] * ly[v];
-        }
-        area *= 0.5;
-        if (area > best_area) {
-            best_area = area;
-            double *nx = realloc(r->vx, (size_t)nv * sizeof *nx);
-            if (nx)
-                r->vx = nx;
-            double *ny = realloc(r->vy, (size_t)nv * sizeof *ny);
-            if (ny)
-                r->vy = ny;
-            if (!nx || !ny) {
-                rc = cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
-                goto done;
-            }
-            memcpy(r->vx, lx, (size_t)nv * sizeof *lx);
-            memcpy(r->vy, ly, (size_t)nv * sizeof *ly);
-            r->nvert = nv;
-        }
-    }
-    if (r->nvert < 3) {
-        r->fell_back = 1;
-        snprintf(r->reason, sizeof r->reason,
-                 "the density contour around the mode did not close");
-    }
-    rc = 0;
-done:
-    if (rc < 0)
-        cg_scatter_result_release(r);
-    free(F);
-    free(comp);
-    free(stack);
-    free(start_of);
-    free(seg_a);
-    free(seg_b);
-    free(seen);
-    free(lx);
-    free(ly);
     cg_kde2_release(&k);
     free(basin);
     return rc;

@@ -637,6 +637,141 @@ void cg_kde2_release(cg_kde2 *k)
     memset(k, 0, sizeof *k);
 }
 
+/* The pairs used by a 2-D estimate (both coordinates finite, masked),
+ * gathered once in event order into owned arrays *vx, *vy, with their
+ * sums and ranges accumulated in that order.  Returns the count, or -1
+ * on no memory (nothing to free). */
+typedef struct pairs {
+    double *vx, *vy;
+    double sumx, sumy, xmin, xmax, ymin, ymax;
+} pairs;
+
+static int64_t gather_pairs(const double *x, const double *y, int64_t n,
+                            const cg_bits *mask, pairs *pp)
+{
+    int64_t cap = 0;
+    if (mask)
+        for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++)
+            cap += __builtin_popcountll(mask->w[wd]);
+    else
+        cap = n;
+    pp->vx = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *pp->vx);
+    pp->vy = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *pp->vy);
+    if (!pp->vx || !pp->vy) {
+        free(pp->vx);
+        free(pp->vy);
+        return -1;
+    }
+    int64_t k = 0;
+    double sumx = 0, sumy = 0;
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+    for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++) {
+        uint64_t mw = mask ? mask->w[wd]
+                      : (wd == nw - 1 && (n & 63))
+                          ? ((uint64_t)1 << (n & 63)) - 1
+                          : ~(uint64_t)0;
+        for (; mw; mw &= mw - 1) {
+            int64_t i = (wd << 6) + __builtin_ctzll(mw);
+            if (isfinite(x[i]) && isfinite(y[i])) {
+                pp->vx[k] = x[i];
+                pp->vy[k++] = y[i];
+                sumx += x[i];
+                sumy += y[i];
+                xmin = x[i] < xmin ? x[i] : xmin;
+                xmax = x[i] > xmax ? x[i] : xmax;
+                ymin = y[i] < ymin ? y[i] : ymin;
+                ymax = y[i] > ymax ? y[i] : ymax;
+            }
+        }
+    }
+    pp->sumx = sumx;
+    pp->sumy = sumy;
+    pp->xmin = xmin;
+    pp->xmax = xmax;
+    pp->ymin = ymin;
+    pp->ymax = ymax;
+    return k;
+}
+
+/* Bilinear binning of the k pairs onto the m x m grid at (xlo, ylo) with
+ * steps dx, dy: rows are y, columns x, row stride P; w zeroed first. */
+static void bin2(const pairs *pp, int64_t k, double xlo, double dx,
+                 double ylo, double dy, int m, int P, double *w)
+{
+    memset(w, 0, (size_t)P * (size_t)P * sizeof *w);
+    for (int64_t i = 0; i < k; i++) {
+        double px = (pp->vx[i] - xlo) / dx, py = (pp->vy[i] - ylo) / dy;
+        if (px < 0 || py < 0 || px > m - 1 || py > m - 1)
+            continue;
+        int ix = (int)px, iy = (int)py;
+        if (ix > m - 2)
+            ix = m - 2;
+        if (iy > m - 2)
+            iy = m - 2;
+        double fx = px - ix, fy = py - iy;
+        double *r0 = w + (size_t)iy * P, *r1 = r0 + P;
+        r0[ix] += (1 - fx) * (1 - fy);
+        r0[ix + 1] += fx * (1 - fy);
+        r1[ix] += (1 - fx) * fy;
+        r1[ix + 1] += fx * fy;
+    }
+}
+
+/* The estimate on the grid of out (mx, xlo, dx, ylo, dy, hx, hy, n set):
+ * bin, convolve with the product Gaussian by P x P real FFTs, scale, clamp
+ * round-off negatives; fills out->z (owned).  0 or < 0 with err. */
+static int kde2_convolve(const pairs *pp, cg_kde2 *out, cg_err *err)
+{
+    int m = out->mx;
+    int P = fft_size(2 * m - 1); /* same padded size on both axes */
+    int Pc = P / 2 + 1;
+    const plan_ent *pl = get_plans(2, P, P);
+    size_t nr = (size_t)P * (size_t)P, nc = (size_t)P * (size_t)Pc;
+    double *w = fftw_malloc(nr * sizeof *w);
+    double *kr = fftw_malloc(nr * sizeof *kr);
+    fftw_complex *W = fftw_malloc(nc * sizeof *W);
+    fftw_complex *K = fftw_malloc(nc * sizeof *K);
+    double *kx = malloc((size_t)P * sizeof *kx);
+    double *ky = malloc((size_t)P * sizeof *ky);
+    double *z = malloc((size_t)m * (size_t)m * sizeof *z);
+    int rc = 0;
+    if (!pl || !w || !kr || !W || !K || !kx || !ky || !z) {
+        free(z);
+        rc = cg_err_set(err, CG_E_NOMEM,
+                        "kde2: out of memory (or FFTW plan) for %dx%d", P, P);
+        goto done;
+    }
+    bin2(pp, out->n, out->xlo, out->dx, out->ylo, out->dy, m, P, w);
+    fill_kernel(kx, P, m, out->dx, out->hx);
+    fill_kernel(ky, P, m, out->dy, out->hy);
+    for (int r = 0; r < P; r++)
+        for (int c = 0; c < P; c++)
+            kr[(size_t)r * P + c] = ky[r] * kx[c];
+    fftw_execute_dft_r2c(pl->fwd, w, W);
+    fftw_execute_dft_r2c(pl->fwd, kr, K);
+    for (size_t i = 0; i < nc; i++) {
+        double a = W[i][0], b = W[i][1], c = K[i][0], e = K[i][1];
+        W[i][0] = a * c - b * e;
+        W[i][1] = a * e + b * c;
+    }
+    fftw_execute_dft_c2r(pl->bwd, W, w);
+    double scale = 1.0 / ((double)out->n * (double)nr);
+    for (int r = 0; r < m; r++)
+        for (int c = 0; c < m; c++) {
+            double v = w[(size_t)r * P + c] * scale;
+            z[(size_t)r * m + c] = v > 0 ? v : 0.0;
+        }
+    out->z = z;
+done:
+    fftw_free(w);
+    fftw_free(kr);
+    fftw_free(W);
+    fftw_free(K);
+    free(kx);
+    free(ky);
+    return rc;
+}
+
 int cg_kde2_compute(const double *x, const double *y, int64_t n,
                     const cg_bits *mask, const cg_kde_opts *o, cg_kde2 *out,
                     cg_err *err)
@@ -657,54 +792,22 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
                           (long long)mask->n, (long long)n);
     /* Events usable only when both coordinates are finite: gathered
      * once, in event order (spreads, ranges and binning read them). */
-    int64_t cap = 0;
-    if (mask)
-        for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++)
-            cap += __builtin_popcountll(mask->w[wd]);
-    else
-        cap = n;
-    double *vx = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *vx);
-    double *vy = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *vy);
-    if (!vx || !vy) {
-        free(vx);
-        free(vy);
+    pairs pp;
+    int64_t k = gather_pairs(x, y, n, mask, &pp);
+    if (k < 0)
         return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
-    }
-    int64_t k = 0;
-    double sumx = 0, sumy = 0;
-    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
-    for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++) {
-        uint64_t mw = mask ? mask->w[wd]
-                      : (wd == nw - 1 && (n & 63))
-                          ? ((uint64_t)1 << (n & 63)) - 1
-                          : ~(uint64_t)0;
-        for (; mw; mw &= mw - 1) {
-            int64_t i = (wd << 6) + __builtin_ctzll(mw);
-            if (isfinite(x[i]) && isfinite(y[i])) {
-                vx[k] = x[i];
-                vy[k++] = y[i];
-                sumx += x[i];
-                sumy += y[i];
-                xmin = x[i] < xmin ? x[i] : xmin;
-                xmax = x[i] > xmax ? x[i] : xmax;
-                ymin = y[i] < ymin ? y[i] : ymin;
-                ymax = y[i] > ymax ? y[i] : ymax;
-            }
-        }
-    }
     double sx, sy;
-    if (spread_v(vx, k, sumx, xmin, xmax, &sx) < 0 ||
-        spread_v(vy, k, sumy, ymin, ymax, &sy) < 0) {
-        free(vx);
-        free(vy);
-        return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
+    int rc = 0;
+    if (spread_v(pp.vx, k, pp.sumx, pp.xmin, pp.xmax, &sx) < 0 ||
+        spread_v(pp.vy, k, pp.sumy, pp.ymin, pp.ymax, &sy) < 0) {
+        rc = cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
+        goto done;
     }
     if (k < 2) {
-        free(vx);
-        free(vy);
-        return cg_err_set(err, CG_E_DATA,
-                          "kde2: %lld finite pairs, need at least 2",
-                          (long long)k);
+        rc = cg_err_set(err, CG_E_DATA,
+                        "kde2: %lld finite pairs, need at least 2",
+                        (long long)k);
+        goto done;
     }
     double adj = o->adjust > 0 ? o->adjust : 1.0;
     double f = pow((double)k, -1.0 / 6.0);
@@ -712,93 +815,25 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
     double hy = o->bw_y > 0 ? o->bw_y : sy * f * adj;
     double cut = o->cut > 0 ? o->cut : 0;
     double xlo, xhi, ylo, yhi;
-    grid_limits(o->lo, o->hi, xmin, xmax, hx, cut, &xlo, &xhi);
-    grid_limits(o->ylo, o->yhi, ymin, ymax, hy, cut, &ylo, &yhi);
+    grid_limits(o->lo, o->hi, pp.xmin, pp.xmax, hx, cut, &xlo, &xhi);
+    grid_limits(o->ylo, o->yhi, pp.ymin, pp.ymax, hy, cut, &ylo, &yhi);
     if (!(xhi > xlo) || !(yhi > ylo)) {
-        free(vx);
-        free(vy);
-        return cg_err_set(err, CG_E_DATA, "kde2: empty grid");
+        rc = cg_err_set(err, CG_E_DATA, "kde2: empty grid");
+        goto done;
     }
-    double dx = (xhi - xlo) / (m - 1), dy = (yhi - ylo) / (m - 1);
-
-    int P = fft_size(2 * m - 1); /* same padded size on both axes */
-    int Pc = P / 2 + 1;
-    const plan_ent *pl = get_plans(2, P, P);
-    size_t nr = (size_t)P * (size_t)P, nc = (size_t)P * (size_t)Pc;
-    double *w = fftw_malloc(nr * sizeof *w);
-    double *kr = fftw_malloc(nr * sizeof *kr);
-    fftw_complex *W = fftw_malloc(nc * sizeof *W);
-    fftw_complex *K = fftw_malloc(nc * sizeof *K);
-    double *kx = malloc((size_t)P * sizeof *kx);
-    double *ky = malloc((size_t)P * sizeof *ky);
-    double *z = malloc((size_t)m * (size_t)m * sizeof *z);
-    if (!pl || !w || !kr || !W || !K || !kx || !ky || !z) {
-        fftw_free(w);
-        fftw_free(kr);
-        fftw_free(W);
-        fftw_free(K);
-        free(kx);
-        free(ky);
-        free(z);
-        free(vx);
-        free(vy);
-        return cg_err_set(err, CG_E_NOMEM,
-                          "kde2: out of memory (or FFTW plan) for %dx%d", P,
-                          P);
-    }
-    /* Bilinear binning: rows are y, columns x, row stride P. */
-    memset(w, 0, nr * sizeof *w);
-    for (int64_t i = 0; i < k; i++) {
-        double px = (vx[i] - xlo) / dx, py = (vy[i] - ylo) / dy;
-        if (px < 0 || py < 0 || px > m - 1 || py > m - 1)
-            continue;
-        int ix = (int)px, iy = (int)py;
-        if (ix > m - 2)
-            ix = m - 2;
-        if (iy > m - 2)
-            iy = m - 2;
-        double fx = px - ix, fy = py - iy;
-        double *r0 = w + (size_t)iy * P, *r1 = r0 + P;
-        r0[ix] += (1 - fx) * (1 - fy);
-        r0[ix + 1] += fx * (1 - fy);
-        r1[ix] += (1 - fx) * fy;
-        r1[ix + 1] += fx * fy;
-    }
-    free(vx);
-    free(vy);
-    fill_kernel(kx, P, m, dx, hx);
-    fill_kernel(ky, P, m, dy, hy);
-    for (int r = 0; r < P; r++)
-        for (int c = 0; c < P; c++)
-            kr[(size_t)r * P + c] = ky[r] * kx[c];
-    fftw_execute_dft_r2c(pl->fwd, w, W);
-    fftw_execute_dft_r2c(pl->fwd, kr, K);
-    for (size_t i = 0; i < nc; i++) {
-        double a = W[i][0], b = W[i][1], c = K[i][0], e = K[i][1];
-        W[i][0] = a * c - b * e;
-        W[i][1] = a * e + b * c;
-    }
-    fftw_execute_dft_c2r(pl->bwd, W, w);
-    double scale = 1.0 / ((double)k * (double)nr);
-    for (int r = 0; r < m; r++)
-        for (int c = 0; c < m; c++) {
-            double v = w[(size_t)r * P + c] * scale;
-            z[(size_t)r * m + c] = v > 0 ? v : 0.0;
-        }
-    fftw_free(w);
-    fftw_free(kr);
-    fftw_free(W);
-    fftw_free(K);
-    free(kx);
-    free(ky);
     out->mx = out->my = m;
     out->xlo = xlo;
-    out->dx = dx;
+    out->dx = (xhi - xlo) / (m - 1);
     out->ylo = ylo;
-    out->dy = dy;
+    out->dy = (yhi - ylo) / (m - 1);
     out->hx = hx;
     out->hy = hy;
     out->n = k;
-    out->z = z;
-    return 0;
+    rc = kde2_convolve(&pp, out, err);
+done:
+    free(pp.vx);
+    free(pp.vy);
+    if (rc < 0)
+        memset(out, 0, sizeof *out);
+    return rc;
 }

@@ -782,167 +782,198 @@ void cg_run_dim_bounds(const cg_dim_spec *ds, double t, double *mn,
     }
 }
 
+/* A threshold/range/rectangle gate: one cut per dim (threshold_dim),
+ * the dims without `within` first, then those within another dim, whose
+ * density is taken over the parent events passing that dim's cut; a dim
+ * on a missing optional marker is dropped. */
+static cg_gate *build_threshold_gate(sample_work *w, int gi,
+                                     const cg_bits *parent, cg_err *err)
+{
+    const cg_gate_spec *g = &w->cfg->gates[gi];
+    cg_pop_result *pr = &w->res->pops[gi];
+    int nd = g->ndims;
+    cg_dim *dv = calloc((size_t)nd, sizeof *dv);
+    double *mn = calloc((size_t)nd, sizeof *mn);
+    double *mx = calloc((size_t)nd, sizeof *mx);
+    pr->thr = calloc((size_t)nd, sizeof *pr->thr);
+    pr->nthr = pr->thr ? nd : 0;
+    cg_gate *out = NULL;
+    cg_bits *sub = NULL;
+    if (!dv || !mn || !mx || !pr->thr) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto rect_done;
+    }
+    /* dims without `within` first, then those within another dim,
+     * whose density is taken over the parent events passing that
+     * dim's cut; a dim on a missing optional marker is dropped */
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int d = 0; d < nd; d++) {
+            const cg_dim_spec *ds = &g->dims[d];
+            if ((ds->within >= 0) != pass)
+                continue;
+            if (!dim_for(w, ds->marker, g->raw_units, NULL, NULL)) {
+                cg_thr_info *ti = &pr->thr[d];
+                snprintf(ti->rule, sizeof ti->rule, "dropped");
+                ti->threshold = ti->threshold_raw = ti->depth = NAN;
+                ti->bandwidth = ti->mode = ti->spread = NAN;
+                ti->grid_lo = ti->grid_hi = ti->auto_threshold = NAN;
+                pr->dropped++;
+                continue;
+            }
+            const cg_bits *par = parent;
+            if (ds->within >= 0) {
+                int wd = ds->within;
+                const cg_dim_spec *wds = &g->dims[wd];
+                const double *xw = cg_dims_get(w->dc,
+                    dim_for(w, wds->marker, g->raw_units, NULL, NULL),
+                    err);
+                if (!xw)
+                    goto rect_done;
+                if (!sub && !(sub = cg_bits_new(cg_dims_n(w->dc)))) {
+                    cg_err_set(err, CG_E_NOMEM, "out of memory");
+                    goto rect_done;
+                }
+                if (cg_threshold_apply(pr->thr[wd].threshold,
+                                       wds->keep == CG_KEEP_ABOVE, xw,
+                                       cg_dims_n(w->dc), parent, sub,
+                                       err) < 0)
+                    goto rect_done;
+                par = sub;
+            }
+            if (threshold_dim(w, g, d, par, &pr->thr[d], &mn[k], &mx[k],
+                              err) < 0)
+                goto rect_done;
+            dv[k++] = *dim_for(w, ds->marker, g->raw_units, NULL, NULL);
+        }
+    out = cg_gate_rect_new(g->name, k, dv, mn, mx, err);
+rect_done:
+    cg_bits_free(sub);
+    free(dv); /* shallow copies: the dims belong to the work struct */
+    free(mn);
+    free(mx);
+    return out;
+}
+
+/* The scatter gate: the 2-D density region around the lymphocyte mode
+ * (cg_gate_scatter) as a polygon; an empty rectangle when it fell back
+ * with no polygon. */
+static cg_gate *build_scatter_gate(sample_work *w, int gi,
+                                   const cg_bits *parent, cg_err *err)
+{
+    const cg_gate_spec *g = &w->cfg->gates[gi];
+    cg_pop_result *pr = &w->res->pops[gi];
+    cg_dim dims[2];
+    const double *x = NULL, *y = NULL;
+    dims[0] = *dim_for(w, g->x, 0, NULL, NULL);
+    dims[1] = *dim_for(w, g->y, 0, NULL, NULL);
+    if (!(x = cg_dims_get(w->dc, &dims[0], err)) ||
+        !(y = cg_dims_get(w->dc, &dims[1], err)))
+        return NULL;
+    cg_scatter_opts o;
+    cg_scatter_opts_init(&o);
+    o.level = g->level;
+    o.adjust = g->adjust;
+    cg_scatter_result sr;
+    memset(&sr, 0, sizeof sr);
+    if (cg_gate_scatter(x, y, cg_dims_n(w->dc), parent, &o, &sr, err) < 0)
+        return NULL;
+    pr->auto2d = 1;
+    pr->fell_back = sr.fell_back;
+    snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
+    snprintf(pr->rule, sizeof pr->rule, "%s", sr.rule);
+    pr->debris_cut = sr.debris_cut;
+    pr->mode_x = sr.mode_x;
+    pr->mode_y = sr.mode_y;
+    pr->level_density = sr.level_density;
+    pr->k = pr->ratio_lo = pr->ratio_hi = NAN;
+    cg_gate *out = NULL;
+    if (sr.nvert >= 3) {
+        double *xy = malloc((size_t)sr.nvert * 2 * sizeof *xy);
+        pr->vx = malloc((size_t)sr.nvert * sizeof *pr->vx);
+        pr->vy = malloc((size_t)sr.nvert * sizeof *pr->vy);
+        if (xy && pr->vx && pr->vy) {
+            for (int k = 0; k < sr.nvert; k++) {
+                xy[2 * k] = pr->vx[k] = sr.vx[k];
+                xy[2 * k + 1] = pr->vy[k] = sr.vy[k];
+            }
+            pr->nvert = sr.nvert;
+            out = cg_gate_polygon_new(g->name, dims, sr.nvert, xy, err);
+        } else {
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+        }
+        free(xy);
+    } else {
+        /* fell back with no polygon: an empty rectangle */
+        double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
+        out = cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
+    }
+    cg_scatter_result_release(&sr);
+    return out;
+}
+
+/* The singlets gate: the FSC-A/FSC-H ratio band (cg_gate_singlets) as
+ * a polygon; an empty rectangle when it fell back. */
+static cg_gate *build_singlets_gate(sample_work *w, int gi,
+                                    const cg_bits *parent, cg_err *err)
+{
+    const cg_gate_spec *g = &w->cfg->gates[gi];
+    cg_pop_result *pr = &w->res->pops[gi];
+    cg_dim dims[2];
+    /* Always on linear (raw) scatter: the band is a ratio a/h. */
+    dims[0] = *dim_for(w, g->x, 1, NULL, NULL);
+    dims[1] = *dim_for(w, g->y, 1, NULL, NULL);
+    const double *a, *h;
+    if (!(a = cg_dims_get(w->dc, &dims[0], err)) ||
+        !(h = cg_dims_get(w->dc, &dims[1], err)))
+        return NULL;
+    cg_singlets_result sr;
+    memset(&sr, 0, sizeof sr);
+    if (cg_gate_singlets(a, h, cg_dims_n(w->dc), parent, g->tolerance, &sr,
+                         err) < 0)
+        return NULL;
+    pr->auto2d = 1;
+    pr->fell_back = sr.fell_back;
+    snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
+    snprintf(pr->rule, sizeof pr->rule, "%s",
+             sr.fell_back ? "too few events" : "ratio mode");
+    pr->k = sr.k;
+    pr->ratio_lo = sr.ratio_lo;
+    pr->ratio_hi = sr.ratio_hi;
+    pr->mode_x = pr->mode_y = pr->level_density = NAN;
+    if (sr.fell_back && !isfinite(sr.k)) {
+        double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
+        return cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
+    }
+    pr->vx = malloc(4 * sizeof *pr->vx);
+    pr->vy = malloc(4 * sizeof *pr->vy);
+    if (!pr->vx || !pr->vy) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (int k = 0; k < 4; k++) {
+        pr->vx[k] = sr.poly[2 * k];
+        pr->vy[k] = sr.poly[2 * k + 1];
+    }
+    pr->nvert = 4;
+    return cg_gate_polygon_new(g->name, dims, 4, sr.poly, err);
+}
+
 /* Build the cg_gate for config gate gi (auto gates computed here). */
 static cg_gate *build_gate(sample_work *w, int gi, const cg_bits *parent,
                            cg_err *err)
 {
     const cg_gate_spec *g = &w->cfg->gates[gi];
-    cg_pop_result *pr = &w->res->pops[gi];
     cg_dim dims[2];
     switch (g->type) {
     case CG_GS_THRESHOLD:
     case CG_GS_RANGE:
-    case CG_GS_RECTANGLE: {
-        int nd = g->ndims;
-        cg_dim *dv = calloc((size_t)nd, sizeof *dv);
-        double *mn = calloc((size_t)nd, sizeof *mn);
-        double *mx = calloc((size_t)nd, sizeof *mx);
-        pr->thr = calloc((size_t)nd, sizeof *pr->thr);
-        pr->nthr = pr->thr ? nd : 0;
-        cg_gate *out = NULL;
-        cg_bits *sub = NULL;
-        if (!dv || !mn || !mx || !pr->thr) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            goto rect_done;
-        }
-        /* dims without `within` first, then those within another dim,
-         * whose density is taken over the parent events passing that
-         * dim's cut; a dim on a missing optional marker is dropped */
-        int k = 0;
-        for (int pass = 0; pass < 2; pass++)
-            for (int d = 0; d < nd; d++) {
-                const cg_dim_spec *ds = &g->dims[d];
-                if ((ds->within >= 0) != pass)
-                    continue;
-                if (!dim_for(w, ds->marker, g->raw_units, NULL, NULL)) {
-                    cg_thr_info *ti = &pr->thr[d];
-                    snprintf(ti->rule, sizeof ti->rule, "dropped");
-                    ti->threshold = ti->threshold_raw = ti->depth = NAN;
-                    ti->bandwidth = ti->mode = ti->spread = NAN;
-                    ti->grid_lo = ti->grid_hi = ti->auto_threshold = NAN;
-                    pr->dropped++;
-                    continue;
-                }
-                const cg_bits *par = parent;
-                if (ds->within >= 0) {
-                    int wd = ds->within;
-                    const cg_dim_spec *wds = &g->dims[wd];
-                    const double *xw = cg_dims_get(w->dc,
-                        dim_for(w, wds->marker, g->raw_units, NULL, NULL),
-                        err);
-                    if (!xw)
-                        goto rect_done;
-                    if (!sub && !(sub = cg_bits_new(cg_dims_n(w->dc)))) {
-                        cg_err_set(err, CG_E_NOMEM, "out of memory");
-                        goto rect_done;
-                    }
-                    if (cg_threshold_apply(pr->thr[wd].threshold,
-                                           wds->keep == CG_KEEP_ABOVE, xw,
-                                           cg_dims_n(w->dc), parent, sub,
-                                           err) < 0)
-                        goto rect_done;
-                    par = sub;
-                }
-                if (threshold_dim(w, g, d, par, &pr->thr[d], &mn[k], &mx[k],
-                                  err) < 0)
-                    goto rect_done;
-                dv[k++] = *dim_for(w, ds->marker, g->raw_units, NULL, NULL);
-            }
-        out = cg_gate_rect_new(g->name, k, dv, mn, mx, err);
-    rect_done:
-        cg_bits_free(sub);
-        free(dv); /* shallow copies: the dims belong to the work struct */
-        free(mn);
-        free(mx);
-        return out;
-    }
-    case CG_GS_SCATTER: {
-        const double *x = NULL, *y = NULL;
-        dims[0] = *dim_for(w, g->x, 0, NULL, NULL);
-        dims[1] = *dim_for(w, g->y, 0, NULL, NULL);
-        if (!(x = cg_dims_get(w->dc, &dims[0], err)) ||
-            !(y = cg_dims_get(w->dc, &dims[1], err)))
-            return NULL;
-        cg_scatter_opts o;
-        cg_scatter_opts_init(&o);
-        o.level = g->level;
-        o.adjust = g->adjust;
-        cg_scatter_result sr;
-        memset(&sr, 0, sizeof sr);
-        if (cg_gate_scatter(x, y, cg_dims_n(w->dc), parent, &o, &sr, err) < 0)
-            return NULL;
-        pr->auto2d = 1;
-        pr->fell_back = sr.fell_back;
-        snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
-        snprintf(pr->rule, sizeof pr->rule, "%s", sr.rule);
-        pr->debris_cut = sr.debris_cut;
-        pr->mode_x = sr.mode_x;
-        pr->mode_y = sr.mode_y;
-        pr->level_density = sr.level_density;
-        pr->k = pr->ratio_lo = pr->ratio_hi = NAN;
-        cg_gate *out = NULL;
-        if (sr.nvert >= 3) {
-            double *xy = malloc((size_t)sr.nvert * 2 * sizeof *xy);
-            pr->vx = malloc((size_t)sr.nvert * sizeof *pr->vx);
-            pr->vy = malloc((size_t)sr.nvert * sizeof *pr->vy);
-            if (xy && pr->vx && pr->vy) {
-                for (int k = 0; k < sr.nvert; k++) {
-                    xy[2 * k] = pr->vx[k] = sr.vx[k];
-                    xy[2 * k + 1] = pr->vy[k] = sr.vy[k];
-                }
-                pr->nvert = sr.nvert;
-                out = cg_gate_polygon_new(g->name, dims, sr.nvert, xy, err);
-            } else {
-                cg_err_set(err, CG_E_NOMEM, "out of memory");
-            }
-            free(xy);
-        } else {
-            /* fell back with no polygon: an empty rectangle */
-            double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
-            out = cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
-        }
-        cg_scatter_result_release(&sr);
-        return out;
-    }
-    case CG_GS_SINGLETS: {
-        /* Always on linear (raw) scatter: the band is a ratio a/h. */
-        dims[0] = *dim_for(w, g->x, 1, NULL, NULL);
-        dims[1] = *dim_for(w, g->y, 1, NULL, NULL);
-        const double *a, *h;
-        if (!(a = cg_dims_get(w->dc, &dims[0], err)) ||
-            !(h = cg_dims_get(w->dc, &dims[1], err)))
-            return NULL;
-        cg_singlets_result sr;
-        memset(&sr, 0, sizeof sr);
-        if (cg_gate_singlets(a, h, cg_dims_n(w->dc), parent, g->tolerance, &sr,
-                             err) < 0)
-            return NULL;
-        pr->auto2d = 1;
-        pr->fell_back = sr.fell_back;
-        snprintf(pr->reason, sizeof pr->reason, "%s", sr.reason);
-        snprintf(pr->rule, sizeof pr->rule, "%s",
-                 sr.fell_back ? "too few events" : "ratio mode");
-        pr->k = sr.k;
-        pr->ratio_lo = sr.ratio_lo;
-        pr->ratio_hi = sr.ratio_hi;
-        pr->mode_x = pr->mode_y = pr->level_density = NAN;
-        if (sr.fell_back && !isfinite(sr.k)) {
-            double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
-            return cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
-        }
-        pr->vx = malloc(4 * sizeof *pr->vx);
-        pr->vy = malloc(4 * sizeof *pr->vy);
-        if (!pr->vx || !pr->vy) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            return NULL;
-        }
-        for (int k = 0; k < 4; k++) {
-            pr->vx[k] = sr.poly[2 * k];
-            pr->vy[k] = sr.poly[2 * k + 1];
-        }
-        pr->nvert = 4;
-        return cg_gate_polygon_new(g->name, dims, 4, sr.poly, err);
-    }
+    case CG_GS_RECTANGLE:
+        return build_threshold_gate(w, gi, parent, err);
+    case CG_GS_SCATTER:
+        return build_scatter_gate(w, gi, parent, err);
+    case CG_GS_SINGLETS:
+        return build_singlets_gate(w, gi, parent, err);
     case CG_GS_POLYGON: {
         dims[0] = *dim_for(w, g->x, g->raw_units, NULL, NULL);
         dims[1] = *dim_for(w, g->y, g->raw_units, NULL, NULL);
@@ -1428,6 +1459,185 @@ static void *hash_main(void *arg)
 
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 
+/* The channel each marker and scatter role was matched to, into res. */
+static void record_panel(const cg_config *cfg, const cg_frame *fr,
+                         const cg_panel_map *map, cg_result *res)
+{
+    for (int m = 0; m < cfg->nmarkers; m++) {
+        int ch = map->marker[m].channel;
+        if (ch < 0)
+            continue;
+        res->marker_pnn[m] = xstrdup(fr->name[ch]);
+        res->marker_pns[m] = xstrdup(fr->label[ch]);
+        res->marker_how[m] = xstrdup(map->marker[m].how);
+    }
+    for (int r = 0; r < cfg->nscatter; r++)
+        if (map->role[r].channel >= 0)
+            res->role_pnn[r] = xstrdup(fr->name[map->role[r].channel]);
+    if (map->missing)
+        cg_result_warn(res, "optional markers not in this file: %s",
+                       map->missing);
+}
+
+/* Compensate fr as the config or the sheet's `compensation` column says
+ * (the file's spillover keyword, a CSV matrix, or none), recording the
+ * source and condition number in res.  *spill and *fsp receive what was
+ * built here (owned by the caller, freed on every path); *applied the
+ * matrix used (NULL: none); *mode the mode.  0, or -1 after sample_fail. */
+static int compensate_sample(const cg_run_ctx *ctx, const cg_sample *s,
+                             fcs_file *f, cg_frame *fr, cg_result *res,
+                             cg_matrix **spill, fcs_spill **fsp,
+                             const cg_matrix **applied, int *mode_out,
+                             cg_err *e)
+{
+    const cg_config *cfg = ctx->cfg;
+    fcs_err fe;
+    memset(&fe, 0, sizeof fe);
+    int mode = cfg->comp_mode;
+    const char *csv = cfg->comp_path;
+    if (s->compensation) {
+        if (!strcasecmp(s->compensation, "file"))
+            mode = CG_CMP_FILE;
+        else if (!strcasecmp(s->compensation, "none"))
+            mode = CG_CMP_NONE;
+        else {
+            mode = CG_CMP_CSV;
+            csv = s->compensation;
+        }
+    }
+    *mode_out = mode;
+    if (mode == CG_CMP_FILE) {
+        int got = fcs_spillover(f, fsp, &fe);
+        if (got < 0)
+            return sample_fail(res, "spillover: %s", fe.msg);
+        if (got == 0) {
+            snprintf(res->comp_source, sizeof res->comp_source,
+                     "none (the file has no spillover matrix)");
+            cg_result_warn(res, "compensation: file has no spillover matrix; "
+                                "events are not compensated");
+        } else {
+            *spill = cg_matrix_from_spill(*fsp);
+            if (!*spill)
+                return sample_fail(res, "spillover: cannot build the matrix");
+            snprintf(res->comp_source, sizeof res->comp_source, "%s (file)",
+                     (*fsp)->keyword);
+        }
+    } else if (mode == CG_CMP_CSV) {
+        if (!s->compensation && ctx->comp_csv) {
+            *applied = ctx->comp_csv;
+        } else {
+            *spill = cg_matrix_read_csv(csv, e);
+            if (!*spill)
+                return sample_fail(res, "compensation %s: %s", csv, e->msg);
+        }
+        snprintf(res->comp_source, sizeof res->comp_source, "%s (csv)", csv);
+    } else {
+        snprintf(res->comp_source, sizeof res->comp_source, "none");
+    }
+    if (*spill)
+        *applied = *spill;
+    if (*applied) {
+        cg_comp_report rep;
+        memset(&rep, 0, sizeof rep);
+        if (cg_compensate(fr, *applied, &rep, e) < 0)
+            return sample_fail(res, "compensation (%s): %s",
+                               res->comp_source, e->msg);
+        res->comp_n = (*applied)->nrow;
+        res->comp_cond = rep.cond;
+    }
+    return 0;
+}
+
+/* With `exclude_time_anomalies`, drop the events in anomalous time bins:
+ * *sub gets the subset, *fr is freed and NULLed, *gfr points at the
+ * subset.  0, or -1 after sample_fail. */
+static int exclude_time_anomalies(const cg_run_ctx *ctx, cg_result *res,
+                                  cg_frame **frp, cg_frame **subp,
+                                  cg_frame **gfrp, cg_err *e)
+{
+    cg_frame *fr = *frp;
+    if (!(res->qc && ctx->qc.exclude_time_anomalies && res->qc->time_mask &&
+          res->qc->n_time_masked > 0))
+        return 0;
+    uint8_t *keep = malloc((size_t)(fr->n ? fr->n : 1));
+    if (!keep)
+        return sample_fail(res, "out of memory");
+    cg_bits_to_bytes(res->qc->time_mask, keep);
+    for (int64_t k = 0; k < fr->n; k++)
+        keep[k] = !keep[k];
+    cg_frame *sub = cg_frame_subset(fr, keep, e);
+    free(keep);
+    if (!sub)
+        return sample_fail(res, "%s", e->msg);
+    /* only the subset is used from here on */
+    cg_frame_free(fr);
+    *frp = NULL;
+    *subp = sub;
+    *gfrp = sub;
+    cg_result_warn(res, "%lld events in anomalous time bins excluded "
+                   "before gating", (long long)res->qc->n_time_masked);
+    return 0;
+}
+
+/* Dims, gates, statistics, metrics, the gate-level QC and the figures of
+ * one sample whose events (gfr) are compensated and QC'd.  0, or -1
+ * after sample_fail. */
+static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
+                       cg_err *ep)
+{
+    const cg_run_ctx *ctx = ww->ctx;
+    const cg_config *cfg = ww->cfg;
+    cg_result *res = ww->res;
+    const cg_sample *s = ww->smp;
+    ww->fr = gfr;
+    ww->mk_ch = calloc((size_t)cfg->nmarkers + 1, sizeof *ww->mk_ch);
+    ww->role_ch = calloc((size_t)cfg->nscatter + 1, sizeof *ww->role_ch);
+    if (!ww->mk_ch || !ww->role_ch) {
+        sample_fail(res, "out of memory");
+        return -1;
+    }
+    for (int m = 0; m < cfg->nmarkers; m++)
+        ww->mk_ch[m] = mp->marker[m].channel;
+    for (int r = 0; r < cfg->nscatter; r++)
+        ww->role_ch[r] = mp->role[r].channel;
+    if (setup_dims(ww, ep) < 0) {
+        sample_fail(res, "transforms: %s", ep->msg);
+        return -1;
+    }
+    if (run_gates(ww, ep) < 0) {
+        sample_fail(res, "%s", ep->msg);
+        return -1;
+    }
+    if (run_stats(ww, ep) < 0) {
+        sample_fail(res, "statistics: %s", ep->msg);
+        return -1;
+    }
+    cg_result_pick_headline(cfg, res);
+    run_metrics(cfg, res);
+    for (int k = 0; k < cfg->nmetrics; k++)
+        if (res->metric_reason[k])
+            cg_result_warn(res, "%s", res->metric_reason[k]);
+    run_qc_gates(ww);
+    if (res->qc)
+        res->qc_verdict = cg_qc_overall(res->qc);
+    cg_run_plots_ctx pc = {
+        .ctx = ctx, .sample = s, .res = res, .fr = gfr, .dc = ww->dc,
+        .tree = ww->tree, .mem = ww->mem, .mk_ch = ww->mk_ch,
+        .role_ch = ww->role_ch, .mk_xf = (const cg_xform *const *)ww->mk_xf,
+        .sc_xf = ww->sc_xf, .mk_dim = ww->mk_dim, .mk_raw = ww->mk_raw,
+        .role_dim = ww->role_dim, .role_raw = ww->role_raw};
+    if (ctx->opts.on_gated) {
+        cg_err he = {0};
+        if (ctx->opts.on_gated(&pc, ctx->opts.on_gated_arg, &he) < 0) {
+            sample_fail(res, "%s", he.msg[0] ? he.msg : "failed");
+            return -1;
+        }
+    }
+    if (ctx->opts.plots && ctx->opts.outdir && cg_run_plots(&pc, ep) < 0)
+        cg_result_warn(res, "plots: %s", ep->msg);
+    return 0;
+}
+
 int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
 {
     const cg_config *cfg = ctx->cfg;
@@ -1498,80 +1708,12 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         sample_fail(res, "%s", pmsg ? pmsg : "out of memory");
         goto out;
     }
-    for (int m = 0; m < cfg->nmarkers; m++) {
-        int ch = map.marker[m].channel;
-        if (ch < 0)
-            continue;
-        res->marker_pnn[m] = xstrdup(fr->name[ch]);
-        res->marker_pns[m] = xstrdup(fr->label[ch]);
-        res->marker_how[m] = xstrdup(map.marker[m].how);
-    }
-    for (int r = 0; r < cfg->nscatter; r++)
-        if (map.role[r].channel >= 0)
-            res->role_pnn[r] = xstrdup(fr->name[map.role[r].channel]);
-    if (map.missing)
-        cg_result_warn(res, "optional markers not in this file: %s",
-                       map.missing);
+    record_panel(cfg, fr, &map, res);
 
-    /* compensation */
-    int mode = cfg->comp_mode;
-    const char *csv = cfg->comp_path;
-    if (s->compensation) {
-        if (!strcasecmp(s->compensation, "file"))
-            mode = CG_CMP_FILE;
-        else if (!strcasecmp(s->compensation, "none"))
-            mode = CG_CMP_NONE;
-        else {
-            mode = CG_CMP_CSV;
-            csv = s->compensation;
-        }
-    }
-    if (mode == CG_CMP_FILE) {
-        int got = fcs_spillover(f, &fsp, &fe);
-        if (got < 0) {
-            sample_fail(res, "spillover: %s", fe.msg);
-            goto out;
-        }
-        if (got == 0) {
-            snprintf(res->comp_source, sizeof res->comp_source,
-                     "none (the file has no spillover matrix)");
-            cg_result_warn(res, "compensation: file has no spillover matrix; "
-                                "events are not compensated");
-        } else {
-            spill = cg_matrix_from_spill(fsp);
-            if (!spill) {
-                sample_fail(res, "spillover: cannot build the matrix");
-                goto out;
-            }
-            snprintf(res->comp_source, sizeof res->comp_source, "%s (file)",
-                     fsp->keyword);
-        }
-    } else if (mode == CG_CMP_CSV) {
-        if (!s->compensation && ctx->comp_csv) {
-            applied = ctx->comp_csv;
-        } else {
-            spill = cg_matrix_read_csv(csv, &e);
-            if (!spill) {
-                sample_fail(res, "compensation %s: %s", csv, e.msg);
-                goto out;
-            }
-        }
-        snprintf(res->comp_source, sizeof res->comp_source, "%s (csv)", csv);
-    } else {
-        snprintf(res->comp_source, sizeof res->comp_source, "none");
-    }
-    if (spill)
-        applied = spill;
-    if (applied) {
-        cg_comp_report rep;
-        memset(&rep, 0, sizeof rep);
-        if (cg_compensate(fr, applied, &rep, &e) < 0) {
-            sample_fail(res, "compensation (%s): %s", res->comp_source, e.msg);
-            goto out;
-        }
-        res->comp_n = applied->nrow;
-        res->comp_cond = rep.cond;
-    }
+    int mode = CG_CMP_NONE;
+    if (compensate_sample(ctx, s, f, fr, res, &spill, &fsp, &applied, &mode,
+                          &e) < 0)
+        goto out;
 
     /* QC of the events */
     res->qc = cg_qc_result_new();
@@ -1599,78 +1741,12 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     fcs_buf_free(inf.p);
     inf.p = NULL;
     cg_frame *gfr = fr;
-    if (res->qc && ctx->qc.exclude_time_anomalies && res->qc->time_mask &&
-        res->qc->n_time_masked > 0) {
-        uint8_t *keep = malloc((size_t)(fr->n ? fr->n : 1));
-        if (!keep) {
-            sample_fail(res, "out of memory");
-            goto out;
-        }
-        cg_bits_to_bytes(res->qc->time_mask, keep);
-        for (int64_t k = 0; k < fr->n; k++)
-            keep[k] = !keep[k];
-        sub = cg_frame_subset(fr, keep, &e);
-        free(keep);
-        if (!sub) {
-            sample_fail(res, "%s", e.msg);
-            goto out;
-        }
-        /* only the subset is used from here on */
-        cg_frame_free(fr);
-        fr = NULL;
-        gfr = sub;
-        cg_result_warn(res, "%lld events in anomalous time bins excluded "
-                       "before gating", (long long)res->qc->n_time_masked);
-    }
+    if (exclude_time_anomalies(ctx, res, &fr, &sub, &gfr, &e) < 0)
+        goto out;
     res->events_used = gfr->n;
 
-    /* dims and gates */
-    w.fr = gfr;
-    w.mk_ch = calloc((size_t)cfg->nmarkers + 1, sizeof *w.mk_ch);
-    w.role_ch = calloc((size_t)cfg->nscatter + 1, sizeof *w.role_ch);
-    if (!w.mk_ch || !w.role_ch) {
-        sample_fail(res, "out of memory");
+    if (gate_sample(&w, gfr, &map, &e) < 0)
         goto out;
-    }
-    for (int m = 0; m < cfg->nmarkers; m++)
-        w.mk_ch[m] = map.marker[m].channel;
-    for (int r = 0; r < cfg->nscatter; r++)
-        w.role_ch[r] = map.role[r].channel;
-    if (setup_dims(&w, &e) < 0) {
-        sample_fail(res, "transforms: %s", e.msg);
-        goto out;
-    }
-    if (run_gates(&w, &e) < 0) {
-        sample_fail(res, "%s", e.msg);
-        goto out;
-    }
-    if (run_stats(&w, &e) < 0) {
-        sample_fail(res, "statistics: %s", e.msg);
-        goto out;
-    }
-    cg_result_pick_headline(cfg, res);
-    run_metrics(cfg, res);
-    for (int k = 0; k < cfg->nmetrics; k++)
-        if (res->metric_reason[k])
-            cg_result_warn(res, "%s", res->metric_reason[k]);
-    run_qc_gates(&w);
-    if (res->qc)
-        res->qc_verdict = cg_qc_overall(res->qc);
-    cg_run_plots_ctx pc = {
-        .ctx = ctx, .sample = s, .res = res, .fr = gfr, .dc = w.dc,
-        .tree = w.tree, .mem = w.mem, .mk_ch = w.mk_ch,
-        .role_ch = w.role_ch, .mk_xf = (const cg_xform *const *)w.mk_xf,
-        .sc_xf = w.sc_xf, .mk_dim = w.mk_dim, .mk_raw = w.mk_raw,
-        .role_dim = w.role_dim, .role_raw = w.role_raw};
-    if (ctx->opts.on_gated) {
-        cg_err he = {0};
-        if (ctx->opts.on_gated(&pc, ctx->opts.on_gated_arg, &he) < 0) {
-            sample_fail(res, "%s", he.msg[0] ? he.msg : "failed");
-            goto out;
-        }
-    }
-    if (ctx->opts.plots && ctx->opts.outdir && cg_run_plots(&pc, &e) < 0)
-        cg_result_warn(res, "plots: %s", e.msg);
     rc = 0;
 out:
     if (rc < 0)
