@@ -65,7 +65,8 @@ static void usage(FILE *fp)
 "pct_parent has 4 decimals; diff = count - flowjo_count; status is match,\n"
 "DIFF, not_stored (FlowJo stored no count, or 0: FlowJo writes 0 for\n"
 "populations it never computed; never a failure), no_fcs or error\n"
-"(count NA).\n"
+"(count NA); a sample that cannot be read at all has one row with an\n"
+"empty gate_path.\n"
 "\n"
 "Exit status: 0 ok, 1 usage or unreadable workspace, 2 a sample could not\n"
 "be processed (FCS not found, ...) or the config not written, 4 with\n"
@@ -159,6 +160,13 @@ static int gate_sample(wctx *c, const cg_wsp *w, const cg_wsp_sample *s,
     char tried[2048];
     cg_err e;
     cg_err_clear(&e);
+    if (s->error) {
+        /* the message names the workspace and line */
+        snprintf(smsg, nmsg, "%s", s->error);
+        fprintf(stderr, "cytogate %s: %s (sample '%s')\n", CMD, s->error,
+                s->name);
+        return 2;
+    }
     if (cg_wsp_find_fcs(w, s, c->fcs_dir, fcs, nfcs, tried,
                         sizeof tried) < 0) {
         snprintf(smsg, nmsg, "FCS file not found (looked for %s)",
@@ -223,6 +231,9 @@ static json_t *sample_json(const cg_wsp_sample *s, const cg_wsp_counts *res,
 static void pop_rows(wctx *c, const cg_wsp_sample *s,
                      const cg_wsp_counts *res, int sstat, json_t *jpops)
 {
+    if (s->npops == 0 && sstat && !jpops) /* unreadable: one row still */
+        printf("%s\t\tNA\tNA\tNA\tNA\t%s\n", s->name,
+               sstat == 1 ? "no_fcs" : "error");
     for (int i = 0; i < s->npops; i++) {
         const cg_wsp_pop *p = &s->pops[i];
         int64_t cnt = !sstat && res->count ? res->count[i] : -1;

@@ -102,6 +102,11 @@ typedef struct cg_wsp_sample {
     char **groups;  /* names of the groups listing this sample */
     int ngroups;
     int line;
+    char *error;    /* why the sample could not be read (a gate or
+                       transform we do not support, ...): the message
+                       names the file and line; its pops are then empty.
+                       NULL when read. */
+    int error_line;
 } cg_wsp_sample;
 
 typedef struct cg_wsp {
@@ -113,8 +118,10 @@ typedef struct cg_wsp {
 } cg_wsp;
 
 /* Read a FlowJo 10 workspace.  NULL with err (line set; the message names
- * the file and line) when the XML is malformed or not a workspace, or a
- * gate cannot be understood (unsupported element, missing coordinates). */
+ * the file and line) when the XML is malformed or not a workspace.  A
+ * sample whose gates or transforms cannot be understood (unsupported
+ * element, missing coordinates) is kept with its `error` set, so one bad
+ * sample does not stop the others. */
 cg_wsp *cg_wsp_read(const char *path, cg_err *err);
 cg_wsp *cg_wsp_read_mem(const char *buf, size_t n, const char *name,
                         cg_err *err);

@@ -187,6 +187,7 @@ static void sample_free(cg_wsp_sample *s)
     for (int i = 0; i < s->ngroups; i++)
         free(s->groups[i]);
     free(s->groups);
+    free(s->error);
 }
 
 void cg_wsp_free(cg_wsp *w)
@@ -672,6 +673,29 @@ static int add_group(rd *r, cg_wsp *w, const char *sid, const char *group)
     return 0;
 }
 
+/* A sample that could not be read: keep it, with the error and no
+ * populations.  0, or -1 when out of memory (the workspace is lost). */
+static int sample_failed(rd *r, cg_wsp_sample *s)
+{
+    if (r->err->code == CG_E_NOMEM)
+        return -1;
+    for (int i = 0; i < s->npops; i++)
+        pop_free(&s->pops[i]);
+    free(s->pops);
+    s->pops = NULL;
+    s->npops = 0;
+    s->error = strdup(r->err->msg);
+    s->error_line = r->err->line;
+    if (!s->id)
+        s->id = strdup("");
+    if (!s->name)
+        s->name = strdup("(unnamed)");
+    if (!s->error || !s->id || !s->name)
+        return nomem(r);
+    cg_err_clear(r->err);
+    return 0;
+}
+
 static cg_wsp *read_doc(xmlDoc *doc, const char *name, cg_err *err)
 {
     rd r = {name, err};
@@ -702,7 +726,7 @@ static cg_wsp *read_doc(xmlDoc *doc, const char *name, cg_err *err)
         if (!is_el(c, NULL, "Sample"))
             continue;
         cg_wsp_sample *s = &w->samples[w->nsamples++];
-        if (read_sample(&r, c, s) < 0) {
+        if (read_sample(&r, c, s) < 0 && sample_failed(&r, s) < 0) {
             cg_wsp_free(w);
             return NULL;
         }

@@ -173,10 +173,32 @@ head -c 3000 "$SL/single_ellipse_51_events.wsp" >"$OUT/trunc.wsp"
 [ $? -eq 1 ] || say "truncated XML: exit 1 expected"
 grep -q 'trunc.wsp:[0-9][0-9]*: malformed XML' "$OUT/trunc.err" || say "truncated XML message: $(cat "$OUT/trunc.err")"
 sed 's/gating:EllipsoidGate/gating:CurlyGate/g' "$SL/single_ellipse_51_events.wsp" >"$OUT/curly.wsp"
-"$BIN" wsp "$OUT/curly.wsp" --fcs "$FCSDIR" >/dev/null 2>"$OUT/curly.err"
-[ $? -eq 1 ] || say "unsupported gate: exit 1 expected"
+"$BIN" wsp "$OUT/curly.wsp" --fcs "$FCSDIR" >"$OUT/curly.tsv" 2>"$OUT/curly.err"
+[ $? -eq 2 ] || say "unsupported gate: exit 2 expected"
 grep -q "curly.wsp:[0-9][0-9]*: population 'ellipse1': gate type gating:CurlyGate is not supported" "$OUT/curly.err" ||
     say "unsupported gate message: $(cat "$OUT/curly.err")"
+[ "$(tail -n +2 "$OUT/curly.tsv")" = "$(printf 'data_set_simple_line_100.fcs\t\tNA\tNA\tNA\tNA\terror')" ] ||
+    say "unreadable sample row: $(cat "$OUT/curly.tsv")"
+# one bad sample does not stop the others: sample 1 of 8_color_ICS with an
+# unsupported gate, samples 2 and 3 still reported
+python3 - "$FJ/FlowKit_8color/8_color_ICS.wsp" "$OUT/onebad.wsp" <<'EOF'
+import sys
+d = open(sys.argv[1]).read()
+i = d.index("<SampleList>")
+j = d.index("<gating:PolygonGate", i)
+k = d.index("</gating:PolygonGate>", j)
+d = (d[:j] + "<gating:CurlyGate" + d[j + len("<gating:PolygonGate"):k]
+     + "</gating:CurlyGate>" + d[k + len("</gating:PolygonGate>"):])
+open(sys.argv[2], "w").write(d)
+EOF
+"$BIN" wsp "$OUT/onebad.wsp" >"$OUT/onebad.tsv" 2>"$OUT/onebad.err"
+[ $? -eq 2 ] || say "one bad sample: exit 2 expected"
+[ "$(grep -c 'CurlyGate is not supported' "$OUT/onebad.err")" -eq 1 ] ||
+    say "one bad sample: one error expected: $(cat "$OUT/onebad.err")"
+[ "$(grep -c 'FCS file not found' "$OUT/onebad.err")" -eq 2 ] ||
+    say "one bad sample: the other two samples should go on"
+[ "$(awk -F'\t' 'NR > 1 && $1 == "101_DEN084Y5_15_E05_010_clean.fcs"' "$OUT/onebad.tsv" | wc -l)" -eq 14 ] ||
+    say "one bad sample: sample 2's rows missing"
 "$BIN" wsp "$OUT/nosuch.wsp" >/dev/null 2>&1
 [ $? -eq 1 ] || say "missing workspace: exit 1 expected"
 
