@@ -145,6 +145,55 @@ static void report(void *arg, const char *where, const char *msg)
     cg_error_file(where, "%s", msg);
 }
 
+/* The merged batch: failed samples named, outputs written and committed,
+ * the study store updated, the closing line; an exit status. */
+static int merge_finish(cg_merge *m, cg_outdir *od, cg_run_ctx *ctx,
+                        const char *outdir, const char *db, int ndirs,
+                        const char *start, int argc, char **argv,
+                        int safe_tsv)
+{
+    cg_err err = {0};
+    const cg_sheet *sh = cg_merge_sheet(m);
+    const char *stage = cg_outdir_staging(od);
+    const cg_result *res = cg_merge_results(m);
+    for (int i = 0; i < sh->n; i++)
+        if (!res[i].ok)
+            cg_error_file(sh->s[i].file_given, "%s: failed in its run",
+                          sh->s[i].sample_id);
+    int failed = cg_merge_nfailed(m);
+    int ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
+    int rc = cg_merge_write(m, ctx, start, argc, argv, safe_tsv, &err);
+    int sig = cg_outdir_stop_signal();
+    if (rc == 0 && !sig && cg_outdir_commit(od, &err) < 0) {
+        cg_error_cmd("merge", "%s: the results could not be moved into "
+                     "place: %s/ is incomplete (no run.json)", err.msg,
+                     outdir);
+        ret = CG_EXIT_DATA;
+    } else if (sig) {
+        cg_error_cmd("merge", "interrupted by signal %d: nothing committed "
+                     "to %s", sig, outdir);
+        ret = 128 + sig;
+    } else if (rc < 0) {
+        char msg[512];
+        cg_out_unstage(err.msg, stage, outdir, msg, sizeof msg);
+        char *rj = cg_path_join(outdir, "run.json");
+        int prev = rj && access(rj, F_OK) == 0;
+        free(rj);
+        cg_error_cmd("merge", "%s; nothing was committed: %s/ %s", msg,
+                     outdir, prev ? "keeps the previous results"
+                                  : "has no results");
+        ret = CG_EXIT_DATA;
+    } else if (db && cg_study_store_batch(db, ctx, res, outdir, start, argc,
+                                          argv, &err) < 0) {
+        cg_error_cmd("merge", "%s: not stored", err.msg);
+        ret = CG_EXIT_DATA;
+    } else if (cg_verbosity >= 1) {
+        fprintf(stderr, "cytogate merge: %d samples (%d failed) from %d "
+                "directories; results in %s/\n", sh->n, failed, ndirs, outdir);
+    }
+    return ret;
+}
+
 int cmd_merge(int argc, char **argv)
 {
     const char *config = NULL, *outdir = "results", *sheetp = NULL, *db = 0;
@@ -223,7 +272,7 @@ int cmd_merge(int argc, char **argv)
     /* dirs are borrowed by the merge: freed at the end */
     cg_merge *m = cg_merge_open(cfg, ndirs, dirs, sheetp, report, NULL, &err);
     if (!m) {
-        cg_error_cmd("merge", "%s", err.msg);
+        cg_error_report("merge", NULL, NULL, &err);
         cg_config_free(cfg);
         goto done;
     }
@@ -235,7 +284,7 @@ int cmd_merge(int argc, char **argv)
     }
     cg_outdir *od = cg_outdir_open("merge", outdir, &err);
     if (!od) {
-        cg_error_cmd("merge", "%s", err.msg);
+        cg_error_report("merge", NULL, NULL, &err);
         cg_merge_free(m);
         cg_config_free(cfg);
         goto done;
@@ -251,42 +300,8 @@ int cmd_merge(int argc, char **argv)
         cg_config_free(cfg);
         goto done;
     }
-    const cg_result *res = cg_merge_results(m);
-    for (int i = 0; i < sh->n; i++)
-        if (!res[i].ok)
-            cg_error_file(sh->s[i].file_given, "%s: failed in its run",
-                          sh->s[i].sample_id);
-    int failed = cg_merge_nfailed(m);
-    ret = failed ? CG_EXIT_DATA : CG_EXIT_OK;
-    int rc = cg_merge_write(m, &ctx, start, argc, argv, safe_tsv, &err);
-    int sig = cg_outdir_stop_signal();
-    if (rc == 0 && !sig && cg_outdir_commit(od, &err) < 0) {
-        cg_error_cmd("merge", "%s: the results could not be moved into "
-                     "place: %s/ is incomplete (no run.json)", err.msg,
-                     outdir);
-        ret = CG_EXIT_DATA;
-    } else if (sig) {
-        cg_error_cmd("merge", "interrupted by signal %d: nothing committed "
-                     "to %s", sig, outdir);
-        ret = 128 + sig;
-    } else if (rc < 0) {
-        char msg[512];
-        cg_out_unstage(err.msg, stage, outdir, msg, sizeof msg);
-        char *rj = cg_path_join(outdir, "run.json");
-        int prev = rj && access(rj, F_OK) == 0;
-        free(rj);
-        cg_error_cmd("merge", "%s; nothing was committed: %s/ %s", msg,
-                     outdir, prev ? "keeps the previous results"
-                                  : "has no results");
-        ret = CG_EXIT_DATA;
-    } else if (db && cg_study_store_batch(db, &ctx, res, outdir, start, argc,
-                                          argv, &err) < 0) {
-        cg_error_cmd("merge", "%s: not stored", err.msg);
-        ret = CG_EXIT_DATA;
-    } else if (cg_verbosity >= 1) {
-        fprintf(stderr, "cytogate merge: %d samples (%d failed) from %d "
-                "directories; results in %s/\n", sh->n, failed, ndirs, outdir);
-    }
+    ret = merge_finish(m, od, &ctx, outdir, db, ndirs, start, argc, argv,
+                       safe_tsv);
     cg_run_ctx_clear(&ctx);
     cg_outdir_close(od);
     cg_merge_free(m);
