@@ -7,7 +7,4 @@ cg_add_test(cli_bench_smoke cli $<TARGET_FILE:test_bench_json>)
 # file value for value, and a quick whole-process run whose table has a
 # figure for every user command and the scaling row that fits.
 cg_test_program(test_bench_whole cli/test_bench_whole.c)
-# cg_sim uses jansson, which comes earlier on the link line (from cg_run);
-# with --as-needed it would be dropped before cg_sim asks for it.
-target_link_options(test_bench_whole PRIVATE -Wl,--no-as-needed)
 cg_add_test(cli_bench_whole_smoke cli $<TARGET_FILE:test_bench_whole>)
