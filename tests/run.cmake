@@ -30,12 +30,15 @@ target_link_libraries(fuzz_config_replay PRIVATE cgpipeline)
 cg_add_test(run_fuzz_config_replay fuzz $<TARGET_FILE:fuzz_config_replay>
             ${CG_TESTS_DIR}/fuzz/corpus/config)
 if(CYTOGATE_FUZZ)
-  # coverage feedback from the config parser itself, not only the target
-  target_compile_options(cgpipeline PRIVATE -fsanitize=fuzzer-no-link)
+  # coverage feedback from the config and sheet parsers themselves (the
+  # config layer, and the qc and util layers it calls), not only the target
+  foreach(layer cg_config cg_qc cg_util)
+    target_compile_options(${layer} PRIVATE -fsanitize=fuzzer-no-link)
+  endforeach()
   add_executable(fuzz_config fuzz/fuzz_config.c)
   target_compile_options(fuzz_config PRIVATE -fsanitize=fuzzer)
   target_link_options(fuzz_config PRIVATE -fsanitize=fuzzer)
-  target_link_libraries(fuzz_config PRIVATE cgpipeline)
+  target_link_libraries(fuzz_config PRIVATE cg_config)
 endif()
 
 # Acceptance: accuracy against `cytogate simulate` truth sidecars, on the
