@@ -35,11 +35,7 @@
 
 /* ---------------------------------------------------------- buffer -- */
 
-typedef struct rbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} rbuf;
+typedef cg_html rbuf;
 
 static void put_n(rbuf *b, const char *s, size_t n)
 {
@@ -133,6 +129,11 @@ static void put_url(rbuf *b, const char *s)
         }
     }
 }
+
+/* The helpers above, for other pages (report.h). */
+void cg_html_put(cg_html *b, const char *s) { put(b, s); }
+void cg_html_esc(cg_html *b, const char *s) { put_esc(b, s); }
+void cg_html_url(cg_html *b, const char *s) { put_url(b, s); }
 
 /* One argument for a POSIX shell. */
 static void put_shell_arg(rbuf *b, const char *s)

@@ -18,6 +18,8 @@
 #ifndef CG_REPORT_H
 #define CG_REPORT_H
 
+#include <stddef.h>
+
 #include "cgerr.h"
 
 /* Width in pixels of the thumbnails. */
@@ -35,5 +37,23 @@ int cg_report_write(const char *src, const char *dst, cg_err *err);
  * 0, or -1 with err naming the file. */
 int cg_report_thumbnail(const char *src, const char *dst, int max_w,
                         int *out_w, int *out_h, cg_err *err);
+
+/* A page built in memory (zero-initialise; free p).  oom is set, and
+ * later writes dropped, when memory runs out. */
+typedef struct cg_html {
+    char *p;
+    size_t n, cap;
+    int oom;
+} cg_html;
+
+/* Append s as is (markup). */
+void cg_html_put(cg_html *b, const char *s);
+/* Append s HTML-escaped (element content or a quoted attribute value):
+ * & < > " ' as entities; bytes that are not UTF-8, and control
+ * characters, as U+FFFD.  NULL is "". */
+void cg_html_esc(cg_html *b, const char *s);
+/* Append the relative path s percent-encoded (unreserved bytes and '/'
+ * kept), so it needs no further escaping in an attribute. */
+void cg_html_url(cg_html *b, const char *s);
 
 #endif
