@@ -3,11 +3,13 @@
  * store (issue 21) that `run --db` and `merge --db` fill batch by batch.
  *
  *   cytogate study --db STUDY.sqlite -o DIR [--analysis N] [--no-plots]
+ *                  [--no-report]
  *   cytogate study --db STUDY.sqlite --list
  *
  * Writes DIR/longitudinal.tsv (a run's columns and formatting, over every
  * batch of the analysis), DIR/batches.tsv, DIR/batch_control.tsv and
- * DIR/plots/ (longitudinal.png, levey_jennings*.png).  The store is only read.
+ * DIR/plots/ (longitudinal.png, levey_jennings*.png) and DIR/report.html
+ * (over all of them).  The store is only read.
  *
  * Exit: 0 written, 1 usage error or the store cannot be opened (or holds
  * no batch), 2 an output could not be written.
@@ -43,6 +45,7 @@ static void usage(FILE *fp)
 "Output:\n"
 "  -o, --out-dir DIR   output directory [required unless --list]\n"
 "      --no-plots      skip the PNG figures\n"
+"      --no-report     skip report.html\n"
 "\n"
 "Files in DIR: longitudinal.tsv (subject visit sample_id status\n"
 "treg_pct_cd4 th17_pct_cd4 th17_treg_ratio baseline_visit\n"
@@ -53,7 +56,9 @@ static void usage(FILE *fp)
 "sample_id treg_pct_cd4 th17_pct_cd4 th17_treg_ratio z_treg_pct_cd4\n"
 "z_th17_pct_cd4 z_th17_treg_ratio batch_control: each control judged\n"
 "against the first N batches of its series), plots/longitudinal.png,\n"
-"plots/levey_jennings[_SUBJECT].png (one per control series).\n"
+"plots/levey_jennings[_SUBJECT].png (one per control series), report.html\n"
+"(one self-contained page: provenance, batches, every subject's numbers by\n"
+"visit, the batch-control verdicts, the figures linked).\n"
 "\n"
 "Exit status: 0 written, 1 usage error or the store cannot be opened or\n"
 "holds no batch, 2 an output could not be written.\n");
@@ -63,7 +68,7 @@ int cmd_study(int argc, char **argv)
 {
     const char *db = NULL, *outdir = NULL;
     long aid = 0;
-    int plots = 1, list = 0;
+    int plots = 1, list = 0, report = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int r;
@@ -91,6 +96,8 @@ int cmd_study(int argc, char **argv)
             list = 1;
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
+        } else if (!strcmp(a, "--no-report")) {
+            report = 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             cg_verbosity = 0;
         } else {
@@ -126,7 +133,8 @@ int cmd_study(int argc, char **argv)
             cg_error_cmd("study", "%s", err.msg);
             ret = CG_EXIT_DATA;
         }
-    } else if (cg_study_write(st, aid, outdir, plots, &err) < 0) {
+    } else if (cg_study_write(st, aid, outdir, plots, &err) < 0 ||
+               (report && cg_study_report(st, aid, outdir, &err) < 0)) {
         cg_error_cmd("study", "%s", err.msg);
         ret = err.code == CG_E_ARG ? CG_EXIT_USAGE : CG_EXIT_DATA;
     } else if (cg_verbosity >= 1) {

@@ -51,7 +51,7 @@ static double col_real(sqlite3_stmt *q, int i)
 }
 
 /* The analysis to report: aid, or the one of the latest batch. */
-static long pick_analysis(cg_store *st, long aid, char sha[65], cg_err *err)
+long cg_study_analysis(cg_store *st, long aid, char sha[65], cg_err *err)
 {
     sqlite3_stmt *q;
     const char *sql = aid > 0
@@ -414,7 +414,7 @@ int cg_study_write(cg_store *st, long aid, const char *dir, int plots,
                    cg_err *err)
 {
     char sha[65] = "";
-    aid = pick_analysis(st, aid, sha, err);
+    aid = cg_study_analysis(st, aid, sha, err);
     if (aid < 0)
         return -1;
     if (cg_mkdir_p(dir) < 0)

@@ -17,6 +17,7 @@
  *                           batches.tsv, batch_control.tsv,
  *                           plots/longitudinal.png and the
  *                           Levey-Jennings charts of one analysis.
+ *   cg_study_report         report.html over the same (study_report.c).
  *
  * A control series is keyed by the control's subject (the bridge
  * material, e.g. BRIDGE1; controls without a subject form one series);
@@ -62,6 +63,19 @@ int cg_study_lj_write(const char *series, int n, const char *const *labels,
  * 0, or -1 with err. */
 int cg_study_write(cg_store *st, long aid, const char *dir, int plots,
                    cg_err *err);
+
+/* The analysis to report: aid, or (aid 0) the analysis of the most
+ * recently added batch; sha its config_sha256.  The id, or -1 with err
+ * (CG_E_ARG: no such analysis, or no batch yet). */
+long cg_study_analysis(cg_store *st, long aid, char sha[65], cg_err *err);
+
+/* dir/report.html (study_report.c): one self-contained page over the
+ * analysis aid (0 as above) -- provenance, batches, every sample's
+ * headline numbers by subject and visit, the batch-control table read
+ * from dir/batch_control.tsv and the figures under dir/plots/, linked
+ * relatively.  Call after cg_study_write into the same dir.  Same store,
+ * same bytes.  0, or -1 with err. */
+int cg_study_report(cg_store *st, long aid, const char *dir, cg_err *err);
 
 /* Open the store db (created when missing), add the batch committed in
  * outdir (cg_store_add_batch) and close it: `merge --db`.  0, or -1 with

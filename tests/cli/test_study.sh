@@ -20,11 +20,16 @@
 #            `cytogate qc --db` exits 3, the chart is written; a rerun
 #            control is judged where it stood and passes; study writes
 #            the series as batch_control.tsv
+#   report   study's report.html (checker test_study_html, 5th argument):
+#            parses, every sample row by subject, a sheet subject/visit
+#            with markup shown escaped, provenance and control verdicts,
+#            figures linked, --no-report, two calls give the same bytes
 set -u
 CG=$1
 SRC=$2
 WORK=$3
 MODE=$4
+CHECKER=${5:-}
 CFG="$SRC/configs/treg_th17.yaml"
 fails=0
 pass=0
@@ -261,6 +266,50 @@ control)
     "$CG" qc -c ctl.yaml --sheet q4.csv -o qc4c >/dev/null 2>&1
     check "grep -q 'C_Q4	batch_control:treg_pct_cd4	NA	NA	skip	establishing' qc4c/qc.tsv" \
         "no store: establishing limits"
+    ;;
+report)
+    for k in 1 2 3; do make_batch $k; done
+    sim X_V1 41 7
+    echo 'fcs/X_V1.fcs,X_V1,<script>alert(1)</script>,<b>1</b>&,sample' >>q3.csv
+    for k in 1 2 3; do
+        "$CG" run -q -c "$CFG" --sheet "q$k.csv" -o "out_q$k" --db study.sqlite \
+            --no-plots || bad "run q$k --db exit $?"
+    done
+    "$CG" study -q --db study.sqlite -o r1 || bad "study r1 exit $?"
+    "$CG" study -q --db study.sqlite -o r2 || bad "study r2 exit $?"
+    check "[ -s r1/report.html ]" "study wrote no report.html"
+    check "cmp -s r1/report.html r2/report.html" \
+        "two study calls on one store gave different report.html bytes"
+    check "[ \"\$(ls -A r1 | tr '\n' ' ')\" = 'batch_control.tsv batches.tsv longitudinal.tsv plots report.html ' ]" \
+        "r1 holds: $(ls -A r1 | tr '\n' ' ')"
+    # parses; 7 sample rows (2 subjects x 3 visits + X_V1, controls out);
+    # every subject, the markup subject/visit as text, the control series
+    "$CHECKER" r1 7 S1 S2 '<script>alert(1)</script>' '<b>1</b>&' \
+        S1_V1 S2_V3 X_V1 BRIDGE C_Q3 establishing >check.txt 2>&1 ||
+        bad "test_study_html: $(cat check.txt)"
+    check "! grep -qF '<script>alert' r1/report.html" \
+        "the sheet's <script> reached the page unescaped"
+    check "grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' r1/report.html" \
+        "the sheet's <script> not shown escaped"
+    check "grep -qF '&lt;b&gt;1&lt;/b&gt;&amp;' r1/report.html" \
+        "the sheet's visit not shown escaped"
+    sha=$(q study.sqlite "SELECT config_sha256 FROM analyses WHERE analysis_id = 1")
+    check "[ -n '$sha' ] && grep -qF '$sha' r1/report.html" \
+        "config sha256 $sha not in the provenance"
+    check "grep -qF '<code>study.sqlite</code>' r1/report.html" \
+        "store path not in the provenance"
+    check "[ \$(grep -c '<td>out_q[123]</td><td>out_q[123]</td>' r1/report.html) -eq 3 ]" \
+        "each batch's label and outdir"
+    check "grep -q 'src=\"plots/longitudinal.png\"' r1/report.html && grep -q 'src=\"plots/levey_jennings_BRIDGE.png\"' r1/report.html" \
+        "figures not linked relatively"
+    check "grep -Eq 'class=\"v v-(pass|warn|fail)\">(pass|warn|fail)<' r1/report.html" \
+        "no coloured QC verdict"
+    # without plots: no figure links; --no-report: no page
+    "$CG" study -q --db study.sqlite -o r3 --no-plots || bad "study r3 exit $?"
+    check "! grep -q '<img' r3/report.html" "--no-plots page links figures"
+    "$CG" study -q --db study.sqlite -o r4 --no-report || bad "study r4 exit $?"
+    check "[ -s r4/longitudinal.tsv ] && [ ! -e r4/report.html ]" \
+        "--no-report wrote report.html"
     ;;
 *)
     echo "unknown mode $MODE" >&2
