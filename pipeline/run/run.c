@@ -4,10 +4,11 @@
  * Order of work: read the file whole into an owned buffer
  * (fcs_read_file: regular files only, pread, no mapping) -> FCS open
  * (gzip inflated) + decode into the frame (scaled view) while a helper
- * thread takes the sha256 of the bytes read -> panel -> compensation
+ * thread takes the sha256 of the bytes read; the bytes are freed once
+ * both are done -> panel -> compensation
  * (in place on the frame; the sheet's `compensation` column overrides
  * the config) -> QC of the events (anomalous-time events may be
- * dropped), then the FCS handle and the file's bytes are freed ->
+ * dropped), then the FCS handle (its parsed TEXT) is freed ->
  * transforms (shared from the context unless logicle `W: auto`, which
  * is estimated per sample) -> gates in config order, each built from its
  * parent's events (auto gates) and added to a cg_gatetree, evaluated
@@ -1436,7 +1437,9 @@ done:
  * never a mapping, so a file that shrinks while it is read is this
  * sample's error instead of a SIGBUS that ends the batch.  The same bytes
  * are hashed and parsed (fcs_open_mem inflates gzip), so sha256 is that
- * of exactly what was read; the buffer is freed with the FCS handle. */
+ * of exactly what was read; the buffer is freed as soon as the frame
+ * is decoded and the hash taken: the handle is used after that only for
+ * its keywords and parameters, which are parsed copies (fcs/text.c). */
 typedef struct input_file {
     uint8_t *p;
     size_t n;
@@ -1696,6 +1699,13 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         pthread_join(hth, NULL);
         hashing = 0;
     }
+    /* Hashed and decoded: nothing reads the bytes again (the handle's
+     * keywords and parameters are parsed copies), so free them now
+     * rather than hold the file and the frame at once. */
+    if (fr) {
+        fcs_buf_free(inf.p);
+        inf.p = NULL;
+    }
     if (!fr) {
         sample_fail(res, "%s", e.msg);
         goto out;
@@ -1738,8 +1748,6 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     /* nothing below reads the file */
     fcs_close(f);
     f = NULL;
-    fcs_buf_free(inf.p);
-    inf.p = NULL;
     cg_frame *gfr = fr;
     if (exclude_time_anomalies(ctx, res, &fr, &sub, &gfr, &e) < 0)
         goto out;
