@@ -14,6 +14,7 @@
  * Threading: no state; the KDE's plan cache is thread-safe.
  */
 #include "autogate.h"
+#include "frame.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -188,8 +189,8 @@ static int robust_box(const double *x, const double *y, int64_t n,
                       const cg_bits *mask, int64_t used, double xr[2],
                       double yr[2])
 {
-    double *vx = malloc((size_t)used * sizeof *vx);
-    double *vy = malloc((size_t)used * sizeof *vy);
+    double *vx = cg_frame_col_alloc(used); /* huge pages from 4 MiB */
+    double *vy = cg_frame_col_alloc(used);
     if (!vx || !vy) {
         free(vx);
         free(vy);

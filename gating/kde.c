@@ -23,6 +23,7 @@
  * Allocation is per call (grid- or data-sized), never per event.
  */
 #include "kde.h"
+#include "frame.h"
 #include "select.h"
 
 #include <fftw3.h>
@@ -178,7 +179,7 @@ static int64_t gather(const double *x, int64_t n, const cg_bits *mask,
     *min_out = *max_out = NAN;
     if (cap == 0)
         return 0;
-    double *v = malloc((size_t)cap * sizeof *v);
+    double *v = cg_frame_col_alloc(cap); /* huge pages from 4 MiB */
     if (!v)
         return -1;
     int64_t k = 0;
@@ -655,8 +656,9 @@ static int64_t gather_pairs(const double *x, const double *y, int64_t n,
             cap += __builtin_popcountll(mask->w[wd]);
     else
         cap = n;
-    pp->vx = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *pp->vx);
-    pp->vy = malloc((size_t)(cap > 0 ? cap : 1) * sizeof *pp->vy);
+    /* huge pages from 4 MiB: one fault per 2 MiB, freed with free() */
+    pp->vx = cg_frame_col_alloc(cap);
+    pp->vy = cg_frame_col_alloc(cap);
     if (!pp->vx || !pp->vy) {
         free(pp->vx);
         free(pp->vy);

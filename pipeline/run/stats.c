@@ -22,6 +22,7 @@
  */
 #include "stats.h"
 
+#include "fcs.h"
 #include "select.h"
 
 #include <math.h>
@@ -199,7 +200,7 @@ int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
 {
     if (n <= (int64_t)UINT32_MAX) {
         size_t cap = (size_t)(n ? n : 1);
-        uint32_t *ix = malloc(4 * cap * sizeof *ix);
+        uint32_t *ix = fcs_alloc_big(4 * cap * sizeof *ix);
         int64_t m = ix ? sort_finite(x, n, mask, out, ix, ix + cap,
                                      ix + 2 * cap, ix + 3 * cap)
                        : -1;
@@ -476,12 +477,13 @@ int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
     double *val = NULL, *v = NULL, *tt = NULL, *scratch = NULL;
     uint32_t *ix = NULL, *k = NULL;
     if (n <= (int64_t)UINT32_MAX) {
-        val = malloc(cap * sizeof *val);
-        v = malloc(cap * sizeof *v);
-        tt = malloc(cap * sizeof *tt);
-        ix = malloc(cap * sizeof *ix);
-        k = malloc(cap * sizeof *k);
-        scratch = need_mad ? malloc(cap * sizeof *scratch) : NULL;
+        /* huge pages from 4 MiB: one fault per 2 MiB, freed with free() */
+        val = fcs_alloc_big(cap * sizeof *val);
+        v = fcs_alloc_big(cap * sizeof *v);
+        tt = fcs_alloc_big(cap * sizeof *tt);
+        ix = fcs_alloc_big(cap * sizeof *ix);
+        k = fcs_alloc_big(cap * sizeof *k);
+        scratch = need_mad ? fcs_alloc_big(cap * sizeof *scratch) : NULL;
     }
     int ok = val && v && tt && ix && k && (!need_mad || scratch);
     int rc = 0;
