@@ -321,7 +321,8 @@ static int section_subjects(cg_html *b, cg_store *st, long aid, cg_err *err)
     }
     sqlite3_finalize(q);
     if (!oom && rc == SQLITE_DONE) {
-        qsort(rows, (size_t)n, sizeof *rows, srow_cmp);
+        if (n > 1)
+            qsort(rows, (size_t)n, sizeof *rows, srow_cmp);
         cg_html_put(b, "<h2 id=\"subjects\">Subjects</h2>\n<p class=\"small\">"
                        "Every stored sample of the analysis (controls left "
                        "out), by subject and visit (natural order), ties in "
@@ -459,7 +460,8 @@ static int section_figures(cg_html *b, const char *dir, cg_err *err)
         closedir(d);
     }
     /* "longitudinal.png" sorts after "levey_jennings*": put it first */
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
     int have_long = n > 0 && !strcmp(names[n - 1], "longitudinal.png");
     if (have_long) {
         char *l = names[n - 1];
