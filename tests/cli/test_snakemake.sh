@@ -52,17 +52,23 @@ sys.exit(0 if a == b else 1)
 EOF
 }
 
+report_body() { sed -n '/<h2 id="samples">/,/<h2 id="inputs">/p' "$1"; }
+
 compare() { # DIR_A DIR_B LABEL (check evals in its own scope: no $1 there)
     A=$1 B=$2 L=$3
     for f in summary.tsv stats.tsv qc.tsv longitudinal.tsv; do
         check 'cmp "$A/$f" "$B/$f"' "$L: $f differs from the single run"
     done
     n=0
-    for f in $(cd "$A" && find . -type f ! -name run.json | sort); do
+    for f in $(cd "$A" && find . -type f ! -name run.json ! -name report.html | sort); do
         n=$((n + 1))
         check 'cmp -s "$A/$f" "$B/$f"' "$L: $f differs from the single run"
     done
     check '[ $n -gt 4 ]' "$L: only $n files compared"
+    # report.html shows run.json's provenance (command, start time,
+    # threads); its samples and figures part must be the same
+    check '[ -n "$(report_body "$A/report.html")" ] && [ "$(report_body "$A/report.html")" = "$(report_body "$B/report.html")" ]' \
+        "$L: report.html samples and figures differ from the single run"
     check 'same_run_json "$A/run.json" "$B/run.json"' \
         "$L: run.json differs beyond command/start_time/threads/merged_from"
 }
