@@ -103,8 +103,12 @@ void fcs_buf_free(void *buf); /* NULL is a no-op */
  * free() (or fcs_buf_free()).  NULL when out of memory.  Thread-safe. */
 void *fcs_alloc_big(size_t n);
 
-/* Open from memory (gzip inflated as by fcs_open).  buf is borrowed and
- * must outlive the handle. */
+/* Open from memory (gzip inflated as by fcs_open).  buf is borrowed: it
+ * must outlive every call that reads events (the column decoders, frame
+ * building) and fcs_select_dataset().  Keywords, parameters and spillover
+ * are copied at open, so a caller that has decoded what it needs may free
+ * buf before fcs_close() and keep using those accessors (cytogate run
+ * does, to lower its peak memory). */
 fcs_file *fcs_open_mem(const void *buf, size_t n, const fcs_opts *o,
                        fcs_err *err) FCS_WUR;
 
