@@ -34,5 +34,6 @@ if [ -s results/summary.tsv ]; then
     echo "  samples/<id>.json  channel mapping, compensation, auto-gate thresholds"
     echo "  run.json           provenance: version, config and input sha256, time"
     echo "  plots/             strategy, per-gate and QC figures; batch trends"
+    echo "  report.html        the review report: open it in a browser to sign off"
 fi
 exit $status
