@@ -31,6 +31,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "xmlread.h"
+
 #define NS_G CG_GML_NS_GATING
 #define NS_T CG_GML_NS_XFORM
 #define NS_D CG_GML_NS_DTYPE
@@ -1102,56 +1104,21 @@ static cg_gatetree *read_common(xmlDoc *doc, const char *name, cg_err *err)
 static cg_gatetree *parse(const char *buf, size_t n, const char *path,
                           const char *name, cg_err *err)
 {
-    xmlInitParser();
-    xmlParserCtxt *ctx = xmlNewParserCtxt();
-    if (!ctx) {
-        cg_err_set(err, CG_E_NOMEM, "out of memory");
+    xmlDoc *doc = cg_xml_read(buf, n, path, name, 0, "", err);
+    if (!doc)
         return NULL;
-    }
-    int opts = XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOWARNING |
-               XML_PARSE_NOERROR;
-    xmlDoc *doc = path ? xmlCtxtReadFile(ctx, path, NULL, opts)
-                       : xmlCtxtReadMemory(ctx, buf, (int)n, name, NULL, opts);
-    cg_gatetree *t = NULL;
-    if (!doc) {
-        const xmlError *e = xmlCtxtGetLastError(ctx);
-        if (e && e->message) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "%s", e->message);
-            size_t l = strlen(msg);
-            while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
-                msg[--l] = 0;
-            cg_err_setl(err, path && e->code == XML_IO_LOAD_ERROR ? CG_E_IO
-                                                                  : CG_E_PARSE,
-                        e->line, "%s:%d: %s", name, e->line, msg);
-        } else {
-            cg_err_set(err, CG_E_IO, "%s: cannot read", name);
-        }
-    } else {
-        t = read_common(doc, name, err);
-        xmlFreeDoc(doc);
-    }
-    xmlFreeParserCtxt(ctx);
-    return t;
+    cg_gatetree *r = read_common(doc, name, err);
+    xmlFreeDoc(doc);
+    return r;
 }
 
 cg_gatetree *cg_gatingml_read(const char *path, cg_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        cg_err_set(err, CG_E_IO, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    fclose(fp);
     return parse(NULL, 0, path, path, err);
 }
 
 cg_gatetree *cg_gatingml_read_mem(const char *buf, size_t n, const char *name,
                                   cg_err *err)
 {
-    if (n > (size_t)2147483647) {
-        cg_err_set(err, CG_E_ARG, "%s: too large", name);
-        return NULL;
-    }
     return parse(buf, n, NULL, name ? name : "(memory)", err);
 }
