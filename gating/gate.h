@@ -67,6 +67,10 @@ cg_gate *cg_gate_rect_new(const char *id, int ndim, const cg_dim *dims,
 /* dims[2]; nv >= 3 vertices xy[2*k], xy[2*k+1]. */
 cg_gate *cg_gate_polygon_new(const char *id, const cg_dim dims[2], int nv,
                              const double *xy, cg_err *err);
+/* The same from separate coordinate arrays vx[nv], vy[nv]. */
+cg_gate *cg_gate_polygon_new_xy(const char *id, const cg_dim dims[2], int nv,
+                                const double *vx, const double *vy,
+                                cg_err *err);
 
 /* ndim >= 2; mean[ndim]; cov[ndim*ndim] row-major (must be invertible);
  * d2 > 0. */

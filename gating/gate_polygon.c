@@ -398,6 +398,26 @@ cg_gate *cg_gate_polygon_new(const char *id, const cg_dim dims[2], int nv,
     return g;
 }
 
+cg_gate *cg_gate_polygon_new_xy(const char *id, const cg_dim dims[2], int nv,
+                                const double *vx, const double *vy,
+                                cg_err *err)
+{
+    if (nv < 3 || !vx || !vy)
+        return cg_gate_polygon_new(id, dims, nv, NULL, err); /* the error */
+    double *xy = malloc((size_t)nv * 2 * sizeof *xy);
+    if (!xy) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (int k = 0; k < nv; k++) {
+        xy[2 * k] = vx[k];
+        xy[2 * k + 1] = vy[k];
+    }
+    cg_gate *g = cg_gate_polygon_new(id, dims, nv, xy, err);
+    free(xy);
+    return g;
+}
+
 int cg_gate_polygon_nv(const cg_gate *g)
 {
     return g->kind == CG_GATE_POLYGON ? ((const poly_data *)g->data)->nv : 0;

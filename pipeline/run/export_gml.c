@@ -279,18 +279,8 @@ static cg_gate *make_gate(ex *x, int gi, const char **why, cg_err *err)
             double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
             return cg_gate_rect_new(g->name, 2, dims, mn, mx, err);
         }
-        double *xy = malloc((size_t)pr->nvert * 2 * sizeof *xy);
-        if (!xy) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            return NULL;
-        }
-        for (int k = 0; k < pr->nvert; k++) {
-            xy[2 * k] = pr->vx[k];
-            xy[2 * k + 1] = pr->vy[k];
-        }
-        cg_gate *out = cg_gate_polygon_new(g->name, dims, pr->nvert, xy, err);
-        free(xy);
-        return out;
+        return cg_gate_polygon_new_xy(g->name, dims, pr->nvert, pr->vx,
+                                      pr->vy, err);
     }
     case CG_GS_POLYGON:
     case CG_GS_ELLIPSE:
@@ -300,21 +290,9 @@ static cg_gate *make_gate(ex *x, int gi, const char **why, cg_err *err)
             return NULL;
         dims[0] = *d0;
         dims[1] = *d1;
-        if (g->type == CG_GS_POLYGON) {
-            double *xy = malloc((size_t)g->nvert * 2 * sizeof *xy);
-            if (!xy) {
-                cg_err_set(err, CG_E_NOMEM, "out of memory");
-                return NULL;
-            }
-            for (int k = 0; k < g->nvert; k++) {
-                xy[2 * k] = g->vx[k];
-                xy[2 * k + 1] = g->vy[k];
-            }
-            cg_gate *out = cg_gate_polygon_new(g->name, dims, g->nvert, xy,
-                                               err);
-            free(xy);
-            return out;
-        }
+        if (g->type == CG_GS_POLYGON)
+            return cg_gate_polygon_new_xy(g->name, dims, g->nvert, g->vx,
+                                          g->vy, err);
         if (g->type == CG_GS_ELLIPSE) {
             /* as run.c: C = R diag(a^2, b^2) R', D^2 = 1 */
             double th = g->angle * M_PI / 180.0, c = cos(th), s = sin(th);

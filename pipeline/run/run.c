@@ -890,20 +890,17 @@ static cg_gate *build_scatter_gate(sample_work *w, int gi,
     pr->k = pr->ratio_lo = pr->ratio_hi = NAN;
     cg_gate *out = NULL;
     if (sr.nvert >= 3) {
-        double *xy = malloc((size_t)sr.nvert * 2 * sizeof *xy);
         pr->vx = malloc((size_t)sr.nvert * sizeof *pr->vx);
         pr->vy = malloc((size_t)sr.nvert * sizeof *pr->vy);
-        if (xy && pr->vx && pr->vy) {
-            for (int k = 0; k < sr.nvert; k++) {
-                xy[2 * k] = pr->vx[k] = sr.vx[k];
-                xy[2 * k + 1] = pr->vy[k] = sr.vy[k];
-            }
+        if (pr->vx && pr->vy) {
+            memcpy(pr->vx, sr.vx, (size_t)sr.nvert * sizeof *pr->vx);
+            memcpy(pr->vy, sr.vy, (size_t)sr.nvert * sizeof *pr->vy);
             pr->nvert = sr.nvert;
-            out = cg_gate_polygon_new(g->name, dims, sr.nvert, xy, err);
+            out = cg_gate_polygon_new_xy(g->name, dims, sr.nvert, pr->vx,
+                                         pr->vy, err);
         } else {
             cg_err_set(err, CG_E_NOMEM, "out of memory");
         }
-        free(xy);
     } else {
         /* fell back with no polygon: an empty rectangle */
         double mn[2] = {DBL_MAX, DBL_MAX}, mx[2] = {INFINITY, INFINITY};
@@ -978,18 +975,8 @@ static cg_gate *build_gate(sample_work *w, int gi, const cg_bits *parent,
     case CG_GS_POLYGON: {
         dims[0] = *dim_for(w, g->x, g->raw_units, NULL, NULL);
         dims[1] = *dim_for(w, g->y, g->raw_units, NULL, NULL);
-        double *xy = malloc((size_t)g->nvert * 2 * sizeof *xy);
-        if (!xy) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            return NULL;
-        }
-        for (int k = 0; k < g->nvert; k++) {
-            xy[2 * k] = g->vx[k];
-            xy[2 * k + 1] = g->vy[k];
-        }
-        cg_gate *out = cg_gate_polygon_new(g->name, dims, g->nvert, xy, err);
-        free(xy);
-        return out;
+        return cg_gate_polygon_new_xy(g->name, dims, g->nvert, g->vx, g->vy,
+                                      err);
     }
     case CG_GS_ELLIPSE: {
         dims[0] = *dim_for(w, g->x, g->raw_units, NULL, NULL);
