@@ -33,7 +33,25 @@
 #endif
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_single(void) { openblas_set_num_threads(1); }
+
+/* OpenBLAS's pthread build starts one worker per core when it is loaded,
+ * and each worker spins in sched_yield for about 0.1 s (2^28 cycles)
+ * before it sleeps: a core's worth of CPU taken from the process's own
+ * threads at startup, for matrices of 60 x 60 at most.  After pinning
+ * OpenBLAS to one thread, its workers are stopped with its own exported
+ * shutdown (what its fork handler calls).  Weak: reference BLAS, the
+ * serial and OpenMP builds of OpenBLAS have no such symbol, and no
+ * workers. */
+extern void blas_thread_shutdown_(void) __attribute__((weak));
+
+static void blas_single(void)
+{
+    openblas_set_num_threads(1);
+    if (blas_thread_shutdown_)
+        blas_thread_shutdown_();
+}
+
+void cg_blas_quiet(void) { pthread_once(&blas_once, blas_single); }
 
 /* K (m x p, column-major) from S; m inputs, p outputs. */
 static double *comp_matrix(const cg_matrix *S, int inverted_already, int *m,
@@ -150,7 +168,7 @@ int cg_comp_apply(const cg_matrix *S, int inverted_already,
             return cg_err_set(err, CG_E_ARG, "matrix entry (%d, %d) is not "
                               "finite", (int)(k / S->ncol) + 1,
                               (int)(k % S->ncol) + 1);
-    pthread_once(&blas_once, blas_single);
+    cg_blas_quiet();
     int m, p;
     double *K = comp_matrix(S, inverted_already, &m, &p, err);
     if (!K)

@@ -54,6 +54,12 @@ typedef struct cg_comp_report {
     int near_singular;  /* cond > 1e6 */
 } cg_comp_report;
 
+/* Pin the BLAS to one thread and stop OpenBLAS's idle workers (they spin
+ * for about 0.1 s after the library loads).  Idempotent, thread-safe; the
+ * one process-wide effect of this module, done anyway at the first
+ * compensation.  Call it early in a program that wants its cores. */
+void cg_blas_quiet(void);
+
 /* Compensate the frame in place over the matrix's channels (matched by
  * name, see cg_frame_find); other channels untouched.  A matrix naming
  * channels the frame lacks is an error listing them.  rep may be NULL. */

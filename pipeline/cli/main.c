@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "comp.h"
 #include "suggest.h"
 
 static void usage(FILE *fp)
@@ -70,6 +71,7 @@ static int usage_error(const char *what, const char *word)
 
 int main(int argc, char **argv)
 {
+    cg_blas_quiet(); /* OpenBLAS's idle workers would spin on our cores */
     if (argc < 2) {
         fprintf(stderr, "cytogate: no command given\n"
                         "Usage: cytogate <command> [options]\n"

@@ -37,7 +37,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <cblas.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -46,6 +45,7 @@
 
 #include "../fcs/fcs.h"
 #include "autogate.h"
+#include "comp.h"
 #include "dims.h"
 #include "frame.h"
 #include "gate.h"
@@ -441,11 +441,10 @@ int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
         ctx->opts = *o;
     if (ctx->opts.threads < 1)
         ctx->opts.threads = 1;
-    /* OpenBLAS on one thread before any matrix work (comp.c pins it too,
-     * but only at its first multiply, after the spillover inversion and
-     * condition number have woken OpenBLAS's pool, whose threads then
-     * spin in sched_yield next to the sample's work). */
-    openblas_set_num_threads(1);
+    /* BLAS on one thread, its idle workers stopped, before any matrix
+     * work: the spillover inversion would otherwise run next to OpenBLAS
+     * workers spinning in sched_yield. */
+    cg_blas_quiet();
     cg_sha256_buf(cfg->text, cfg->text_len, ctx->config_sha256);
     if (check_overrides(cfg, sheet, err) < 0)
         return -1;
