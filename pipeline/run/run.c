@@ -441,6 +441,11 @@ int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
         ctx->opts = *o;
     if (ctx->opts.threads < 1)
         ctx->opts.threads = 1;
+    int inflight = sheet && sheet->n < ctx->opts.threads ? sheet->n
+                                                         : ctx->opts.threads;
+    ctx->inner_threads = inflight > 0 ? ctx->opts.threads / inflight : 1;
+    if (ctx->inner_threads < 1)
+        ctx->inner_threads = 1;
     /* BLAS on one thread, its idle workers stopped, before any matrix
      * work: the spillover inversion would otherwise run next to OpenBLAS
      * workers spinning in sched_yield. */
@@ -508,6 +513,7 @@ typedef struct sample_work {
     cg_xform *sc_xf;       /* scatter */
     int sc_own;
     cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
+    struct qc_job *qc;     /* event QC running beside the gating, or NULL */
 } sample_work;
 
 /* The dimension (channel + transform) a gate coordinate names. */
@@ -1468,6 +1474,86 @@ static void record_panel(const cg_config *cfg, const cg_frame *fr,
                        map->missing);
 }
 
+/* The event QC (cg_qc_events) reads the compensated frame and the file's
+ * keywords and writes only res->qc; the gating reads the same frame and
+ * writes everything else.  So unless its time mask is needed before
+ * gating (`exclude_time_anomalies`), it runs on its own thread beside the
+ * gating and is joined before anything reads res->qc.  Its one possible
+ * warning is put back where the serial order had it, so outputs do not
+ * depend on which finishes first. */
+typedef struct qc_job {
+    const cg_qc_params *p;
+    cg_qc_input in;
+    cg_result *res;
+    int warn_at;   /* res->nwarnings when it started */
+    int rc;
+    cg_err e;
+    pthread_t th;
+    int threaded;
+} qc_job;
+
+static void *qc_main(void *arg)
+{
+    qc_job *j = arg;
+    j->rc = cg_qc_events(j->p, &j->in, j->res->qc, &j->e);
+    return NULL;
+}
+
+/* Insert a warning at index at of res's list (the serial position). */
+static void warn_at(cg_result *res, int at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void warn_at(cg_result *res, int at, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    int n0 = res->nwarnings;
+    cg_result_warn(res, "%s", buf);
+    if (res->nwarnings == n0 || at >= n0)
+        return;
+    char *w = res->warnings[n0];
+    memmove(res->warnings + at + 1, res->warnings + at,
+            (size_t)(n0 - at) * sizeof *res->warnings);
+    res->warnings[at] = w;
+}
+
+/* Wait for the event QC (if it runs on a thread) and record its failure. */
+static void qc_join(sample_work *w)
+{
+    qc_job *j = w->qc;
+    if (!j)
+        return;
+    if (j->threaded)
+        pthread_join(j->th, NULL);
+    if (j->rc < 0)
+        warn_at(j->res, j->warn_at, "QC of the events failed: %s", j->e.msg);
+    free(j);
+    w->qc = NULL;
+}
+
+/* Start the event QC of fr: on a thread when background is set and one
+ * can be made, else now. */
+static void qc_start(sample_work *w, const cg_qc_input *in, int background)
+{
+    cg_result *res = w->res;
+    res->qc = cg_qc_result_new();
+    qc_job *j = res->qc ? calloc(1, sizeof *j) : NULL;
+    if (!j)
+        return;
+    j->p = &w->ctx->qc;
+    j->in = *in;
+    j->res = res;
+    j->warn_at = res->nwarnings;
+    w->qc = j;
+    j->threaded = background && pthread_create(&j->th, NULL, qc_main, j) == 0;
+    if (!j->threaded)
+        qc_main(j);
+    if (!background)
+        qc_join(w);
+}
+
 /* Compensate fr as the config or the sheet's `compensation` column says
  * (the file's spillover keyword, a CSV matrix, or none), recording the
  * source and condition number in res.  *spill and *fsp receive what was
@@ -1606,6 +1692,7 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
     for (int k = 0; k < cfg->nmetrics; k++)
         if (res->metric_reason[k])
             cg_result_warn(res, "%s", res->metric_reason[k]);
+    qc_join(ww);
     run_qc_gates(ww);
     if (res->qc)
         res->qc_verdict = cg_qc_overall(res->qc);
@@ -1711,19 +1798,16 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
                           &e) < 0)
         goto out;
 
-    /* QC of the events */
-    res->qc = cg_qc_result_new();
-    if (res->qc) {
-        cg_qc_input in;
-        memset(&in, 0, sizeof in);
-        in.fr = fr;
-        in.fcs = f;
-        in.spill = applied;
-        in.comp_none = mode == CG_CMP_NONE;
-        in.comp_source = res->comp_source;
-        if (cg_qc_events(&ctx->qc, &in, res->qc, &e) < 0)
-            cg_result_warn(res, "QC of the events failed: %s", e.msg);
-    }
+    /* QC of the events: beside the gating unless gating needs its mask */
+    cg_qc_input qin;
+    memset(&qin, 0, sizeof qin);
+    qin.fr = fr;
+    qin.fcs = f;
+    qin.spill = applied;
+    qin.comp_none = mode == CG_CMP_NONE;
+    qin.comp_source = res->comp_source;
+    qc_start(&w, &qin, ctx->inner_threads > 1 &&
+                           !ctx->qc.exclude_time_anomalies);
     /* $PnE log decades per frame channel, for `T/M/W: auto` */
     w.ch_dec = calloc((size_t)fr->nch + 1, sizeof *w.ch_dec);
     for (int j = 0; w.ch_dec && j < fr->nch && j < fcs_n_params(f); j++) {
@@ -1731,9 +1815,6 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         if (pi && pi->log_f1 > 0 && pi->datatype == 'I')
             w.ch_dec[j] = pi->log_f1;
     }
-    /* nothing below reads the file */
-    fcs_close(f);
-    f = NULL;
     cg_frame *gfr = fr;
     if (exclude_time_anomalies(ctx, res, &fr, &sub, &gfr, &e) < 0)
         goto out;
@@ -1743,6 +1824,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         goto out;
     rc = 0;
 out:
+    qc_join(&w); /* before the frame and the file it reads are freed */
     if (rc < 0)
         res->ok = 0;
     work_free(&w);

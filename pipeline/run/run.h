@@ -151,6 +151,12 @@ typedef struct cg_run_ctx {
      * Owned. */
     struct cg_xform **tf_xf;
     int ntf_xf;
+    /* Threads each sample may use for its own stages (decode, the event
+     * QC beside the gating, transforms, statistics): opts.threads divided
+     * among the samples in flight (at least 1).  -j 2 on one sample: 2;
+     * -j 2 on a batch: 1 per sample, two samples at once.  Outputs are
+     * the same at any value. */
+    int inner_threads;
 } cg_run_ctx;
 
 /* Load what the config refers to (the CSV matrix) and the QC parameters.
