@@ -313,9 +313,69 @@ static double auto_top(double range, const double *col, int64_t n)
 /* Build the transform of one marker (or the scatter transform); W: auto
  * is estimated from col[0..n) (col NULL: the spec's W must be fixed), and
  * T: auto / M: auto come from the channel's range (see cg_tf_spec). */
+/* Scratch of make_xform, reused across the markers one thread builds. */
+typedef struct xf_scratch {
+    double *v;
+    size_t cap;
+} xf_scratch;
+
+static double *scratch_room(xf_scratch *s, size_t n)
+{
+    if (n > s->cap || !s->v) {
+        free(s->v);
+        s->v = malloc((n ? n : 1) * sizeof *s->v);
+        s->cap = s->v ? n : 0;
+    }
+    return s->v;
+}
+
+/* flowCore's W for `W: auto` from the channel's values (see make_xform);
+ * 0.5 where the estimate has nothing to say. */
+static double auto_w(const cg_tf_spec *t, const double *col, int64_t n,
+                     xf_scratch *sc)
+{
+    /* flowCore's rule; where it has nothing to say (no or tiny
+     * negatives: the estimate is below 0 or fails) the default 0.5,
+     * and never below it, so a channel without negatives still has
+     * a linear zone around 0; logicle needs W <= M/2 */
+    cg_err we = {0};
+    double w = 0.5;
+    /* far outliers left out (below the fence q25 - 5 IQR): a few
+     * far-negative events would otherwise set the 5th percentile of
+     * the negatives and widen W until the real populations collapse */
+    /* The quartiles come from at most 65,536 events taken at a fixed
+     * stride (the fence only has to separate far outliers, and the
+     * stride keeps it deterministic); the estimate reads only the
+     * negative values, so only those are kept (counted first: scratch
+     * the size of the negatives, not of the column). */
+    int64_t stride = n / 65536 + 1, k = 0;
+    double *v = n > 0 ? scratch_room(sc, (size_t)(n / stride + 1)) : NULL;
+    if (!v)
+        return w;
+    for (int64_t i = 0; i < n; i += stride)
+        if (isfinite(col[i]))
+            v[k++] = col[i];
+    double q1 = k > 0 ? cg_kde_quantile7(v, k, 0.25) : 0;
+    double q3 = k > 0 ? cg_kde_quantile7(v, k, 0.75) : 0;
+    double fence = q1 - 5 * (q3 - q1);
+    k = 0;
+    for (int64_t i = 0; i < n; i++)
+        k += col[i] < 0 && col[i] >= fence;
+    if (!(v = scratch_room(sc, (size_t)k)))
+        return w;
+    k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (col[i] < 0 && col[i] >= fence)
+            v[k++] = col[i];
+    if (cg_logicle_estimate_w(v, (size_t)k, t->T, t->M, &w, &we) < 0 ||
+        !(w >= 0.5))
+        w = 0.5;
+    return w;
+}
+
 static cg_xform *make_xform(const cg_tf_spec *t0, const double *col, int64_t n,
                             double range, double decades, cg_tf_used *used,
-                            cg_err *err)
+                            xf_scratch *sc, cg_err *err)
 {
     cg_tf_spec t = *t0;
     if (t.type == CG_TF_LOGICLE && decades > 0 && t.T < 0 && t.M < 0 &&
@@ -338,38 +398,7 @@ static cg_xform *make_xform(const cg_tf_spec *t0, const double *col, int64_t n,
     }
     double w = t.W;
     if (t.type == CG_TF_LOGICLE && t.W < 0) {
-        /* flowCore's rule; where it has nothing to say (no or tiny
-         * negatives: the estimate is below 0 or fails) the default 0.5,
-         * and never below it, so a channel without negatives still has
-         * a linear zone around 0; logicle needs W <= M/2 */
-        cg_err we = {0};
-        w = 0.5;
-        /* far outliers left out (below the fence q25 - 5 IQR): a few
-         * far-negative events would otherwise set the 5th percentile of
-         * the negatives and widen W until the real populations collapse */
-        /* The quartiles come from at most 65,536 events taken at a fixed
-         * stride (the fence only has to separate far outliers, and the
-         * stride keeps it deterministic); the estimate reads only the
-         * negative values, so only those are kept. */
-        double *v = n > 0 ? malloc((size_t)n * sizeof *v) : NULL;
-        int64_t k = 0;
-        if (v) {
-            int64_t stride = n / 65536 + 1;
-            for (int64_t i = 0; i < n; i += stride)
-                if (isfinite(col[i]))
-                    v[k++] = col[i];
-            double q1 = k > 0 ? cg_kde_quantile7(v, k, 0.25) : 0;
-            double q3 = k > 0 ? cg_kde_quantile7(v, k, 0.75) : 0;
-            double fence = q1 - 5 * (q3 - q1);
-            k = 0;
-            for (int64_t i = 0; i < n; i++)
-                if (col[i] < 0 && col[i] >= fence)
-                    v[k++] = col[i];
-        }
-        if (!v || cg_logicle_estimate_w(v, (size_t)k, t.T, t.M, &w, &we) < 0 ||
-            !(w >= 0.5))
-            w = 0.5;
-        free(v);
+        w = auto_w(&t, col, n, sc);
         if (w > t.M / 2)
             w = t.M / 2;
     }
@@ -476,7 +505,7 @@ int cg_run_ctx_prepare(cg_run_ctx *ctx, const cg_config *cfg,
         if (t->type == CG_TF_LOGICLE && (t->W < 0 || t->T < 0 || t->M < 0))
             continue; /* W, T or M auto: per sample and channel */
         cg_err e = {0};
-        ctx->tf_xf[k] = make_xform(t, NULL, 0, 0, 0, NULL, &e); /* NULL: per sample */
+        ctx->tf_xf[k] = make_xform(t, NULL, 0, 0, 0, NULL, NULL, &e); /* NULL: per sample */
     }
     return 0;
 }
@@ -1052,6 +1081,86 @@ static const cg_xform *shared_xform(const cg_run_ctx *ctx, const cg_tf_spec *t)
 }
 
 /* Set up transforms and dimensions for every resolved marker and role. */
+/* One thread's share of the per-sample marker transforms. */
+typedef struct xf_build {
+    sample_work *w;
+    const int *job;   /* marker indices */
+    int njob, t, nt;  /* this thread takes jobs t, t + nt, ... */
+    cg_tf_used *tu;   /* per marker */
+    cg_err *err;      /* per marker */
+} xf_build;
+
+static void *xf_build_main(void *arg)
+{
+    xf_build *b = arg;
+    sample_work *w = b->w;
+    const cg_frame *fr = w->fr;
+    xf_scratch sc = {NULL, 0};
+    for (int k = b->t; k < b->njob; k += b->nt) {
+        int i = b->job[k], ch = w->mk_ch[i];
+        const cg_tf_spec *t = cg_config_tf(w->cfg, i);
+        b->tu[i] = (cg_tf_used){t->T, NAN, t->M};
+        w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, fr->range[ch],
+                                 w->ch_dec ? w->ch_dec[ch] : 0, &b->tu[i],
+                                 &sc, &b->err[i]);
+        w->mk_own[i] = w->mk_xf[i] != NULL;
+    }
+    free(sc.v);
+    return NULL;
+}
+
+/* The transform of every marker in the file: the context's shared one,
+ * or built for this sample from its values (`W: auto` etc.), the builds
+ * dealt to ctx->inner_threads threads.  Each marker's transform depends
+ * only on its own column, so the result does not depend on the thread
+ * count; an error is the first failing marker's, in config order. */
+static int build_marker_xforms(sample_work *w, cg_tf_used *tu, cg_err *err)
+{
+    int nmk = w->nmk, njob = 0, rc = 0;
+    int *job = calloc((size_t)nmk + 1, sizeof *job);
+    cg_err *errs = calloc((size_t)nmk + 1, sizeof *errs);
+    if (!job || !errs) {
+        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < nmk; i++) {
+        if (w->mk_ch[i] < 0)
+            continue;
+        const cg_xform *shared = shared_xform(w->ctx,
+                                              cg_config_tf(w->cfg, i));
+        if (shared)
+            w->mk_xf[i] = (cg_xform *)shared;
+        else
+            job[njob++] = i;
+    }
+    int nt = w->ctx->inner_threads < njob ? w->ctx->inner_threads : njob;
+    xf_build b[8];
+    pthread_t th[8];
+    int started = 0;
+    if (nt > 8)
+        nt = 8;
+    for (int t = 0; t < nt; t++)
+        b[t] = (xf_build){w, job, njob, t, nt, tu, errs};
+    for (int t = 1; t < nt; t++, started++)
+        if (pthread_create(&th[t - 1], NULL, xf_build_main, &b[t]) != 0)
+            break;
+    if (nt > 0)
+        xf_build_main(&b[0]);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nt; t++)
+        xf_build_main(&b[t]); /* threads unavailable: do it here */
+    for (int k = 0; k < njob && rc == 0; k++)
+        if (!w->mk_xf[job[k]]) {
+            *err = errs[job[k]];
+            rc = -1;
+        }
+done:
+    free(job);
+    free(errs);
+    return rc;
+}
+
 static int setup_dims(sample_work *w, cg_err *err)
 {
     const cg_config *cfg = w->cfg;
@@ -1075,24 +1184,20 @@ static int setup_dims(sample_work *w, cg_err *err)
         cg_dim_init(&w->role_raw[i]);
     }
     const cg_frame *fr = w->fr;
-    for (int i = 0; i < w->nmk; i++) {
+    cg_tf_used *tus = calloc((size_t)w->nmk + 1, sizeof *tus);
+    if (!tus)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    int brc = build_marker_xforms(w, tus, err);
+    for (int i = 0; i < w->nmk && brc == 0; i++) {
         int ch = w->mk_ch[i];
         if (ch < 0)
             continue;
         const cg_tf_spec *t = cg_config_tf(cfg, i);
-        const cg_xform *shared = shared_xform(w->ctx, t);
-        cg_tf_used tu = {t->T, NAN, t->M};
-        if (shared) {
-            w->mk_xf[i] = (cg_xform *)shared;
+        cg_tf_used tu = tus[i];
+        if (!w->mk_own[i]) { /* the context's shared transform */
+            tu = (cg_tf_used){t->T, NAN, t->M};
             if (t->type == CG_TF_LOGICLE)
                 tu.W = t->W;
-        } else {
-            w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, fr->range[ch],
-                                     w->ch_dec ? w->ch_dec[ch] : 0, &tu,
-                                     err);
-            if (!w->mk_xf[i])
-                return -1;
-            w->mk_own[i] = 1;
         }
         w->res->marker_w[i] = tu.W;
         if (w->res->marker_tf) {
@@ -1107,8 +1212,11 @@ static int setup_dims(sample_work *w, cg_err *err)
                                     INFINITY, NULL, err) < 0 ||
             cg_dim_set_channel(&w->mk_raw[i], fr->name[ch], CG_COMP_NONE, NULL,
                                err) < 0)
-            return -1;
+            brc = -1;
     }
+    free(tus);
+    if (brc < 0)
+        return -1;
     const cg_tf_spec *st = cg_config_tf(cfg, -1);
     const cg_xform *shared = shared_xform(w->ctx, st);
     if (shared) {
@@ -1124,8 +1232,10 @@ static int setup_dims(sample_work *w, cg_err *err)
                 rc0 = ch;
             }
         }
+        xf_scratch sc = {NULL, 0};
         w->sc_xf = make_xform(st, rc0 >= 0 ? fr->col[rc0] : NULL,
-                              rc0 >= 0 ? fr->n : 0, rg, 0, NULL, err);
+                              rc0 >= 0 ? fr->n : 0, rg, 0, NULL, &sc, err);
+        free(sc.v);
         if (!w->sc_xf)
             return -1;
         w->sc_own = 1;
