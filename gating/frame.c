@@ -150,43 +150,49 @@ static void *decode_main(void *arg)
     return NULL;
 }
 
-/* Decode all n events into cols[0..np).  From DECODE_SPLIT values on, a
- * second thread decodes the second half of the columns (fcs_read_double
- * only reads the handle; each column is written by one thread, so the
- * values are the same as single-threaded).  n or < 0 with err. */
+/* Decode all n events into cols[0..np).  With nt > 1 threads and from
+ * DECODE_SPLIT values on, the columns are dealt in contiguous groups to
+ * up to nt threads (fcs_read_double only reads the handle; each column is
+ * written by one thread, so the values are the same as single-threaded).
+ * n or < 0 with err. */
 #define DECODE_SPLIT ((int64_t)1 << 21)
+#define DECODE_MAXT 8
 
 static int64_t decode_all(struct fcs_file *f, fcs_view view, int64_t n,
-                          int np, double **cols, cg_err *err)
+                          int np, double **cols, int nt, cg_err *err)
 {
-    decode_part part[2];
-    memset(part, 0, sizeof part);
-    int nt = n * np >= DECODE_SPLIT && np >= 2 ? 2 : 1;
-    double **c2 = NULL;
-    if (nt == 2 && !(c2 = calloc((size_t)np, sizeof *c2)))
+    if (nt > DECODE_MAXT)
+        nt = DECODE_MAXT;
+    if (nt > np)
+        nt = np;
+    if (nt < 1 || n * np < DECODE_SPLIT)
         nt = 1;
-    int half = np / 2;
-    part[0] = (decode_part){f, view, n, 0, cols, {0}};
-    if (nt == 2) {
-        for (int j = half; j < np; j++) {
-            c2[j] = cols[j];
-            cols[j] = NULL;
+    decode_part part[DECODE_MAXT];
+    double **sub = nt > 1 ? calloc((size_t)nt * (size_t)np, sizeof *sub)
+                          : NULL;
+    if (!sub)
+        nt = 1;
+    memset(part, 0, sizeof part);
+    for (int t = 0; t < nt; t++) {
+        double **c = cols;
+        if (nt > 1) { /* group t: columns [np t / nt, np (t+1) / nt) */
+            c = sub + (size_t)t * (size_t)np;
+            for (int j = np * t / nt; j < np * (t + 1) / nt; j++)
+                c[j] = cols[j];
         }
-        part[1] = (decode_part){f, view, n, 0, c2, {0}};
+        part[t] = (decode_part){f, view, n, 0, c, {0}};
     }
-    pthread_t th;
-    int threaded = nt == 2 && pthread_create(&th, NULL, decode_main,
-                                             &part[1]) == 0;
+    pthread_t th[DECODE_MAXT];
+    int started = 0;
+    for (int t = 1; t < nt; t++, started++)
+        if (pthread_create(&th[t - 1], NULL, decode_main, &part[t]) != 0)
+            break;
     decode_main(&part[0]);
-    if (threaded)
-        pthread_join(th, NULL);
-    else if (nt == 2)
-        decode_main(&part[1]);
-    if (nt == 2) {
-        for (int j = half; j < np; j++)
-            cols[j] = c2[j];
-        free(c2);
-    }
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nt; t++)
+        decode_main(&part[t]); /* threads unavailable: here */
+    free(sub);
     for (int t = 0; t < nt; t++)
         if (part[t].got != n) {
             cg_err_set(err, CG_E_DATA, "%s", part[t].got < -1
@@ -197,6 +203,12 @@ static int64_t decode_all(struct fcs_file *f, fcs_view view, int64_t n,
 }
 
 cg_frame *cg_frame_from_fcs(struct fcs_file *f, int view, cg_err *err)
+{
+    return cg_frame_from_fcs_threads(f, view, 2, err);
+}
+
+cg_frame *cg_frame_from_fcs_threads(struct fcs_file *f, int view,
+                                    int nthreads, cg_err *err)
 {
     int64_t n = fcs_n_events(f);
     int np = fcs_n_params(f);
@@ -216,7 +228,7 @@ cg_frame *cg_frame_from_fcs(struct fcs_file *f, int view, cg_err *err)
         cols[j] = fr->col[j];
     }
     if (n > 0 && decode_all(f, view == FCS_RAW ? FCS_RAW : FCS_SCALED, n, np,
-                            cols, err) < 0)
+                            cols, nthreads, err) < 0)
         goto fail;
     free(cols);
     return fr;

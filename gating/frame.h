@@ -53,6 +53,11 @@ int cg_frame_find(const cg_frame *fr, const char *name);
 /* Read every parameter of the selected data set of f (view: FCS_RAW or
  * FCS_SCALED) into a new frame.  Owned, or NULL with err filled. */
 cg_frame *cg_frame_from_fcs(struct fcs_file *f, int view, cg_err *err);
+/* The same with up to nthreads decoding threads (columns dealt in
+ * groups, from 2M values on); the frame is bit-identical at any count.
+ * cg_frame_from_fcs uses 2. */
+cg_frame *cg_frame_from_fcs_threads(struct fcs_file *f, int view,
+                                    int nthreads, cg_err *err);
 
 /* Deep copy of the rows where keep[i] != 0 (keep NULL: all rows). */
 cg_frame *cg_frame_subset(const cg_frame *fr, const uint8_t *keep,

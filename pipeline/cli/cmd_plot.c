@@ -409,7 +409,7 @@ int cmd_plot(int argc, char **argv)
     }
     cg_run_opts o;
     memset(&o, 0, sizeof o);
-    o.threads = 1;
+    o.threads = (int)cg_default_threads(); /* one sample: all inside it */
     o.on_gated = on_gated;
     o.on_gated_arg = &rq;
     cg_run_ctx ctx;

@@ -51,7 +51,8 @@ static void usage(FILE *fp)
 "                      against their earlier batches (batch_control rows)\n"
 "\n"
 "Processing:\n"
-"  -j, --threads N     samples processed in parallel [1]\n"
+"  -j, --threads N     threads: samples in parallel, the rest inside\n"
+"                      each sample [the CPUs available, at most 16]\n"
 "  -q, --quiet         no warnings on stderr\n"
 "\n"
 "qc.tsv columns: sample_id check value threshold verdict detail\n"
@@ -121,7 +122,7 @@ static int write_qc_tsv(const char *outdir, const cg_sheet *sh,
 int cmd_qc(int argc, char **argv)
 {
     const char *config = NULL, *outdir = ".", *sheetp = NULL, *db = NULL;
-    long threads = 1;
+    long threads = cg_default_threads();
     int strict = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     int nfiles = 0;

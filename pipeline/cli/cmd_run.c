@@ -64,7 +64,8 @@ static void usage(FILE *fp)
 "      --json          print the per-sample results as a JSON array on stdout\n"
 "\n"
 "Processing:\n"
-"  -j, --threads N     samples processed in parallel [1]\n"
+"  -j, --threads N     threads: samples in parallel, the rest inside\n"
+"                      each sample [the CPUs available, at most 16]\n"
 "  -q, --quiet         no warnings on stderr\n"
 "\n"
 "Files in OUTDIR: summary.tsv (sample_id file subject visit status qc events\n"
@@ -288,7 +289,7 @@ static int run_samples(const run_args *a, cg_outdir *od, cg_store *st,
 
 int cmd_run(int argc, char **argv)
 {
-    run_args a = {.threads = 1, .plots = 1};
+    run_args a = {.threads = cg_default_threads(), .plots = 1};
     a.files = calloc((size_t)argc + 1, sizeof *a.files);
     a.sel = calloc((size_t)argc + 1, sizeof *a.sel);
     int ret = CG_EXIT_USAGE, pr = 1;

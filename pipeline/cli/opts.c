@@ -6,12 +6,15 @@
  * names offered by "did you mean" are taken from the subcommand's own
  * usage text, so they cannot drift from what --help prints.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "opts.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
@@ -153,6 +156,19 @@ const char *cg_opt_value(const char *cmd, int argc, char **argv, int *i)
         return NULL;
     }
     return argv[++*i];
+}
+
+long cg_default_threads(void)
+{
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n > CG_DEFAULT_THREADS_MAX ? CG_DEFAULT_THREADS_MAX : n;
 }
 
 int cg_opt_threads(const char *cmd, const char *v, long *out)

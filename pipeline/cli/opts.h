@@ -68,6 +68,11 @@ int cg_getopt_error(const char *cmd, int c, char **argv, cg_usage_fn usage);
 
 /* -j/--threads value: 1..1024.  0, or -1 with a message naming cmd. */
 int cg_opt_threads(const char *cmd, const char *v, long *out);
+/* The default of -j: the CPUs this process may run on (its affinity
+ * mask, so taskset, cgroups cpusets and cluster allocations count), at
+ * most CG_DEFAULT_THREADS_MAX.  Outputs do not depend on it. */
+#define CG_DEFAULT_THREADS_MAX 16
+long cg_default_threads(void);
 
 /* cg_error_report(cmd, file, NULL, e) (util.h): "cytogate CMD: FILE:LINE:
  * message", the one format for library errors. */

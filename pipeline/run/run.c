@@ -1865,7 +1865,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     hj.n = inf.n;
     hj.hex = res->sha256;
     res->file_size = (int64_t)inf.n;
-    hashing = inf.n >= ((size_t)8 << 20) &&
+    hashing = inf.n >= ((size_t)8 << 20) && ctx->inner_threads > 1 &&
               pthread_create(&hth, NULL, hash_main, &hj) == 0;
     if (!hashing)
         hash_main(&hj);
@@ -1877,7 +1877,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     snprintf(res->fcs_version, sizeof res->fcs_version, "%s", fcs_version(f));
     for (int k = 0; k < fcs_n_warnings(f); k++)
         cg_result_warn(res, "fcs: %s", fcs_warning(f, k));
-    fr = cg_frame_from_fcs(f, FCS_SCALED, &e);
+    fr = cg_frame_from_fcs_threads(f, FCS_SCALED, ctx->inner_threads, &e);
     if (hashing) {
         pthread_join(hth, NULL);
         hashing = 0;
