@@ -26,6 +26,8 @@
 #include "select.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,55 +382,119 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
     eval_core(v, m, spec, nspec, res, scratch, 0, 0, 0);
 }
 
-/* One column into res[npop * nspec]: sort the union's finite values
- * once, then walk that order per population.  Scratch from the caller:
- * val, v (doubles), ix, k (uint32) and tt (8 bytes each: the radix
- * scratch during the sort, then the log table), each room for nu. */
-static int stat_column(const double *x, int64_t n, const cg_bits *uni,
-                       const cg_bits *const *pops, int npop,
-                       const cg_stat_spec *spec, int nspec, double *res,
-                       double *val, double *v, uint32_t *ix, uint32_t *k,
-                       double *tt, double *scratch, size_t nu, int need_log)
+/* ------------------------------------------- populations x columns -- */
+
+/* Populations go in groups of 16: code[g * n + i] has bit q set when
+ * event i is in population 16 * g + q.  A column's walk reads the codes
+ * in sorted order (gathered once per group), sequentially, instead of a
+ * bit of each population at a random place. */
+#define GRP 16
+
+/* What the threads share: read-only but for next and failed. */
+typedef struct stat_ctx {
+    const double *const *cols;
+    int ncol;
+    int64_t n;
+    const cg_bits *uni; /* union of the populations */
+    const cg_bits *const *pops;
+    int npop;
+    const cg_stat_spec *spec;
+    int nspec;
+    double *res;
+    const uint16_t *code; /* ngroups * n; NULL: no shared order */
+    size_t cap;           /* events in some population, >= 1 */
+    int need_log, need_mad;
+    atomic_int next;   /* the next column to take */
+    atomic_int failed; /* a column ran out of memory */
+} stat_ctx;
+
+/* One thread's workspace, each array room for cap events: val, v
+ * (doubles), ix (uint32), tt (8 bytes: the radix scratch during the
+ * sort, then the log table), k (uint32: the radix keys, then the codes
+ * in sorted order), scratch (doubles, MAD only). */
+typedef struct stat_ws {
+    double *val, *v, *tt, *scratch;
+    uint32_t *ix, *k;
+} stat_ws;
+
+static void ws_free(stat_ws *ws)
 {
-    uint32_t *tk = (uint32_t *)(void *)tt, *ti = tk + nu;
-    int64_t m = sort_finite(x, n, uni, val, ix, k, tk, ti);
+    free(ws->val);
+    free(ws->v);
+    free(ws->tt);
+    free(ws->scratch);
+    free(ws->ix);
+    free(ws->k);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* 1 when every array is there (huge pages from 4 MiB, freed with free) */
+static int ws_alloc(stat_ws *ws, size_t cap, int need_mad)
+{
+    ws->val = fcs_alloc_big(cap * sizeof *ws->val);
+    ws->v = fcs_alloc_big(cap * sizeof *ws->v);
+    ws->tt = fcs_alloc_big(cap * sizeof *ws->tt);
+    ws->ix = fcs_alloc_big(cap * sizeof *ws->ix);
+    ws->k = fcs_alloc_big(cap * sizeof *ws->k);
+    ws->scratch = need_mad ? fcs_alloc_big(cap * sizeof *ws->scratch) : NULL;
+    if (ws->val && ws->v && ws->tt && ws->ix && ws->k &&
+        (!need_mad || ws->scratch))
+        return 1;
+    ws_free(ws);
+    return 0;
+}
+
+/* Column x into res[npop * nspec]: sort the union's finite values once,
+ * then walk that order per population. */
+static int stat_column(const stat_ctx *cx, const stat_ws *ws,
+                       const double *x, double *res)
+{
+    double *val = ws->val, *v = ws->v, *tt = ws->tt;
+    uint32_t *ix = ws->ix;
+    uint32_t *tk = (uint32_t *)(void *)tt, *ti = tk + cx->cap;
+    int64_t m = sort_finite(x, cx->n, cx->uni, val, ix, ws->k, tk, ti);
     if (m < 0)
         return -1;
     /* positive values are a suffix of the order: their logs once, in
      * sorted order, as eval_core would add them (tt is free now) */
     int64_t kpos = m;
     double *lgt = tt;
-    if (need_log) {
+    if (cx->need_log) {
         kpos = 0;
         while (kpos < m && !(val[kpos] > 0))
             kpos++;
         for (int64_t j = kpos; j < m; j++)
             lgt[j - kpos] = log(val[j]);
     }
-    for (int p = 0; p < npop; p++) {
+    uint16_t *cs = (uint16_t *)(void *)ws->k; /* free after the sort */
+    int nspec = cx->nspec, grp = -1;
+    for (int p = 0; p < cx->npop; p++) {
         double *r = res + (size_t)p * (size_t)nspec;
-        const cg_bits *b = pops[p];
-        if (!b) {
+        if (!cx->pops[p]) {
             for (int s = 0; s < nspec; s++)
                 r[s] = NAN;
             continue;
         }
+        if (p / GRP != grp) {
+            grp = p / GRP;
+            const uint16_t *cd = cx->code + (size_t)grp * (size_t)cx->n;
+            for (int64_t j = 0; j < m; j++)
+                cs[j] = cd[ix[j]];
+        }
+        unsigned q = (unsigned)(p % GRP);
         /* branch-free walk (membership in sorted order is unpredictable);
          * adding +-0 for a non-member leaves the log sum unchanged (it
          * starts at +0 and so is never -0), so it equals eval_core's sum
          * over the members in sorted order */
-        const uint64_t *w = b->w;
         int64_t c = 0, np = 0;
         double ls = 0;
         for (int64_t j = 0; j < kpos; j++) {
-            uint32_t i = ix[j];
             v[c] = val[j];
-            c += (int64_t)((w[i >> 6] >> (i & 63)) & 1);
+            c += (cs[j] >> q) & 1;
         }
-        if (need_log) {
+        if (cx->need_log) {
             for (int64_t j = kpos; j < m; j++) {
-                uint32_t i = ix[j];
-                int64_t bit = (int64_t)((w[i >> 6] >> (i & 63)) & 1);
+                int64_t bit = (cs[j] >> q) & 1;
                 v[c] = val[j];
                 c += bit;
                 np += bit;
@@ -436,25 +502,100 @@ static int stat_column(const double *x, int64_t n, const cg_bits *uni,
             }
         } else {
             for (int64_t j = kpos; j < m; j++) {
-                uint32_t i = ix[j];
                 v[c] = val[j];
-                c += (int64_t)((w[i >> 6] >> (i & 63)) & 1);
+                c += (cs[j] >> q) & 1;
             }
         }
-        eval_core(v, c, spec, nspec, r, scratch, need_log, ls, np);
+        eval_core(v, c, cx->spec, nspec, r, ws->scratch, cx->need_log, ls,
+                  np);
     }
     return 0;
 }
 
-int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
-                 const cg_bits *const *pops, int npop,
-                 const cg_stat_spec *spec, int nspec, double *res,
-                 cg_err *err)
+/* Column x without the shared order (no room for it, or > 2^32 events):
+ * sort per population, with scratch of its own.  0 or -1 (no memory). */
+static int stat_column_slow(const stat_ctx *cx, const double *x, double *res)
 {
-    int need_mad = 0, need_log = 0;
+    int64_t n = cx->n;
+    double *g = malloc((size_t)(n ? n : 1) * sizeof *g);
+    double *gs =
+        cx->need_mad ? malloc((size_t)(n ? n : 1) * sizeof *gs) : NULL;
+    int rc = (!g || (cx->need_mad && !gs)) ? -1 : 0;
+    for (int p = 0; p < cx->npop && rc == 0; p++)
+        if (cx->pops[p]) {
+            int64_t m = cg_stat_gather_sorted(x, n, cx->pops[p], g);
+            cg_stat_eval(g, m, cx->spec, cx->nspec,
+                         res + (size_t)p * (size_t)cx->nspec, gs);
+        }
+    free(g);
+    free(gs);
+    return rc;
+}
+
+/* Take columns until none is left; each column's cells are written by
+ * the one thread that took it. */
+static void stat_work(stat_ctx *cx)
+{
+    stat_ws ws = {0};
+    int ok = cx->code && ws_alloc(&ws, cx->cap, cx->need_mad);
+    size_t rowlen = (size_t)cx->npop * (size_t)cx->nspec;
+    for (;;) {
+        int c = atomic_fetch_add(&cx->next, 1);
+        if (c >= cx->ncol || atomic_load(&cx->failed))
+            break;
+        const double *x = cx->cols[c];
+        double *r = cx->res + (size_t)c * rowlen;
+        if (!x || (ok && stat_column(cx, &ws, x, r) == 0))
+            continue;
+        if (stat_column_slow(cx, x, r) < 0)
+            atomic_store(&cx->failed, 1);
+    }
+    ws_free(&ws);
+}
+
+static void *stat_thread(void *arg)
+{
+    stat_work(arg);
+    return NULL;
+}
+
+/* The codes of the populations (see GRP), or NULL (no memory, or more
+ * than 2^32 events: no shared order then). */
+static uint16_t *make_codes(int64_t n, const cg_bits *const *pops, int npop)
+{
+    if (n > (int64_t)UINT32_MAX)
+        return NULL;
+    size_t ng = (size_t)(npop + GRP - 1) / GRP, nn = (size_t)(n ? n : 1);
+    uint16_t *code = calloc(ng * nn, sizeof *code);
+    if (!code)
+        return NULL;
+    for (int p = 0; p < npop; p++) {
+        if (!pops[p])
+            continue;
+        uint16_t *cd = code + (size_t)(p / GRP) * nn;
+        uint16_t bit = (uint16_t)(1u << (p % GRP));
+        for (int64_t w = 0; w < cg_bits_words(n); w++) {
+            uint64_t bits = pops[p]->w[w];
+            while (bits) {
+                int b = __builtin_ctzll(bits);
+                bits &= bits - 1;
+                cd[(w << 6) + b] |= bit;
+            }
+        }
+    }
+    return code;
+}
+
+int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
+                         const cg_bits *const *pops, int npop,
+                         const cg_stat_spec *spec, int nspec, double *res,
+                         int nthreads, cg_err *err)
+{
+    stat_ctx cx = {.cols = cols, .ncol = ncol, .n = n, .pops = pops,
+                   .npop = npop, .spec = spec, .nspec = nspec, .res = res};
     for (int k = 0; k < nspec; k++) {
-        need_mad |= spec[k].kind == CG_ST_MAD;
-        need_log |= spec[k].kind == CG_ST_GEOMEAN;
+        cx.need_mad |= spec[k].kind == CG_ST_MAD;
+        cx.need_log |= spec[k].kind == CG_ST_GEOMEAN;
     }
     size_t rowlen = (size_t)npop * (size_t)nspec;
     for (size_t i = 0; i < (size_t)ncol * rowlen; i++)
@@ -463,7 +604,7 @@ int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
     int nnull = 0;
     for (int p = 0; p < npop; p++)
         nnull += !pops[p];
-    if (nnull == npop || ncol == 0)
+    if (nnull == npop || ncol <= 0)
         return 0;
     cg_bits *uni = cg_bits_new(n);
     if (!uni)
@@ -472,56 +613,38 @@ int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
         if (pops[p])
             cg_bits_or(uni, pops[p]);
     size_t nu = (size_t)cg_bits_count(uni);
-    size_t cap = nu ? nu : 1;
-    /* one workspace for every column */
-    double *val = NULL, *v = NULL, *tt = NULL, *scratch = NULL;
-    uint32_t *ix = NULL, *k = NULL;
-    if (n <= (int64_t)UINT32_MAX) {
-        /* huge pages from 4 MiB: one fault per 2 MiB, freed with free() */
-        val = fcs_alloc_big(cap * sizeof *val);
-        v = fcs_alloc_big(cap * sizeof *v);
-        tt = fcs_alloc_big(cap * sizeof *tt);
-        ix = fcs_alloc_big(cap * sizeof *ix);
-        k = fcs_alloc_big(cap * sizeof *k);
-        scratch = need_mad ? fcs_alloc_big(cap * sizeof *scratch) : NULL;
-    }
-    int ok = val && v && tt && ix && k && (!need_mad || scratch);
-    int rc = 0;
-    for (int c = 0; c < ncol && rc == 0; c++) {
-        const double *x = cols[c];
-        double *r = res + (size_t)c * rowlen;
-        if (!x)
-            continue;
-        if (ok && stat_column(x, n, uni, pops, npop, spec, nspec, r, val, v,
-                              ix, k, tt, scratch, cap, need_log) == 0)
-            continue;
-        /* no room for the shared order (or > 2^32 events): sort per
-         * population, with scratch of its own */
-        double *g = malloc((size_t)(n ? n : 1) * sizeof *g);
-        double *gs = need_mad ? malloc((size_t)(n ? n : 1) * sizeof *gs)
-                              : NULL;
-        if (!g || (need_mad && !gs)) {
-            free(g);
-            free(gs);
-            rc = cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
-            break;
-        }
-        for (int p = 0; p < npop; p++)
-            if (pops[p]) {
-                int64_t m = cg_stat_gather_sorted(x, n, pops[p], g);
-                cg_stat_eval(g, m, spec, nspec, r + (size_t)p * nspec, gs);
-            }
-        free(g);
-        free(gs);
-    }
+    cx.uni = uni;
+    cx.cap = nu ? nu : 1;
+    uint16_t *code = make_codes(n, pops, npop);
+    cx.code = code;
+    atomic_init(&cx.next, 0);
+    atomic_init(&cx.failed, 0);
+    /* the caller is one of the workers; a thread that cannot start
+     * leaves its columns to the others */
+    int nt = nthreads < 1 ? 1 : nthreads > ncol ? ncol : nthreads;
+    pthread_t *th = nt > 1 ? malloc((size_t)(nt - 1) * sizeof *th) : NULL;
+    int started = 0;
+    for (int t = 1; th && t < nt; t++)
+        if (pthread_create(&th[started], NULL, stat_thread, &cx) == 0)
+            started++;
+    stat_work(&cx);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    free(th);
+    free(code);
     cg_bits_free(uni);
-    free(val);
-    free(v);
-    free(tt);
-    free(ix);
-    free(k);
-    free(scratch);
-    return rc;
+    if (atomic_load(&cx.failed))
+        return cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
+    return 0;
+}
+
+int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
+                 const cg_bits *const *pops, int npop,
+                 const cg_stat_spec *spec, int nspec, double *res,
+                 cg_err *err)
+{
+    return cg_stat_pops_threads(cols, ncol, n, pops, npop, spec, nspec, res,
+                                1, err);
 }
 
 double cg_stat_pct(int64_t num, int64_t den)

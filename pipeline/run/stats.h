@@ -32,7 +32,9 @@
  * that order per population, so a population costs O(n) and no sort.
  *
  * Threading: pure functions on caller data; scratch memory is either the
- * caller's or allocated per call.
+ * caller's or allocated per call.  cg_stat_pops_threads runs its own
+ * threads (marker columns dealt to them); the results do not depend on
+ * their number.
  */
 #ifndef CG_STATS_H
 #define CG_STATS_H
@@ -72,6 +74,17 @@ int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
                  const cg_bits *const *pops, int npop,
                  const cg_stat_spec *spec, int nspec, double *res,
                  cg_err *err);
+
+/* cg_stat_pops on nthreads threads (< 1: 1; the caller is one of them):
+ * the columns are dealt to the threads, each column's cells written by
+ * one thread, so res is the same, bit for bit, for every nthreads.  Each
+ * thread has a workspace of its own (~32 bytes per event in some
+ * population); a thread that cannot be started leaves its columns to the
+ * others.  0, or < 0 with err when memory is short. */
+int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
+                         const cg_bits *const *pops, int npop,
+                         const cg_stat_spec *spec, int nspec, double *res,
+                         int nthreads, cg_err *err);
 
 /* 100 * num / den, NaN when den == 0. */
 double cg_stat_pct(int64_t num, int64_t den);

@@ -3,7 +3,8 @@
  * references, bit for bit: the radix sort of cg_stat_gather_sorted against
  * a stable comparison sort (ties, -0/+0 order, values equal as floats but
  * not as doubles, long equal runs, NaN/inf), cg_stat_pops against a
- * gather + sort + cg_stat_eval per population, and cg_stat_quantile_sel
+ * gather + sort + cg_stat_eval per population (cg_stat_pops_threads the
+ * same bits at every thread count), and cg_stat_quantile_sel
  * (heap and quickselect paths) against cg_stat_quantile of sorted data.
  */
 #include <math.h>
@@ -202,6 +203,82 @@ static void pops_equal(void)
     free(res);
 }
 
+/* cg_stat_pops_threads: the same bits for 1, 2, 3 and 8 threads, and
+ * equal to a gather + sort + cg_stat_eval per population.  Columns of
+ * every kind (ties, -0/+0, NaN/inf) and a NULL column; 21 populations (two
+ * groups of codes): nested, random, an empty one, one event, a NULL one. */
+static void threads_equal(void)
+{
+    const char *names[] = {"median", "mean", "geomean", "sd", "cv",
+                           "rcv",    "mad",  "p5",      "p95"};
+    enum { NS = 9, NC = 6, NP = 21 };
+    cg_stat_spec sp[NS];
+    for (int k = 0; k < NS; k++)
+        REQUIRE(cg_stat_parse(names[k], &sp[k]) == 0);
+    int64_t n = 20000;
+    double *x[NC], *v = malloc(n * sizeof *v), *scr = malloc(n * sizeof *scr);
+    size_t nres = (size_t)NC * NP * NS;
+    double *r1 = malloc(nres * sizeof *r1), *rt = malloc(nres * sizeof *rt);
+    REQUIRE(v && scr && r1 && rt);
+    for (int c = 0; c < NC; c++) {
+        REQUIRE((x[c] = malloc(n * sizeof *x[c])) != NULL);
+        make_column(x[c], n, c % 4);
+    }
+    cg_bits *pb[NP];
+    for (int p = 0; p < NP; p++)
+        REQUIRE((pb[p] = cg_bits_new(n)) != NULL);
+    for (int64_t i = 0; i < n; i++) {
+        if (urand() < 0.7)
+            cg_bits_set(pb[0], i);
+        for (int p = 1; p < NP - 3; p++)
+            if (cg_bits_get(pb[p / 2], i) && urand() < 0.8)
+                cg_bits_set(pb[p], i);
+    }
+    cg_bits_set(pb[NP - 2], 4321); /* one event; pb[NP - 3] stays empty */
+    const cg_bits *pops[NP];
+    for (int p = 0; p < NP; p++)
+        pops[p] = p == NP - 1 ? NULL : pb[p];
+    const double *cols[NC];
+    for (int c = 0; c < NC; c++)
+        cols[c] = c == 4 ? NULL : x[c];
+    cg_err e = {0};
+    CHECK(cg_stat_pops_threads(cols, NC, n, pops, NP, sp, NS, r1, 1, &e) == 0);
+    for (int c = 0; c < NC; c++)
+        for (int p = 0; p < NP; p++) {
+            double ref[NS], *got = r1 + ((size_t)c * NP + p) * NS;
+            if (!cols[c] || !pops[p]) {
+                for (int s = 0; s < NS; s++)
+                    CHECK(isnan(got[s]));
+                continue;
+            }
+            int64_t m = ref_sorted(x[c], n, pops[p], v);
+            cg_stat_eval(v, m, sp, NS, ref, scr);
+            CHECK(same_res(got, ref, NS));
+        }
+    CHECK(isnan(r1[(size_t)(NP - 3) * NS])); /* the empty population */
+    CHECK(!isnan(r1[(size_t)(NP - 2) * NS])); /* one event: its median */
+    CHECK(!isnan(r1[(size_t)(NP * NS) * 5 + 17 * NS + 1])); /* group 2 */
+    int nts[] = {2, 3, 8, 0};
+    for (int t = 0; t < 4; t++) {
+        for (size_t i = 0; i < nres; i++)
+            rt[i] = 12345.0; /* every cell must be written */
+        CHECK(cg_stat_pops_threads(cols, NC, n, pops, NP, sp, NS, rt, nts[t],
+                                   &e) == 0);
+        CHECK(memcmp(r1, rt, nres * sizeof *rt) == 0);
+    }
+    /* the 1-thread wrapper */
+    CHECK(cg_stat_pops(cols, NC, n, pops, NP, sp, NS, rt, &e) == 0);
+    CHECK(memcmp(r1, rt, nres * sizeof *rt) == 0);
+    for (int p = 0; p < NP; p++)
+        cg_bits_free(pb[p]);
+    for (int c = 0; c < NC; c++)
+        free(x[c]);
+    free(v);
+    free(scr);
+    free(r1);
+    free(rt);
+}
+
 static void select_equal(void)
 {
     double ps[] = {0, 0.01, 0.1, 1, 5, 15.87, 25, 50, 75, 84.13, 95, 99,
@@ -236,6 +313,7 @@ int main(void)
 {
     sorted_equal();
     pops_equal();
+    threads_equal();
     select_equal();
     return TEST_DONE();
 }
