@@ -25,6 +25,7 @@
 #include "dims.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,7 @@ typedef struct comp_block {
 typedef struct cache_ent {
     char *key;
     double *col;
+    int pooled;           /* col is carved from dc->pool: not freed alone */
 } cache_ent;
 
 struct cg_dims {
@@ -242,7 +244,39 @@ struct cg_dims {
     int nmat, capmat;
     cache_ent *ent;
     int nent, capent;
+    /* Memory given by cg_dims_give (owned): cached columns are carved
+     * from it, front to back, before any fresh allocation. */
+    void *pool;
+    size_t pool_size, pool_used;
 };
+
+int cg_dims_give(cg_dims *dc, void *buf, size_t size)
+{
+    if (!dc || dc->pool || !buf)
+        return -1;
+    dc->pool = buf;
+    dc->pool_size = size;
+    dc->pool_used = 0;
+    return 0;
+}
+
+/* Room for one cached column: from the given memory while it lasts
+ * (64-byte aligned slices, already faulted in), else fresh. */
+static double *col_room(cg_dims *dc, int *pooled)
+{
+    size_t need = ((size_t)dc->n * sizeof(double) + 63) & ~(size_t)63;
+    uintptr_t base = (uintptr_t)dc->pool;
+    size_t off = (size_t)(((base + dc->pool_used + 63) & ~(uintptr_t)63) -
+                          base);
+    if (dc->pool && dc->n > 0 && off <= dc->pool_size &&
+        need <= dc->pool_size - off) {
+        dc->pool_used = off + need;
+        *pooled = 1;
+        return (double *)(void *)((char *)dc->pool + off);
+    }
+    *pooled = 0;
+    return cg_frame_col_alloc(dc->n);
+}
 
 cg_dims *cg_dims_new(const cg_frame *fr, const cg_matrix *fcs_spill,
                      cg_err *err)
@@ -291,9 +325,11 @@ void cg_dims_free(cg_dims *dc)
     free(dc->mat);
     for (int i = 0; i < dc->nent; i++) {
         free(dc->ent[i].key);
-        free(dc->ent[i].col);
+        if (!dc->ent[i].pooled)
+            free(dc->ent[i].col);
     }
     free(dc->ent);
+    free(dc->pool);
     free(dc);
 }
 
@@ -538,7 +574,8 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
             return dc->ent[i].col;
         }
     size_t n = (size_t)dc->n;
-    double *col = cg_frame_col_alloc((int64_t)n);
+    int pooled = 0;
+    double *col = col_room(dc, &pooled);
     if (!col) {
         free(key);
         cg_err_set(err, CG_E_NOMEM, "out of memory");
@@ -572,10 +609,14 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
     }
     dc->ent[dc->nent].key = key;
     dc->ent[dc->nent].col = col;
+    dc->ent[dc->nent].pooled = pooled;
     dc->nent++;
     return col;
 fail:
     free(key);
-    free(col);
+    if (pooled)
+        dc->pool_used -= ((n * sizeof(double) + 63) & ~(size_t)63);
+    else
+        free(col);
     return NULL;
 }

@@ -105,6 +105,13 @@ void cg_dims_free(cg_dims *dc);
 int cg_dims_add_matrix(cg_dims *dc, const char *id, const cg_matrix *m,
                        int inverted_already, cg_err *err);
 
+/* Give dc memory it may carve cached value columns from before it
+ * allocates fresh ones: buf (size bytes, from malloc or fcs_alloc_big)
+ * is owned by dc from now on and freed by cg_dims_free.  A caller done
+ * with a large buffer (cytogate run: the file's bytes once decoded) saves
+ * faulting in as much new memory, and the peak stays lower.  0, or -1
+ * (buf not taken: dc already has one, or NULL arguments). */
+int cg_dims_give(cg_dims *dc, void *buf, size_t size);
 int64_t cg_dims_n(const cg_dims *dc);          /* events */
 const cg_frame *cg_dims_frame(const cg_dims *dc);
 

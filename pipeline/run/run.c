@@ -543,6 +543,8 @@ typedef struct sample_work {
     int sc_own;
     cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
     struct qc_job *qc;     /* event QC running beside the gating, or NULL */
+    void *spare;           /* the file's bytes once decoded (owned): */
+    size_t spare_size;     /* given to the dims cache for its columns */
 } sample_work;
 
 /* The dimension (channel + transform) a gate coordinate names. */
@@ -1069,6 +1071,7 @@ static void work_free(sample_work *w)
     free(w->mk_ch);
     free(w->role_ch);
     free(w->ch_dec);
+    fcs_buf_free(w->spare);
 }
 
 /* The context's transform for spec t, or NULL (build one per sample). */
@@ -1253,6 +1256,8 @@ static int setup_dims(sample_work *w, cg_err *err)
             return -1;
     }
     w->dc = cg_dims_new(fr, NULL, err);
+    if (w->dc && w->spare && cg_dims_give(w->dc, w->spare, w->spare_size) == 0)
+        w->spare = NULL; /* the dims own it now */
     return w->dc ? 0 : -1;
 }
 
@@ -1883,10 +1888,12 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         hashing = 0;
     }
     /* Hashed and decoded: nothing reads the bytes again (the handle's
-     * keywords and parameters are parsed copies), so free them now
-     * rather than hold the file and the frame at once. */
+     * keywords and parameters are parsed copies).  Their memory, already
+     * faulted in, becomes the dims cache's first transformed columns
+     * (setup_dims): fresh memory costs more than the values it holds. */
     if (fr) {
-        fcs_buf_free(inf.p);
+        w.spare = inf.p;
+        w.spare_size = inf.n;
         inf.p = NULL;
     }
     if (!fr) {

@@ -12,11 +12,13 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dims.h"
 #include "frame.h"
 #include "gate.h"
 #include "testutil.h"
+#include "xform.h"
 
 /* Frame with nch channels "X","Y","Z"... from column arrays (copied). */
 static cg_frame *mkframe(int64_t n, int nch, const double *const *cols)
@@ -527,6 +529,62 @@ static void test_bool(void)
     cg_bits_free(par);
 }
 
+/* cg_dims_give: cached columns carved from given memory hold the same
+ * values as fresh ones; the memory runs out into fresh allocations; a
+ * second gift is refused; cg_dims_free frees it (ASan checks). */
+static void test_dims_give(void)
+{
+    enum { N = 1001 };
+    double x[N];
+    for (int i = 0; i < N; i++)
+        x[i] = (i - 300) * 3.7 + (i % 7) * 0.01;
+    const double *cols[] = {x};
+    cg_frame *fr = mkframe(N, 1, cols);
+    cg_dim d[3];
+    for (int k = 0; k < 3; k++) {
+        cg_xform_params p = {0};
+        p.cofactor = 5.0 * (k + 1);
+        cg_xform *xf = cg_xform_new(CG_XF_ARCSINH, &p, NULL);
+        REQUIRE(xf);
+        dim(&d[k], "X");
+        REQUIRE(cg_dim_set_xform(&d[k], xf, -INFINITY, INFINITY, NULL,
+                                 NULL) == 0);
+        cg_xform_free(xf);
+    }
+    cg_err e;
+    cg_err_clear(&e);
+    cg_dims *fresh = cg_dims_new(fr, NULL, &e), *given = cg_dims_new(fr, NULL,
+                                                                     &e);
+    REQUIRE(fresh && given);
+    /* two 64-byte-aligned columns of N doubles (rounded to 64) fit */
+    size_t size = 2 * ((N * sizeof(double) + 63) / 64 * 64) + 63;
+    char *buf = malloc(size);
+    REQUIRE(buf);
+    for (size_t i = 0; i < size; i++)
+        buf[i] = (char)0xA5; /* values must all be written */
+    CHECK(cg_dims_give(given, buf, size) == 0);
+    CHECK(cg_dims_give(given, buf, size) == -1); /* one gift only */
+    for (int k = 0; k < 3; k++) {
+        const double *a = cg_dims_get(fresh, &d[k], &e);
+        const double *b = cg_dims_get(given, &d[k], &e);
+        REQUIRE(a && b);
+        int inside = (const char *)b >= buf && (const char *)b < buf + size;
+        CHECKM(inside == (k < 2), "column %d %s the given memory", k,
+               inside ? "in" : "not in");
+        CHECK(((uintptr_t)b & 63) == 0 || !inside);
+        int same = 1;
+        for (int i = 0; i < N; i++)
+            same &= memcmp(&a[i], &b[i], sizeof a[i]) == 0;
+        CHECKM(same, "column %d differs from the fresh one", k);
+        CHECK(cg_dims_get(given, &d[k], &e) == b); /* cached */
+    }
+    cg_dims_free(fresh);
+    cg_dims_free(given); /* frees buf */
+    for (int k = 0; k < 3; k++)
+        cg_dim_clear(&d[k]);
+    cg_frame_free(fr);
+}
+
 int main(void)
 {
     test_rect();
@@ -534,5 +592,6 @@ int main(void)
     test_ellipse();
     test_quad();
     test_bool();
+    test_dims_give();
     return TEST_DONE();
 }
