@@ -6,7 +6,7 @@
  * R's type-7 interpolation.  Sums are accumulated in sorted order (a
  * fixed order, so results do not depend on threads).
  *
- * Sorting: a stable LSD radix sort (4 passes of 8 bits) of the values
+ * Sorting: a stable LSD radix sort (3 passes of 11 bits) of the values
  * rounded to float (a monotone map, so it orders them up to ties), then
  * each run of equal float keys is ordered by the double value, equal
  * values in event order.  The result equals, bit for bit (-0 and +0
@@ -119,16 +119,18 @@ static int sort_run(const double *x, uint32_t *ix, size_t a, size_t b)
 }
 
 /* The finite x[i] (mask bit set; mask NULL: all), sorted, into out, and
- * the event index of each into ix; k, tk, ti are scratch (each array room
- * for the masked events; n <= UINT32_MAX).
- * A stable LSD radix sort (4 passes of 8 bits) on the float key, then
- * runs of equal keys ordered by the double.  Returns the count, or -1
- * when scratch memory is short. */
+ * the event index of each into ix; pa and pb are scratch (each array
+ * room for the masked events; n <= UINT32_MAX).
+ * A stable LSD radix sort (3 passes of 11, 11 and 10 bits) of the float
+ * key packed with the event index (key << 32 | index: one 8-byte move per
+ * event and pass), then runs of equal keys ordered by the double.
+ * Returns the count, or -1 when scratch memory is short. */
 static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
-                           double *out, uint32_t *ix, uint32_t *k,
-                           uint32_t *tk, uint32_t *ti)
+                           double *out, uint32_t *ix, uint64_t *pa,
+                           uint64_t *pb)
 {
-    size_t h[4][256];
+    static const int sh[3] = {32, 43, 54};
+    uint32_t h[3][2048];
     memset(h, 0, sizeof h);
     size_t m = 0;
 #define TAKE(idx)                                                            \
@@ -136,12 +138,10 @@ static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
         double v_ = x[idx];                                                  \
         if (isfinite(v_)) {                                                  \
             uint32_t key_ = fkey(v_);                                        \
-            h[0][key_ & 255]++;                                              \
-            h[1][(key_ >> 8) & 255]++;                                       \
-            h[2][(key_ >> 16) & 255]++;                                      \
-            h[3][key_ >> 24]++;                                              \
-            ix[m] = (uint32_t)(idx);                                         \
-            k[m++] = key_;                                                   \
+            h[0][key_ & 2047]++;                                             \
+            h[1][(key_ >> 11) & 2047]++;                                     \
+            h[2][key_ >> 22]++;                                              \
+            pa[m++] = (uint64_t)key_ << 32 | (uint32_t)(idx);                \
         }                                                                    \
     } while (0)
     if (mask) {
@@ -158,35 +158,31 @@ static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
             TAKE(i);
     }
 #undef TAKE
-    uint32_t *sk = k, *dk = tk, *si = ix, *di = ti;
-    for (int p = 0; p < 4; p++) {
-        size_t *hp = h[p];
-        int sh = 8 * p;
-        if (m == 0 || hp[(sk[0] >> sh) & 255] == m)
+    uint64_t *src = pa, *dst = pb;
+    for (int p = 0; p < 3; p++) {
+        uint32_t *hp = h[p];
+        int s = sh[p];
+        if (m == 0 || hp[(src[0] >> s) & 2047] == m)
             continue; /* one digit for every key: order unchanged */
-        size_t off = 0;
-        for (int d = 0; d < 256; d++) {
-            size_t c = hp[d];
+        uint32_t off = 0;
+        for (int d = 0; d < 2048; d++) {
+            uint32_t c = hp[d];
             hp[d] = off;
             off += c;
         }
         for (size_t i = 0; i < m; i++) {
-            size_t o = hp[(sk[i] >> sh) & 255]++;
-            dk[o] = sk[i];
-            di[o] = si[i];
+            uint64_t e = src[i];
+            dst[hp[(e >> s) & 2047]++] = e;
         }
-        uint32_t *t = sk;
-        sk = dk;
-        dk = t;
-        t = si;
-        si = di;
-        di = t;
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
     }
-    if (si != ix)
-        memcpy(ix, si, m * sizeof *ix);
+    for (size_t i = 0; i < m; i++)
+        ix[i] = (uint32_t)src[i];
     for (size_t a = 0; a < m;) {
         size_t b = a + 1;
-        while (b < m && sk[b] == sk[a])
+        while (b < m && (src[b] >> 32) == (src[a] >> 32))
             b++;
         if (b - a > 1 && sort_run(x, ix, a, b) < 0)
             return -1;
@@ -202,10 +198,11 @@ int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
 {
     if (n <= (int64_t)UINT32_MAX) {
         size_t cap = (size_t)(n ? n : 1);
-        uint32_t *ix = fcs_alloc_big(4 * cap * sizeof *ix);
-        int64_t m = ix ? sort_finite(x, n, mask, out, ix, ix + cap,
-                                     ix + 2 * cap, ix + 3 * cap)
-                       : -1;
+        uint64_t *pk = fcs_alloc_big(2 * cap * sizeof *pk);
+        uint32_t *ix = fcs_alloc_big(cap * sizeof *ix);
+        int64_t m = pk && ix ? sort_finite(x, n, mask, out, ix, pk, pk + cap)
+                             : -1;
+        free(pk);
         free(ix);
         if (m >= 0)
             return m;
@@ -313,17 +310,25 @@ double cg_stat_quantile_sel(double *v, int64_t m, double p)
 
 /* ---------------------------------------------------------- evaluation -- */
 
-/* cg_stat_eval with the log sum of the positive values given (have_log)
- * or computed here. */
+/* cg_stat_eval with the logs of the np positive values (the last np of
+ * v, in order) given in lg, or (lg NULL) computed here.  lg may be
+ * scratch: it is read before the MAD uses scratch. */
 static void eval_core(const double *v, int64_t m, const cg_stat_spec *spec,
-                      int nspec, double *res, double *scratch, int have_log,
-                      double ls, int64_t np)
+                      int nspec, double *res, double *scratch,
+                      const double *lg, int64_t np)
 {
     double mean = NAN, sd = NAN, med = NAN, gm = NAN, mad = NAN;
+    double ls = 0;
     if (m > 0) {
         double s = 0;
-        for (int64_t i = 0; i < m; i++)
+        int64_t kp = lg ? m - np : m;
+        for (int64_t i = 0; i < kp; i++)
             s += v[i];
+        /* two independent sums in one loop: their latencies overlap */
+        for (int64_t i = kp; i < m; i++) {
+            s += v[i];
+            ls += lg[i - kp];
+        }
         mean = s / (double)m;
         if (m > 1) {
             double ss = 0;
@@ -335,7 +340,7 @@ static void eval_core(const double *v, int64_t m, const cg_stat_spec *spec,
         int need_log = 0;
         for (int k = 0; k < nspec; k++)
             need_log |= spec[k].kind == CG_ST_GEOMEAN;
-        if (need_log && !have_log) {
+        if (need_log && !lg) {
             ls = 0;
             np = 0;
             for (int64_t i = 0; i < m; i++)
@@ -379,7 +384,7 @@ static void eval_core(const double *v, int64_t m, const cg_stat_spec *spec,
 void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
                   int nspec, double *res, double *scratch)
 {
-    eval_core(v, m, spec, nspec, res, scratch, 0, 0, 0);
+    eval_core(v, m, spec, nspec, res, scratch, NULL, 0);
 }
 
 /* ------------------------------------------- populations x columns -- */
@@ -408,13 +413,15 @@ typedef struct stat_ctx {
     atomic_int failed; /* a column ran out of memory */
 } stat_ctx;
 
-/* One thread's workspace, each array room for cap events: val, v
- * (doubles), ix (uint32), tt (8 bytes: the radix scratch during the
- * sort, then the log table), k (uint32: the radix keys, then the codes
- * in sorted order), scratch (doubles, MAD only). */
+/* One thread's workspace, each array room for cap events: val (the
+ * sorted values), v and tt (8 bytes: the radix scratch during the sort,
+ * then a population's values and the log table), ix (uint32), cs (the
+ * codes in sorted order), scratch (doubles, geomean or MAD only: a
+ * population's logs, then the MAD's deviations). */
 typedef struct stat_ws {
     double *val, *v, *tt, *scratch;
-    uint32_t *ix, *k;
+    uint32_t *ix;
+    uint16_t *cs;
 } stat_ws;
 
 static void ws_free(stat_ws *ws)
@@ -424,21 +431,21 @@ static void ws_free(stat_ws *ws)
     free(ws->tt);
     free(ws->scratch);
     free(ws->ix);
-    free(ws->k);
+    free(ws->cs);
     memset(ws, 0, sizeof *ws);
 }
 
 /* 1 when every array is there (huge pages from 4 MiB, freed with free) */
-static int ws_alloc(stat_ws *ws, size_t cap, int need_mad)
+static int ws_alloc(stat_ws *ws, size_t cap, int need_scr)
 {
     ws->val = fcs_alloc_big(cap * sizeof *ws->val);
     ws->v = fcs_alloc_big(cap * sizeof *ws->v);
     ws->tt = fcs_alloc_big(cap * sizeof *ws->tt);
     ws->ix = fcs_alloc_big(cap * sizeof *ws->ix);
-    ws->k = fcs_alloc_big(cap * sizeof *ws->k);
-    ws->scratch = need_mad ? fcs_alloc_big(cap * sizeof *ws->scratch) : NULL;
-    if (ws->val && ws->v && ws->tt && ws->ix && ws->k &&
-        (!need_mad || ws->scratch))
+    ws->cs = fcs_alloc_big(cap * sizeof *ws->cs);
+    ws->scratch = need_scr ? fcs_alloc_big(cap * sizeof *ws->scratch) : NULL;
+    if (ws->val && ws->v && ws->tt && ws->ix && ws->cs &&
+        (!need_scr || ws->scratch))
         return 1;
     ws_free(ws);
     return 0;
@@ -451,12 +458,12 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws,
 {
     double *val = ws->val, *v = ws->v, *tt = ws->tt;
     uint32_t *ix = ws->ix;
-    uint32_t *tk = (uint32_t *)(void *)tt, *ti = tk + cx->cap;
-    int64_t m = sort_finite(x, cx->n, cx->uni, val, ix, ws->k, tk, ti);
+    int64_t m = sort_finite(x, cx->n, cx->uni, val, ix, (uint64_t *)(void *)v,
+                            (uint64_t *)(void *)tt);
     if (m < 0)
         return -1;
     /* positive values are a suffix of the order: their logs once, in
-     * sorted order, as eval_core would add them (tt is free now) */
+     * sorted order, as eval_core would add them (v, tt are free now) */
     int64_t kpos = m;
     double *lgt = tt;
     if (cx->need_log) {
@@ -466,7 +473,8 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws,
         for (int64_t j = kpos; j < m; j++)
             lgt[j - kpos] = log(val[j]);
     }
-    uint16_t *cs = (uint16_t *)(void *)ws->k; /* free after the sort */
+    uint16_t *cs = ws->cs;
+    double *lv = ws->scratch;
     int nspec = cx->nspec, grp = -1;
     for (int p = 0; p < cx->npop; p++) {
         double *r = res + (size_t)p * (size_t)nspec;
@@ -482,12 +490,10 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws,
                 cs[j] = cd[ix[j]];
         }
         unsigned q = (unsigned)(p % GRP);
-        /* branch-free walk (membership in sorted order is unpredictable);
-         * adding +-0 for a non-member leaves the log sum unchanged (it
-         * starts at +0 and so is never -0), so it equals eval_core's sum
-         * over the members in sorted order */
+        /* branch-free walk (membership in sorted order is unpredictable):
+         * the members' values into v, the logs of the positive ones into
+         * lv, both in sorted order, as eval_core would take them */
         int64_t c = 0, np = 0;
-        double ls = 0;
         for (int64_t j = 0; j < kpos; j++) {
             v[c] = val[j];
             c += (cs[j] >> q) & 1;
@@ -496,9 +502,9 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws,
             for (int64_t j = kpos; j < m; j++) {
                 int64_t bit = (cs[j] >> q) & 1;
                 v[c] = val[j];
+                lv[np] = lgt[j - kpos];
                 c += bit;
                 np += bit;
-                ls += lgt[j - kpos] * (double)bit; /* x * 0 = +-0 */
             }
         } else {
             for (int64_t j = kpos; j < m; j++) {
@@ -506,8 +512,8 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws,
                 c += (cs[j] >> q) & 1;
             }
         }
-        eval_core(v, c, cx->spec, nspec, r, ws->scratch, cx->need_log, ls,
-                  np);
+        eval_core(v, c, cx->spec, nspec, r, ws->scratch,
+                  cx->need_log ? lv : NULL, np);
     }
     return 0;
 }
@@ -537,7 +543,8 @@ static int stat_column_slow(const stat_ctx *cx, const double *x, double *res)
 static void stat_work(stat_ctx *cx)
 {
     stat_ws ws = {0};
-    int ok = cx->code && ws_alloc(&ws, cx->cap, cx->need_mad);
+    int ok = cx->code &&
+             ws_alloc(&ws, cx->cap, cx->need_mad || cx->need_log);
     size_t rowlen = (size_t)cx->npop * (size_t)cx->nspec;
     for (;;) {
         int c = atomic_fetch_add(&cx->next, 1);
