@@ -2,8 +2,9 @@
  * qc.c -- the QC engine's frame: parameters (key table, defaults, parsing),
  * result rows, channel roles, the file checks (8), the count, viability
  * and gate checks (1, 6, 7) and qc.tsv output.  The event checks live in
- * qc_rate.c (2), qc_stability.c (3), qc_margins.c (4) and qc_comp.c (5);
- * headline precision and plausibility (9) in qc_plaus.c.
+ * qc_rate.c (2), qc_stability.c (3), qc_margins.c (4) and qc_comp.c (5),
+ * run by cg_qc_events in qc_events.c; headline precision and
+ * plausibility (9) in qc_plaus.c.
  *
  * Invariants: every parameter has exactly one row in QC_KEYS below; its
  * default text is parsed by cg_qc_params_init through cg_qc_set, so the
@@ -473,8 +474,8 @@ double qc_sat_limit(const cg_qc_input *in, int ch)
     return R > 1 ? R - 1 : NAN;
 }
 
-static int check_file(const cg_qc_params *p, const cg_qc_input *in,
-                      const int *role, cg_qc_result *r)
+int qc_file(const cg_qc_params *p, const cg_qc_input *in, const int *role,
+            cg_qc_result *r)
 {
     const cg_frame *fr = in->fr;
     const char *tot = kw(in, "$TOT", in->tot);
@@ -537,35 +538,6 @@ static int check_file(const cg_qc_params *p, const cg_qc_input *in,
     }
     return qc_add(r, "markers", 0, 0, CG_QC_PASS,
                   "all required markers found");
-}
-
-int cg_qc_events(const cg_qc_params *p, const cg_qc_input *in,
-                 cg_qc_result *res, cg_err *err)
-{
-    if (!p || !in || !in->fr || !res)
-        return cg_err_set(err, CG_E_ARG, "qc: missing parameters, frame or "
-                                         "result");
-    const cg_frame *fr = in->fr;
-    int *role = malloc(((size_t)fr->nch + 1) * sizeof *role);
-    if (!role)
-        return cg_err_set(err, CG_E_NOMEM, "qc: out of memory");
-    if (in->role)
-        memcpy(role, in->role, (size_t)fr->nch * sizeof *role);
-    else
-        cg_qc_classify(fr, role);
-    int rc = check_file(p, in, role, res);
-    if (rc)
-        rc = cg_err_set(err, CG_E_NOMEM, "qc: out of memory");
-    if (!rc)
-        rc = qc_rate(p, in, role, res, err);
-    if (!rc)
-        rc = qc_stability(p, in, role, res, err);
-    if (!rc)
-        rc = qc_margins(p, in, role, res, err);
-    if (!rc)
-        rc = qc_comp(p, in, role, res, err);
-    free(role);
-    return rc;
 }
 
 /* ---- counts, viability, gates (1, 6, 7) -------------------------------- */

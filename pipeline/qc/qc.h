@@ -28,6 +28,10 @@
  *   cg_qc_gates()   checks 1, 6, 7 and 9
  *
  * Threading: no globals; separate results may be computed in parallel.
+ * cg_qc_events itself uses up to cg_qc_input.threads threads (the checks
+ * and the stability channels are independent tasks, each writing its own
+ * output, put together in a fixed order), so its result is the same at
+ * every thread count.
  * Ownership: cg_qc_result is owned by the caller (cg_qc_result_free);
  * everything it points to belongs to it.  Input structs are borrowed for
  * the duration of the call only.
@@ -153,6 +157,8 @@ typedef struct cg_qc_input {
     const char *comp_source;/* where it came from, for the detail text */
     const char *const *missing_markers; /* required markers not found */
     int n_missing_markers;
+    int threads;            /* threads cg_qc_events may use (0 or 1: the
+                               caller's only); results do not depend on it */
 } cg_qc_input;
 
 /* After-gating input. */

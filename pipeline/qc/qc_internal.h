@@ -33,8 +33,25 @@ double qc_sat_limit(const cg_qc_input *in, int ch);
 
 int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
             cg_qc_result *r, cg_err *err);
-int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
-                 const int *role, cg_qc_result *r, cg_err *err);
+/* Check 3 (qc_stability.c) in three steps, so its channels can run on
+ * several threads: qc_stab_begin adds the skip row to r (0 and *st NULL)
+ * or sets up *st (owned: qc_stab_end or qc_stab_free) with *ntask channel
+ * tasks; qc_stab_channel(st, k, &scratch) runs task k (0 <= k < ntask)
+ * with a per-thread scratch (NULL at first, then reused; free it with
+ * qc_stab_scratch_free); tasks may run concurrently, each once;
+ * qc_stab_end adds the row to r, hands the series over and frees st.
+ * Each returns 0 or -1 on no memory. */
+typedef struct qc_stab qc_stab;
+int qc_stab_begin(const cg_qc_params *p, const cg_qc_input *in,
+                  const int *role, cg_qc_result *r, qc_stab **st,
+                  int *ntask);
+int qc_stab_channel(qc_stab *st, int k, void **scratch);
+void qc_stab_scratch_free(void *scratch); /* NULL is a no-op */
+int qc_stab_end(qc_stab *st, cg_qc_result *r);
+void qc_stab_free(qc_stab *st); /* NULL is a no-op */
+/* Check 8 (qc.c): file_tot, time_channel and markers rows.  0 or -1. */
+int qc_file(const cg_qc_params *p, const cg_qc_input *in, const int *role,
+            cg_qc_result *r);
 int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
                const int *role, cg_qc_result *r, cg_err *err);
 int qc_comp(const cg_qc_params *p, const cg_qc_input *in, const int *role,

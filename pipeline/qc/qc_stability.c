@@ -19,7 +19,19 @@
  * jump between two modes does not fail on noise).  The per-bin medians are
  * kept (in scaled units) for the QC figure.
  *
- * Threading: pure function of its inputs; scratch is one bin's worth.
+ * Cost: one pass over each channel's column fills, per bin, a histogram
+ * on a linear scale (from a sample of the column) and, for the whole run,
+ * one on the values' top key bits; each quantile is then selected among
+ * the few values of its histogram bucket only.  An order statistic is one
+ * value whatever the method, except that -0 and +0 compare equal: when a
+ * selected value is zero the bin is selected again the original way, so
+ * the results are bit-identical to a selection on the whole bin.
+ *
+ * Threading: the check runs as qc_stab_begin (serial), one
+ * qc_stab_channel task per channel (any thread, each with its own
+ * scratch; a task writes only its channel's row of the medians and its
+ * own verdict slot) and qc_stab_end (serial, channels in frame order), so
+ * the result does not depend on the thread count.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -129,29 +141,60 @@ static inline uint64_t okey(double d)
 
 #define PBITS 16 /* pooled selection: buckets on the key's top 16 bits */
 
-/* The values of ranks rk[0..nr) (nr <= 8, each below the number of
- * non-NaN values) among the non-NaN values of c[0..n), without copying the column: one pass counts the values per
- * key bucket, which locates each rank's bucket; a second pass copies
- * only those buckets' values into space (room for na) and each rank is
- * selected inside its bucket.  hist: 1 << PBITS counts; slot: 1 << PBITS
- * bytes, all zero on entry and on return. */
-static void pooled_ranks(const double *c, int64_t n, const int64_t *rk, int nr, double *rv, double *space,
-                         uint32_t *hist, uint8_t *slot)
+/* Per-bin selection: at most NBK buckets on a log scale of the value
+ * above a floor a: bucket = the top bits (exponent and LB mantissa bits)
+ * of the float x - a, so a bucket spans 1/2^LB of an octave of x - a;
+ * x - a below 1 goes to bucket 0, far above to the last one. */
+#define NBK 4096
+#define LB 7
+
+/* Bucket of v: monotone (v <= u gives a bucket <= u's bucket), so a
+ * bucket's values all lie between its neighbours'.  NaN goes to bucket 0
+ * (callers count it with weight 0).  last: the last bucket. */
+static inline int lin_key(double v, double a, int last)
 {
-    memset(hist, 0, ((size_t)1 << PBITS) * sizeof *hist);
-    for (int64_t i = 0; i < n; i++)
-        if (!isnan(c[i]))
-            hist[okey(c[i]) >> (64 - PBITS)]++;
-    /* bucket of each rank, and the rank inside it */
-    int64_t bk[8], loc[8];
-    for (int t = 0; t < nr; t++) {
-        int64_t cum = 0;
-        uint32_t b = 0;
-        while (cum + hist[b] <= rk[t]) /* rk[t] < na: stops in range */
-            cum += hist[b++];
-        bk[t] = b;
-        loc[t] = rk[t] - cum;
+    double t = v - a;
+    t = t >= 1.0 ? t : 1.0;
+    t = t <= 1e38 ? t : 1e38;
+    float f = (float)t;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    int key = (int)((u >> (23 - LB)) - (0x3f800000u >> (23 - LB)));
+    return key < last ? key : last;
+}
+
+/* The values of ranks rk[0..nr) (nr <= 8, each below the number of values
+ * the histogram counts) among the values of a[0..n), given hist (nbk
+ * counts of the bucket key(a[i]): lin_key(., la, last) when pooled == 0, the top PBITS
+ * bits of okey otherwise; NaN values not counted): the values of the
+ * ranks' buckets are copied to space (in a's order) and each rank is
+ * selected inside its bucket.  slot: nbk bytes, zero on entry and on
+ * return. */
+static void bucket_ranks(const double *a, int64_t n, const int64_t *rk,
+                         int nr, double *rv, double *space,
+                         const uint32_t *hist, int nbk, uint8_t *slot,
+                         int pooled, double la, int last)
+{
+    /* bucket of each rank, and the rank inside it (ranks in order) */
+    int ord[8];
+    for (int i = 0; i < nr; i++) {
+        int j = i;
+        while (j > 0 && rk[ord[j - 1]] > rk[i]) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = i;
     }
+    int64_t bk[8], loc[8], cum = 0;
+    int b = 0;
+    for (int t = 0; t < nr; t++) {
+        int64_t r = rk[ord[t]];
+        while (cum + hist[b] <= r) /* r below the count: stops in range */
+            cum += hist[b++];
+        bk[ord[t]] = b;
+        loc[ord[t]] = r - cum;
+    }
+    (void)nbk;
     /* one segment of space per distinct bucket */
     int nseg = 0;
     int64_t off[8], fill[8];
@@ -160,7 +203,6 @@ static void pooled_ranks(const double *c, int64_t n, const int64_t *rk, int nr, 
             continue;
         slot[bk[t]] = (uint8_t)(++nseg);
     }
-    /* offsets from the segment sizes (buckets in slot order) */
     int64_t at = 0;
     for (int t = 0, sgi = 0; t < nr; t++)
         if (slot[bk[t]] == sgi + 1) {
@@ -170,12 +212,14 @@ static void pooled_ranks(const double *c, int64_t n, const int64_t *rk, int nr, 
             sgi++;
         }
     for (int64_t i = 0; i < n; i++) {
-        if (isnan(c[i]))
+        double v = a[i];
+        if (isnan(v))
             continue;
-        int sg = slot[okey(c[i]) >> (64 - PBITS)];
+        int key = pooled ? (int)(okey(v) >> (64 - PBITS)) : lin_key(v, la, last);
+        int sg = slot[key];
         if (sg) {
             sg--;
-            space[off[sg] + fill[sg]++] = c[i];
+            space[off[sg] + fill[sg]++] = v;
         }
     }
     for (int sg = 0; sg < nseg; sg++) {
@@ -207,92 +251,19 @@ static void run_median5(const double *m, int nb, double *out)
     }
 }
 
-/* Scratch and per-bin series of one stability check. */
+/* One thread's scratch for the channel tasks of one stability check. */
 typedef struct stab_ws {
-    int64_t n;
     int nb;
-    double cof;
-    int64_t *first; /* nb + 1 bin starts */
-    int *chan;
-    double *med;    /* nc x nb medians, linear units */
     double *m;      /* NQ x nb quantiles of one channel, asinh units */
-    double *sm, *d, *buf, *all;
-    uint32_t *hist;
-    uint8_t *slot;
+    double *sm, *d;
+    double *buf;    /* one bin's non-NaN values, in event order */
+    double *space;  /* one bin's bucket segments, then the column sample */
+    double *all;    /* the pooled buckets' values (room for n) */
+    uint32_t *hist; /* pooled counts: 1 << PBITS (or NBK linear) */
+    uint8_t *slot;  /* 1 << PBITS bytes, zero between uses */
+    uint32_t *bh;   /* NBK counts of one bin */
+    uint8_t *bslot; /* NBK bytes, zero between uses */
 } stab_ws;
-
-static void stab_ws_free(stab_ws *w)
-{
-    free(w->first);
-    free(w->chan);
-    free(w->med);
-    free(w->m);
-    free(w->sm);
-    free(w->d);
-    free(w->buf);
-    free(w->all);
-    free(w->hist);
-    free(w->slot);
-}
-
-/* The NQ quantiles of channel c in each bin (w->m), and its median as the
- * k-th row of w->med. */
-static void stab_bins(stab_ws *w, const double *c, int k)
-{
-    int nb = w->nb;
-    double cof = w->cof, *m = w->m;
-    for (int b = 0; b < nb; b++) {
-        int64_t cntb = 0;
-        for (int64_t i = w->first[b]; i < w->first[b + 1]; i++)
-            if (!isnan(c[i]))
-                w->buf[cntb++] = c[i];
-        if (!cntb) {
-            for (int qi = 0; qi < NQ; qi++)
-                m[qi * nb + b] = 0;
-            w->med[(size_t)k * nb + b] = sinh(0.0) * cof;
-            continue;
-        }
-        /* order statistics of the raw values, transformed after: the
-         * k-th of asinh(x / cof) is asinh(k-th x / cof) */
-        int64_t h = cntb / 2;
-        int64_t rk[4] = {(int64_t)(QS[0] * (double)(cntb - 1)),
-                         cntb % 2 == 0 ? h - 1 : h, h,
-                         (int64_t)(QS[2] * (double)(cntb - 1))};
-        double rv[4];
-        select_ranks(w->buf, cntb, rk, 4, rv);
-        m[0 * nb + b] = asinh(rv[0] / cof);
-        m[2 * nb + b] = asinh(rv[3] / cof);
-        double md = asinh(rv[2] / cof);
-        if (cntb % 2 == 0)
-            md = 0.5 * (md + asinh(rv[1] / cof));
-        m[1 * nb + b] = md;
-        w->med[(size_t)k * nb + b] = sinh(md) * cof;
-    }
-}
-
-/* Pooled quantile windows (width of QS[qi] +- 0.05 over the whole run):
- * a quantile in a valley between two populations jumps from bin to bin
- * and is not followed. */
-static void stab_windows(stab_ws *w, const double *c, double *win)
-{
-    int64_t na = 0;
-    for (int64_t i = 0; i < w->n; i++)
-        na += !isnan(c[i]);
-    if (!na) {
-        for (int qi = 0; qi < NQ; qi++)
-            win[qi] = 0;
-        return;
-    }
-    int64_t rk[2 * NQ];
-    double rv[2 * NQ];
-    for (int qi = 0; qi < NQ; qi++) {
-        rk[2 * qi] = (int64_t)((QS[qi] - 0.05) * (double)(na - 1));
-        rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
-    }
-    pooled_ranks(c, w->n, rk, 2 * NQ, rv, w->all, w->hist, w->slot);
-    for (int qi = 0; qi < NQ; qi++)
-        win[qi] = asinh(rv[2 * qi + 1] / w->cof) - asinh(rv[2 * qi] / w->cof);
-}
 
 /* One channel's verdict: the followed quantile with the worst change of
  * its running median, against the bin-to-bin noise. */
@@ -340,35 +311,248 @@ static stab_chg stab_change(stab_ws *w, const cg_qc_params *p,
     return best;
 }
 
-/* Allocate the scratch for nb bins of n events.  0 or -1. */
-static int stab_alloc(stab_ws *w, int nc)
+/* The shared state of one check: bins, per-channel outputs. */
+struct qc_stab {
+    const cg_qc_params *p;
+    const cg_frame *fr;
+    int64_t n;
+    int nb, nc;
+    double cof;
+    int64_t *first; /* nb + 1 bin starts */
+    int *chan;      /* nc frame channels */
+    double *med;    /* nc x nb medians, linear units */
+    stab_chg *out;  /* nc verdicts */
+};
+
+void qc_stab_scratch_free(void *scratch)
 {
-    int64_t n = w->n;
-    int nb = w->nb;
-    w->first = malloc(((size_t)nb + 1) * sizeof *w->first);
-    w->chan = malloc((size_t)nc * sizeof *w->chan);
-    w->med = malloc((size_t)nc * (size_t)nb * sizeof *w->med);
+    stab_ws *w = scratch;
+    if (!w)
+        return;
+    free(w->m);
+    free(w->sm);
+    free(w->d);
+    free(w->buf);
+    free(w->space);
+    free(w->all);
+    free(w->hist);
+    free(w->slot);
+    free(w->bh);
+    free(w->bslot);
+    free(w);
+}
+
+static stab_ws *stab_ws_new(const qc_stab *st)
+{
+    stab_ws *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    int nb = st->nb;
+    size_t bin = (size_t)(st->n / nb) + 2;
+    w->nb = nb;
     w->m = malloc((size_t)NQ * (size_t)nb * sizeof *w->m);
     w->sm = malloc((size_t)nb * sizeof *w->sm);
     w->d = malloc((size_t)nb * sizeof *w->d);
-    w->buf = malloc(((size_t)(n / nb) + 2) * sizeof *w->buf);
-    w->all = malloc((size_t)n * sizeof *w->all);
+    w->buf = malloc(bin * sizeof *w->buf);
+    w->space = malloc((bin > 4096 ? bin : 4096) * sizeof *w->space);
+    w->all = malloc((size_t)st->n * sizeof *w->all);
     w->hist = malloc(((size_t)1 << PBITS) * sizeof *w->hist);
     w->slot = calloc((size_t)1 << PBITS, 1);
-    if (!w->first || !w->chan || !w->med || !w->m || !w->sm || !w->d ||
-        !w->buf || !w->all || !w->hist || !w->slot)
-        return -1;
-    for (int b = 0; b <= nb; b++)
-        w->first[b] = (int64_t)((double)b * (double)n / nb);
+    w->bh = malloc(NBK * sizeof *w->bh);
+    w->bslot = calloc(NBK, 1);
+    if (!w->m || !w->sm || !w->d || !w->buf || !w->space || !w->all ||
+        !w->hist || !w->slot || !w->bh || !w->bslot) {
+        qc_stab_scratch_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* The bucket scale of column c: the floor a is the 1st percentile of an
+ * even sample of up to 4096 events, less 1% of the span to the 99th
+ * (and 1); last is the bucket of the 99th plus a quarter of the span.  0 when no
+ * usable scale (then every bin is selected whole). */
+static int stab_scale(stab_ws *w, const double *c, int64_t n, double *a,
+                      int *last)
+{
+    int64_t ns = n < 4096 ? n : 4096, k = 0;
+    for (int64_t j = 0; j < ns; j++) {
+        double v = c[(int64_t)((double)j * (double)n / (double)ns)];
+        if (!isnan(v))
+            w->space[k++] = v;
+    }
+    if (k < 16)
+        return 0;
+    int64_t rk[2] = {k / 100, k - 1 - k / 100};
+    double rv[2];
+    select_ranks(w->space, k, rk, 2, rv);
+    double span = rv[1] - rv[0];
+    double lo = rv[0] - 0.01 * span - 1, hi = rv[1] + 0.25 * span;
+    if (!isfinite(lo) || !isfinite(hi))
+        return 0;
+    *a = lo;
+    *last = lin_key(hi, lo, NBK - 1);
+    return 1;
+}
+
+/* The linear scale of one channel (stab_scale), or lin = 0. */
+typedef struct stab_lin {
+    int lin, last;
+    double a;
+} stab_lin;
+
+/* Order statistics rk[0..4) of the non-NaN values of one bin c[0..n)
+ * into rv: among the values of their linear buckets (bh: the bin's
+ * histogram) when L->lin, else (or when one of them is zero, which may be
+ * -0 or +0) by a selection on the whole bin, whose -0/+0 they then are. */
+static void stab_bin_ranks(stab_ws *w, const stab_lin *L, const double *c,
+                           int64_t n, int64_t cnt, const int64_t *rk,
+                           double *rv)
+{
+    if (L->lin) {
+        bucket_ranks(c, n, rk, 4, rv, w->space, w->bh, L->last + 1,
+                     w->bslot, 0, L->a, L->last);
+        if (rv[0] != 0 && rv[1] != 0 && rv[2] != 0 && rv[3] != 0)
+            return;
+    }
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        w->buf[m] = c[i];
+        m += !isnan(c[i]);
+    }
+    (void)cnt;
+    select_ranks(w->buf, m, rk, 4, rv);
+}
+
+/* The NQ quantiles of channel c in each bin (w->m), its median as the
+ * k-th row of st->med, and the pooled histogram of the whole column
+ * (w->hist: NBK linear buckets when L->lin, else 1 << PBITS key
+ * buckets).  Returns the number of non-NaN values. */
+static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
+                         int k, const stab_lin *L)
+{
+    int nb = st->nb;
+    double cof = st->cof, *m = w->m, la = L->a;
+    int last = L->last, nbk = last + 1;
+    uint32_t *hist = w->hist, *bh = w->bh;
+    memset(hist, 0, (L->lin ? (size_t)nbk : (size_t)1 << PBITS) *
+                        sizeof *hist);
+    int64_t na = 0;
+    for (int b = 0; b < nb; b++) {
+        int64_t cntb = 0, lo = st->first[b], hi = st->first[b + 1];
+        if (L->lin) {
+            memset(bh, 0, (size_t)nbk * sizeof *bh);
+            for (int64_t i = lo; i < hi; i++) {
+                double v = c[i];
+                int ok = !isnan(v);
+                cntb += ok;
+                bh[lin_key(v, la, last)] += (uint32_t)ok;
+            }
+            for (int q = 0; q < nbk; q++)
+                hist[q] += bh[q];
+        } else {
+            for (int64_t i = lo; i < hi; i++) {
+                double v = c[i];
+                int ok = !isnan(v);
+                cntb += ok;
+                hist[okey(v) >> (64 - PBITS)] += (uint32_t)ok;
+            }
+        }
+        na += cntb;
+        if (!cntb) {
+            for (int qi = 0; qi < NQ; qi++)
+                m[qi * nb + b] = 0;
+            st->med[(size_t)k * nb + b] = sinh(0.0) * cof;
+            continue;
+        }
+        /* order statistics of the raw values, transformed after: the
+         * k-th of asinh(x / cof) is asinh(k-th x / cof) */
+        int64_t h = cntb / 2;
+        int64_t rk[4] = {(int64_t)(QS[0] * (double)(cntb - 1)),
+                         cntb % 2 == 0 ? h - 1 : h, h,
+                         (int64_t)(QS[2] * (double)(cntb - 1))};
+        double rv[4];
+        stab_bin_ranks(w, L, c + lo, hi - lo, cntb, rk, rv);
+        m[0 * nb + b] = asinh(rv[0] / cof);
+        m[2 * nb + b] = asinh(rv[3] / cof);
+        double md = asinh(rv[2] / cof);
+        if (cntb % 2 == 0)
+            md = 0.5 * (md + asinh(rv[1] / cof));
+        m[1 * nb + b] = md;
+        st->med[(size_t)k * nb + b] = sinh(md) * cof;
+    }
+    return na;
+}
+
+/* Pooled quantile windows (width of QS[qi] +- 0.05 over the whole run):
+ * a quantile in a valley between two populations jumps from bin to bin
+ * and is not followed.  na: non-NaN values of c; w->hist: their pooled
+ * histogram (stab_bins).  Only compared with stab_max_window, so a -0
+ * or +0 among the ranks gives the same verdict. */
+static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
+                         int64_t na, const stab_lin *L, double *win)
+{
+    if (!na) {
+        for (int qi = 0; qi < NQ; qi++)
+            win[qi] = 0;
+        return;
+    }
+    int64_t rk[2 * NQ];
+    double rv[2 * NQ];
+    for (int qi = 0; qi < NQ; qi++) {
+        rk[2 * qi] = (int64_t)((QS[qi] - 0.05) * (double)(na - 1));
+        rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
+    }
+    if (L->lin)
+        bucket_ranks(c, st->n, rk, 2 * NQ, rv, w->all, w->hist,
+                     L->last + 1, w->bslot, 0, L->a, L->last);
+    else
+        bucket_ranks(c, st->n, rk, 2 * NQ, rv, w->all, w->hist,
+                     1 << PBITS, w->slot, 1, 0, 0);
+    for (int qi = 0; qi < NQ; qi++)
+        win[qi] = asinh(rv[2 * qi + 1] / st->cof) -
+                  asinh(rv[2 * qi] / st->cof);
+}
+
+int qc_stab_channel(qc_stab *st, int k, void **scratch)
+{
+    stab_ws *w = *scratch;
+    if (!w) {
+        w = stab_ws_new(st);
+        if (!w)
+            return -1;
+        *scratch = w;
+    }
+    const double *c = st->fr->col[st->chan[k]];
+    stab_lin L = {0, 0, 0};
+    L.lin = stab_scale(w, c, st->n, &L.a, &L.last);
+    int64_t na = stab_bins(st, w, c, k, &L);
+    double win[NQ];
+    stab_windows(st, w, c, na, &L, win);
+    st->out[k] = stab_change(w, st->p, win);
     return 0;
 }
 
-int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
-                 const int *role, cg_qc_result *r, cg_err *err)
+void qc_stab_free(qc_stab *st)
+{
+    if (!st)
+        return;
+    free(st->first);
+    free(st->chan);
+    free(st->med);
+    free(st->out);
+    free(st);
+}
+
+int qc_stab_begin(const cg_qc_params *p, const cg_qc_input *in,
+                  const int *role, cg_qc_result *r, qc_stab **out,
+                  int *ntask)
 {
     const cg_frame *fr = in->fr;
     const char *ck = "signal_stability";
     int64_t n = fr->n;
+    *out = NULL;
+    *ntask = 0;
     int nb = (int)((double)n / p->stab_bin_events);
     if (nb > (int)p->stab_max_bins)
         nb = (int)p->stab_max_bins;
@@ -380,36 +564,56 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
     if (nc == 0)
         return qc_add(r, ck, NAN, p->stab_fail, CG_QC_SKIP,
                       "no fluorescence channels%s",
-                      p->stab_scatter ? " or scatter" : "")
-                   ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory")
-                   : 0;
+                      p->stab_scatter ? " or scatter" : "");
     if (nb < 8)
         return qc_add(r, ck, NAN, p->stab_fail, CG_QC_SKIP,
                       "%lld events: too few for 8 bins of %g events",
-                      (long long)n, p->stab_bin_events)
-                   ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory")
-                   : 0;
-    stab_ws w;
-    memset(&w, 0, sizeof w);
-    w.n = n;
-    w.nb = nb;
-    w.cof = p->stab_cofactor;
-    if (stab_alloc(&w, nc) < 0)
-        goto nomem;
-    int k = 0, nwarn = 0, nfail = 0, wch = -1, wflag = -1;
+                      (long long)n, p->stab_bin_events);
+    qc_stab *st = calloc(1, sizeof *st);
+    if (!st)
+        return -1;
+    st->p = p;
+    st->fr = fr;
+    st->n = n;
+    st->nb = nb;
+    st->nc = nc;
+    st->cof = p->stab_cofactor;
+    st->first = malloc(((size_t)nb + 1) * sizeof *st->first);
+    st->chan = malloc((size_t)nc * sizeof *st->chan);
+    st->med = malloc((size_t)nc * (size_t)nb * sizeof *st->med);
+    st->out = calloc((size_t)nc, sizeof *st->out);
+    if (!st->first || !st->chan || !st->med || !st->out) {
+        qc_stab_free(st);
+        return -1;
+    }
+    for (int b = 0; b <= nb; b++)
+        st->first[b] = (int64_t)((double)b * (double)n / nb);
+    for (int j = 0, k = 0; j < fr->nch; j++)
+        if (role[j] == CG_QC_FLUOR ||
+            (p->stab_scatter && role[j] == CG_QC_SCATTER))
+            st->chan[k++] = j;
+    *out = st;
+    *ntask = nc;
+    return 0;
+}
+
+/* The check's row from the channels' verdicts (in frame order), and the
+ * series handed to r.  Frees st.  0 or -1 (no memory). */
+int qc_stab_end(qc_stab *st, cg_qc_result *r)
+{
+    const cg_qc_params *p = st->p;
+    const cg_frame *fr = st->fr;
+    const char *ck = "signal_stability";
+    int nb = st->nb, nc = st->nc;
+    int64_t n = st->n;
+    int nwarn = 0, nfail = 0, wch = -1, wflag = -1;
     int wfrom = 0, wto = 0;
     double worst = 0, wsig = 0;
     char list[200] = "";
     size_t len = 0;
-    for (int j = 0; j < fr->nch; j++) {
-        if (!(role[j] == CG_QC_FLUOR ||
-              (p->stab_scatter && role[j] == CG_QC_SCATTER)))
-            continue;
-        stab_bins(&w, fr->col[j], k);
-        w.chan[k++] = j;
-        double win[NQ];
-        stab_windows(&w, fr->col[j], win);
-        stab_chg ch = stab_change(&w, p, win);
+    for (int k = 0; k < nc; k++) {
+        int j = st->chan[k];
+        stab_chg ch = st->out[k];
         if (ch.v >= CG_QC_WARN) {
             if (ch.v == CG_QC_FAIL) nfail++;
             else nwarn++;
@@ -441,31 +645,30 @@ int qc_stability(const cg_qc_params *p, const cg_qc_input *in,
                     "median shift over the run in %d of %d channels: %s "
                     "(asinh units, cofactor %g; worst %s between event bins "
                     "%d and %d of %d, noise SD %.3g)",
-                    nfail + nwarn, nc, list, w.cof, fr->name[wch], wfrom + 1,
-                    wto + 1, nb, wsig);
+                    nfail + nwarn, nc, list, st->cof, fr->name[wch],
+                    wfrom + 1, wto + 1, nb, wsig);
     else
         rc = qc_add(r, ck, wchg, p->stab_warn, CG_QC_PASS,
                     "%d channels stable over %d bins of ~%lld events "
                     "(largest change %.3f asinh units, %s)", nc, nb,
                     (long long)(n / nb), wchg,
                     wch >= 0 ? fr->name[wch] : "-");
-    if (rc)
-        goto nomem;
+    if (rc) {
+        qc_stab_free(st);
+        return -1;
+    }
     cg_qc_series *S = &r->s;
     free(S->stab_first);
     free(S->stab_chan);
     free(S->stab_median);
     S->nstab = nb;
     S->nschan = nc;
-    S->stab_first = w.first;
-    S->stab_chan = w.chan;
-    S->stab_median = w.med;
-    w.first = NULL;
-    w.chan = NULL;
-    w.med = NULL;
-    stab_ws_free(&w);
+    S->stab_first = st->first;
+    S->stab_chan = st->chan;
+    S->stab_median = st->med;
+    st->first = NULL;
+    st->chan = NULL;
+    st->med = NULL;
+    qc_stab_free(st);
     return 0;
-nomem:
-    stab_ws_free(&w);
-    return cg_err_set(err, CG_E_NOMEM, "qc: out of memory (stability)");
 }

@@ -10,7 +10,9 @@
  * as documented and name the cause; 25 clean seeds must give no failure.
  * The headline precision (binomial CV, Wilson interval, rule of three) and
  * plausibility rows are checked against values worked out by hand and a
- * brute-force Wilson interval.
+ * brute-force Wilson interval.  cg_qc_events gives the same result, bit
+ * for bit, at 1, 2, 3 and 16 threads, and its stability bin medians equal
+ * those of a sort.
  */
 #include <math.h>
 #include <stdint.h>
@@ -925,6 +927,127 @@ static void test_file(const cg_qc_params *p)
     cg_frame_free(fr);
 }
 
+/* ---- threads ------------------------------------------------------------ */
+
+/* The same result, field by field and bit for bit. */
+static void same_result(const cg_qc_result *a, const cg_qc_result *b,
+                        int threads)
+{
+    CHECKM(a->n == b->n, "threads=%d: %d rows, not %d", threads, b->n, a->n);
+    for (int i = 0; i < a->n && i < b->n; i++) {
+        const cg_qc_check *x = &a->checks[i], *y = &b->checks[i];
+        CHECKM(strcmp(x->name, y->name) == 0 && x->verdict == y->verdict &&
+                   memcmp(&x->value, &y->value, sizeof x->value) == 0 &&
+                   memcmp(&x->threshold, &y->threshold,
+                          sizeof x->threshold) == 0 &&
+                   strcmp(x->detail, y->detail) == 0,
+               "threads=%d: row %d differs: %s %s", threads, i, y->name,
+               y->detail);
+    }
+    CHECK_INT(b->n_time_masked, a->n_time_masked);
+    REQUIRE(a->time_mask && b->time_mask);
+    int64_t diff = 0;
+    for (int64_t i = 0; i < a->time_mask->n; i++)
+        diff += cg_bits_get(a->time_mask, i) != cg_bits_get(b->time_mask, i);
+    CHECKM(diff == 0, "threads=%d: %lld time-mask bits differ", threads,
+           (long long)diff);
+    const cg_qc_series *s = &a->s, *t = &b->s;
+    REQUIRE(s->nrate == t->nrate && s->nstab == t->nstab &&
+            s->nschan == t->nschan);
+    size_t nr = (size_t)s->nrate, ns = (size_t)s->nstab;
+    CHECK(memcmp(s->rate_t0, t->rate_t0, nr * sizeof *s->rate_t0) == 0);
+    CHECK(memcmp(s->rate_w, t->rate_w, nr * sizeof *s->rate_w) == 0);
+    CHECK(memcmp(s->rate_count, t->rate_count, nr * sizeof *s->rate_count)
+          == 0);
+    CHECK(memcmp(s->rate_expected, t->rate_expected,
+                 nr * sizeof *s->rate_expected) == 0);
+    CHECK(memcmp(s->rate_flag, t->rate_flag, nr) == 0);
+    CHECK_INT(t->time_seconds, s->time_seconds);
+    CHECK(memcmp(s->stab_first, t->stab_first,
+                 (ns + 1) * sizeof *s->stab_first) == 0);
+    CHECK(memcmp(s->stab_chan, t->stab_chan,
+                 (size_t)s->nschan * sizeof *s->stab_chan) == 0);
+    CHECKM(memcmp(s->stab_median, t->stab_median,
+                  (size_t)s->nschan * ns * sizeof *s->stab_median) == 0,
+           "threads=%d: stability medians differ", threads);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Each bin median of the stability series against a sort of the bin. */
+static void check_medians(const cg_qc_params *p, const cg_frame *fr,
+                          const cg_qc_result *r)
+{
+    const cg_qc_series *s = &r->s;
+    double cof = p->stab_cofactor, *v = malloc((size_t)fr->n * sizeof *v);
+    REQUIRE(v);
+    int bad = 0;
+    for (int k = 0; k < s->nschan; k++)
+        for (int b = 0; b < s->nstab; b++) {
+            const double *c = fr->col[s->stab_chan[k]];
+            int64_t m = 0;
+            for (int64_t i = s->stab_first[b]; i < s->stab_first[b + 1]; i++)
+                if (!isnan(c[i]))
+                    v[m++] = c[i];
+            qsort(v, (size_t)m, sizeof *v, cmp_dbl);
+            double md = asinh(v[m / 2] / cof);
+            if (m % 2 == 0)
+                md = 0.5 * (md + asinh(v[m / 2 - 1] / cof));
+            double want = sinh(md) * cof;
+            bad += s->stab_median[(size_t)k * s->nstab + b] != want;
+        }
+    CHECKM(bad == 0, "%d bin medians differ from a sort", bad);
+    free(v);
+}
+
+/* cg_qc_input.threads: 1, 2, 3 and more threads than tasks give the same
+ * result on a sample with a clog, a drift, signed zeros and NaNs. */
+static void test_threads(const cg_qc_params *p)
+{
+    cg_frame *fr = make_sample(104, 60000, A_CLOG, 1);
+    for (int64_t i = 0; i < fr->n; i++) {
+        fr->col[3][i] *= 1 + 0.6 * (double)i / (double)fr->n; /* drift */
+        if (i % 5 < 2) /* -0 and +0 at the bins' quartile and median */
+            fr->col[4][i] = i % 2 ? 0.0 : -0.0;
+        if (i % 997 == 0)
+            fr->col[6][i] = NAN;
+    }
+    cg_matrix *m = make_spill(NULL, 1.0);
+    cg_qc_input in = {0};
+    in.fr = fr;
+    in.tot = "60000";
+    in.timestep = "0.01";
+    in.spill = m;
+    in.comp_source = "$SPILLOVER";
+    cg_qc_result *r1 = NULL;
+    const int th[] = {1, 0, 2, 3, 16};
+    for (int t = 0; t < 5; t++) {
+        in.threads = th[t];
+        cg_qc_result *r = cg_qc_result_new();
+        cg_err e = {0};
+        CHECKM(cg_qc_events(p, &in, r, &e) == 0, "cg_qc_events: %s", e.msg);
+        if (!r1) {
+            r1 = r;
+            dump("threads", r1);
+            CHECK_INT(verdict(r1, "flow_rate"), CG_QC_FAIL);
+            CHECK_INT(verdict(r1, "signal_stability"), CG_QC_FAIL);
+            CHECK(r1->s.nstab >= 8 && r1->s.nschan == 5 &&
+                  r1->s.nrate >= 10 && r1->n_time_masked > 0);
+            check_medians(p, fr, r1);
+            continue;
+        }
+        same_result(r1, r, th[t]);
+        cg_qc_result_free(r);
+    }
+    cg_qc_result_free(r1);
+    mat_free(m);
+    cg_frame_free(fr);
+}
+
 int main(void)
 {
     cg_qc_params p;
@@ -941,5 +1064,6 @@ int main(void)
     test_precision(&p);
     test_plausibility(&p);
     test_file(&p);
+    test_threads(&p);
     return TEST_DONE();
 }
