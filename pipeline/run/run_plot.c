@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +390,84 @@ done:
     return rc;
 }
 
+/* The figures of one sample once its panels are made: job k < np is
+ * panel k's PNG, np the strategy figure, np + 1 the QC figure.  Each job
+ * writes its own file from read-only inputs, so they may run on
+ * separate threads; a job's error goes to its own slot. */
+typedef struct fig_jobs {
+    const cg_run_plots_ctx *pc;
+    gpanel *gp;
+    cg_plot_panel *panels;
+    int np;
+    const cg_plot_meta *meta;
+    const char *dir;
+    cg_err *errs;         /* np + 2 */
+    int t, nt;            /* this thread takes jobs t, t + nt, ... */
+} fig_jobs;
+
+static int fig_job(const fig_jobs *fj, int k, cg_err *e)
+{
+    const cg_config *cfg = fj->pc->ctx->cfg;
+    if (k == fj->np + 1)
+        return qc_figure(fj->pc, fj->meta, fj->dir, e);
+    const char *name = "strategy.png";
+    char buf[300];
+    if (k < fj->np) {
+        snprintf(buf, sizeof buf, "%s.png", cfg->gates[fj->gp[k].gi].name);
+        name = buf;
+    } else if (fj->np == 0) {
+        return 0; /* no panels, no strategy figure */
+    }
+    char *path = cg_path_join(fj->dir, name);
+    if (!path)
+        return cg_err_set(e, CG_E_NOMEM, "out of memory");
+    int rc;
+    if (k < fj->np) {
+        const gpanel *g = &fj->gp[k];
+        cg_plot_meta m1 = *fj->meta;
+        m1.population = cfg->gates[g->gi].name;
+        m1.x_marker = g->xn;
+        m1.y_marker = g->yn;
+        rc = cg_plot_panel_png(&g->p, &m1, 0, 0, path, e);
+    } else {
+        rc = cg_plot_strategy_png(fj->panels, fj->np, fj->meta, path, e);
+    }
+    free(path);
+    return rc;
+}
+
+static void *fig_main(void *arg)
+{
+    const fig_jobs *fj = arg;
+    for (int k = fj->t; k < fj->np + 2; k += fj->nt)
+        if (fig_job(fj, k, &fj->errs[k]) < 0 && !fj->errs[k].msg[0])
+            cg_err_set(&fj->errs[k], CG_E_IO, "cannot write the figure");
+    return NULL;
+}
+
+/* Run every figure job on up to nt threads. */
+static void fig_run(fig_jobs *fj, int nt)
+{
+    enum { MAXT = 8 };
+    fig_jobs part[MAXT];
+    pthread_t th[MAXT];
+    int started = 0;
+    nt = nt < 1 ? 1 : nt > MAXT ? MAXT : nt;
+    for (int t = 0; t < nt; t++) {
+        part[t] = *fj;
+        part[t].t = t;
+        part[t].nt = nt;
+    }
+    for (int t = 1; t < nt; t++, started++)
+        if (pthread_create(&th[t - 1], NULL, fig_main, &part[t]) != 0)
+            break;
+    fig_main(&part[0]);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nt; t++)
+        fig_main(&part[t]); /* threads unavailable: here */
+}
+
 int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
 {
     const cg_config *cfg = pc->ctx->cfg;
@@ -404,15 +483,17 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
     }
     gpanel *gp = calloc((size_t)cfg->ngates + 1, sizeof *gp);
     cg_plot_panel *panels = calloc((size_t)cfg->ngates + 1, sizeof *panels);
+    cg_err *errs = calloc((size_t)cfg->ngates + 2, sizeof *errs);
     double *scratch = malloc((size_t)(pc->fr->n ? pc->fr->n : 1) * sizeof *scratch);
     int rc = 0, np = 0;
-    if (!gp || !panels || !scratch) {
+    if (!gp || !panels || !errs || !scratch) {
         rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
         goto done;
     }
     cg_plot_meta meta = {.sample = s->sample_id, .subject = s->subject,
                          .visit = s->visit,
                          .config_hash = pc->ctx->config_sha256};
+    /* the panels read the dims cache (one thread); the figures do not */
     for (int gi = 0; gi < cfg->ngates; gi++) {
         if (make_panel(pc, gi, &gp[np], scratch) < 0)
             continue;
@@ -421,38 +502,21 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
     for (int k = 0; k < np; k++) {
         gp[k].p.overlays = &gp[k].ov; /* after the array stopped moving */
         panels[k] = gp[k].p;
-        const cg_gate_spec *g = &cfg->gates[gp[k].gi];
-        cg_plot_meta m1 = meta;
-        m1.population = g->name;
-        m1.x_marker = gp[k].xn;
-        m1.y_marker = gp[k].yn;
+    }
+    fig_jobs fj = {pc, gp, panels, np, &meta, dir, errs, 0, 1};
+    fig_run(&fj, pc->ctx->inner_threads);
+    for (int k = 0; k < np + 2 && rc == 0; k++) {
+        if (!errs[k].msg[0])
+            continue;
         char name[300];
-        snprintf(name, sizeof name, "%s.png", g->name);
-        char *path = cg_path_join(dir, name);
-        cg_err e = {0};
-        if (!path || cg_plot_panel_png(&gp[k].p, &m1, 0, 0, path, &e) < 0) {
-            rc = cg_err_set(err, CG_E_IO, "%s: %s", name, e.msg);
-            free(path);
-            goto done;
-        }
-        free(path);
+        snprintf(name, sizeof name, "%s.png", k < np ? cfg->gates[gp[k].gi].name
+                                              : k == np ? "strategy" : "qc");
+        rc = cg_err_set(err, CG_E_IO, "%s: %s", name, errs[k].msg);
     }
-    if (np > 0) {
-        char *path = cg_path_join(dir, "strategy.png");
-        cg_err e = {0};
-        if (!path || cg_plot_strategy_png(panels, np, &meta, path, &e) < 0) {
-            rc = cg_err_set(err, CG_E_IO, "strategy.png: %s", e.msg);
-            free(path);
-            goto done;
-        }
-        free(path);
-    }
-    cg_err e = {0};
-    if (qc_figure(pc, &meta, dir, &e) < 0)
-        rc = cg_err_set(err, CG_E_IO, "qc.png: %s", e.msg);
 done:
     free(gp);
     free(panels);
+    free(errs);
     free(scratch);
     free(dir);
     return rc;
