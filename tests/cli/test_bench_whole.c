@@ -107,9 +107,10 @@ static void test_quick_run(const char *dir)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     static const char *const rows[] = {
         "info FILE ", "gate --gatingml GATES.xml FILE ",
-        "run -c CONFIG -o OUT -j1 --no-plots FILE ",
-        "run -c CONFIG -o OUT -j1 FILE (plots) ",
-        "run -c CONFIG -o OUT -j2 --no-plots FILE ",
+        "run -c CONFIG -o OUT --no-plots FILE ",
+        "run -c CONFIG -o OUT FILE (plots) ",
+        "the same on one thread: -j1 --no-plots ",
+        "the same on one thread: -j1 (plots) ",
         "plot -c CONFIG --x CD4 --y CD8 -o P.png FILE "};
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         const char *r = strstr(out, rows[i]);
