@@ -310,24 +310,40 @@ double cg_stat_quantile_sel(double *v, int64_t m, double p)
 
 /* ---------------------------------------------------------- evaluation -- */
 
-/* cg_stat_eval with the logs of the np positive values (the last np of
- * v, in order) given in lg, or (lg NULL) computed here.  lg may be
- * scratch: it is read before the MAD uses scratch. */
+/* What the caller of eval_core has worked out already: np, the count of
+ * the positive values (the last np of v) and either their logs in order
+ * (lg) or the sums, in order, of v (s) and of those logs (ls). */
+typedef struct eval_pre {
+    const double *lg; /* may be scratch: read before the MAD uses it */
+    int64_t np;
+    int summed;
+    double s, ls;
+} eval_pre;
+
+/* cg_stat_eval, with what pre gives (NULL: nothing, logs computed here
+ * when geomean is asked for). */
 static void eval_core(const double *v, int64_t m, const cg_stat_spec *spec,
                       int nspec, double *res, double *scratch,
-                      const double *lg, int64_t np)
+                      const eval_pre *pre)
 {
     double mean = NAN, sd = NAN, med = NAN, gm = NAN, mad = NAN;
     double ls = 0;
+    int64_t np = pre ? pre->np : 0;
     if (m > 0) {
         double s = 0;
-        int64_t kp = lg ? m - np : m;
-        for (int64_t i = 0; i < kp; i++)
-            s += v[i];
-        /* two independent sums in one loop: their latencies overlap */
-        for (int64_t i = kp; i < m; i++) {
-            s += v[i];
-            ls += lg[i - kp];
+        if (pre && pre->summed) {
+            s = pre->s;
+            ls = pre->ls;
+        } else {
+            const double *lg = pre ? pre->lg : NULL;
+            int64_t kp = lg ? m - np : m;
+            for (int64_t i = 0; i < kp; i++)
+                s += v[i];
+            /* two independent sums in one loop: latencies overlap */
+            for (int64_t i = kp; i < m; i++) {
+                s += v[i];
+                ls += lg[i - kp];
+            }
         }
         mean = s / (double)m;
         if (m > 1) {
@@ -340,7 +356,7 @@ static void eval_core(const double *v, int64_t m, const cg_stat_spec *spec,
         int need_log = 0;
         for (int k = 0; k < nspec; k++)
             need_log |= spec[k].kind == CG_ST_GEOMEAN;
-        if (need_log && !lg) {
+        if (need_log && !pre) {
             ls = 0;
             np = 0;
             for (int64_t i = 0; i < m; i++)
@@ -384,7 +400,7 @@ static void eval_core(const double *v, int64_t m, const cg_stat_spec *spec,
 void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
                   int nspec, double *res, double *scratch)
 {
-    eval_core(v, m, spec, nspec, res, scratch, NULL, 0);
+    eval_core(v, m, spec, nspec, res, scratch, NULL);
 }
 
 /* ------------------------------------------- populations x columns -- */
@@ -451,6 +467,74 @@ static int ws_alloc(stat_ws *ws, size_t cap, int need_scr)
     return 0;
 }
 
+/* The walks below are branch free (membership in sorted order is
+ * unpredictable).  Each takes the sorted values val[0..m) (the positive
+ * ones from kpos on, their logs in lgt[0..m-kpos) or lgt NULL), the codes
+ * cs in that order and the population's bit q; puts the members' values
+ * into v in order and returns their count. */
+
+/* The walk for a small population: the logs of the positive members go
+ * into lv, in order, as eval_core takes them (pre->lg). */
+static int64_t walk(const double *val, const uint16_t *cs, unsigned q,
+                    int64_t m, int64_t kpos, const double *lgt, double *v,
+                    double *lv, eval_pre *pre)
+{
+    int64_t c = 0, np = 0;
+    for (int64_t j = 0; j < kpos; j++) {
+        v[c] = val[j];
+        c += (cs[j] >> q) & 1;
+    }
+    if (lgt) {
+        for (int64_t j = kpos; j < m; j++) {
+            int64_t bit = (cs[j] >> q) & 1;
+            v[c] = val[j];
+            lv[np] = lgt[j - kpos];
+            c += bit;
+            np += bit;
+        }
+        pre->lg = lv;
+        pre->np = np;
+    } else {
+        for (int64_t j = kpos; j < m; j++) {
+            v[c] = val[j];
+            c += (cs[j] >> q) & 1;
+        }
+    }
+    return c;
+}
+
+/* The walk for a large population (its sum as long as the walk anyway):
+ * the sum and the log sum are added here (pre->summed).  A non-member
+ * adds x * 0 = +-0, which leaves a sum that starts at +0 unchanged (it
+ * is never -0), so the sums equal eval_core's over the members in sorted
+ * order, bit for bit. */
+static int64_t walk_summed(const double *val, const uint16_t *cs, unsigned q,
+                           int64_t m, int64_t kpos, const double *lgt,
+                           double *v, eval_pre *pre)
+{
+    int64_t c = 0, np = 0;
+    double s = 0, ls = 0;
+    for (int64_t j = 0; j < kpos; j++) {
+        int64_t bit = (cs[j] >> q) & 1;
+        v[c] = val[j];
+        s += val[j] * (double)bit;
+        c += bit;
+    }
+    for (int64_t j = kpos; j < m; j++) {
+        int64_t bit = (cs[j] >> q) & 1;
+        v[c] = val[j];
+        s += val[j] * (double)bit;
+        ls += lgt[j - kpos] * (double)bit;
+        c += bit;
+        np += bit;
+    }
+    pre->summed = 1;
+    pre->s = s;
+    pre->ls = ls;
+    pre->np = np;
+    return c;
+}
+
 /* Column x into res[npop * nspec]: sort the union's finite values once,
  * then walk that order per population. */
 static int stat_column(const stat_ctx *cx, const stat_ws *ws,
@@ -490,30 +574,12 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws,
                 cs[j] = cd[ix[j]];
         }
         unsigned q = (unsigned)(p % GRP);
-        /* branch-free walk (membership in sorted order is unpredictable):
-         * the members' values into v, the logs of the positive ones into
-         * lv, both in sorted order, as eval_core would take them */
-        int64_t c = 0, np = 0;
-        for (int64_t j = 0; j < kpos; j++) {
-            v[c] = val[j];
-            c += (cs[j] >> q) & 1;
-        }
-        if (cx->need_log) {
-            for (int64_t j = kpos; j < m; j++) {
-                int64_t bit = (cs[j] >> q) & 1;
-                v[c] = val[j];
-                lv[np] = lgt[j - kpos];
-                c += bit;
-                np += bit;
-            }
-        } else {
-            for (int64_t j = kpos; j < m; j++) {
-                v[c] = val[j];
-                c += (cs[j] >> q) & 1;
-            }
-        }
-        eval_core(v, c, cx->spec, nspec, r, ws->scratch,
-                  cx->need_log ? lv : NULL, np);
+        eval_pre pre = {NULL, 0, 0, 0, 0};
+        int64_t c = 3 * cg_bits_count(cx->pops[p]) >= m
+                        ? walk_summed(val, cs, q, m, kpos, lgt, v, &pre)
+                        : walk(val, cs, q, m, kpos, cx->need_log ? lgt : NULL,
+                               v, lv, &pre);
+        eval_core(v, c, cx->spec, nspec, r, ws->scratch, &pre);
     }
     return 0;
 }
