@@ -88,7 +88,8 @@ static void rate_ws_free(rate_ws *ws)
 
 /* Unwrap a time counter that wraps at $PnR, leave out events of a counter
  * that stopped at its ceiling, count backward steps and non-finite times,
- * and find the time resolution q.  span: $PnR x timestep, or 0. */
+ * and find the time resolution q and the time range t0..t1 of the events
+ * left in.  span: $PnR x timestep, or 0. */
 static void rate_unwrap(rate_ws *ws, const double *t, double span,
                         double range, double ts)
 {
@@ -99,11 +100,14 @@ static void rate_unwrap(rate_ws *ws, const double *t, double span,
      * wrapping: those events have no usable time */
     double ceil_t = span > 0 ? (range - 1) * ts : INFINITY;
     int64_t nceil = 0;
-    for (int64_t i = 0; i < n; i++)
-        nceil += t[i] >= ceil_t - 1e-9 * ceil_t;
-    if (nceil < 2 || !(t[n - 1] >= ceil_t - 1e-9 * ceil_t))
-        nceil = 0; /* only a counter that stopped for good */
-    double off = 0, q = INFINITY;
+    /* only a counter that stopped for good: the last event at the
+     * ceiling (checked first, so a running counter costs no pass) */
+    if (t[n - 1] >= ceil_t - 1e-9 * ceil_t)
+        for (int64_t i = 0; i < n; i++)
+            nceil += t[i] >= ceil_t - 1e-9 * ceil_t;
+    if (nceil < 2)
+        nceil = 0;
+    double off = 0, q = INFINITY, t0 = INFINITY, t1 = -INFINITY;
     int64_t back = 0, wraps = 0, nonfinite = 0;
     int64_t prev = -1;
     for (int64_t i = 0; i < n; i++) {
@@ -116,6 +120,8 @@ static void rate_unwrap(rate_ws *ws, const double *t, double span,
         if (!isfinite(t[i])) {
             nonfinite++;
             tt[i] = prev >= 0 ? tt[prev] : 0;
+            if (tt[i] < t0) t0 = tt[i];
+            if (tt[i] > t1) t1 = tt[i];
             continue;
         }
         if (prev >= 0 && isfinite(t[prev])) {
@@ -130,8 +136,12 @@ static void rate_unwrap(rate_ws *ws, const double *t, double span,
             }
         }
         tt[i] = t[i] + off;
+        if (tt[i] < t0) t0 = tt[i];
+        if (tt[i] > t1) t1 = tt[i];
         prev = i;
     }
+    ws->t0 = t0;
+    ws->t1 = t1;
     ws->ceil_t = ceil_t;
     ws->nceil = nceil;
     ws->q = q;
@@ -140,21 +150,12 @@ static void rate_unwrap(rate_ws *ws, const double *t, double span,
     ws->nonfinite = nonfinite;
 }
 
-/* Time range of the usable events, and the bin width: rate_bin_events
- * per bin on average, at least rate_bin_s seconds, at most rate_max_bins
- * bins, a whole multiple of q.  Sets t0, t1, D, q, bw, nb. */
+/* The bin width for the time range t0..t1 of the usable events:
+ * rate_bin_events per bin on average, at least rate_bin_s seconds, at
+ * most rate_max_bins bins, a whole multiple of q.  Sets D, q, bw, nb. */
 static void rate_bins(rate_ws *ws, const cg_qc_params *p, int seconds)
 {
-    double t0 = INFINITY, t1 = -INFINITY;
-    for (int64_t i = 0; i < ws->n; i++) {
-        if (ws->bin[i] < 0)
-            continue;
-        if (ws->tt[i] < t0) t0 = ws->tt[i];
-        if (ws->tt[i] > t1) t1 = ws->tt[i];
-    }
-    double D = t1 - t0;
-    ws->t0 = t0;
-    ws->t1 = t1;
+    double D = ws->t1 - ws->t0; /* t0, t1: rate_unwrap */
     ws->D = D;
     if (!(D > 0))
         return;

@@ -143,10 +143,12 @@ static inline uint64_t okey(double d)
 
 /* Per-bin selection: at most NBK buckets on a log scale of the value
  * above a floor a: bucket = the top bits (exponent and LB mantissa bits)
- * of the float x - a, so a bucket spans 1/2^LB of an octave of x - a;
- * x - a below 1 goes to bucket 0, far above to the last one. */
+ * of x - a, so a bucket spans 1/2^LB of an octave of x - a; x - a below
+ * 1 goes to bucket 0, far above to the last one.  A NaN's key is NOKEY,
+ * never a bucket. */
 #define NBK 4096
 #define LB 7
+#define NOKEY 0xFFFF
 
 /* Bucket of v: monotone (v <= u gives a bucket <= u's bucket), so a
  * bucket's values all lie between its neighbours'.  NaN goes to bucket 0
@@ -155,25 +157,22 @@ static inline int lin_key(double v, double a, int last)
 {
     double t = v - a;
     t = t >= 1.0 ? t : 1.0;
-    t = t <= 1e38 ? t : 1e38;
-    float f = (float)t;
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    int key = (int)((u >> (23 - LB)) - (0x3f800000u >> (23 - LB)));
-    return key < last ? key : last;
+    uint64_t u;
+    memcpy(&u, &t, sizeof u); /* t >= 1: the bits order as the values */
+    uint64_t key = (u >> (52 - LB)) - (0x3ff0000000000000ull >> (52 - LB));
+    return key < (uint64_t)last ? (int)key : last;
 }
 
 /* The values of ranks rk[0..nr) (nr <= 8, each below the number of values
- * the histogram counts) among the values of a[0..n), given hist (nbk
- * counts of the bucket key(a[i]): lin_key(., la, last) when pooled == 0, the top PBITS
- * bits of okey otherwise; NaN values not counted): the values of the
- * ranks' buckets are copied to space (in a's order) and each rank is
- * selected inside its bucket.  slot: nbk bytes, zero on entry and on
+ * the histogram counts) among the values of a[0..n), given hist (counts
+ * of the bucket of each non-NaN a[i]: keys[i] (NOKEY for NaN), or the
+ * top PBITS bits of okey when keys is NULL): the values of the ranks'
+ * buckets are copied to space (in a's order) and each rank is selected
+ * inside its bucket.  slot: 1 << PBITS bytes, zero on entry and on
  * return. */
-static void bucket_ranks(const double *a, int64_t n, const int64_t *rk,
-                         int nr, double *rv, double *space,
-                         const uint32_t *hist, int nbk, uint8_t *slot,
-                         int pooled, double la, int last)
+static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
+                         const int64_t *rk, int nr, double *rv,
+                         double *space, const uint32_t *hist, uint8_t *slot)
 {
     /* bucket of each rank, and the rank inside it (ranks in order) */
     int ord[8];
@@ -194,7 +193,6 @@ static void bucket_ranks(const double *a, int64_t n, const int64_t *rk,
         bk[ord[t]] = b;
         loc[ord[t]] = r - cum;
     }
-    (void)nbk;
     /* one segment of space per distinct bucket */
     int nseg = 0;
     int64_t off[8], fill[8];
@@ -211,15 +209,24 @@ static void bucket_ranks(const double *a, int64_t n, const int64_t *rk,
             at += hist[bk[t]];
             sgi++;
         }
-    for (int64_t i = 0; i < n; i++) {
-        double v = a[i];
-        if (isnan(v))
-            continue;
-        int key = pooled ? (int)(okey(v) >> (64 - PBITS)) : lin_key(v, la, last);
-        int sg = slot[key];
-        if (sg) {
-            sg--;
-            space[off[sg] + fill[sg]++] = v;
+    if (keys) {
+        for (int64_t i = 0; i < n; i++) {
+            int sg = slot[keys[i]];
+            if (sg) {
+                sg--;
+                space[off[sg] + fill[sg]++] = a[i];
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            double v = a[i];
+            if (isnan(v))
+                continue;
+            int sg = slot[okey(v) >> (64 - PBITS)];
+            if (sg) {
+                sg--;
+                space[off[sg] + fill[sg]++] = v;
+            }
         }
     }
     for (int sg = 0; sg < nseg; sg++) {
@@ -262,7 +269,7 @@ typedef struct stab_ws {
     uint32_t *hist; /* pooled counts: 1 << PBITS (or NBK linear) */
     uint8_t *slot;  /* 1 << PBITS bytes, zero between uses */
     uint32_t *bh;   /* NBK counts of one bin */
-    uint8_t *bslot; /* NBK bytes, zero between uses */
+    uint16_t *keys; /* n bucket keys of one channel (stab_bins) */
 } stab_ws;
 
 /* One channel's verdict: the followed quantile with the worst change of
@@ -338,7 +345,7 @@ void qc_stab_scratch_free(void *scratch)
     free(w->hist);
     free(w->slot);
     free(w->bh);
-    free(w->bslot);
+    free(w->keys);
     free(w);
 }
 
@@ -359,9 +366,9 @@ static stab_ws *stab_ws_new(const qc_stab *st)
     w->hist = malloc(((size_t)1 << PBITS) * sizeof *w->hist);
     w->slot = calloc((size_t)1 << PBITS, 1);
     w->bh = malloc(NBK * sizeof *w->bh);
-    w->bslot = calloc(NBK, 1);
+    w->keys = malloc((size_t)st->n * sizeof *w->keys);
     if (!w->m || !w->sm || !w->d || !w->buf || !w->space || !w->all ||
-        !w->hist || !w->slot || !w->bh || !w->bslot) {
+        !w->hist || !w->slot || !w->bh || !w->keys) {
         qc_stab_scratch_free(w);
         return NULL;
     }
@@ -402,16 +409,16 @@ typedef struct stab_lin {
 } stab_lin;
 
 /* Order statistics rk[0..4) of the non-NaN values of one bin c[0..n)
- * into rv: among the values of their linear buckets (bh: the bin's
- * histogram) when L->lin, else (or when one of them is zero, which may be
- * -0 or +0) by a selection on the whole bin, whose -0/+0 they then are. */
+ * into rv: among the values of their buckets (keys: the bin's keys, bh
+ * its histogram) when L->lin, else (or when one of them is zero, which
+ * may be -0 or +0) by a selection on the whole bin, whose -0/+0 they
+ * then are. */
 static void stab_bin_ranks(stab_ws *w, const stab_lin *L, const double *c,
-                           int64_t n, int64_t cnt, const int64_t *rk,
-                           double *rv)
+                           const uint16_t *keys, int64_t n,
+                           const int64_t *rk, double *rv)
 {
     if (L->lin) {
-        bucket_ranks(c, n, rk, 4, rv, w->space, w->bh, L->last + 1,
-                     w->bslot, 0, L->a, L->last);
+        bucket_ranks(c, n, keys, rk, 4, rv, w->space, w->bh, w->slot);
         if (rv[0] != 0 && rv[1] != 0 && rv[2] != 0 && rv[3] != 0)
             return;
     }
@@ -420,13 +427,12 @@ static void stab_bin_ranks(stab_ws *w, const stab_lin *L, const double *c,
         w->buf[m] = c[i];
         m += !isnan(c[i]);
     }
-    (void)cnt;
     select_ranks(w->buf, m, rk, 4, rv);
 }
 
 /* The NQ quantiles of channel c in each bin (w->m), its median as the
  * k-th row of st->med, and the pooled histogram of the whole column
- * (w->hist: NBK linear buckets when L->lin, else 1 << PBITS key
+ * (w->hist: the buckets of w->keys when L->lin, else 1 << PBITS key
  * buckets).  Returns the number of non-NaN values. */
 static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
                          int k, const stab_lin *L)
@@ -435,6 +441,7 @@ static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
     double cof = st->cof, *m = w->m, la = L->a;
     int last = L->last, nbk = last + 1;
     uint32_t *hist = w->hist, *bh = w->bh;
+    uint16_t *keys = w->keys;
     memset(hist, 0, (L->lin ? (size_t)nbk : (size_t)1 << PBITS) *
                         sizeof *hist);
     int64_t na = 0;
@@ -446,7 +453,9 @@ static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
                 double v = c[i];
                 int ok = !isnan(v);
                 cntb += ok;
-                bh[lin_key(v, la, last)] += (uint32_t)ok;
+                int key = lin_key(v, la, last);
+                bh[key] += (uint32_t)ok;
+                keys[i] = ok ? (uint16_t)key : NOKEY;
             }
             for (int q = 0; q < nbk; q++)
                 hist[q] += bh[q];
@@ -472,7 +481,7 @@ static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
                          cntb % 2 == 0 ? h - 1 : h, h,
                          (int64_t)(QS[2] * (double)(cntb - 1))};
         double rv[4];
-        stab_bin_ranks(w, L, c + lo, hi - lo, cntb, rk, rv);
+        stab_bin_ranks(w, L, c + lo, w->keys + lo, hi - lo, rk, rv);
         m[0 * nb + b] = asinh(rv[0] / cof);
         m[2 * nb + b] = asinh(rv[3] / cof);
         double md = asinh(rv[2] / cof);
@@ -504,11 +513,11 @@ static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
         rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
     }
     if (L->lin)
-        bucket_ranks(c, st->n, rk, 2 * NQ, rv, w->all, w->hist,
-                     L->last + 1, w->bslot, 0, L->a, L->last);
+        bucket_ranks(c, st->n, w->keys, rk, 2 * NQ, rv, w->all, w->hist,
+                     w->slot);
     else
-        bucket_ranks(c, st->n, rk, 2 * NQ, rv, w->all, w->hist,
-                     1 << PBITS, w->slot, 1, 0, 0);
+        bucket_ranks(c, st->n, NULL, rk, 2 * NQ, rv, w->all, w->hist,
+                     w->slot);
     for (int qi = 0; qi < NQ; qi++)
         win[qi] = asinh(rv[2 * qi + 1] / st->cof) -
                   asinh(rv[2 * qi] / st->cof);
