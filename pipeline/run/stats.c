@@ -19,6 +19,10 @@
  *
  * No globals; scratch is allocated per call (never per event).  Pure
  * functions: safe to call from several threads on separate data.
+ * cg_stat_pops_threads deals whole columns to its threads (an atomic
+ * counter); a column's cells are written only by the thread that took
+ * it and nothing is summed across columns, so the results do not depend
+ * on the thread count or on which thread took which column.
  */
 #include "stats.h"
 
@@ -674,10 +678,12 @@ int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
     for (size_t i = 0; i < (size_t)ncol * rowlen; i++)
         res[i] = NAN;
     /* only events of some population are ever looked at: sort those */
-    int nnull = 0;
+    int nnull = 0, nx = 0;
     for (int p = 0; p < npop; p++)
         nnull += !pops[p];
-    if (nnull == npop || ncol <= 0)
+    for (int c = 0; c < ncol; c++)
+        nx += cols[c] != NULL;
+    if (nnull == npop || nx == 0)
         return 0;
     cg_bits *uni = cg_bits_new(n);
     if (!uni)
@@ -694,7 +700,7 @@ int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
     atomic_init(&cx.failed, 0);
     /* the caller is one of the workers; a thread that cannot start
      * leaves its columns to the others */
-    int nt = nthreads < 1 ? 1 : nthreads > ncol ? ncol : nthreads;
+    int nt = nthreads < 1 ? 1 : nthreads > nx ? nx : nthreads;
     pthread_t *th = nt > 1 ? malloc((size_t)(nt - 1) * sizeof *th) : NULL;
     int started = 0;
     for (int t = 1; th && t < nt; t++)

@@ -67,9 +67,10 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
  * populations: res[(c * npop + p) * nspec + s] (NaN = NA) over the
  * finite cols[c][i] with bit i set in pops[p]; a NULL pops[p] or cols[c]
  * gives NA.  Equal, bit for bit, to cg_stat_gather_sorted + cg_stat_eval
- * per population.  One workspace (~32 bytes per event in some
- * population) serves every column.  0, or < 0 with err when memory is
- * short. */
+ * per population.  One workspace (30 bytes per event in some
+ * population, 38 with geomean or mad) serves every column, plus 2 bytes
+ * per event for every 16 populations.  0, or < 0 with err when memory
+ * is short. */
 int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
                  const cg_bits *const *pops, int npop,
                  const cg_stat_spec *spec, int nspec, double *res,
@@ -78,9 +79,10 @@ int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
 /* cg_stat_pops on nthreads threads (< 1: 1; the caller is one of them):
  * the columns are dealt to the threads, each column's cells written by
  * one thread, so res is the same, bit for bit, for every nthreads.  Each
- * thread has a workspace of its own (~32 bytes per event in some
- * population); a thread that cannot be started leaves its columns to the
- * others.  0, or < 0 with err when memory is short. */
+ * thread has a workspace of its own (as cg_stat_pops's; more threads
+ * than non-NULL columns are not started); a thread that cannot be started
+ * leaves its columns to the others.  0, or < 0 with err when memory is
+ * short. */
 int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
                          const cg_bits *const *pops, int npop,
                          const cg_stat_spec *spec, int nspec, double *res,
