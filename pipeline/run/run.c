@@ -358,15 +358,17 @@ static double auto_w(const cg_tf_spec *t, const double *col, int64_t n,
     double q1 = k > 0 ? cg_kde_quantile7(v, k, 0.25) : 0;
     double q3 = k > 0 ? cg_kde_quantile7(v, k, 0.75) : 0;
     double fence = q1 - 5 * (q3 - q1);
+    /* branch-free: whether a value is kept is data, not a pattern */
     k = 0;
     for (int64_t i = 0; i < n; i++)
-        k += col[i] < 0 && col[i] >= fence;
-    if (!(v = scratch_room(sc, (size_t)k)))
+        k += (col[i] < 0) & (col[i] >= fence);
+    if (!(v = scratch_room(sc, (size_t)k + 1)))
         return w;
     k = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (col[i] < 0 && col[i] >= fence)
-            v[k++] = col[i];
+    for (int64_t i = 0; i < n; i++) {
+        v[k] = col[i]; /* written always, kept when in range */
+        k += (col[i] < 0) & (col[i] >= fence);
+    }
     if (cg_logicle_estimate_w(v, (size_t)k, t->T, t->M, &w, &we) < 0 ||
         !(w >= 0.5))
         w = 0.5;
