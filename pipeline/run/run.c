@@ -1360,7 +1360,8 @@ static int run_stats(sample_work *w, cg_err *err)
         }
     }
     if (rc == 0)
-        rc = cg_stat_pops(cols, nsm, n, pb, ng, cfg->stats, ns, res, err);
+        rc = cg_stat_pops_threads(cols, nsm, n, pb, ng, cfg->stats, ns, res,
+                                  w->ctx->inner_threads, err);
     for (int gi = 0; gi < ng && rc == 0; gi++) {
         double *out = w->res->pops[gi].mstats;
         if (!out)
@@ -1925,8 +1926,11 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     qin.spill = applied;
     qin.comp_none = mode == CG_CMP_NONE;
     qin.comp_source = res->comp_source;
-    qc_start(&w, &qin, ctx->inner_threads > 1 &&
-                           !ctx->qc.exclude_time_anomalies);
+    /* beside the gating it is one of the sample's threads; before it,
+     * it may use them all */
+    int qc_bg = ctx->inner_threads > 1 && !ctx->qc.exclude_time_anomalies;
+    qin.threads = qc_bg ? 1 : ctx->inner_threads;
+    qc_start(&w, &qin, qc_bg);
     /* $PnE log decades per frame channel, for `T/M/W: auto` */
     w.ch_dec = calloc((size_t)fr->nch + 1, sizeof *w.ch_dec);
     for (int j = 0; w.ch_dec && j < fr->nch && j < fcs_n_params(f); j++) {
