@@ -182,18 +182,24 @@ static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
         src = dst;
         dst = t;
     }
-    for (size_t i = 0; i < m; i++)
-        ix[i] = (uint32_t)src[i];
+    for (size_t i = 0; i < m; i++) {
+        uint32_t t = (uint32_t)src[i];
+        ix[i] = t;
+        out[i] = x[t];
+    }
+    /* runs of equal keys: by the double (and the event index) */
     for (size_t a = 0; a < m;) {
         size_t b = a + 1;
         while (b < m && (src[b] >> 32) == (src[a] >> 32))
             b++;
-        if (b - a > 1 && sort_run(x, ix, a, b) < 0)
-            return -1;
+        if (b - a > 1) {
+            if (sort_run(x, ix, a, b) < 0)
+                return -1;
+            for (size_t i = a; i < b; i++)
+                out[i] = x[ix[i]];
+        }
         a = b;
     }
-    for (size_t i = 0; i < m; i++)
-        out[i] = x[ix[i]];
     return (int64_t)m;
 }
 
