@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -545,6 +546,7 @@ typedef struct sample_work {
     int sc_own;
     cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
     struct qc_job *qc;     /* event QC running beside the gating, or NULL */
+    double t0;             /* start (CYTOGATE_TRACE) */
     void *spare;           /* the file's bytes once decoded (owned): */
     size_t spare_size;     /* given to the dims cache for its columns */
 } sample_work;
@@ -1592,6 +1594,33 @@ static void record_panel(const cg_config *cfg, const cg_frame *fr,
                        map->missing);
 }
 
+/* CYTOGATE_TRACE=1: each sample's stages with their wall-clock time
+ * since the sample started, on stderr (for finding where a run's time
+ * goes; docs/perf.md).  Off by default; never changes an output. */
+static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
+static int trace_on;
+
+static void trace_init(void)
+{
+    const char *e = getenv("CYTOGATE_TRACE");
+    trace_on = e && *e && strcmp(e, "0") != 0;
+}
+
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void trace(const sample_work *w, const char *stage)
+{
+    pthread_once(&trace_once, trace_init);
+    if (trace_on)
+        fprintf(stderr, "trace %s: %-22s %8.1f ms\n", w->smp->sample_id,
+                stage, (mono_now() - w->t0) * 1e3);
+}
+
 /* The event QC (cg_qc_events) reads the compensated frame and the file's
  * keywords and writes only res->qc; the gating reads the same frame and
  * writes everything else.  So unless its time mask is needed before
@@ -1600,6 +1629,7 @@ static void record_panel(const cg_config *cfg, const cg_frame *fr,
  * warning is put back where the serial order had it, so outputs do not
  * depend on which finishes first. */
 typedef struct qc_job {
+    const sample_work *w;
     const cg_qc_params *p;
     cg_qc_input in;
     cg_result *res;
@@ -1614,6 +1644,7 @@ static void *qc_main(void *arg)
 {
     qc_job *j = arg;
     j->rc = cg_qc_events(j->p, &j->in, j->res->qc, &j->e);
+    trace(j->w, "event QC done");
     return NULL;
 }
 
@@ -1660,6 +1691,7 @@ static void qc_start(sample_work *w, const cg_qc_input *in, int background)
     qc_job *j = res->qc ? calloc(1, sizeof *j) : NULL;
     if (!j)
         return;
+    j->w = w;
     j->p = &w->ctx->qc;
     j->in = *in;
     j->res = res;
@@ -1797,20 +1829,24 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         sample_fail(res, "transforms: %s", ep->msg);
         return -1;
     }
+    trace(ww, "transforms built");
     if (run_gates(ww, ep) < 0) {
         sample_fail(res, "%s", ep->msg);
         return -1;
     }
+    trace(ww, "gated");
     if (run_stats(ww, ep) < 0) {
         sample_fail(res, "statistics: %s", ep->msg);
         return -1;
     }
+    trace(ww, "statistics");
     cg_result_pick_headline(cfg, res);
     run_metrics(cfg, res);
     for (int k = 0; k < cfg->nmetrics; k++)
         if (res->metric_reason[k])
             cg_result_warn(res, "%s", res->metric_reason[k]);
     qc_join(ww);
+    trace(ww, "event QC joined");
     run_qc_gates(ww);
     if (res->qc)
         res->qc_verdict = cg_qc_overall(res->qc);
@@ -1829,6 +1865,8 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
     }
     if (ctx->opts.plots && ctx->opts.outdir && cg_run_plots(&pc, ep) < 0)
         cg_result_warn(res, "plots: %s", ep->msg);
+    if (ctx->opts.plots && ctx->opts.outdir)
+        trace(ww, "figures");
     return 0;
 }
 
@@ -1848,6 +1886,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     w.cfg = cfg;
     w.res = res;
     w.smp = s;
+    w.t0 = mono_now();
     fcs_file *f = NULL;
     cg_frame *fr = NULL, *sub = NULL;
     cg_matrix *spill = NULL;
@@ -1869,6 +1908,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         sample_fail(res, "cannot read %s: %s", s->file, fe.msg);
         goto out;
     }
+    trace(&w, "read");
     hj.p = inf.p;
     hj.n = inf.n;
     hj.hex = res->sha256;
@@ -1886,10 +1926,12 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     for (int k = 0; k < fcs_n_warnings(f); k++)
         cg_result_warn(res, "fcs: %s", fcs_warning(f, k));
     fr = cg_frame_from_fcs_threads(f, FCS_SCALED, ctx->inner_threads, &e);
+    trace(&w, "decoded");
     if (hashing) {
         pthread_join(hth, NULL);
         hashing = 0;
     }
+    trace(&w, "hashed");
     /* Hashed and decoded: nothing reads the bytes again (the handle's
      * keywords and parameters are parsed copies).  Their memory, already
      * faulted in, becomes the dims cache's first transformed columns
@@ -1930,6 +1972,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
      * it may use them all */
     int qc_bg = ctx->inner_threads > 1 && !ctx->qc.exclude_time_anomalies;
     qin.threads = qc_bg ? 1 : ctx->inner_threads;
+    trace(&w, "compensated");
     qc_start(&w, &qin, qc_bg);
     /* $PnE log decades per frame channel, for `T/M/W: auto` */
     w.ch_dec = calloc((size_t)fr->nch + 1, sizeof *w.ch_dec);
