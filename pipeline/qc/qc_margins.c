@@ -21,6 +21,41 @@
 
 #include "qc_internal.h"
 
+/* Minimum and maximum of c[0..n) (NaN left out; INFINITY and -INFINITY
+ * when none), as a scan in order gives them: of equal values (-0 and +0)
+ * the first.  Four running extremes, so the scan is not one chain of
+ * dependent compares; a zero minimum, whose sign the note prints, is
+ * found again in order. */
+static void min_max(const double *c, int64_t n, double *lo_out,
+                    double *hi_out)
+{
+    double lo[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    double hi[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++) {
+            double v = c[i + k];
+            lo[k] = v < lo[k] ? v : lo[k];
+            hi[k] = v > hi[k] ? v : hi[k];
+        }
+    for (; i < n; i++) {
+        lo[0] = c[i] < lo[0] ? c[i] : lo[0];
+        hi[0] = c[i] > hi[0] ? c[i] : hi[0];
+    }
+    for (int k = 1; k < 4; k++) {
+        lo[0] = lo[k] < lo[0] ? lo[k] : lo[0];
+        hi[0] = hi[k] > hi[0] ? hi[k] : hi[0];
+    }
+    if (lo[0] == 0) {
+        lo[0] = INFINITY;
+        for (i = 0; i < n; i++)
+            if (c[i] < lo[0])
+                lo[0] = c[i];
+    }
+    *lo_out = lo[0];
+    *hi_out = hi[0];
+}
+
 int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
                const int *role, cg_qc_result *r, cg_err *err)
 {
@@ -36,11 +71,8 @@ int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
             continue;
         nch++;
         const double *c = fr->col[j];
-        double lo = INFINITY, hi = -INFINITY;
-        for (int64_t i = 0; i < n; i++) {
-            if (c[i] < lo) lo = c[i];
-            if (c[i] > hi) hi = c[i];
-        }
+        double lo, hi;
+        min_max(c, n, &lo, &hi);
         int64_t nlo = 0, nsat = 0, nhi = 0;
         double lim = qc_sat_limit(in, j);
         double tol = isnan(lim) ? 0 : 1e-6 * fabs(lim);

@@ -169,10 +169,11 @@ static inline int lin_key(double v, double a, int last)
  * top PBITS bits of okey when keys is NULL): the values of the ranks'
  * buckets are copied to space (in a's order) and each rank is selected
  * inside its bucket.  slot: 1 << PBITS bytes, zero on entry and on
- * return. */
+ * return; pos: room for n + 1 positions (with keys). */
 static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
                          const int64_t *rk, int nr, double *rv,
-                         double *space, const uint32_t *hist, uint8_t *slot)
+                         double *space, const uint32_t *hist, uint8_t *slot,
+                         int64_t *pos)
 {
     /* bucket of each rank, and the rank inside it (ranks in order) */
     int ord[8];
@@ -210,12 +211,16 @@ static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
             sgi++;
         }
     if (keys) {
+        /* the positions of the buckets' values first, without a branch
+         * (few are wanted, at random), then their values in order */
+        int64_t m = 0;
         for (int64_t i = 0; i < n; i++) {
-            int sg = slot[keys[i]];
-            if (sg) {
-                sg--;
-                space[off[sg] + fill[sg]++] = a[i];
-            }
+            pos[m] = i;
+            m += slot[keys[i]] != 0;
+        }
+        for (int64_t j = 0; j < m; j++) {
+            int sg = slot[keys[pos[j]]] - 1;
+            space[off[sg] + fill[sg]++] = a[pos[j]];
         }
     } else {
         for (int64_t i = 0; i < n; i++) {
@@ -270,6 +275,7 @@ typedef struct stab_ws {
     uint8_t *slot;  /* 1 << PBITS bytes, zero between uses */
     uint32_t *bh;   /* NBK counts of one bin */
     uint16_t *keys; /* n bucket keys of one channel (stab_bins) */
+    int64_t *pos;   /* n + 1 positions (bucket_ranks) */
 } stab_ws;
 
 /* One channel's verdict: the followed quantile with the worst change of
@@ -346,6 +352,7 @@ void qc_stab_scratch_free(void *scratch)
     free(w->slot);
     free(w->bh);
     free(w->keys);
+    free(w->pos);
     free(w);
 }
 
@@ -367,8 +374,9 @@ static stab_ws *stab_ws_new(const qc_stab *st)
     w->slot = calloc((size_t)1 << PBITS, 1);
     w->bh = malloc(NBK * sizeof *w->bh);
     w->keys = malloc((size_t)st->n * sizeof *w->keys);
+    w->pos = malloc(((size_t)st->n + 1) * sizeof *w->pos);
     if (!w->m || !w->sm || !w->d || !w->buf || !w->space || !w->all ||
-        !w->hist || !w->slot || !w->bh || !w->keys) {
+        !w->hist || !w->slot || !w->bh || !w->keys || !w->pos) {
         qc_stab_scratch_free(w);
         return NULL;
     }
@@ -418,7 +426,8 @@ static void stab_bin_ranks(stab_ws *w, const stab_lin *L, const double *c,
                            const int64_t *rk, double *rv)
 {
     if (L->lin) {
-        bucket_ranks(c, n, keys, rk, 4, rv, w->space, w->bh, w->slot);
+        bucket_ranks(c, n, keys, rk, 4, rv, w->space, w->bh, w->slot,
+                     w->pos);
         if (rv[0] != 0 && rv[1] != 0 && rv[2] != 0 && rv[3] != 0)
             return;
     }
@@ -514,10 +523,10 @@ static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
     }
     if (L->lin)
         bucket_ranks(c, st->n, w->keys, rk, 2 * NQ, rv, w->all, w->hist,
-                     w->slot);
+                     w->slot, w->pos);
     else
         bucket_ranks(c, st->n, NULL, rk, 2 * NQ, rv, w->all, w->hist,
-                     w->slot);
+                     w->slot, NULL);
     for (int qi = 0; qi < NQ; qi++)
         win[qi] = asinh(rv[2 * qi + 1] / st->cof) -
                   asinh(rv[2 * qi] / st->cof);
