@@ -2,16 +2,20 @@
  * autogate.c -- 1-D auto gates: valley, tail, quantile, and the threshold
  * membership helper (autogate.h states each rule and its fallback).
  *
- * Each gate computes one KDE (kde.h) of the used values on a fixed grid,
- * finds the significant peaks with their prominence, and applies its rule
- * on the grid; nothing depends on anything but the values, the mask and
- * the options, so results are deterministic.  A gate never fails because
- * the data are awkward: it falls back, sets fell_back and says why in
+ * Each gate gathers the used values once (cg_kde_vals: its KDE, peak
+ * spreads, quantiles and counts all read that array; quantiles by the
+ * histogram selection, which leaves it in event order), computes one KDE
+ * (kde.h) on a fixed grid, finds the significant peaks with their
+ * prominence, and applies its rule on the grid; nothing depends on
+ * anything but the values, the mask and the options, so results are
+ * deterministic.  A gate never fails because the data are awkward: it
+ * falls back, sets fell_back and says why in
  * reason.  Errors (< 0) are only for bad arguments and lack of memory.
  *
  * Threading: no state; the KDE's plan cache is thread-safe.
  */
 #include "autogate.h"
+#include "frame.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -60,20 +64,6 @@ static void fall_back(cg_threshold_result *r, const char *fmt, ...)
     r->fell_back = 1;
     vsnprintf(r->reason, sizeof r->reason, fmt, ap);
     va_end(ap);
-}
-
-static int64_t count_used(const double *x, int64_t n, const cg_bits *mask)
-{
-    int64_t k = 0;
-    if (!mask) {
-        for (int64_t i = 0; i < n; i++)
-            k += isfinite(x[i]) != 0;
-        return k;
-    }
-    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
-        for (uint64_t m = mask->w[w]; m; m &= m - 1)
-            k += isfinite(x[(w << 6) + __builtin_ctzll(m)]) != 0;
-    return k;
 }
 
 static int check_args(const double *x, int64_t n, const cg_bits *mask,
@@ -208,16 +198,22 @@ static int walk_down(const cg_kde1 *k, int p, int side, double frac,
     return -1;
 }
 
-/* Common set-up: count, KDE.  Returns 1 when the caller should stop (too
- * few events: result filled as a fallback), 0 to go on, < 0 on error. */
+/* Common set-up: the used values (gathered once into *d, which the
+ * caller releases in every case), KDE.  Returns 1 when the caller should
+ * stop (too few events: result filled as a fallback), 0 to go on, < 0 on
+ * error. */
 static int prepare(const double *x, int64_t n, const cg_bits *mask,
                    const cg_autogate_opts *o, cg_threshold_result *r,
-                   cg_kde1 *k, cg_err *err)
+                   cg_kde_vals *d, cg_kde1 *k, cg_err *err)
 {
+    memset(d, 0, sizeof *d);
     int rc = check_args(x, n, mask, err);
     if (rc < 0)
         return rc;
-    r->n = count_used(x, n, mask);
+    rc = cg_kde_vals_gather(x, n, mask, d, err);
+    if (rc < 0)
+        return rc;
+    r->n = d->n;
     if (r->n < CG_AUTOGATE_MIN_N) {
         fall_back(r, "only %lld usable events (need %d)", (long long)r->n,
                   CG_AUTOGATE_MIN_N);
@@ -229,7 +225,7 @@ static int prepare(const double *x, int64_t n, const cg_bits *mask,
     ko.m = o->grid > 0 ? o->grid : 512;
     ko.adjust = o->adjust > 0 ? o->adjust : 1.0;
     ko.trim = o->trim;
-    rc = cg_kde1_compute(x, n, mask, &ko, k, err);
+    rc = cg_kde1_compute_vals(d, &ko, k, err);
     if (rc < 0)
         return rc;
     r->bandwidth = k->h;
@@ -238,91 +234,69 @@ static int prepare(const double *x, int64_t n, const cg_bits *mask,
     return 0;
 }
 
+/* The used values of a gate with a scratch array of as many doubles,
+ * made on first use (peak_spread). */
+typedef struct used {
+    cg_kde_vals d;
+    double *tmp;
+} used;
+
+static void used_release(used *u)
+{
+    cg_kde_vals_release(&u->d);
+    free(u->tmp);
+    u->tmp = NULL;
+}
+
 /* Robust SD of the main peak at `mode`, from the events on the side
  * opposite to `side` (side +1: the events <= mode): 1.4826 x the median
  * of |x - mode| over them.  When that side holds fewer than 10 events
  * (a peak at the edge of the data), both sides are used.  NaN when no
  * event is usable; 0 is possible (many equal values). */
-static double peak_spread(const double *x, int64_t n, const cg_bits *mask,
-                          double mode, int side)
+static double peak_spread(used *u, double mode, int side)
 {
-    int64_t k = 0, cap = 0;
-    double *d = NULL;
+    const cg_kde_vals *d = &u->d;
+    if (!u->tmp && !(u->tmp = cg_frame_col_alloc(d->n)))
+        return NAN;
+    double *dd = u->tmp, dmin = INFINITY, dmax = -INFINITY;
+    int64_t k = 0;
     for (int pass = 0; pass < 2; pass++) {
         int both = pass == 1;
         k = 0;
-        for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
-            uint64_t m = mask ? mask->w[w]
-                         : (w == nw - 1 && (n & 63))
-                             ? ((uint64_t)1 << (n & 63)) - 1
-                             : ~(uint64_t)0;
-            for (; m; m &= m - 1) {
-                double xi = x[(w << 6) + __builtin_ctzll(m)];
-                if (!isfinite(xi))
-                    continue;
-                if (!both && side != 0 && (side > 0 ? xi > mode : xi < mode))
-                    continue;
-                if (k == cap) {
-                    int64_t nc = cap ? 2 * cap : 4096;
-                    double *nd = realloc(d, (size_t)nc * sizeof *nd);
-                    if (!nd) {
-                        free(d);
-                        return NAN;
-                    }
-                    d = nd;
-                    cap = nc;
-                }
-                d[k++] = fabs(xi - mode);
-            }
+        dmin = INFINITY;
+        dmax = -INFINITY;
+        for (int64_t i = 0; i < d->n; i++) {
+            double xi = d->v[i];
+            if (!both && side != 0 && (side > 0 ? xi > mode : xi < mode))
+                continue;
+            double a = fabs(xi - mode);
+            dd[k++] = a;
+            dmin = a < dmin ? a : dmin;
+            dmax = a > dmax ? a : dmax;
         }
         if (k >= 10)
             break;
     }
-    double s = k > 0 ? 1.4826 * cg_kde_quantile7(d, k, 0.5) : NAN;
-    free(d);
-    return s;
-}
-
-/* The finite values of the used events, in event order, into an owned
- * array (*k of them); NULL on no memory. */
-static double *gather_used(const double *x, int64_t n, const cg_bits *mask,
-                           int64_t *k)
-{
-    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-    *k = 0;
-    if (!v)
-        return NULL;
-    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
-        uint64_t m = mask ? mask->w[w]
-                     : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
-                                                 : ~(uint64_t)0;
-        for (; m; m &= m - 1) {
-            double xi = x[(w << 6) + __builtin_ctzll(m)];
-            if (isfinite(xi))
-                v[(*k)++] = xi;
-        }
-    }
-    return v;
+    /* the median by the histogram selection (dd is not reordered) */
+    cg_kde_vals dv = {dd, k, 0, dmin, dmax};
+    static const double half = 0.5;
+    double med;
+    if (k == 0 || cg_kde_vals_quantiles(&dv, &half, 1, &med) < 0)
+        return NAN;
+    return 1.4826 * med;
 }
 
 /* The p-quantile (R type 7) of the used values; NaN on no memory. */
-static double used_quantile(const double *x, int64_t n, const cg_bits *mask,
-                            double p)
+static double used_quantile(const used *u, double p)
 {
-    int64_t k;
-    double *v = gather_used(x, n, mask, &k);
-    if (!v)
-        return NAN;
-    double q = k > 0 ? cg_kde_quantile7(v, k, p) : NAN;
-    free(v);
-    return q;
+    double q;
+    return cg_kde_vals_quantiles(&u->d, &p, 1, &q) < 0 ? NAN : q;
 }
 
 /* The spread rule: cut = mode + side * k * spread.  Fills r->mode,
  * r->spread; returns the cut (NaN when no spread could be measured). */
-static double spread_cut(const double *x, int64_t n, const cg_bits *mask,
-                         const cg_kde1 *kd, int p, int side, double kmul,
-                         int both, cg_threshold_result *r)
+static double spread_cut(used *u, const cg_kde1 *kd, int p, int side,
+                         double kmul, int both, cg_threshold_result *r)
 {
     double mode = cg_kde1_x(kd, p);
     /* The far half-spread is clean of the population beyond the cut, but
@@ -331,9 +305,9 @@ static double spread_cut(const double *x, int64_t n, const cg_bits *mask,
      * then, or always with `both` (tail gates, where what lies beyond the
      * cut is a small minority that a median ignores), the near side's is
      * taken when wider.  Never below one bandwidth. */
-    double s = peak_spread(x, n, mask, mode, side);
+    double s = peak_spread(u, mode, side);
     if (both || !(s > kd->h)) {
-        double sn = peak_spread(x, n, mask, mode, -side);
+        double sn = peak_spread(u, mode, -side);
         if (sn > s || !(s > 0))
             s = sn;
     }
@@ -350,26 +324,18 @@ static double spread_cut(const double *x, int64_t n, const cg_bits *mask,
  * is where the two weighted normal densities are equal, searched between
  * the modes.  Returns t when a side has fewer than 10 events or no
  * spread, or the equation has no root there. */
-static double refine_cut(const double *x, int64_t n, const cg_bits *mask,
-                         double a, double t, double b)
+static double refine_cut(used *uv, double a, double t, double b)
 {
     int64_t nl = 0, nr = 0;
-    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
-        uint64_t m = mask ? mask->w[w]
-                     : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
-                                                 : ~(uint64_t)0;
-        for (; m; m &= m - 1) {
-            double xi = x[(w << 6) + __builtin_ctzll(m)];
-            if (isfinite(xi)) {
-                nl += xi < t;
-                nr += xi >= t;
-            }
-        }
+    for (int64_t i = 0; i < uv->d.n; i++) {
+        double xi = uv->d.v[i];
+        nl += xi < t;
+        nr += xi >= t;
     }
     if (nl < 10 || nr < 10)
         return t;
-    double sa = peak_spread(x, n, mask, a, +1);
-    double sb = peak_spread(x, n, mask, b, -1);
+    double sa = peak_spread(uv, a, +1);
+    double sb = peak_spread(uv, b, -1);
     if (!(sa > 0) || !(sb > 0))
         return t;
     double la = log((double)nl / sa), lb = log((double)nr / sb);
@@ -404,11 +370,15 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
     result_init(r);
     cg_kde1 k;
     memset(&k, 0, sizeof k);
-    int rc = prepare(x, n, mask, o, r, &k, err);
-    if (rc != 0)
+    used u = {{0}, NULL};
+    int rc = prepare(x, n, mask, o, r, &u.d, &k, err);
+    if (rc != 0) {
+        used_release(&u);
         return rc < 0 ? rc : 0;
+    }
     peak *pk = malloc((size_t)k.m * sizeof *pk);
     if (!pk) {
+        used_release(&u);
         cg_kde1_release(&k);
         return cg_err_set(err, CG_E_NOMEM, "valley: out of memory");
     }
@@ -439,7 +409,7 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
             r->threshold = cg_kde1_x(&k, best);
             set_rule(r, "valley");
             if (o->refine) {
-                double t2 = refine_cut(x, n, mask, r->peak[0], r->threshold,
+                double t2 = refine_cut(&u, r->peak[0], r->threshold,
                                        r->peak[1]);
                 if (!ranged || (t2 >= o->lo && t2 <= o->hi)) {
                     if (t2 != r->threshold)
@@ -466,12 +436,11 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
                      "; one_peak: fail, no cut");
             r->threshold = NAN;
         } else {
-            double t = spread_cut(x, n, mask, &k, mp, o->one_peak, o->k, 0,
-                                  r);
+            double t = spread_cut(&u, &k, mp, o->one_peak, o->k, 0, r);
             if (o->keep_peak && o->keep_min > 0 && o->keep_min < 1) {
-                double qk = used_quantile(x, n, mask, o->one_peak > 0
-                                                     ? o->keep_min
-                                                     : 1 - o->keep_min);
+                double qk = used_quantile(&u, o->one_peak > 0
+                                                  ? o->keep_min
+                                                  : 1 - o->keep_min);
                 if (o->one_peak > 0 ? qk > t : qk < t) {
                     t = qk;
                     snprintf(r->reason + l, sizeof r->reason - l,
@@ -498,6 +467,7 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
         }
     }
     free(pk);
+    used_release(&u);
     cg_kde1_release(&k);
     return 0;
 }
@@ -510,24 +480,18 @@ int cg_gate_valley(const double *x, int64_t n, const cg_bits *mask,
  * normal peak: 1; a positive minority on `side` only lowers the ratio).
  * Quantiles, not the KDE mode, so a flat-topped peak whose mode sits off
  * centre does not count as skewed. */
-static int far_skewed(const double *x, int64_t n, const cg_bits *mask,
-                      int side)
+static int far_skewed(const used *u, int side)
 {
-    int64_t k;
-    double *v = gather_used(x, n, mask, &k);
-    if (!v)
+    if (u->d.n < CG_AUTOGATE_MIN_N)
         return 0;
-    int ok = 0;
-    if (k >= CG_AUTOGATE_MIN_N) {
-        double lo = cg_kde_quantile7(v, k, 0.1);
-        double med = cg_kde_quantile7(v, k, 0.5);
-        double hi = cg_kde_quantile7(v, k, 0.9);
-        double dfar = side > 0 ? med - lo : hi - med;
-        double dnear = side > 0 ? hi - med : med - lo;
-        ok = dnear > 0 && dfar > 1.3 * dnear;
-    }
-    free(v);
-    return ok;
+    static const double p[3] = {0.1, 0.5, 0.9};
+    double q[3];
+    if (cg_kde_vals_quantiles(&u->d, p, 3, q) < 0)
+        return 0;
+    double lo = q[0], med = q[1], hi = q[2];
+    double dfar = side > 0 ? med - lo : hi - med;
+    double dnear = side > 0 ? hi - med : med - lo;
+    return dnear > 0 && dfar > 1.3 * dnear;
 }
 
 /* The deepest local minimum of the density strictly between grid points
@@ -601,11 +565,15 @@ int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
                           "tail: fraction %g must be in [0, 1)", o->fraction);
     cg_kde1 k;
     memset(&k, 0, sizeof k);
-    int rc = prepare(x, n, mask, o, r, &k, err);
-    if (rc != 0)
+    used u = {{0}, NULL};
+    int rc = prepare(x, n, mask, o, r, &u.d, &k, err);
+    if (rc != 0) {
+        used_release(&u);
         return rc < 0 ? rc : 0;
+    }
     peak *pk = malloc((size_t)k.m * sizeof *pk);
     if (!pk) {
+        used_release(&u);
         cg_kde1_release(&k);
         return cg_err_set(err, CG_E_NOMEM, "tail: out of memory");
     }
@@ -629,13 +597,13 @@ int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
             set_rule(r, "valley");
         } else {
             r->peak[1] = NAN;
-            r->threshold = spread_cut(x, n, mask, &k, p, side, o->k, 1, r);
+            r->threshold = spread_cut(&u, &k, p, side, o->k, 1, r);
             set_rule(r, "spread");
             /* A markedly skewed negative, long on the far side: k
              * spreads overstate its cut side, so its own edge, when
              * nearer: where the density first falls below CG_TAIL_EDGE
              * of the peak (2.8 SDs of a normal peak). */
-            if (far_skewed(x, n, mask, side) &&
+            if (far_skewed(&u, side) &&
                 walk_down(&k, p, side, CG_TAIL_EDGE, &t) == 0 &&
                 (t - r->threshold) * side < 0) {
                 r->threshold = t;
@@ -644,6 +612,7 @@ int cg_gate_tail(const double *x, int64_t n, const cg_bits *mask,
         }
     }
     free(pk);
+    used_release(&u);
     cg_kde1_release(&k);
     return 0;
 }
@@ -658,13 +627,15 @@ int cg_main_peak(const double *x, int64_t n, const cg_bits *mask,
     *mode = *spread = NAN;
     cg_kde1 k;
     memset(&k, 0, sizeof k);
-    int rc = prepare(x, n, mask, &o, &r, &k, err);
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
-    *mode = cg_kde1_x(&k, main_peak(&k));
-    *spread = peak_spread(x, n, mask, *mode, 0);
+    used u = {{0}, NULL};
+    int rc = prepare(x, n, mask, &o, &r, &u.d, &k, err);
+    if (rc == 0) {
+        *mode = cg_kde1_x(&k, main_peak(&k));
+        *spread = peak_spread(&u, *mode, 0);
+    }
+    used_release(&u);
     cg_kde1_release(&k);
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
 /* ---- quantile ----------------------------------------------------------- */
@@ -685,19 +656,24 @@ int cg_gate_quantile(const double *x, int64_t n, const cg_bits *mask,
     if (!(o->q >= 0 && o->q <= 1))
         return cg_err_set(err, CG_E_ARG, "quantile: q %g must be in [0, 1]",
                           o->q);
-    r->n = count_used(x, n, mask);
+    cg_kde_vals v;
+    rc = cg_kde_vals_gather(x, n, mask, &v, err);
+    if (rc < 0)
+        return rc;
+    r->n = v.n;
     if (r->n < CG_AUTOGATE_MIN_N) {
+        cg_kde_vals_release(&v);
         fall_back(r, "only %lld usable events (need %d)", (long long)r->n,
                   CG_AUTOGATE_MIN_N);
         return 0;
     }
-    int64_t k;
-    double *v = gather_used(x, n, mask, &k);
-    if (!v)
+    /* histogram selection, O(n), v not reordered */
+    if (cg_kde_vals_quantiles(&v, &o->q, 1, &r->threshold) < 0) {
+        cg_kde_vals_release(&v);
         return cg_err_set(err, CG_E_NOMEM, "quantile: out of memory");
-    r->threshold = cg_kde_quantile7(v, k, o->q); /* selection, O(n) */
+    }
     set_rule(r, "quantile");
-    free(v);
+    cg_kde_vals_release(&v);
     return 0;
 }
 

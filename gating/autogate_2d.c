@@ -9,12 +9,13 @@
  * region on their left (saddles resolved by the cell-centre mean).  Each
  * crossing edge starts exactly one segment and ends exactly one, so the
  * segments chain into closed loops; the loop of largest positive (CCW)
- * area is the outer boundary.  Grid-sized allocations only.
+ * area is the outer boundary.  Grid-sized allocations only, but for the
+ * scatter gate's one gather of the used pairs (cg_kde_pairs), which its
+ * robust box, 2-D estimate and debris estimate all read.
  *
  * Threading: no state; the KDE's plan cache is thread-safe.
  */
 #include "autogate.h"
-#include "frame.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,13 +42,15 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
         return cg_err_set(err, CG_E_ARG,
                           "singlets: tolerance %g must be in (0, 1)",
                           tolerance);
-    /* The clamped ratios of the used events, packed in event order (the
-     * KDE of the packed array equals that of a per-event array with NaN
-     * for the unused events: it skips those and keeps the order). */
+    /* The clamped ratios of the used events, packed in event order with
+     * their sum and range: the gathered values (kde.h cg_kde_vals) of a
+     * per-event array with NaN for the unused events, whose KDE they
+     * give without another copy. */
     double *ratio = malloc((size_t)(n > 0 ? n : 1) * sizeof *ratio);
     if (!ratio)
         return cg_err_set(err, CG_E_NOMEM, "singlets: out of memory");
     double amin = INFINITY, amax = -INFINITY;
+    double rsum = 0, rmin = INFINITY, rmax = -INFINITY;
     int64_t used = 0;
     for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
         uint64_t m = mask ? mask->w[w]
@@ -58,7 +61,11 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
             if (!(a[i] > 0 && h[i] > 0) || !isfinite(a[i]) || !isfinite(h[i]))
                 continue;
             double q = a[i] / h[i];
-            ratio[used++] = q < 0.1 ? 0.1 : q > 10 ? 10 : q;
+            q = q < 0.1 ? 0.1 : q > 10 ? 10 : q;
+            ratio[used++] = q;
+            rsum += q; /* what cg_kde_vals_gather would sum, in order */
+            rmin = q < rmin ? q : rmin;
+            rmax = q > rmax ? q : rmax;
             if (a[i] < amin)
                 amin = a[i];
             if (a[i] > amax)
@@ -78,7 +85,8 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
     cg_kde_opts ko;
     cg_kde_opts_init(&ko);
     ko.m = 1024;
-    int rc = cg_kde1_compute(ratio, used, NULL, &ko, &k, err);
+    cg_kde_vals rv = {ratio, used, rsum, rmin, rmax};
+    int rc = cg_kde1_compute_vals(&rv, &ko, &k, err);
     free(ratio);
     if (rc < 0)
         return rc;
@@ -182,45 +190,25 @@ static void edge_point(const ms *s, int id, double *px, double *py)
 }
 
 /* The robust box of the scatter plot: per axis the 0.5 and 99.5 %
- * quantiles of the used events, widened by 10 % of their span (events
+ * quantiles of the used pairs, widened by 10 % of their span (events
  * piled at a detector's ceiling or far negative then neither squeeze
  * the grid nor become a mode).  0, or -1 on no memory. */
-static int robust_box(const double *x, const double *y, int64_t n,
-                      const cg_bits *mask, int64_t used, double xr[2],
-                      double yr[2])
+static int robust_box(const cg_kde_pairs *pp, double xr[2], double yr[2])
 {
-    double *vx = cg_frame_col_alloc(used); /* huge pages from 4 MiB */
-    double *vy = cg_frame_col_alloc(used);
-    if (!vx || !vy) {
-        free(vx);
-        free(vy);
-        return -1;
-    }
-    int64_t k = 0;
-    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
-        uint64_t mm = mask ? mask->w[w]
-                      : (w == nw - 1 && (n & 63)) ? ((uint64_t)1 << (n & 63)) - 1
-                                                  : ~(uint64_t)0;
-        for (; mm; mm &= mm - 1) {
-            int64_t i = (w << 6) + __builtin_ctzll(mm);
-            if (isfinite(x[i]) && isfinite(y[i]) && k < used) {
-                vx[k] = x[i];
-                vy[k++] = y[i];
-            }
-        }
-    }
-    double *v[2] = {vx, vy}, *out[2] = {xr, yr};
+    const cg_kde_vals *v[2] = {&pp->x, &pp->y};
+    double *out[2] = {xr, yr};
+    static const double p[2] = {0.005, 0.995};
     for (int a = 0; a < 2; a++) {
-        double lo = cg_kde_quantile7(v[a], k, 0.005);
-        double hi = cg_kde_quantile7(v[a], k, 0.995);
+        double q[2];
+        if (cg_kde_vals_quantiles(v[a], p, 2, q) < 0)
+            return -1;
+        double lo = q[0], hi = q[1];
         double pad = 0.1 * (hi - lo);
         if (!(pad > 0))
             pad = fabs(hi) > 0 ? 0.1 * fabs(hi) : 1.0;
         out[a][0] = lo - pad;
         out[a][1] = hi + pad;
     }
-    free(vx);
-    free(vy);
     return 0;
 }
 
@@ -228,7 +216,7 @@ static int robust_box(const double *x, const double *y, int64_t n,
  * significant peak in the bottom 20 % of the range and another peak to
  * its right, the deepest minimum between the two; else NaN. */
 static double debris_valley(const double *x, int64_t n, const cg_bits *mask,
-                            const double xr[2])
+                            const cg_kde_pairs *pp, const double xr[2])
 {
     cg_kde1 k;
     cg_kde_opts ko;
@@ -237,7 +225,10 @@ static double debris_valley(const double *x, int64_t n, const cg_bits *mask,
     ko.lo = xr[0];
     ko.hi = xr[1];
     cg_err e = {0};
-    if (cg_kde1_compute(x, n, mask, &ko, &k, &e) < 0)
+    /* the pairs' x are the used x values when no used event has a
+     * finite x and a non-finite y */
+    if ((pp->nx == pp->x.n ? cg_kde1_compute_vals(&pp->x, &ko, &k, &e)
+                           : cg_kde1_compute(x, n, mask, &ko, &k, &e)) < 0)
         return NAN;
     double ymax = 0;
     for (int i = 0; i < k.m; i++)
@@ -362,24 +353,6 @@ static void pick_mode(const cg_kde2 *k, const cg_scatter_opts *o,
             }
         }
     snprintf(r->rule, sizeof r->rule, "highest point");
-}
-
-/* Events whose x and y are both finite (masked; all when mask NULL). */
-static int64_t count_used2(const double *x, const double *y, int64_t n,
-                           const cg_bits *mask)
-{
-    int64_t used = 0;
-    if (!mask) {
-        for (int64_t i = 0; i < n; i++)
-            used += isfinite(x[i]) && isfinite(y[i]);
-        return used;
-    }
-    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++)
-        for (uint64_t m = mask->w[w]; m; m &= m - 1) {
-            int64_t i = (w << 6) + __builtin_ctzll(m);
-            used += isfinite(x[i]) && isfinite(y[i]);
-        }
-    return used;
 }
 
 /* The padded field F ((m + 2)^2 nodes, a zero ring around the grid) to
@@ -605,9 +578,15 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
     if (!(o->level > 0 && o->level < 1))
         return cg_err_set(err, CG_E_ARG,
                           "scatter: level %g must be in (0, 1)", o->level);
-    int64_t used = count_used2(x, y, n, mask);
+    /* the used pairs once: box quantiles, 2-D and debris estimates */
+    cg_kde_pairs pp;
+    int rc = cg_kde_pairs_gather(x, y, n, mask, &pp, err);
+    if (rc < 0)
+        return rc;
+    int64_t used = pp.x.n;
     r->n = used;
     if (used < CG_AUTOGATE_MIN_N) {
+        cg_kde_pairs_release(&pp);
         r->fell_back = 1;
         snprintf(r->rule, sizeof r->rule, "too few events");
         snprintf(r->reason, sizeof r->reason,
@@ -620,20 +599,24 @@ int cg_gate_scatter(const double *x, const double *y, int64_t n,
     ko.m = o->grid > 0 ? o->grid : 128;
     ko.adjust = o->adjust > 0 ? o->adjust : 1.0;
     double xr[2], yr[2];
-    int rc = robust_box(x, y, n, mask, used, xr, yr);
-    if (rc < 0)
+    if (robust_box(&pp, xr, yr) < 0) {
+        cg_kde_pairs_release(&pp);
         return cg_err_set(err, CG_E_NOMEM, "scatter: out of memory");
+    }
     ko.lo = xr[0];
     ko.hi = xr[1];
     ko.ylo = yr[0];
     ko.yhi = yr[1];
     cg_kde2 k;
-    rc = cg_kde2_compute(x, y, n, mask, &ko, &k, err);
-    if (rc < 0)
+    rc = cg_kde2_compute_pairs(&pp, &ko, &k, err);
+    if (rc < 0) {
+        cg_kde_pairs_release(&pp);
         return rc;
+    }
     r->hx = k.hx;
     r->hy = k.hy;
-    r->debris_cut = debris_valley(x, n, mask, xr);
+    r->debris_cut = debris_valley(x, n, mask, &pp, xr);
+    cg_kde_pairs_release(&pp);
     int m = k.mx, bx = -1, by = -1;
     int *basin = malloc((size_t)m * m * sizeof *basin);
     if (!basin) {

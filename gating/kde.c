@@ -11,6 +11,8 @@
  * order as a per-event loop).  The IQR's quartiles come from a 4096-bucket
  * histogram plus selection inside the buckets that hold the needed order
  * statistics: the same values as sorting, in O(n), without reordering.
+ * Callers needing several estimates or quantiles of the same data gather
+ * once themselves (cg_kde_vals, cg_kde_pairs) and pass the arrays in.
  *
  * Invariants: the output never depends on anything but the input values,
  * the mask and the options (plans are FFTW_ESTIMATE; every array is
@@ -333,6 +335,61 @@ static int quantiles7(const double *v, int64_t k, double vmin, double vmax,
     return 0;
 }
 
+int cg_kde_vals_gather(const double *x, int64_t n, const cg_bits *mask,
+                       cg_kde_vals *out, cg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (mask && mask->n != n)
+        return cg_err_set(err, CG_E_ARG,
+                          "kde: mask has %lld events, data %lld",
+                          (long long)mask->n, (long long)n);
+    int64_t k = gather(x, n, mask, &out->v, &out->sum, &out->min, &out->max);
+    if (k < 0) {
+        memset(out, 0, sizeof *out);
+        return cg_err_set(err, CG_E_NOMEM, "kde: out of memory");
+    }
+    out->n = k;
+    return 0;
+}
+
+void cg_kde_vals_release(cg_kde_vals *d)
+{
+    if (!d)
+        return;
+    free(d->v);
+    memset(d, 0, sizeof *d);
+}
+
+int cg_kde_vals_quantiles(const cg_kde_vals *d, const double *p, int np,
+                          double *q)
+{
+    if (d->n < 1) {
+        for (int t = 0; t < np; t++)
+            q[t] = NAN;
+        return 0;
+    }
+    double vmin = d->min, vmax = d->max;
+    double scale = (double)QBUCKETS / (vmax - vmin);
+    int hist = vmax > vmin && isfinite(scale) && scale > 0;
+    int64_t *cum = hist ? malloc((QBUCKETS + 1) * sizeof *cum) : NULL;
+    if (hist && !cum)
+        return -1;
+    for (int t0 = 0; t0 < np; t0 += 4) { /* quantiles7 takes 4 at a time */
+        if (cum) {
+            memset(cum, 0, (QBUCKETS + 1) * sizeof *cum);
+            for (int64_t i = 0; i < d->n; i++)
+                cum[qbucket(d->v[i], vmin, scale) + 1]++;
+        }
+        int nq = np - t0 < 4 ? np - t0 : 4;
+        if (quantiles7(d->v, d->n, vmin, vmax, cum, p + t0, nq, q + t0) < 0) {
+            free(cum);
+            return -1;
+        }
+    }
+    free(cum);
+    return 0;
+}
+
 /* Robust spread s (see kde.h) of the k used values v (event order, not
  * modified) with their sum, min and max (from gather).  0, -1 on no
  * memory; s is NaN when k < 2. */
@@ -532,52 +589,41 @@ void cg_kde1_release(cg_kde1 *k)
     memset(k, 0, sizeof *k);
 }
 
-int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
-                    const cg_kde_opts *o, cg_kde1 *out, cg_err *err)
+/* Grid size of a 1-D estimate into *m: 0, or < 0 with err. */
+static int kde1_grid(const cg_kde_opts *o, int *m, cg_err *err)
 {
-    cg_kde_opts d;
-    if (!o) {
-        cg_kde_opts_init(&d);
-        o = &d;
-    }
-    memset(out, 0, sizeof *out);
-    int m = o->m > 0 ? o->m : 512;
-    if (m < 4 || m > (1 << 22))
+    *m = o->m > 0 ? o->m : 512;
+    if (*m < 4 || *m > (1 << 22))
         return cg_err_set(err, CG_E_ARG, "kde: grid size %d outside 4..%d",
-                          m, 1 << 22);
-    if (mask && mask->n != n)
-        return cg_err_set(err, CG_E_ARG,
-                          "kde: mask has %lld events, data %lld",
-                          (long long)mask->n, (long long)n);
-    /* The used values once, in event order: spread, range and binning
-     * all read this array (binning in event order, as cg_kde_linbin). */
-    double s, dmin = 0, dmax = 0, sum;
-    double *v;
-    int64_t k = gather(x, n, mask, &v, &sum, &dmin, &dmax);
+                          *m, 1 << 22);
+    return 0;
+}
+
+/* The estimate of the k gathered values v (sum, range from gather) on
+ * an m-point grid: spread, bandwidth, grid, bins (in event order, as
+ * cg_kde_linbin), FFT convolution.  v is only read. */
+static int kde1_vals(const double *v, int64_t k, double sum, double dmin,
+                     double dmax, int m, const cg_kde_opts *o, cg_kde1 *out,
+                     cg_err *err)
+{
+    double s;
     int robust = o->trim > 0 && o->trim < 0.25;
-    if (k < 0 || (robust ? spread_trim(v, k, dmin, dmax, o->trim, &s, &dmin,
-                                       &dmax)
-                         : spread_v(v, k, sum, dmin, dmax, &s)) < 0) {
-        free(v);
+    if ((robust ? spread_trim(v, k, dmin, dmax, o->trim, &s, &dmin, &dmax)
+                : spread_v(v, k, sum, dmin, dmax, &s)) < 0)
         return cg_err_set(err, CG_E_NOMEM, "kde: out of memory");
-    }
-    if (k < 2) {
-        free(v);
+    if (k < 2)
         return cg_err_set(err, CG_E_DATA,
                           "kde: %lld finite values, need at least 2",
                           (long long)k);
-    }
     double h = o->bw > 0 ? o->bw
                          : 0.9 * s * pow((double)k, -0.2) *
                                (o->adjust > 0 ? o->adjust : 1.0);
     double lo, hi;
     grid_limits(o->lo, o->hi, dmin, dmax, h, o->cut > 0 ? o->cut : 0, &lo,
                 &hi);
-    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi)) {
-        free(v);
+    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi))
         return cg_err_set(err, CG_E_DATA, "kde: empty grid [%g, %g]", lo,
                           hi);
-    }
     double dx = (hi - lo) / (m - 1);
 
     int P = fft_size(2 * m - 1);
@@ -588,7 +634,6 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
     fftw_complex *K = fftw_malloc((size_t)(P / 2 + 1) * sizeof *K);
     double *y = malloc((size_t)m * sizeof *y);
     if (!pl || !w || !kr || !W || !K || !y) {
-        free(v);
         fftw_free(w);
         fftw_free(kr);
         fftw_free(W);
@@ -600,7 +645,6 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
     memset(w, 0, (size_t)P * sizeof *w);
     for (int64_t i = 0; i < k; i++)
         bin1(v[i], lo, dx, m, w);
-    free(v);
     fill_kernel(kr, P, m, dx, h);
     fftw_execute_dft_r2c(pl->fwd, w, W);
     fftw_execute_dft_r2c(pl->fwd, kr, K);
@@ -628,6 +672,49 @@ int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
     return 0;
 }
 
+int cg_kde1_compute(const double *x, int64_t n, const cg_bits *mask,
+                    const cg_kde_opts *o, cg_kde1 *out, cg_err *err)
+{
+    cg_kde_opts d;
+    if (!o) {
+        cg_kde_opts_init(&d);
+        o = &d;
+    }
+    memset(out, 0, sizeof *out);
+    int m, rc = kde1_grid(o, &m, err);
+    if (rc < 0)
+        return rc;
+    if (mask && mask->n != n)
+        return cg_err_set(err, CG_E_ARG,
+                          "kde: mask has %lld events, data %lld",
+                          (long long)mask->n, (long long)n);
+    /* The used values once, in event order: spread, range and binning
+     * all read this array (binning in event order, as cg_kde_linbin). */
+    double dmin = 0, dmax = 0, sum;
+    double *v;
+    int64_t k = gather(x, n, mask, &v, &sum, &dmin, &dmax);
+    if (k < 0)
+        return cg_err_set(err, CG_E_NOMEM, "kde: out of memory");
+    rc = kde1_vals(v, k, sum, dmin, dmax, m, o, out, err);
+    free(v);
+    return rc;
+}
+
+int cg_kde1_compute_vals(const cg_kde_vals *d, const cg_kde_opts *o,
+                         cg_kde1 *out, cg_err *err)
+{
+    cg_kde_opts od;
+    if (!o) {
+        cg_kde_opts_init(&od);
+        o = &od;
+    }
+    memset(out, 0, sizeof *out);
+    int m, rc = kde1_grid(o, &m, err);
+    if (rc < 0)
+        return rc;
+    return kde1_vals(d->v, d->n, d->sum, d->min, d->max, m, o, out, err);
+}
+
 /* ---- 2-D ----------------------------------------------------------------- */
 
 void cg_kde2_release(cg_kde2 *k)
@@ -639,16 +726,11 @@ void cg_kde2_release(cg_kde2 *k)
 }
 
 /* The pairs used by a 2-D estimate (both coordinates finite, masked),
- * gathered once in event order into owned arrays *vx, *vy, with their
- * sums and ranges accumulated in that order.  Returns the count, or -1
- * on no memory (nothing to free). */
-typedef struct pairs {
-    double *vx, *vy;
-    double sumx, sumy, xmin, xmax, ymin, ymax;
-} pairs;
-
+ * gathered once in event order into owned arrays, with their sums and
+ * ranges accumulated in that order (cg_kde_pairs).  Returns the count,
+ * or -1 on no memory (nothing to free). */
 static int64_t gather_pairs(const double *x, const double *y, int64_t n,
-                            const cg_bits *mask, pairs *pp)
+                            const cg_bits *mask, cg_kde_pairs *pp)
 {
     int64_t cap = 0;
     if (mask)
@@ -656,15 +738,15 @@ static int64_t gather_pairs(const double *x, const double *y, int64_t n,
             cap += __builtin_popcountll(mask->w[wd]);
     else
         cap = n;
+    memset(pp, 0, sizeof *pp);
     /* huge pages from 4 MiB: one fault per 2 MiB, freed with free() */
-    pp->vx = cg_frame_col_alloc(cap);
-    pp->vy = cg_frame_col_alloc(cap);
-    if (!pp->vx || !pp->vy) {
-        free(pp->vx);
-        free(pp->vy);
+    double *vx = cg_frame_col_alloc(cap), *vy = cg_frame_col_alloc(cap);
+    if (!vx || !vy) {
+        free(vx);
+        free(vy);
         return -1;
     }
-    int64_t k = 0;
+    int64_t k = 0, nx = 0;
     double sumx = 0, sumy = 0;
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (int64_t wd = 0, nw = cg_bits_words(n); wd < nw; wd++) {
@@ -674,9 +756,12 @@ static int64_t gather_pairs(const double *x, const double *y, int64_t n,
                           : ~(uint64_t)0;
         for (; mw; mw &= mw - 1) {
             int64_t i = (wd << 6) + __builtin_ctzll(mw);
-            if (isfinite(x[i]) && isfinite(y[i])) {
-                pp->vx[k] = x[i];
-                pp->vy[k++] = y[i];
+            if (!isfinite(x[i]))
+                continue;
+            nx++;
+            if (isfinite(y[i])) {
+                vx[k] = x[i];
+                vy[k++] = y[i];
                 sumx += x[i];
                 sumy += y[i];
                 xmin = x[i] < xmin ? x[i] : xmin;
@@ -686,23 +771,42 @@ static int64_t gather_pairs(const double *x, const double *y, int64_t n,
             }
         }
     }
-    pp->sumx = sumx;
-    pp->sumy = sumy;
-    pp->xmin = xmin;
-    pp->xmax = xmax;
-    pp->ymin = ymin;
-    pp->ymax = ymax;
+    pp->x = (cg_kde_vals){vx, k, sumx, xmin, xmax};
+    pp->y = (cg_kde_vals){vy, k, sumy, ymin, ymax};
+    pp->nx = nx;
     return k;
+}
+
+int cg_kde_pairs_gather(const double *x, const double *y, int64_t n,
+                        const cg_bits *mask, cg_kde_pairs *out, cg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (mask && mask->n != n)
+        return cg_err_set(err, CG_E_ARG,
+                          "kde2: mask has %lld events, data %lld",
+                          (long long)mask->n, (long long)n);
+    if (gather_pairs(x, y, n, mask, out) < 0)
+        return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
+    return 0;
+}
+
+void cg_kde_pairs_release(cg_kde_pairs *pp)
+{
+    if (!pp)
+        return;
+    free(pp->x.v);
+    free(pp->y.v);
+    memset(pp, 0, sizeof *pp);
 }
 
 /* Bilinear binning of the k pairs onto the m x m grid at (xlo, ylo) with
  * steps dx, dy: rows are y, columns x, row stride P; w zeroed first. */
-static void bin2(const pairs *pp, int64_t k, double xlo, double dx,
+static void bin2(const cg_kde_pairs *pp, int64_t k, double xlo, double dx,
                  double ylo, double dy, int m, int P, double *w)
 {
     memset(w, 0, (size_t)P * (size_t)P * sizeof *w);
     for (int64_t i = 0; i < k; i++) {
-        double px = (pp->vx[i] - xlo) / dx, py = (pp->vy[i] - ylo) / dy;
+        double px = (pp->x.v[i] - xlo) / dx, py = (pp->y.v[i] - ylo) / dy;
         if (px < 0 || py < 0 || px > m - 1 || py > m - 1)
             continue;
         int ix = (int)px, iy = (int)py;
@@ -722,7 +826,7 @@ static void bin2(const pairs *pp, int64_t k, double xlo, double dx,
 /* The estimate on the grid of out (mx, xlo, dx, ylo, dy, hx, hy, n set):
  * bin, convolve with the product Gaussian by P x P real FFTs, scale, clamp
  * round-off negatives; fills out->z (owned).  0 or < 0 with err. */
-static int kde2_convolve(const pairs *pp, cg_kde2 *out, cg_err *err)
+static int kde2_convolve(const cg_kde_pairs *pp, cg_kde2 *out, cg_err *err)
 {
     int m = out->mx;
     int P = fft_size(2 * m - 1); /* same padded size on both axes */
@@ -774,6 +878,53 @@ done:
     return rc;
 }
 
+/* Grid size of a 2-D estimate into *m: 0, or < 0 with err. */
+static int kde2_grid(const cg_kde_opts *o, int *m, cg_err *err)
+{
+    *m = o->m > 0 ? o->m : 128;
+    if (*m < 4 || *m > 4096)
+        return cg_err_set(err, CG_E_ARG, "kde2: grid size %d outside 4..4096",
+                          *m);
+    return 0;
+}
+
+/* The estimate of the gathered pairs on an m x m grid (out zeroed). */
+static int kde2_pairs(const cg_kde_pairs *pp, int m, const cg_kde_opts *o,
+                      cg_kde2 *out, cg_err *err)
+{
+    int64_t k = pp->x.n;
+    double sx, sy;
+    if (spread_v(pp->x.v, k, pp->x.sum, pp->x.min, pp->x.max, &sx) < 0 ||
+        spread_v(pp->y.v, k, pp->y.sum, pp->y.min, pp->y.max, &sy) < 0)
+        return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
+    if (k < 2)
+        return cg_err_set(err, CG_E_DATA,
+                          "kde2: %lld finite pairs, need at least 2",
+                          (long long)k);
+    double adj = o->adjust > 0 ? o->adjust : 1.0;
+    double f = pow((double)k, -1.0 / 6.0);
+    double hx = o->bw > 0 ? o->bw : sx * f * adj;
+    double hy = o->bw_y > 0 ? o->bw_y : sy * f * adj;
+    double cut = o->cut > 0 ? o->cut : 0;
+    double xlo, xhi, ylo, yhi;
+    grid_limits(o->lo, o->hi, pp->x.min, pp->x.max, hx, cut, &xlo, &xhi);
+    grid_limits(o->ylo, o->yhi, pp->y.min, pp->y.max, hy, cut, &ylo, &yhi);
+    if (!(xhi > xlo) || !(yhi > ylo))
+        return cg_err_set(err, CG_E_DATA, "kde2: empty grid");
+    out->mx = out->my = m;
+    out->xlo = xlo;
+    out->dx = (xhi - xlo) / (m - 1);
+    out->ylo = ylo;
+    out->dy = (yhi - ylo) / (m - 1);
+    out->hx = hx;
+    out->hy = hy;
+    out->n = k;
+    int rc = kde2_convolve(pp, out, err);
+    if (rc < 0)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
 int cg_kde2_compute(const double *x, const double *y, int64_t n,
                     const cg_bits *mask, const cg_kde_opts *o, cg_kde2 *out,
                     cg_err *err)
@@ -784,58 +935,31 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
         o = &d;
     }
     memset(out, 0, sizeof *out);
-    int m = o->m > 0 ? o->m : 128;
-    if (m < 4 || m > 4096)
-        return cg_err_set(err, CG_E_ARG, "kde2: grid size %d outside 4..4096",
-                          m);
-    if (mask && mask->n != n)
-        return cg_err_set(err, CG_E_ARG,
-                          "kde2: mask has %lld events, data %lld",
-                          (long long)mask->n, (long long)n);
+    int m, rc = kde2_grid(o, &m, err);
+    if (rc < 0)
+        return rc;
     /* Events usable only when both coordinates are finite: gathered
      * once, in event order (spreads, ranges and binning read them). */
-    pairs pp;
-    int64_t k = gather_pairs(x, y, n, mask, &pp);
-    if (k < 0)
-        return cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
-    double sx, sy;
-    int rc = 0;
-    if (spread_v(pp.vx, k, pp.sumx, pp.xmin, pp.xmax, &sx) < 0 ||
-        spread_v(pp.vy, k, pp.sumy, pp.ymin, pp.ymax, &sy) < 0) {
-        rc = cg_err_set(err, CG_E_NOMEM, "kde2: out of memory");
-        goto done;
-    }
-    if (k < 2) {
-        rc = cg_err_set(err, CG_E_DATA,
-                        "kde2: %lld finite pairs, need at least 2",
-                        (long long)k);
-        goto done;
-    }
-    double adj = o->adjust > 0 ? o->adjust : 1.0;
-    double f = pow((double)k, -1.0 / 6.0);
-    double hx = o->bw > 0 ? o->bw : sx * f * adj;
-    double hy = o->bw_y > 0 ? o->bw_y : sy * f * adj;
-    double cut = o->cut > 0 ? o->cut : 0;
-    double xlo, xhi, ylo, yhi;
-    grid_limits(o->lo, o->hi, pp.xmin, pp.xmax, hx, cut, &xlo, &xhi);
-    grid_limits(o->ylo, o->yhi, pp.ymin, pp.ymax, hy, cut, &ylo, &yhi);
-    if (!(xhi > xlo) || !(yhi > ylo)) {
-        rc = cg_err_set(err, CG_E_DATA, "kde2: empty grid");
-        goto done;
-    }
-    out->mx = out->my = m;
-    out->xlo = xlo;
-    out->dx = (xhi - xlo) / (m - 1);
-    out->ylo = ylo;
-    out->dy = (yhi - ylo) / (m - 1);
-    out->hx = hx;
-    out->hy = hy;
-    out->n = k;
-    rc = kde2_convolve(&pp, out, err);
-done:
-    free(pp.vx);
-    free(pp.vy);
+    cg_kde_pairs pp;
+    rc = cg_kde_pairs_gather(x, y, n, mask, &pp, err);
     if (rc < 0)
-        memset(out, 0, sizeof *out);
+        return rc;
+    rc = kde2_pairs(&pp, m, o, out, err);
+    cg_kde_pairs_release(&pp);
     return rc;
+}
+
+int cg_kde2_compute_pairs(const cg_kde_pairs *pp, const cg_kde_opts *o,
+                          cg_kde2 *out, cg_err *err)
+{
+    cg_kde_opts d;
+    if (!o) {
+        cg_kde_opts_init(&d);
+        o = &d;
+    }
+    memset(out, 0, sizeof *out);
+    int m, rc = kde2_grid(o, &m, err);
+    if (rc < 0)
+        return rc;
+    return kde2_pairs(pp, m, o, out, err);
 }

@@ -110,6 +110,56 @@ int cg_kde2_compute(const double *x, const double *y, int64_t n,
                     cg_err *err);
 void cg_kde2_release(cg_kde2 *k);
 
+/*
+ * Gathered values: the used values (finite, masked) of one column copied
+ * once, in event order, with their sum (accumulated in that order) and
+ * range, so that several estimates and quantiles of the same data read
+ * one array.  An estimate from a cg_kde_vals is byte-identical to
+ * cg_kde1_compute on the column and mask it was gathered from.
+ */
+typedef struct cg_kde_vals {
+    double *v;        /* n values, event order; owned by the gatherer */
+    int64_t n;
+    double sum;       /* sum of v in order (0 when n = 0) */
+    double min, max;  /* range of v (unspecified when n = 0) */
+} cg_kde_vals;
+
+/* Gather the used values of x[0..n) (mask NULL = all events).  0, or
+ * CG_E_NOMEM with err (*out zeroed).  Release with cg_kde_vals_release. */
+int cg_kde_vals_gather(const double *x, int64_t n, const cg_bits *mask,
+                       cg_kde_vals *out, cg_err *err);
+void cg_kde_vals_release(cg_kde_vals *d); /* NULL or zeroed: no-op */
+
+/* cg_kde1_compute of gathered values (d is not modified). */
+int cg_kde1_compute_vals(const cg_kde_vals *d, const cg_kde_opts *o,
+                         cg_kde1 *out, cg_err *err);
+
+/* R type 7 quantiles p[0..np) (each in [0, 1]) of the values of d into
+ * q[0..np), without reordering d->v: a 4096-bucket histogram over
+ * [min, max] locates the order statistics, which are selected among the
+ * values of their buckets; the same values as cg_kde_quantile7.  d->min
+ * and d->max must be the range of d->v.  NaN when d->n < 1.  0, or -1 on
+ * no memory. */
+int cg_kde_vals_quantiles(const cg_kde_vals *d, const double *p, int np,
+                          double *q);
+
+/* The pairs (x[i], y[i]) with both coordinates finite (masked), gathered
+ * once in event order: x and y are cg_kde_vals over those pairs; nx is
+ * the number of masked events whose x alone is finite (nx == x.n means
+ * x.v is exactly what cg_kde_vals_gather(x, n, mask) would gather). */
+typedef struct cg_kde_pairs {
+    cg_kde_vals x, y; /* arrays owned; cg_kde_pairs_release */
+    int64_t nx;
+} cg_kde_pairs;
+
+int cg_kde_pairs_gather(const double *x, const double *y, int64_t n,
+                        const cg_bits *mask, cg_kde_pairs *out, cg_err *err);
+void cg_kde_pairs_release(cg_kde_pairs *pp); /* NULL or zeroed: no-op */
+
+/* cg_kde2_compute of gathered pairs (pp is not modified). */
+int cg_kde2_compute_pairs(const cg_kde_pairs *pp, const cg_kde_opts *o,
+                          cg_kde2 *out, cg_err *err);
+
 /* The bandwidth rules above, for the finite values of x (masked).  1-D:
  * Silverman; cg_kde_bw_scott2: s * n^(-1/6).  NaN when n < 2. */
 double cg_kde_bw_silverman(const double *x, int64_t n, const cg_bits *mask);

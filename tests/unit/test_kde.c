@@ -6,7 +6,9 @@
  * exact O(n m) Gaussian sum over the raw values to 2e-4 of the peak (the
  * linear-binning error, O((dx/h)^2)); (3) the documented bandwidth rules;
  * (4) unit mass; (5) masks; (6) 2-D FFT vs exact sum; (7) identical
- * bytes when run from several threads at once; (8) argument errors.
+ * bytes when run from several threads at once; (8) argument errors;
+ * (9) estimates from gathered values/pairs are byte-identical to the
+ * per-column ones, and the histogram quantiles equal quickselect's.
  */
 #include <math.h>
 #include <pthread.h>
@@ -53,6 +55,77 @@ static void *worker(void *arg)
             return NULL;
     }
     return arg;
+}
+
+/* (9) cg_kde_vals / cg_kde_pairs against the per-column functions. */
+static void check_gathered(void)
+{
+    enum { M = 5000 };
+    double *x = malloc(M * sizeof *x), *y = malloc(M * sizeof *y);
+    double *c = malloc(M * sizeof *c);
+    REQUIRE(x && y && c);
+    for (int i = 0; i < M; i++) {
+        x[i] = i % 7 == 0 ? floor(gauss() * 4) / 4 : gauss() * 2 + 3;
+        y[i] = gauss();
+    }
+    x[10] = NAN;
+    x[20] = INFINITY;
+    y[30] = NAN; /* x finite, y not: in nx, not in the pairs */
+    cg_bits *mask = cg_bits_new(M);
+    for (int i = 0; i < M; i++)
+        if (i % 5 != 2)
+            cg_bits_set(mask, i);
+    cg_err err = {0};
+    cg_kde_vals d;
+    REQUIRE(cg_kde_vals_gather(x, M, mask, &d, &err) == 0);
+    CHECK_INT(d.n, M - M / 5 - 2);
+    /* quantiles (8 at once, ties from the rounded values) */
+    const double p[8] = {0, 0.001, 0.25, 0.5, 0.75, 0.999, 1, 0.3};
+    double q[8];
+    REQUIRE(cg_kde_vals_quantiles(&d, p, 8, q) == 0);
+    for (int t = 0; t < 8; t++) {
+        memcpy(c, d.v, (size_t)d.n * sizeof *c);
+        double want = cg_kde_quantile7(c, d.n, p[t]);
+        CHECKM(q[t] == want, "quantile %g: %.17g vs %.17g", p[t], q[t], want);
+    }
+    cg_kde_vals one = {x, 1, x[0], x[0], x[0]}, none = {x, 0, 0, 0, 0};
+    REQUIRE(cg_kde_vals_quantiles(&one, p + 3, 1, q) == 0);
+    CHECK(q[0] == x[0]);
+    REQUIRE(cg_kde_vals_quantiles(&none, p + 3, 1, q) == 0);
+    CHECK(isnan(q[0]));
+    /* 1-D estimates, plain and trimmed */
+    for (int trim = 0; trim < 2; trim++) {
+        cg_kde_opts o;
+        cg_kde_opts_init(&o);
+        o.trim = trim ? 0.001 : 0;
+        cg_kde1 a, b;
+        REQUIRE(cg_kde1_compute(x, M, mask, &o, &a, &err) == 0);
+        REQUIRE(cg_kde1_compute_vals(&d, &o, &b, &err) == 0);
+        CHECK(a.n == b.n && a.h == b.h && a.lo == b.lo && a.dx == b.dx);
+        CHECK(memcmp(a.y, b.y, (size_t)a.m * sizeof *a.y) == 0);
+        cg_kde1_release(&a);
+        cg_kde1_release(&b);
+    }
+    /* pairs and the 2-D estimate */
+    cg_kde_pairs pp;
+    REQUIRE(cg_kde_pairs_gather(x, y, M, mask, &pp, &err) == 0);
+    CHECK_INT(pp.nx, d.n);
+    CHECK_INT(pp.x.n, d.n - 1);
+    cg_kde2 a2, b2;
+    REQUIRE(cg_kde2_compute(x, y, M, mask, NULL, &a2, &err) == 0);
+    REQUIRE(cg_kde2_compute_pairs(&pp, NULL, &b2, &err) == 0);
+    CHECK(a2.n == b2.n && a2.hx == b2.hx && a2.hy == b2.hy &&
+          a2.xlo == b2.xlo && a2.ylo == b2.ylo && a2.dx == b2.dx);
+    CHECK(memcmp(a2.z, b2.z, (size_t)a2.mx * a2.my * sizeof *a2.z) == 0);
+    cg_kde2_release(&a2);
+    cg_kde2_release(&b2);
+    cg_kde_pairs_release(&pp);
+    cg_kde_vals_release(&d);
+    cg_kde_vals_release(NULL);
+    cg_bits_free(mask);
+    free(x);
+    free(y);
+    free(c);
 }
 
 int main(void)
@@ -234,6 +307,7 @@ int main(void)
     free(half);
     free(v);
     free(w);
+    check_gathered();
     cg_kde_cache_clear();
     return TEST_DONE();
 }
