@@ -278,7 +278,7 @@ static double peak_spread(used *u, double mode, int side)
             break;
     }
     /* the median by the histogram selection (dd is not reordered) */
-    cg_kde_vals dv = {dd, k, 0, dmin, dmax};
+    cg_kde_vals dv = {dd, k, 0, dmin, dmax, NULL};
     static const double half = 0.5;
     double med;
     if (k == 0 || cg_kde_vals_quantiles(&dv, &half, 1, &med) < 0)

@@ -85,7 +85,7 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
     cg_kde_opts ko;
     cg_kde_opts_init(&ko);
     ko.m = 1024;
-    cg_kde_vals rv = {ratio, used, rsum, rmin, rmax};
+    cg_kde_vals rv = {ratio, used, rsum, rmin, rmax, NULL};
     int rc = cg_kde1_compute_vals(&rv, &ko, &k, err);
     free(ratio);
     if (rc < 0)

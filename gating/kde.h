@@ -118,13 +118,16 @@ void cg_kde2_release(cg_kde2 *k);
  * cg_kde1_compute on the column and mask it was gathered from.
  */
 typedef struct cg_kde_vals {
-    double *v;        /* n values, event order; owned by the gatherer */
+    const double *v;  /* n values, event order; read-only */
     int64_t n;
     double sum;       /* sum of v in order (0 when n = 0) */
     double min, max;  /* range of v (unspecified when n = 0) */
+    double *buf;      /* owned storage of v, or NULL when v borrows the
+                         caller's column (cg_kde_vals_release frees it) */
 } cg_kde_vals;
 
-/* Gather the used values of x[0..n) (mask NULL = all events).  0, or
+/* Gather the used values of x[0..n) (mask NULL = all events; then, when
+ * every value is finite, v borrows x, valid while x is).  0, or
  * CG_E_NOMEM with err (*out zeroed).  Release with cg_kde_vals_release. */
 int cg_kde_vals_gather(const double *x, int64_t n, const cg_bits *mask,
                        cg_kde_vals *out, cg_err *err);
@@ -144,11 +147,12 @@ int cg_kde_vals_quantiles(const cg_kde_vals *d, const double *p, int np,
                           double *q);
 
 /* The pairs (x[i], y[i]) with both coordinates finite (masked), gathered
- * once in event order: x and y are cg_kde_vals over those pairs; nx is
+ * once in event order (borrowing x and y when mask is NULL and all are
+ * finite): x and y are cg_kde_vals over those pairs; nx is
  * the number of masked events whose x alone is finite (nx == x.n means
  * x.v is exactly what cg_kde_vals_gather(x, n, mask) would gather). */
 typedef struct cg_kde_pairs {
-    cg_kde_vals x, y; /* arrays owned; cg_kde_pairs_release */
+    cg_kde_vals x, y; /* release with cg_kde_pairs_release */
     int64_t nx;
 } cg_kde_pairs;
 

@@ -88,7 +88,8 @@ static void check_gathered(void)
         double want = cg_kde_quantile7(c, d.n, p[t]);
         CHECKM(q[t] == want, "quantile %g: %.17g vs %.17g", p[t], q[t], want);
     }
-    cg_kde_vals one = {x, 1, x[0], x[0], x[0]}, none = {x, 0, 0, 0, 0};
+    cg_kde_vals one = {x, 1, x[0], x[0], x[0], NULL};
+    cg_kde_vals none = {x, 0, 0, 0, 0, NULL};
     REQUIRE(cg_kde_vals_quantiles(&one, p + 3, 1, q) == 0);
     CHECK(q[0] == x[0]);
     REQUIRE(cg_kde_vals_quantiles(&none, p + 3, 1, q) == 0);
@@ -120,6 +121,31 @@ static void check_gathered(void)
     cg_kde2_release(&a2);
     cg_kde2_release(&b2);
     cg_kde_pairs_release(&pp);
+    /* no mask, all finite: borrowed, not copied; the same estimates */
+    REQUIRE(cg_kde_pairs_gather(y + 40, x + 40, M - 40, NULL, &pp, &err) == 0);
+    CHECK(pp.x.v == y + 40 && pp.x.buf == NULL && pp.y.v == x + 40);
+    CHECK_INT(pp.x.n, M - 40);
+    REQUIRE(cg_kde2_compute(y + 40, x + 40, M - 40, NULL, NULL, &a2, &err) == 0);
+    REQUIRE(cg_kde2_compute_pairs(&pp, NULL, &b2, &err) == 0);
+    CHECK(a2.hx == b2.hx && a2.hy == b2.hy && a2.xlo == b2.xlo);
+    CHECK(memcmp(a2.z, b2.z, (size_t)a2.mx * a2.my * sizeof *a2.z) == 0);
+    cg_kde2_release(&a2);
+    cg_kde2_release(&b2);
+    cg_kde_pairs_release(&pp);
+    cg_kde_vals yv;
+    REQUIRE(cg_kde_vals_gather(y + 40, M - 40, NULL, &yv, &err) == 0);
+    CHECK(yv.v == y + 40 && yv.buf == NULL && yv.n == M - 40);
+    cg_kde1 a1, b1;
+    REQUIRE(cg_kde1_compute(y + 40, M - 40, NULL, NULL, &a1, &err) == 0);
+    REQUIRE(cg_kde1_compute_vals(&yv, NULL, &b1, &err) == 0);
+    CHECK(a1.h == b1.h && memcmp(a1.y, b1.y, 512 * sizeof *a1.y) == 0);
+    y[43] = NAN; /* one non-finite value: copied */
+    cg_kde_vals_release(&yv);
+    REQUIRE(cg_kde_vals_gather(y + 40, M - 40, NULL, &yv, &err) == 0);
+    CHECK(yv.buf != NULL && yv.v == yv.buf && yv.n == M - 41);
+    cg_kde_vals_release(&yv);
+    cg_kde1_release(&a1);
+    cg_kde1_release(&b1);
     cg_kde_vals_release(&d);
     cg_kde_vals_release(NULL);
     cg_bits_free(mask);
