@@ -687,11 +687,22 @@ int cg_threshold_apply(double t, int above, const double *x, int64_t n,
     cg_bits_fill(out, 0);
     if (isnan(t))
         return 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (parent && !cg_bits_get(parent, i))
+    /* a word of 64 comparisons at a time (branch-free, NaN compares
+     * false), masked by the parent's word */
+    for (int64_t w = 0, nw = cg_bits_words(n); w < nw; w++) {
+        uint64_t pw = parent ? parent->w[w] : ~(uint64_t)0;
+        if (!pw)
             continue;
-        if (above ? x[i] >= t : x[i] < t)
-            cg_bits_set(out, i);
+        const double *xw = x + (w << 6);
+        int nb = w == nw - 1 && (n & 63) ? (int)(n & 63) : 64;
+        uint64_t ow = 0;
+        if (above)
+            for (int b = 0; b < nb; b++)
+                ow |= (uint64_t)(xw[b] >= t) << b;
+        else
+            for (int b = 0; b < nb; b++)
+                ow |= (uint64_t)(xw[b] < t) << b;
+        out->w[w] = ow & pw;
     }
     return 0;
 }

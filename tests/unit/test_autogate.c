@@ -15,6 +15,8 @@
  * scatter: a Gaussian blob: the level-0.05 contour holds ~95% of it and
  *   none of a distant second blob; the polygon is CCW and holds the mode.
  * Too few events: NaN and flagged.  Everything deterministic.
+ * Threshold membership (word at a time) against a per-event loop, with a
+ * parent mask, NaN values and a partial last word.
  */
 #include <math.h>
 #include <stdint.h>
@@ -38,6 +40,41 @@ static double gauss(void)
 }
 
 #define N 20000
+
+/* cg_threshold_apply against the per-event definition. */
+static void check_threshold_apply(void)
+{
+    enum { M = 1000 }; /* 15 full words and a partial one */
+    double *x = malloc(M * sizeof *x);
+    REQUIRE(x);
+    cg_bits *par = cg_bits_new(M), *out = cg_bits_new(M);
+    for (int i = 0; i < M; i++) {
+        x[i] = i % 37 == 0 ? NAN : floor(gauss() * 8) / 8;
+        if (i % 3 != 0 && (i < 128 || i >= 192)) /* word 2: empty */
+            cg_bits_set(par, i);
+    }
+    cg_err err = {0};
+    for (int k = 0; k < 4; k++) {
+        int above = k & 1;
+        const cg_bits *pp = k & 2 ? par : NULL;
+        double t = 0.25;
+        REQUIRE(cg_threshold_apply(t, above, x, M, pp, out, &err) == 0);
+        int bad = 0;
+        int64_t cnt = 0;
+        for (int i = 0; i < M; i++) {
+            int want = (!pp || cg_bits_get(pp, i)) &&
+                       (above ? x[i] >= t : x[i] < t);
+            bad += cg_bits_get(out, i) != want;
+            cnt += want;
+        }
+        CHECKM(bad == 0, "threshold_apply case %d: %d wrong", k, bad);
+        CHECK_INT(cg_bits_count(out), cnt);
+        CHECK(cnt > 100);
+    }
+    cg_bits_free(par);
+    cg_bits_free(out);
+    free(x);
+}
 
 int main(void)
 {
@@ -442,5 +479,6 @@ int main(void)
     cg_bits_free(mask);
     free(truth);
     cg_kde_cache_clear();
+    check_threshold_apply();
     return TEST_DONE();
 }
