@@ -16,6 +16,7 @@
  * Threading: no state; the KDE's plan cache is thread-safe.
  */
 #include "autogate.h"
+#include "frame.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
      * their sum and range: the gathered values (kde.h cg_kde_vals) of a
      * per-event array with NaN for the unused events, whose KDE they
      * give without another copy. */
-    double *ratio = malloc((size_t)(n > 0 ? n : 1) * sizeof *ratio);
+    double *ratio = cg_frame_col_alloc(n); /* huge pages from 4 MiB */
     if (!ratio)
         return cg_err_set(err, CG_E_NOMEM, "singlets: out of memory");
     double amin = INFINITY, amax = -INFINITY;
