@@ -17,8 +17,9 @@
  *
  * Threading: a cg_xform is immutable after cg_xform_new(); every function
  * here is reentrant.  Allocation happens only in cg_xform_new().
- * cg_xform_fwd on 512K values or more starts one short-lived thread for
- * the second half (joined before it returns; bit-identical results).
+ * cg_xform_fwd_threads() starts nthreads - 1 short-lived threads (joined
+ * before it returns; bit-identical results at any count); cg_xform_fwd
+ * does so with 2 from 512K values on.
  */
 #include "xform_internal.h"
 #include "select.h"
@@ -42,13 +43,13 @@ void cg_bx_eval(const cg_bx_core *c, double delta, double *B, double *d1,
     *d2 = c->A1 * c->b * c->b * pe - c->C1 * c->d * c->d * ne;
 }
 
-double cg_bx_solve(const cg_bx_core *c, double x)
+/* cg_bx_solve with B'(0) (d1_0) given: the table build computes it once. */
+static double bx_solve(const cg_bx_core *c, double x, double d1_0)
 {
     if (!(x > 0) || !isfinite(x))
         return x == 0 ? 0.0 : NAN;
     double B, d1, d2;
-    cg_bx_eval(c, 0.0, &B, &d1, &d2);
-    double g = x / d1; /* linear-region guess */
+    double g = x / d1_0; /* linear-region guess */
     if (c->A1 > 0 && x > 2 * c->A1) {
         double gl = log(x / c->A1) / c->b;
         if (gl > 0 && gl < g)
@@ -92,6 +93,18 @@ double cg_bx_solve(const cg_bx_core *c, double x)
         delta = nd;
     }
     return NAN;
+}
+
+static double bx_d1_0(const cg_bx_core *c)
+{
+    double B, d1, d2;
+    cg_bx_eval(c, 0.0, &B, &d1, &d2);
+    return d1;
+}
+
+double cg_bx_solve(const cg_bx_core *c, double x)
+{
+    return bx_solve(c, x, bx_d1_0(c));
 }
 
 /* expm1(u) for |u| <= 0.035: degree 8, truncation below 3e-19 relative
@@ -203,6 +216,68 @@ void cg_bx_fast_free(cg_bx_fast *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Is the guess g = dm + u of row within 0.25e-7 (relative) of the root
+ * for x, with u in the polynomial's range?  One Newton correction from g,
+ * evaluated as fast_step() does, estimates g's error to second order;
+ * the build's check asks for 1e-7 against the careful solve, so "yes"
+ * here means that check passes too.  "No" only means: ask the solve. */
+static int row_guess_close(const cg_bx_core *c, const double *row, double u,
+                           double x)
+{
+    double g = row[0] + u;
+    double pb = expm1_small(c->b * u), pd = expm1_small(-c->d * u);
+    double ab = row[5] + row[5] * pb, bt = row[4] + row[5] * pb;
+    double cn = row[7] + row[7] * pd, ct = row[6] + row[7] * pd;
+    double r = (bt - ct) + (c->L * g - x);
+    double e = r / (c->b * ab + c->d * cn + c->L);
+    return fabs(e) <= 0.25e-7 * g; /* false for NaN */
+}
+
+/* Fill row from the bucket [xl, xl + w) with the careful roots y0, y1 at
+ * its ends and the slopes s0, s1 = B'(y0), B'(y1); 1 when the row is
+ * valid (its guess within 1e-7 of the careful solve at 9 points and the
+ * exponential arguments within the polynomial's range), else 0. */
+static int fill_row(const cg_bx_core *c, double *row, double xl, double w,
+                    double y0, double y1, double s0, double s1, double d1_0)
+{
+    double mx = c->b > c->d ? c->b : c->d;
+    double m0 = w / s0, m1 = w / s1;
+    /* Hermite cubic in t, re-expanded about t = 1/2 */
+    double h0 = y0, h1 = m0, h2 = 3 * (y1 - y0) - 2 * m0 - m1;
+    double h3 = 2 * (y0 - y1) + m0 + m1;
+    double dm = h0 + 0.5 * (h1 + 0.5 * (h2 + 0.5 * h3));
+    row[0] = dm;
+    row[1] = h1 + h2 + 0.75 * h3;
+    row[2] = h2 + 1.5 * h3;
+    row[3] = h3;
+    row[4] = c->A1 * expm1(c->b * dm);
+    row[5] = c->A1 * exp(c->b * dm);
+    row[6] = c->C1 * expm1(-c->d * dm);
+    row[7] = c->C1 * exp(-c->d * dm);
+    if (!(isfinite(y0) && isfinite(y1) && isfinite(m0) && isfinite(m1) &&
+          isfinite(row[5]) && isfinite(row[6])))
+        return 0;
+    for (int q = 0; q <= 8; q++) {
+        double sq = q / 8.0 - 0.5;
+        double u = sq * (row[1] + sq * (row[2] + sq * row[3]));
+        if (!(mx * fabs(u) <= 0.035))
+            return 0;
+        /* the ends' roots are y0 and y1 (xl + w is exactly xh); inside,
+         * the careful solve only when the cheap test is not sure */
+        double xq = xl + (q / 8.0) * w;
+        if (q > 0 && q < 8 && row_guess_close(c, row, u, xq))
+            continue;
+        double ex = q == 0 ? y0 : q == 8 ? y1 : bx_solve(c, xq, d1_0);
+        if (!(fabs(dm + u - ex) <= 1e-7 * ex))
+            return 0;
+    }
+    return 1;
+}
+
+/* Buckets share their ends (bucket k's top is bucket k+1's bottom, also
+ * across octaves), so each end is solved once; inside a bucket the guess
+ * is checked against a Newton correction first (fill_row).  The table is
+ * the same, bit for bit, as solving every point carefully. */
 int cg_bx_fast_build(cg_bx_fast *f, const cg_bx_core *c, double T,
                      cg_err *err)
 {
@@ -216,43 +291,23 @@ int cg_bx_fast_build(cg_bx_fast *f, const cg_bx_core *c, double T,
     if (!tab)
         return cg_err_set(err, CG_E_NOMEM, "out of memory building the "
                           "transform table");
-    double mx = c->b > c->d ? c->b : c->d;
+    double d1_0 = bx_d1_0(c);
+    double px = NAN, py = NAN, ps = NAN; /* previous bucket's top */
     for (int k = 0; k < nb; k++) {
         int e = e_lo + k / CG_BX_SUB, j = k % CG_BX_SUB;
         double xl = ldexp(1.0 + (double)j / CG_BX_SUB, e);
         double xh = ldexp(1.0 + (double)(j + 1) / CG_BX_SUB, e);
-        double w = xh - xl;
-        double *row = tab + 8 * (size_t)k;
-        double y0 = cg_bx_solve(c, xl), y1 = cg_bx_solve(c, xh);
-        double B, s0, s1, d2;
-        cg_bx_eval(c, y0, &B, &s0, &d2);
-        cg_bx_eval(c, y1, &B, &s1, &d2);
-        double m0 = w / s0, m1 = w / s1;
-        /* Hermite cubic in t, re-expanded about t = 1/2 */
-        double h0 = y0, h1 = m0, h2 = 3 * (y1 - y0) - 2 * m0 - m1;
-        double h3 = 2 * (y0 - y1) + m0 + m1;
-        double dm = h0 + 0.5 * (h1 + 0.5 * (h2 + 0.5 * h3));
-        row[0] = dm;
-        row[1] = h1 + h2 + 0.75 * h3;
-        row[2] = h2 + 1.5 * h3;
-        row[3] = h3;
-        row[4] = c->A1 * expm1(c->b * dm);
-        row[5] = c->A1 * exp(c->b * dm);
-        row[6] = c->C1 * expm1(-c->d * dm);
-        row[7] = c->C1 * exp(-c->d * dm);
-        int ok = isfinite(y0) && isfinite(y1) && isfinite(m0) &&
-                 isfinite(m1) && isfinite(row[5]) && isfinite(row[6]);
-        /* the guess must be within 1e-7 relative and the exponential
-         * arguments within the polynomial's range */
-        for (int q = 0; ok && q <= 8; q++) {
-            double sq = q / 8.0 - 0.5;
-            double u = sq * (row[1] + sq * (row[2] + sq * row[3]));
-            double ex = cg_bx_solve(c, xl + (q / 8.0) * w);
-            if (!(fabs(dm + u - ex) <= 1e-7 * ex) || !(mx * fabs(u) <= 0.035))
-                ok = 0;
+        double B, d2, y0 = py, s0 = ps, y1, s1;
+        if (!(xl == px)) {
+            y0 = bx_solve(c, xl, d1_0);
+            cg_bx_eval(c, y0, &B, &s0, &d2);
         }
-        if (!ok)
+        y1 = bx_solve(c, xh, d1_0);
+        cg_bx_eval(c, y1, &B, &s1, &d2);
+        double *row = tab + 8 * (size_t)k;
+        if (!fill_row(c, row, xl, xh - xl, y0, y1, s0, s1, d1_0))
             row[0] = NAN;
+        px = xh, py = y1, ps = s1;
     }
     f->tab = tab;
     f->nb = nb;
@@ -481,7 +536,7 @@ static void fwd_serial(const cg_xform *xf, const double *in, double *out,
         out[i] = cg_xform_fwd1(xf, in[i]);
 }
 
-/* One half of a split cg_xform_fwd. */
+/* One part of a split forward pass. */
 typedef struct fwd_part {
     const cg_xform *xf;
     const double *in;
@@ -496,27 +551,56 @@ static void *fwd_main(void *arg)
     return NULL;
 }
 
-/* From XF_SPLIT values on (a 1M-event column), a second thread
- * transforms the second half.  The split is at a multiple of 8, so the
- * two-at-a-time loop pairs the same values as in one pass and every value
- * takes the same path: results are bit-identical at any thread count.
- * A cg_xform is immutable, so both threads may read it. */
+/* cg_xform_fwd splits from XF_SPLIT values on (a 1M-event column). */
 #define XF_SPLIT ((size_t)1 << 19)
+/* cg_xform_fwd_threads: at most this many threads, and parts of at least
+ * XF_MIN_PART values (a thread costs tens of microseconds). */
+#define XF_MAX_THREADS 64
+#define XF_MIN_PART ((size_t)1 << 14)
+
+/* Parts start at multiples of 8, so the vector loops group the same
+ * values as in one pass; every value takes the same path and the same
+ * arithmetic whatever the grouping anyway, so results are bit-identical
+ * at any thread count.  Each output is written by exactly one thread.
+ * A cg_xform is immutable, so all threads may read it.  Part 0 runs in
+ * the calling thread; a part whose thread cannot start runs there too,
+ * after part 0. */
+void cg_xform_fwd_threads(const cg_xform *xf, const double *in, double *out,
+                          size_t n, int nthreads)
+{
+    size_t np = nthreads > 1 ? (size_t)nthreads : 1;
+    if (np > XF_MAX_THREADS)
+        np = XF_MAX_THREADS;
+    if (np > n / XF_MIN_PART)
+        np = n / XF_MIN_PART;
+    if (np <= 1) {
+        fwd_serial(xf, in, out, n);
+        return;
+    }
+    fwd_part part[XF_MAX_THREADS];
+    pthread_t th[XF_MAX_THREADS];
+    int started[XF_MAX_THREADS] = {0};
+    size_t at = 0;
+    for (size_t k = 0; k < np; k++) {
+        size_t end = k + 1 == np ? n : ((n / np) * (k + 1)) & ~(size_t)7;
+        part[k] = (fwd_part){xf, in + at, out + at, end - at};
+        at = end;
+    }
+    for (size_t k = 1; k < np; k++)
+        started[k] = pthread_create(&th[k], NULL, fwd_main, &part[k]) == 0;
+    fwd_main(&part[0]);
+    for (size_t k = 1; k < np; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            fwd_main(&part[k]);
+    }
+}
 
 void cg_xform_fwd(const cg_xform *xf, const double *in, double *out,
                   size_t n)
 {
-    if (n >= XF_SPLIT) {
-        size_t h = (n / 2) & ~(size_t)7;
-        fwd_part p = {xf, in + h, out + h, n - h};
-        pthread_t th;
-        if (pthread_create(&th, NULL, fwd_main, &p) == 0) {
-            fwd_serial(xf, in, out, h);
-            pthread_join(th, NULL);
-            return;
-        }
-    }
-    fwd_serial(xf, in, out, n);
+    cg_xform_fwd_threads(xf, in, out, n, n >= XF_SPLIT ? 2 : 1);
 }
 
 void cg_xform_inv(const cg_xform *xf, const double *in, double *out,
@@ -554,6 +638,84 @@ void cg_fratio(double A, double B, double C, const double *p1,
         out[i] = A * (p1[i] - B) / (p2[i] - C);
 }
 
+/* The k-th and (k+1)-th smallest (k + 1 < nneg) of the nneg negative
+ * values of x[0..n), by a bracket from a strided sample: the values below
+ * it are counted, those inside it gathered and selected.  Returns 0, or
+ * -1 when the bracket misses (unlucky or adversarial data) or memory is
+ * short: the caller then selects among all the negatives. */
+static int neg_pair_bracketed(const double *x, size_t n, size_t nneg,
+                              size_t k, double *a, double *b)
+{
+    enum { NS = 4096 };
+    double smp[NS];
+    int64_t m = 0;
+    for (size_t j = 0; j < NS; j++) {
+        double v = x[(size_t)((double)j / NS * (double)n)];
+        if (v < 0)
+            smp[m++] = v;
+    }
+    if (m < 512)
+        return -1;
+    /* sample ranks around k's: +-(6 sd + 8), sd of a sample quantile */
+    double p = (double)k / (double)nneg, c = p * (double)m;
+    double sd = sqrt((double)m * p * (1 - p));
+    int64_t rl = (int64_t)floor(c - 6 * sd - 8);
+    int64_t rh = (int64_t)ceil(c + 6 * sd + 8);
+    double L = rl > 0 ? cg_select_kth(smp, m, rl) : -INFINITY;
+    double U = rh < m ? cg_select_kth(smp, m, rh) : 0;
+    size_t cap = nneg / 4 + 64, below = 0, in = 0;
+    double *buf = malloc(cap * sizeof *buf);
+    if (!buf)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i];
+        if (v < 0 && v <= U) {
+            if (v < L)
+                below++;
+            else if (in < cap)
+                buf[in++] = v;
+            else
+                break; /* the bracket holds too much: give up */
+        }
+    }
+    int ok = in < cap && below <= k && k + 2 <= below + in;
+    if (ok) {
+        size_t q = k - below;
+        cg_select_k(buf, (int64_t)in, (int64_t)q);
+        *a = buf[q];
+        double nx = buf[q + 1];
+        for (size_t i = q + 2; i < in; i++)
+            if (buf[i] < nx)
+                nx = buf[i];
+        *b = nx;
+    }
+    free(buf);
+    return ok ? 0 : -1;
+}
+
+/* The k-th and (k+1)-th smallest negative values (k + 1 < nneg), by
+ * selection among all of them (as before the bracket; the fallback). */
+static int neg_pair_full(const double *x, size_t n, size_t nneg, size_t k,
+                         double *a, double *b)
+{
+    double *neg = malloc(nneg * sizeof *neg);
+    if (!neg)
+        return -1;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] < 0)
+            neg[j++] = x[i];
+    cg_select_k(neg, (int64_t)nneg, (int64_t)k);
+    *a = neg[k];
+    double nx = neg[k + 1];
+    for (size_t i = k + 2; i < nneg; i++)
+        if (neg[i] < nx)
+            nx = neg[i];
+    *b = nx;
+    free(neg);
+    return 0;
+}
+
 int cg_logicle_estimate_w(const double *x, size_t n, double T, double M,
                           double *w_out, cg_err *err)
 {
@@ -567,28 +729,27 @@ int cg_logicle_estimate_w(const double *x, size_t n, double T, double M,
         *w_out = 0;
         return 0;
     }
-    double *neg = malloc(nneg * sizeof *neg);
-    if (!neg)
-        return cg_err_set(err, CG_E_NOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (x[i] < 0)
-            neg[k++] = x[i];
-    /* R quantile type 7 at p = 0.05, by selection (O(n), the same value
-     * as sorting): the lo-th order statistic, then the smallest value
-     * above it, which selection leaves in the upper part */
+    /* R quantile type 7 at p = 0.05: the lo-th order statistic of the
+     * negatives plus a fraction of the step to the next.  Order
+     * statistics are values, whatever the method: a bracket from a
+     * sample (large inputs), else selection among all the negatives;
+     * both are exact, O(n) */
     double h = (double)(nneg - 1) * 0.05;
     size_t lo = (size_t)floor(h);
-    cg_select_k(neg, (int64_t)nneg, (int64_t)lo);
-    double r = neg[lo];
-    if (lo + 1 < nneg) {
-        double nx = neg[lo + 1];
-        for (size_t i = lo + 2; i < nneg; i++)
-            if (neg[i] < nx)
-                nx = neg[i];
-        r += (h - (double)lo) * (nx - neg[lo]);
+    double r;
+    if (lo + 1 >= nneg) {
+        r = -INFINITY; /* nneg == 1 (h = 0): the one negative */
+        for (size_t i = 0; i < n; i++)
+            if (x[i] < 0)
+                r = x[i];
+    } else {
+        double a, b;
+        if ((nneg < 8192 ||
+             neg_pair_bracketed(x, n, nneg, lo, &a, &b) < 0) &&
+            neg_pair_full(x, n, nneg, lo, &a, &b) < 0)
+            return cg_err_set(err, CG_E_NOMEM, "out of memory");
+        r = a + (h - (double)lo) * (b - a);
     }
-    free(neg);
     double w = (M - log10(T / fabs(r))) / 2;
     if (!(w >= 0))
         return cg_err_set(err, CG_E_DATA, "logicle W estimate is negative "

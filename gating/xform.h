@@ -68,6 +68,14 @@ void cg_xform_fwd(const cg_xform *xf, const double *in, double *out,
 void cg_xform_inv(const cg_xform *xf, const double *in, double *out,
                   size_t n);
 
+/* cg_xform_fwd on up to nthreads threads (the caller's one included; <= 1:
+ * this thread only), each a contiguous part of at least 16K values, joined
+ * before returning.  Results are bit-identical for every nthreads and
+ * equal cg_xform_fwd's, which uses 2 threads from 512K values on and 1
+ * below.  in and out may be the same array (not otherwise overlapping). */
+void cg_xform_fwd_threads(const cg_xform *xf, const double *in, double *out,
+                          size_t n, int nthreads);
+
 /* Forward over n values, reporting values with no result: returns the
  * number of non-NaN inputs that gave NaN (a solve that did not converge;
  * for log, x < 0 is the documented NaN and is not counted), with err

@@ -8,7 +8,10 @@
  *    16 ulp of the reference (relative to the computation's magnitude);
  *  - array forward bit-identical to the one-value forward;
  *  - forward(inverse(y)) == y to 4 ulp;
- *  - special values, parameter validation, bounds, fratio, the W estimate.
+ *  - special values, parameter validation, bounds, fratio, the W estimate
+ *    (also large inputs, against a brute-force percentile);
+ *  - the fast table bit-identical to an all-careful build;
+ *  - cg_xform_fwd_threads bit-identical at every thread count.
  */
 #include <float.h>
 #include <math.h>
@@ -362,11 +365,178 @@ static void estimate_w(void)
     CHECK_INT(err.code, CG_E_DATA);
 }
 
+/* The table as built before the shared ends and the cheap inner check:
+ * every end and every check point by the careful solve. */
+static void ref_table(const cg_bx_core *c, double T, double *tab, int nb)
+{
+    int e_lo = (int)floor(log2(T)) - 32;
+    double mx = c->b > c->d ? c->b : c->d;
+    for (int k = 0; k < nb; k++) {
+        int e = e_lo + k / CG_BX_SUB, j = k % CG_BX_SUB;
+        double xl = ldexp(1.0 + (double)j / CG_BX_SUB, e);
+        double xh = ldexp(1.0 + (double)(j + 1) / CG_BX_SUB, e);
+        double w = xh - xl, *row = tab + 8 * (size_t)k;
+        double y0 = cg_bx_solve(c, xl), y1 = cg_bx_solve(c, xh);
+        double B, s0, s1, d2;
+        cg_bx_eval(c, y0, &B, &s0, &d2);
+        cg_bx_eval(c, y1, &B, &s1, &d2);
+        double m0 = w / s0, m1 = w / s1;
+        double h0 = y0, h1 = m0, h2 = 3 * (y1 - y0) - 2 * m0 - m1;
+        double h3 = 2 * (y0 - y1) + m0 + m1;
+        double dm = h0 + 0.5 * (h1 + 0.5 * (h2 + 0.5 * h3));
+        row[0] = dm;
+        row[1] = h1 + h2 + 0.75 * h3;
+        row[2] = h2 + 1.5 * h3;
+        row[3] = h3;
+        row[4] = c->A1 * expm1(c->b * dm);
+        row[5] = c->A1 * exp(c->b * dm);
+        row[6] = c->C1 * expm1(-c->d * dm);
+        row[7] = c->C1 * exp(-c->d * dm);
+        int ok = isfinite(y0) && isfinite(y1) && isfinite(m0) &&
+                 isfinite(m1) && isfinite(row[5]) && isfinite(row[6]);
+        for (int q = 0; ok && q <= 8; q++) {
+            double sq = q / 8.0 - 0.5;
+            double u = sq * (row[1] + sq * (row[2] + sq * row[3]));
+            double ex = cg_bx_solve(c, xl + (q / 8.0) * w);
+            if (!(fabs(dm + u - ex) <= 1e-7 * ex) || !(mx * fabs(u) <= 0.035))
+                ok = 0;
+        }
+        if (!ok)
+            row[0] = NAN;
+    }
+}
+
+/* The fast table is bit-identical to the all-careful build, and has both
+ * valid and (near 0 for W = 0) invalid rows, so both paths are checked. */
+static void table_build(void)
+{
+    static const double set[][4] = {
+        {262144, 0.5, 4.5, 0}, {1000, 1, 4, 0}, {262144, 0, 4.5, 0},
+        {1e6, 2, 6, 1}, {7.5, 0.25, 3, -0.25}, {4294967296.0, 1.5, 7, 0}};
+    int nvalid = 0, ninvalid = 0;
+    for (int k = 0; k < 8; k++) {
+        cg_xform *xf;
+        double T;
+        if (k < 6) {
+            xf = mk(k == 4 ? CG_XF_HYPERLOG : CG_XF_LOGICLE, set[k][0],
+                    set[k][1], set[k][2], set[k][3]);
+            T = set[k][0];
+        } else {
+            cg_xform_params p = {0};
+            cg_err err;
+            p.width = k == 6 ? -10 : -1000, p.pos = 4.41854, p.neg = k - 6;
+            p.max = T = 262144;
+            xf = cg_xform_new(CG_XF_BIEX, &p, &err);
+        }
+        REQUIRE(xf && xf->fast.tab);
+        int nb = xf->fast.nb;
+        double *ref = malloc((size_t)nb * 8 * sizeof *ref);
+        REQUIRE(ref);
+        ref_table(&xf->core, T, ref, nb);
+        CHECK(memcmp(ref, xf->fast.tab, (size_t)nb * 8 * sizeof *ref) == 0);
+        for (int r = 0; r < nb; r++) {
+            nvalid += ref[8 * r] == ref[8 * r];
+            ninvalid += ref[8 * r] != ref[8 * r];
+        }
+        free(ref);
+        cg_xform_free(xf);
+    }
+    CHECK(nvalid > 4000);
+    CHECK(ninvalid > 0);
+}
+
+/* cg_xform_fwd_threads: bit-identical to the one-value forward at every
+ * thread count, also in place and at sizes that do not split evenly. */
+static void fwd_threads(void)
+{
+    cg_xform *l = mk(CG_XF_LOGICLE, 262144, 0.5, 4.5, 0);
+    REQUIRE(l);
+    size_t n = 200003;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    double *z = malloc(n * sizeof *z);
+    REQUIRE(x && y && z);
+    for (size_t i = 0; i < n; i++) {
+        double u = urand();
+        x[i] = i % 1000 == 7 ? NAN : i % 3 == 0 ? 100 * (u - 0.5)
+                                               : 10 * pow(1e5, u);
+        y[i] = cg_xform_fwd1(l, x[i]);
+    }
+    int bad = 0;
+    for (int nt = -1; nt <= 7; nt++) {
+        size_t m = nt == 5 ? 40000 : n; /* 2 parts of 16K, not 5 */
+        cg_xform_fwd_threads(l, x, z, m, nt);
+        bad += memcmp(y, z, m * sizeof *z) != 0;
+        memcpy(z, x, n * sizeof *z);
+        cg_xform_fwd_threads(l, z, z, n, nt); /* in place */
+        bad += memcmp(y, z, n * sizeof *z) != 0;
+    }
+    CHECK_INT(bad, 0);
+    CHECK(z[1] > 0.2 && z[1] < 1.1 && isnan(z[7]));
+    free(x);
+    free(y);
+    free(z);
+    cg_xform_free(l);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
+
+/* Sorted copy of the negatives, and R type 7 at 0.05: the brute force. */
+static double ref_p5_neg(const double *x, size_t n)
+{
+    double *neg = malloc(n * sizeof *neg);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] < 0)
+            neg[k++] = x[i];
+    qsort(neg, k, sizeof *neg, cmp_dbl);
+    double h = (double)(k - 1) * 0.05;
+    size_t lo = (size_t)floor(h);
+    double r = neg[lo];
+    if (lo + 1 < k)
+        r += (h - (double)lo) * (neg[lo + 1] - neg[lo]);
+    free(neg);
+    return r;
+}
+
+/* The W estimate on inputs large enough for the sampled bracket: equal to
+ * the brute-force percentile, bit for bit, on spread, tied, sorted and
+ * outlier-heavy data. */
+static void estimate_w_large(void)
+{
+    size_t n = 60013;
+    double *x = malloc(n * sizeof *x);
+    REQUIRE(x);
+    int bad = 0;
+    for (int mode = 0; mode < 5; mode++) {
+        for (size_t i = 0; i < n; i++) {
+            double u = urand();
+            x[i] = mode == 0 ? 300 * (u - 0.6)
+                 : mode == 1 ? floor(40 * (u - 0.5))
+                 : mode == 2 ? (u < 0.4 ? -2e5 * pow(urand(), 8) : 1000 * u)
+                 : mode == 3 ? (i < n / 2 ? -(double)(n - i) : (double)i)
+                             : (i % 5 ? 1 : -(double)(i % 997) - 1);
+        }
+        double w, r = ref_p5_neg(x, n);
+        cg_err err;
+        CHECK_INT(cg_logicle_estimate_w(x, n, 1e6, 6, &w, &err), 0);
+        bad += w != (6 - log10(1e6 / fabs(r))) / 2;
+    }
+    CHECK_INT(bad, 0);
+    free(x);
+}
+
 int main(void)
 {
     vectors();
     accuracy();
     specials();
     estimate_w();
+    table_build();
+    fwd_threads();
+    estimate_w_large();
     return TEST_DONE();
 }
