@@ -1835,11 +1835,12 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         return -1;
     }
     trace(ww, "gated");
-    if (run_stats(ww, ep) < 0) {
-        sample_fail(res, "statistics: %s", ep->msg);
-        return -1;
-    }
-    trace(ww, "statistics");
+    /* Nothing below the gating reads the statistics but the outputs
+     * (and the hook, which is promised them): the headline, metrics,
+     * gate-level QC and figures use counts and cuts.  So the figures come
+     * first, then, unless the hook or transformed statistics read them,
+     * the transformed columns are freed and the statistics' workspaces
+     * take their memory: the peak holds one or the other, not both. */
     cg_result_pick_headline(cfg, res);
     run_metrics(cfg, res);
     for (int k = 0; k < cfg->nmetrics; k++)
@@ -1856,6 +1857,22 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         .role_ch = ww->role_ch, .mk_xf = (const cg_xform *const *)ww->mk_xf,
         .sc_xf = ww->sc_xf, .mk_dim = ww->mk_dim, .mk_raw = ww->mk_raw,
         .role_dim = ww->role_dim, .role_raw = ww->role_raw};
+    char plot_err[sizeof ep->msg] = "";
+    if (ctx->opts.plots && ctx->opts.outdir && cg_run_plots(&pc, ep) < 0)
+        snprintf(plot_err, sizeof plot_err, "%s", ep->msg);
+    if (ctx->opts.plots && ctx->opts.outdir)
+        trace(ww, "figures");
+    if (!ctx->opts.on_gated && !cfg->stats_transformed) {
+        cg_dims_free(ww->dc);
+        ww->dc = pc.dc = NULL;
+    }
+    if (run_stats(ww, ep) < 0) {
+        sample_fail(res, "statistics: %s", ep->msg);
+        return -1;
+    }
+    trace(ww, "statistics");
+    if (plot_err[0]) /* where it was when the figures came last */
+        cg_result_warn(res, "plots: %s", plot_err);
     if (ctx->opts.on_gated) {
         cg_err he = {0};
         if (ctx->opts.on_gated(&pc, ctx->opts.on_gated_arg, &he) < 0) {
@@ -1863,10 +1880,6 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
             return -1;
         }
     }
-    if (ctx->opts.plots && ctx->opts.outdir && cg_run_plots(&pc, ep) < 0)
-        cg_result_warn(res, "plots: %s", ep->msg);
-    if (ctx->opts.plots && ctx->opts.outdir)
-        trace(ww, "figures");
     return 0;
 }
 
