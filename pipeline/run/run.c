@@ -3,17 +3,20 @@
  *
  * Order of work: read the file whole into an owned buffer
  * (fcs_read_file: regular files only, pread, no mapping) -> FCS open
- * (gzip inflated) + decode into the frame (scaled view) while a helper
- * thread takes the sha256 of the bytes read; the bytes are freed once
- * both are done -> panel -> compensation
+ * (gzip inflated) + decode into the frame (scaled view), while a helper
+ * thread takes the sha256 of the bytes read -> panel -> compensation
  * (in place on the frame; the sheet's `compensation` column overrides
- * the config) -> QC of the events (anomalous-time events may be
- * dropped), then the FCS handle (its parsed TEXT) is freed ->
- * transforms (shared from the context unless logicle `W: auto`, which
- * is estimated per sample) -> gates in config order, each built from its
- * parent's events (auto gates) and added to a cg_gatetree, evaluated
- * incrementally -> statistics (each marker column sorted once for all
- * populations) -> metrics -> gate QC -> plots (run_plot.c).
+ * the config) -> QC of the events, on its own thread beside the gating
+ * unless anomalous-time events are to be dropped first -> transforms
+ * (shared from the context unless logicle `W: auto`, estimated per
+ * sample, the markers' builds on the sample's threads) -> gates in config
+ * order, each built from its parent's events (auto gates) and added to a
+ * cg_gatetree, evaluated incrementally; the decoded file's bytes, once
+ * hashed, hold the first transformed columns -> metrics -> gate QC (the
+ * event QC joined) -> figures (run_plot.c) -> the transformed columns
+ * freed -> statistics (each marker column sorted once for all
+ * populations, columns over the sample's threads).  CYTOGATE_TRACE=1
+ * prints each stage's time.
  *
  * Invariants: a gate is evaluated only on its parent's events; a gate
  * that needs an optional marker the file lacks, or whose parent is NA, is
@@ -1940,15 +1943,11 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         cg_result_warn(res, "fcs: %s", fcs_warning(f, k));
     fr = cg_frame_from_fcs_threads(f, FCS_SCALED, ctx->inner_threads, &e);
     trace(&w, "decoded");
-    if (hashing) {
-        pthread_join(hth, NULL);
-        hashing = 0;
-    }
-    trace(&w, "hashed");
-    /* Hashed and decoded: nothing reads the bytes again (the handle's
+    /* Decoded: nothing but the hash reads the bytes again (the handle's
      * keywords and parameters are parsed copies).  Their memory, already
      * faulted in, becomes the dims cache's first transformed columns
-     * (setup_dims): fresh memory costs more than the values it holds. */
+     * (setup_dims, after the hash is joined below): fresh memory costs
+     * more than the values it holds. */
     if (fr) {
         w.spare = inf.p;
         w.spare_size = inf.n;
@@ -1998,12 +1997,21 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     if (exclude_time_anomalies(ctx, res, &fr, &sub, &gfr, &e) < 0)
         goto out;
     res->events_used = gfr->n;
+    if (hashing) { /* it hashed beside compensation and QC; the bytes are
+                      about to be overwritten */
+        pthread_join(hth, NULL);
+        hashing = 0;
+    }
+    trace(&w, "hashed");
 
     if (gate_sample(&w, gfr, &map, &e) < 0)
         goto out;
     rc = 0;
 out:
     qc_join(&w); /* before the frame and the file it reads are freed */
+    if (hashing) /* before the bytes it reads (w.spare) are freed */
+        pthread_join(hth, NULL);
+    hashing = 0;
     if (rc < 0)
         res->ok = 0;
     work_free(&w);
@@ -2011,8 +2019,6 @@ out:
     free(pmsg);
     cg_matrix_free(spill);
     fcs_spill_free(fsp);
-    if (hashing)
-        pthread_join(hth, NULL);
     cg_frame_free(sub);
     cg_frame_free(fr);
     fcs_close(f);
