@@ -204,6 +204,7 @@ static inline v2d fast_step2(const cg_bx_core *c, const double *ra,
 /* Four values at once where the CPU has AVX2 (checked at run time): the
  * arithmetic of fast_step2() lane by lane, with no FMA (the target does
  * not enable it, so nothing is contracted): bit-identical results. */
+#include <immintrin.h>
 typedef double v4d __attribute__((vector_size(32)));
 #define CG_HAVE_V4D 1
 
@@ -249,21 +250,37 @@ bx_fwd_quads(const cg_bx_core *cp, const cg_bx_fast *f, double center,
         if (!ok)
             break;
         v4d tv = {t[0], t[1], t[2], t[3]}, av = {ax[0], ax[1], ax[2], ax[3]};
-#define CG_COL(j) ((v4d){r[0][j], r[1][j], r[2][j], r[3][j]})
+        /* columns of the 4 rows: two 4x4 transposes */
+        v4d col[8];
+        for (int h = 0; h < 2; h++) {
+            __m256d a0 = _mm256_loadu_pd(r[0] + 4 * h);
+            __m256d a1 = _mm256_loadu_pd(r[1] + 4 * h);
+            __m256d a2 = _mm256_loadu_pd(r[2] + 4 * h);
+            __m256d a3 = _mm256_loadu_pd(r[3] + 4 * h);
+            __m256d l01 = _mm256_unpacklo_pd(a0, a1);
+            __m256d h01 = _mm256_unpackhi_pd(a0, a1);
+            __m256d l23 = _mm256_unpacklo_pd(a2, a3);
+            __m256d h23 = _mm256_unpackhi_pd(a2, a3);
+            col[4 * h + 0] = (v4d)_mm256_permute2f128_pd(l01, l23, 0x20);
+            col[4 * h + 1] = (v4d)_mm256_permute2f128_pd(h01, h23, 0x20);
+            col[4 * h + 2] = (v4d)_mm256_permute2f128_pd(l01, l23, 0x31);
+            col[4 * h + 3] = (v4d)_mm256_permute2f128_pd(h01, h23, 0x31);
+        }
         v4d sv = tv - 0.5;
-        v4d u = sv * (CG_COL(1) + sv * (CG_COL(2) + sv * CG_COL(3)));
-        v4d d0 = CG_COL(0) + u;
+        v4d u = sv * (col[1] + sv * (col[2] + sv * col[3]));
+        v4d d0 = col[0] + u;
         v4d pb = expm1_small4(c.b * u), pd = expm1_small4(-c.d * u);
-        v4d r4 = CG_COL(4), r5 = CG_COL(5), r6 = CG_COL(6), r7 = CG_COL(7);
-#undef CG_COL
-        v4d ab = r5 + r5 * pb, bt = r4 + r5 * pb;
-        v4d cn = r7 + r7 * pd, ct = r6 + r7 * pd;
+        v4d ab = col[5] + col[5] * pb, bt = col[4] + col[5] * pb;
+        v4d cn = col[7] + col[7] * pd, ct = col[6] + col[7] * pd;
         v4d rr = (bt - ct) + (c.L * d0 - av);
         v4d d1 = c.b * ab + c.d * cn + c.L;
         v4d d2 = c.b * c.b * ab - c.d * c.d * cn;
         v4d dl = d0 - 2 * rr * d1 / (2 * d1 * d1 - rr * d2);
-        for (int l = 0; l < 4; l++)
-            out[i + l] = center + copysign(dl[l], in[i + l]);
+        /* center + copysign(dl, x), lane by lane */
+        __m256d sg = _mm256_set1_pd(-0.0), xv = _mm256_loadu_pd(in + i);
+        __m256d cs = _mm256_or_pd(_mm256_andnot_pd(sg, (__m256d)dl),
+                                  _mm256_and_pd(sg, xv));
+        _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_set1_pd(center), cs));
     }
     return i;
 }
