@@ -248,7 +248,14 @@ struct cg_dims {
      * from it, front to back, before any fresh allocation. */
     void *pool;
     size_t pool_size, pool_used;
+    int threads;          /* for transforms; 0: cg_xform_fwd's default */
 };
+
+void cg_dims_set_threads(cg_dims *dc, int nthreads)
+{
+    if (dc)
+        dc->threads = nthreads > 0 ? nthreads : 0;
+}
 
 int cg_dims_give(cg_dims *dc, void *buf, size_t size)
 {
@@ -594,7 +601,10 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
         goto fail;
     }
     if (d->xf) {
-        cg_xform_fwd(d->xf, src, col, n);
+        if (dc->threads > 0)
+            cg_xform_fwd_threads(d->xf, src, col, n, dc->threads);
+        else
+            cg_xform_fwd(d->xf, src, col, n);
         clamp(col, n, d->xf_min, d->xf_max);
     }
     if (dc->nent == dc->capent) {

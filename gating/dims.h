@@ -112,6 +112,9 @@ int cg_dims_add_matrix(cg_dims *dc, const char *id, const cg_matrix *m,
  * faulting in as much new memory, and the peak stays lower.  0, or -1
  * (buf not taken: dc already has one, or NULL arguments). */
 int cg_dims_give(cg_dims *dc, void *buf, size_t size);
+/* Threads a transformed column is computed on (cg_xform_fwd_threads);
+ * values are the same at any count.  Default (0): cg_xform_fwd's own. */
+void cg_dims_set_threads(cg_dims *dc, int nthreads);
 int64_t cg_dims_n(const cg_dims *dc);          /* events */
 const cg_frame *cg_dims_frame(const cg_dims *dc);
 

@@ -1263,6 +1263,7 @@ static int setup_dims(sample_work *w, cg_err *err)
             return -1;
     }
     w->dc = cg_dims_new(fr, NULL, err);
+    cg_dims_set_threads(w->dc, w->ctx->inner_threads);
     if (w->dc && w->spare && cg_dims_give(w->dc, w->spare, w->spare_size) == 0)
         w->spare = NULL; /* the dims own it now */
     return w->dc ? 0 : -1;
