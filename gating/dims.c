@@ -267,6 +267,28 @@ int cg_dims_give(cg_dims *dc, void *buf, size_t size)
     return 0;
 }
 
+void *cg_dims_take_back(cg_dims *dc, size_t *size)
+{
+    void *p = dc ? dc->pool : NULL;
+    if (size)
+        *size = p ? dc->pool_size : 0;
+    if (!p)
+        return NULL;
+    /* the columns carved from it are gone with it */
+    int k = 0;
+    for (int i = 0; i < dc->nent; i++) {
+        if (dc->ent[i].pooled) {
+            free(dc->ent[i].key);
+            continue;
+        }
+        dc->ent[k++] = dc->ent[i];
+    }
+    dc->nent = k;
+    dc->pool = NULL;
+    dc->pool_size = dc->pool_used = 0;
+    return p;
+}
+
 /* Room for one cached column: from the given memory while it lasts
  * (64-byte aligned slices, already faulted in), else fresh. */
 static double *col_room(cg_dims *dc, int *pooled)

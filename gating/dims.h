@@ -112,6 +112,10 @@ int cg_dims_add_matrix(cg_dims *dc, const char *id, const cg_matrix *m,
  * faulting in as much new memory, and the peak stays lower.  0, or -1
  * (buf not taken: dc already has one, or NULL arguments). */
 int cg_dims_give(cg_dims *dc, void *buf, size_t size);
+/* Take back the memory given with cg_dims_give (owned by the caller
+ * again; NULL when none): the cached columns carved from it are dropped,
+ * so pointers to them are no longer valid; the others stay. */
+void *cg_dims_take_back(cg_dims *dc, size_t *size);
 /* Threads a transformed column is computed on (cg_xform_fwd_threads);
  * values are the same at any count.  Default (0): cg_xform_fwd's own. */
 void cg_dims_set_threads(cg_dims *dc, int nthreads);

@@ -321,16 +321,35 @@ static double auto_top(double range, const double *col, int64_t n)
 typedef struct xf_scratch {
     double *v;
     size_t cap;
+    int borrowed; /* v is a slice of the sample's spare memory */
 } xf_scratch;
 
 static double *scratch_room(xf_scratch *s, size_t n)
 {
     if (n > s->cap || !s->v) {
-        free(s->v);
+        if (!s->borrowed)
+            free(s->v);
+        s->borrowed = 0;
         s->v = malloc((n ? n : 1) * sizeof *s->v);
         s->cap = s->v ? n : 0;
     }
     return s->v;
+}
+
+/* Thread t's scratch of nt: its share of the sample's spare memory (the
+ * decoded file's bytes, already faulted in; not yet the dims cache's),
+ * else empty (allocated when first needed). */
+static xf_scratch spare_slice(void *spare, size_t size, int t, int nt)
+{
+    xf_scratch sc = {NULL, 0, 0};
+    size_t share = spare ? size / (size_t)nt / sizeof(double) : 0;
+    if (share >= 1024) {
+        sc.v = (double *)(void *)((char *)spare +
+                                  (size_t)t * share * sizeof(double));
+        sc.cap = share;
+        sc.borrowed = 1;
+    }
+    return sc;
 }
 
 /* flowCore's W for `W: auto` from the channel's values (see make_xform);
@@ -1105,7 +1124,7 @@ static void *xf_build_main(void *arg)
     xf_build *b = arg;
     sample_work *w = b->w;
     const cg_frame *fr = w->fr;
-    xf_scratch sc = {NULL, 0};
+    xf_scratch sc = spare_slice(w->spare, w->spare_size, b->t, b->nt);
     for (int k = b->t; k < b->njob; k += b->nt) {
         int i = b->job[k], ch = w->mk_ch[i];
         const cg_tf_spec *t = cg_config_tf(w->cfg, i);
@@ -1115,7 +1134,8 @@ static void *xf_build_main(void *arg)
                                  &sc, &b->err[i]);
         w->mk_own[i] = w->mk_xf[i] != NULL;
     }
-    free(sc.v);
+    if (!sc.borrowed)
+        free(sc.v);
     return NULL;
 }
 
@@ -1242,7 +1262,7 @@ static int setup_dims(sample_work *w, cg_err *err)
                 rc0 = ch;
             }
         }
-        xf_scratch sc = {NULL, 0};
+        xf_scratch sc = {NULL, 0, 0};
         w->sc_xf = make_xform(st, rc0 >= 0 ? fr->col[rc0] : NULL,
                               rc0 >= 0 ? fr->n : 0, rg, 0, NULL, &sc, err);
         free(sc.v);
@@ -1329,7 +1349,8 @@ static int run_gates(sample_work *w, cg_err *err)
 
 /* Marker statistics for every evaluated population: each marker column
  * sorted once for all populations (cg_stat_pops). */
-static int run_stats(sample_work *w, cg_err *err)
+static int run_stats(sample_work *w, void *mem, size_t mem_size,
+                     cg_err *err)
 {
     const cg_config *cfg = w->cfg;
     int nsm = cfg->nstat_markers, ns = cfg->nstats, ng = cfg->ngates;
@@ -1366,8 +1387,8 @@ static int run_stats(sample_work *w, cg_err *err)
         }
     }
     if (rc == 0)
-        rc = cg_stat_pops_threads(cols, nsm, n, pb, ng, cfg->stats, ns, res,
-                                  w->ctx->inner_threads, err);
+        rc = cg_stat_pops_mem(cols, nsm, n, pb, ng, cfg->stats, ns, res,
+                              w->ctx->inner_threads, mem, mem_size, err);
     for (int gi = 0; gi < ng && rc == 0; gi++) {
         double *out = w->res->pops[gi].mstats;
         if (!out)
@@ -1866,11 +1887,16 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         snprintf(plot_err, sizeof plot_err, "%s", ep->msg);
     if (ctx->opts.plots && ctx->opts.outdir)
         trace(ww, "figures");
+    void *mem = NULL; /* the pool's pages, faulted in already */
+    size_t mem_size = 0;
     if (!ctx->opts.on_gated && !cfg->stats_transformed) {
+        mem = cg_dims_take_back(ww->dc, &mem_size);
         cg_dims_free(ww->dc);
         ww->dc = pc.dc = NULL;
     }
-    if (run_stats(ww, ep) < 0) {
+    int src = run_stats(ww, mem, mem_size, ep);
+    fcs_buf_free(mem);
+    if (src < 0) {
         sample_fail(res, "statistics: %s", ep->msg);
         return -1;
     }

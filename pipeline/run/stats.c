@@ -437,6 +437,11 @@ typedef struct stat_ctx {
     int need_log, need_mad;
     atomic_int next;   /* the next column to take */
     atomic_int failed; /* a column ran out of memory */
+    /* Caller's memory (cg_stat_pops_mem), carved into the threads'
+     * workspaces before anything is allocated; NULL: none. */
+    char *mem;
+    size_t mem_size;
+    atomic_size_t mem_used;
 } stat_ctx;
 
 /* One thread's workspace, each array room for cap events: val (the
@@ -448,28 +453,44 @@ typedef struct stat_ws {
     double *val, *v, *tt, *scratch;
     uint32_t *ix;
     uint16_t *cs;
+    unsigned carved;   /* bit k: array k came from the caller's memory */
 } stat_ws;
 
 static void ws_free(stat_ws *ws)
 {
-    free(ws->val);
-    free(ws->v);
-    free(ws->tt);
-    free(ws->scratch);
-    free(ws->ix);
-    free(ws->cs);
+    void *a[6] = {ws->val, ws->v, ws->tt, ws->scratch, ws->ix, ws->cs};
+    for (int k = 0; k < 6; k++)
+        if (!(ws->carved & (1u << k)))
+            free(a[k]);
     memset(ws, 0, sizeof *ws);
 }
 
-/* 1 when every array is there (huge pages from 4 MiB, freed with free) */
-static int ws_alloc(stat_ws *ws, size_t cap, int need_scr)
+/* bytes of the caller's memory (64-byte aligned), else a fresh block
+ * (huge pages from 4 MiB, freed with free) */
+static void *ws_room(stat_ctx *cx, stat_ws *ws, int k, size_t bytes)
 {
-    ws->val = fcs_alloc_big(cap * sizeof *ws->val);
-    ws->v = fcs_alloc_big(cap * sizeof *ws->v);
-    ws->tt = fcs_alloc_big(cap * sizeof *ws->tt);
-    ws->ix = fcs_alloc_big(cap * sizeof *ws->ix);
-    ws->cs = fcs_alloc_big(cap * sizeof *ws->cs);
-    ws->scratch = need_scr ? fcs_alloc_big(cap * sizeof *ws->scratch) : NULL;
+    size_t need = (bytes + 63) & ~(size_t)63;
+    if (cx->mem) {
+        size_t at = atomic_fetch_add(&cx->mem_used, need);
+        if (at <= cx->mem_size && need <= cx->mem_size - at) {
+            ws->carved |= 1u << k;
+            return cx->mem + at;
+        }
+    }
+    return fcs_alloc_big(bytes);
+}
+
+/* 1 when every array is there */
+static int ws_alloc(stat_ctx *cx, stat_ws *ws, size_t cap, int need_scr)
+{
+    ws->carved = 0;
+    ws->val = ws_room(cx, ws, 0, cap * sizeof *ws->val);
+    ws->v = ws_room(cx, ws, 1, cap * sizeof *ws->v);
+    ws->tt = ws_room(cx, ws, 2, cap * sizeof *ws->tt);
+    ws->scratch = need_scr ? ws_room(cx, ws, 3, cap * sizeof *ws->scratch)
+                           : NULL;
+    ws->ix = ws_room(cx, ws, 4, cap * sizeof *ws->ix);
+    ws->cs = ws_room(cx, ws, 5, cap * sizeof *ws->cs);
     if (ws->val && ws->v && ws->tt && ws->ix && ws->cs &&
         (!need_scr || ws->scratch))
         return 1;
@@ -620,7 +641,7 @@ static void stat_work(stat_ctx *cx)
 {
     stat_ws ws = {0};
     int ok = cx->code &&
-             ws_alloc(&ws, cx->cap, cx->need_mad || cx->need_log);
+             ws_alloc(cx, &ws, cx->cap, cx->need_mad || cx->need_log);
     size_t rowlen = (size_t)cx->npop * (size_t)cx->nspec;
     for (;;) {
         int c = atomic_fetch_add(&cx->next, 1);
@@ -674,8 +695,19 @@ int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
                          const cg_stat_spec *spec, int nspec, double *res,
                          int nthreads, cg_err *err)
 {
+    return cg_stat_pops_mem(cols, ncol, n, pops, npop, spec, nspec, res,
+                            nthreads, NULL, 0, err);
+}
+
+int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
+                     const cg_bits *const *pops, int npop,
+                     const cg_stat_spec *spec, int nspec, double *res,
+                     int nthreads, void *mem, size_t mem_size, cg_err *err)
+{
     stat_ctx cx = {.cols = cols, .ncol = ncol, .n = n, .pops = pops,
-                   .npop = npop, .spec = spec, .nspec = nspec, .res = res};
+                   .npop = npop, .spec = spec, .nspec = nspec, .res = res,
+                   .mem = mem, .mem_size = mem ? mem_size : 0};
+    atomic_init(&cx.mem_used, 0);
     for (int k = 0; k < nspec; k++) {
         cx.need_mad |= spec[k].kind == CG_ST_MAD;
         cx.need_log |= spec[k].kind == CG_ST_GEOMEAN;

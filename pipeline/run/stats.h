@@ -88,6 +88,16 @@ int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
                          const cg_stat_spec *spec, int nspec, double *res,
                          int nthreads, cg_err *err);
 
+/* As cg_stat_pops_threads, with mem (mem_size bytes, borrowed, may be
+ * NULL) carved into the threads' workspaces before any is allocated: a
+ * caller holding memory it no longer needs (cytogate run: the freed
+ * transformed columns' pool) saves faulting in fresh pages.  Results do
+ * not depend on it. */
+int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
+                     const cg_bits *const *pops, int npop,
+                     const cg_stat_spec *spec, int nspec, double *res,
+                     int nthreads, void *mem, size_t mem_size, cg_err *err);
+
 /* 100 * num / den, NaN when den == 0. */
 double cg_stat_pct(int64_t num, int64_t den);
 

@@ -578,8 +578,20 @@ static void test_dims_give(void)
         CHECKM(same, "column %d differs from the fresh one", k);
         CHECK(cg_dims_get(given, &d[k], &e) == b); /* cached */
     }
+    /* taken back: the carved columns go, the fresh one stays cached */
+    const double *third = cg_dims_get(given, &d[2], &e);
+    size_t back_size = 0;
+    CHECK(cg_dims_take_back(given, &back_size) == buf && back_size == size);
+    CHECK(cg_dims_take_back(given, &back_size) == NULL && back_size == 0);
+    CHECK(cg_dims_get(given, &d[2], &e) == third);
+    const double *again = cg_dims_get(given, &d[0], &e); /* recomputed */
+    CHECK(again && ((const char *)again < buf ||
+                    (const char *)again >= buf + size));
+    CHECK(again && memcmp(again, cg_dims_get(fresh, &d[0], &e),
+                          N * sizeof *again) == 0);
+    free(buf);
     cg_dims_free(fresh);
-    cg_dims_free(given); /* frees buf */
+    cg_dims_free(given);
     for (int k = 0; k < 3; k++)
         cg_dim_clear(&d[k]);
     cg_frame_free(fr);

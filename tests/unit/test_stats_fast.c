@@ -269,6 +269,20 @@ static void threads_equal(void)
     /* the 1-thread wrapper */
     CHECK(cg_stat_pops(cols, NC, n, pops, NP, sp, NS, rt, &e) == 0);
     CHECK(memcmp(r1, rt, nres * sizeof *rt) == 0);
+    /* caller's memory: none of it, part of one workspace, all of them;
+     * filled with junk, so a result read from it unwritten would show */
+    size_t msz[] = {64, (size_t)n * 20, (size_t)n * 200};
+    for (int m = 0; m < 3; m++) {
+        unsigned char *mem = malloc(msz[m]);
+        REQUIRE(mem);
+        memset(mem, 0xA5, msz[m]);
+        for (size_t i = 0; i < nres; i++)
+            rt[i] = 12345.0;
+        CHECK(cg_stat_pops_mem(cols, NC, n, pops, NP, sp, NS, rt, 2, mem,
+                               msz[m], &e) == 0);
+        CHECK(memcmp(r1, rt, nres * sizeof *rt) == 0);
+        free(mem);
+    }
     for (int p = 0; p < NP; p++)
         cg_bits_free(pb[p]);
     for (int c = 0; c < NC; c++)
