@@ -13,7 +13,8 @@
  * Each command runs `reps` times, one at a time, as a child process
  * timed with wait4(): the median wall time (with min and max), the
  * median CPU time and the largest peak RSS are shown.  `run` is timed
- * as a user types it (no -j: every CPU) and with -j1.  The batch is N
+ * as a user types it (no -j: every CPU) and with -j1, each time into a
+ * new output folder (removed, untimed, before each run).  The batch is N
  * links to the main file, run at -j1 and -j2.  The scaling table runs
  * `info`, `gate` and `run --no-plots` once per size and shows the cost
  * per event and parameter, which is flat when the cost is linear.
@@ -374,6 +375,10 @@ static int measure(whole *w, char **argv, int reps, fig *fg, cg_err *err)
         reps = 64;
     memset(fg, 0, sizeof *fg);
     for (int r = 0; r < reps; r++) {
+        /* each run writes a new output folder, as a first run does (a
+         * rerun into the same folder also removes the old results) */
+        if (w->outdir)
+            cg_bench_rmtree(w->outdir);
         cg_bench_proc p;
         if (cg_bench_spawn(argv, w->log, &p, err) < 0)
             return -1;
