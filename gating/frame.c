@@ -11,9 +11,9 @@
  * thread count.
  */
 #include "frame.h"
+#include "par.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -182,16 +182,7 @@ static int64_t decode_all(struct fcs_file *f, fcs_view view, int64_t n,
         }
         part[t] = (decode_part){f, view, n, 0, c, {0}};
     }
-    pthread_t th[DECODE_MAXT];
-    int started = 0;
-    for (int t = 1; t < nt; t++, started++)
-        if (pthread_create(&th[t - 1], NULL, decode_main, &part[t]) != 0)
-            break;
-    decode_main(&part[0]);
-    for (int t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    for (int t = started + 1; t < nt; t++)
-        decode_main(&part[t]); /* threads unavailable: here */
+    cg_par_run(nt, decode_main, part, sizeof *part);
     free(sub);
     for (int t = 0; t < nt; t++)
         if (part[t].got != n) {

@@ -25,11 +25,11 @@
  * does so with 2 from 512K values on.
  */
 #include "xform_internal.h"
+#include "par.h"
 #include "select.h"
 
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -674,23 +674,13 @@ void cg_xform_fwd_threads(const cg_xform *xf, const double *in, double *out,
         return;
     }
     fwd_part part[XF_MAX_THREADS];
-    pthread_t th[XF_MAX_THREADS];
-    int started[XF_MAX_THREADS] = {0};
     size_t at = 0;
     for (size_t k = 0; k < np; k++) {
         size_t end = k + 1 == np ? n : ((n / np) * (k + 1)) & ~(size_t)7;
         part[k] = (fwd_part){xf, in + at, out + at, end - at};
         at = end;
     }
-    for (size_t k = 1; k < np; k++)
-        started[k] = pthread_create(&th[k], NULL, fwd_main, &part[k]) == 0;
-    fwd_main(&part[0]);
-    for (size_t k = 1; k < np; k++) {
-        if (started[k])
-            pthread_join(th[k], NULL);
-        else
-            fwd_main(&part[k]);
-    }
+    cg_par_run((int)np, fwd_main, part, sizeof *part);
 }
 
 void cg_xform_fwd(const cg_xform *xf, const double *in, double *out,

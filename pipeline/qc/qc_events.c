@@ -17,11 +17,11 @@
  * runs every task on the calling thread.  The frame and the FCS handle are
  * only read.
  */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "par.h"
 #include "qc_internal.h"
 
 /* The work of one cg_qc_events call. */
@@ -72,14 +72,7 @@ static void ev_run(ev_job *j, int threads)
 {
     if (threads > j->ntask)
         threads = j->ntask;
-    pthread_t th[64];
-    int nth = 0;
-    for (int i = 1; i < threads && nth < 64; i++)
-        if (pthread_create(&th[nth], NULL, ev_worker, j) == 0)
-            nth++;
-    ev_worker(j);
-    for (int i = 0; i < nth; i++)
-        pthread_join(th[i], NULL);
+    cg_par_run(threads, ev_worker, j, 0); /* workers share the counter */
 }
 
 /* Append src's rows to dst.  0 or -1 (no memory). */

@@ -55,6 +55,7 @@
 #include "gate.h"
 #include "gatetree.h"
 #include "kde.h"
+#include "par.h"
 #include "run_internal.h"
 #include "stats.h"
 #include "xform.h"
@@ -1165,21 +1166,12 @@ static int build_marker_xforms(sample_work *w, cg_tf_used *tu, cg_err *err)
     }
     int nt = w->ctx->inner_threads < njob ? w->ctx->inner_threads : njob;
     xf_build b[8];
-    pthread_t th[8];
-    int started = 0;
     if (nt > 8)
         nt = 8;
     for (int t = 0; t < nt; t++)
         b[t] = (xf_build){w, job, njob, t, nt, tu, errs};
-    for (int t = 1; t < nt; t++, started++)
-        if (pthread_create(&th[t - 1], NULL, xf_build_main, &b[t]) != 0)
-            break;
     if (nt > 0)
-        xf_build_main(&b[0]);
-    for (int t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    for (int t = started + 1; t < nt; t++)
-        xf_build_main(&b[t]); /* threads unavailable: do it here */
+        cg_par_run(nt, xf_build_main, b, sizeof *b);
     for (int k = 0; k < njob && rc == 0; k++)
         if (!w->mk_xf[job[k]]) {
             *err = errs[job[k]];

@@ -22,11 +22,11 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "par.h"
 #include "plot.h"
 #include "run_internal.h"
 #include "stats.h"
@@ -450,22 +450,13 @@ static void fig_run(fig_jobs *fj, int nt)
 {
     enum { MAXT = 8 };
     fig_jobs part[MAXT];
-    pthread_t th[MAXT];
-    int started = 0;
     nt = nt < 1 ? 1 : nt > MAXT ? MAXT : nt;
     for (int t = 0; t < nt; t++) {
         part[t] = *fj;
         part[t].t = t;
         part[t].nt = nt;
     }
-    for (int t = 1; t < nt; t++, started++)
-        if (pthread_create(&th[t - 1], NULL, fig_main, &part[t]) != 0)
-            break;
-    fig_main(&part[0]);
-    for (int t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    for (int t = started + 1; t < nt; t++)
-        fig_main(&part[t]); /* threads unavailable: here */
+    cg_par_run(nt, fig_main, part, sizeof *part);
 }
 
 int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)

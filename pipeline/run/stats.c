@@ -27,10 +27,10 @@
 #include "stats.h"
 
 #include "fcs.h"
+#include "par.h"
 #include "select.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -739,15 +739,7 @@ int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
     /* the caller is one of the workers; a thread that cannot start
      * leaves its columns to the others */
     int nt = nthreads < 1 ? 1 : nthreads > nx ? nx : nthreads;
-    pthread_t *th = nt > 1 ? malloc((size_t)(nt - 1) * sizeof *th) : NULL;
-    int started = 0;
-    for (int t = 1; th && t < nt; t++)
-        if (pthread_create(&th[started], NULL, stat_thread, &cx) == 0)
-            started++;
-    stat_work(&cx);
-    for (int t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    free(th);
+    cg_par_run(nt, stat_thread, &cx, 0); /* workers share the counter */
     free(code);
     cg_bits_free(uni);
     if (atomic_load(&cx.failed))

@@ -10,6 +10,7 @@
  * are rejected with messages.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "dims.h"
 #include "frame.h"
 #include "gate.h"
+#include "par.h"
 #include "testutil.h"
 #include "xform.h"
 
@@ -597,6 +599,43 @@ static void test_dims_give(void)
     cg_frame_free(fr);
 }
 
+/* cg_par_run: every part runs exactly once with its own argument; with
+ * stride 0 every part gets the shared one. */
+typedef struct par_part {
+    int t, runs;
+    double pad[3]; /* a stride that is not the int's */
+} par_part;
+
+static void *par_part_main(void *arg)
+{
+    ((par_part *)arg)->runs++;
+    return NULL;
+}
+
+static void *par_shared_main(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+    return NULL;
+}
+
+static void test_par(void)
+{
+    int counts[] = {0, 1, 2, 7};
+    for (int c = 0; c < 4; c++) {
+        par_part p[8];
+        memset(p, 0, sizeof p);
+        cg_par_run(counts[c], par_part_main, p, sizeof *p);
+        int want = counts[c] < 1 ? 1 : counts[c];
+        for (int t = 0; t < 8; t++)
+            CHECKM(p[t].runs == (t < want), "nparts %d: part %d ran %d "
+                   "times", counts[c], t, p[t].runs);
+        atomic_int n;
+        atomic_init(&n, 0);
+        cg_par_run(counts[c], par_shared_main, &n, 0);
+        CHECK(atomic_load(&n) == want);
+    }
+}
+
 int main(void)
 {
     test_rect();
@@ -605,5 +644,6 @@ int main(void)
     test_quad();
     test_bool();
     test_dims_give();
+    test_par();
     return TEST_DONE();
 }
