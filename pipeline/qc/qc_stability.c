@@ -96,6 +96,20 @@ static double select_bf(double *a, int64_t n, int64_t k)
     return a[k];
 }
 
+/* ord[0..nr) = the indices of rk[0..nr) (nr <= 8) in ascending rank
+ * order (insertion sort: stable, no allocation). */
+static void rank_order(const int64_t *rk, int nr, int *ord)
+{
+    for (int i = 0; i < nr; i++) {
+        int j = i;
+        while (j > 0 && rk[ord[j - 1]] > rk[i]) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = i;
+    }
+}
+
 /* The values of ranks rk[0..nr) (0-based, any order) of a[0..n) into
  * rv[]; reorders a.  Ranks are taken in ascending order, each selected
  * in the part at or above the previous one (cg_select_k leaves a
@@ -107,14 +121,7 @@ static void select_ranks(double *a, int64_t n, const int64_t *rk, int nr,
                          double *rv)
 {
     int ord[8];
-    for (int i = 0; i < nr; i++) {
-        int j = i;
-        while (j > 0 && rk[ord[j - 1]] > rk[i]) {
-            ord[j] = ord[j - 1];
-            j--;
-        }
-        ord[j] = i;
-    }
+    rank_order(rk, nr, ord);
     int64_t base = 0;
     for (int t = 0; t < nr; t++) {
         int64_t r = rk[ord[t]];
@@ -177,14 +184,7 @@ static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
 {
     /* bucket of each rank, and the rank inside it (ranks in order) */
     int ord[8];
-    for (int i = 0; i < nr; i++) {
-        int j = i;
-        while (j > 0 && rk[ord[j - 1]] > rk[i]) {
-            ord[j] = ord[j - 1];
-            j--;
-        }
-        ord[j] = i;
-    }
+    rank_order(rk, nr, ord);
     int64_t bk[8], loc[8], cum = 0;
     int b = 0;
     for (int t = 0; t < nr; t++) {

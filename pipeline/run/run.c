@@ -1646,10 +1646,8 @@ static void trace(const sample_work *w, const char *stage)
  * warning is put back where the serial order had it, so outputs do not
  * depend on which finishes first. */
 typedef struct qc_job {
-    const sample_work *w;
-    const cg_qc_params *p;
+    const sample_work *w; /* its params (ctx->qc) and result (res->qc) */
     cg_qc_input in;
-    cg_result *res;
     int warn_at;   /* res->nwarnings when it started */
     int rc;
     cg_err e;
@@ -1660,32 +1658,13 @@ typedef struct qc_job {
 static void *qc_main(void *arg)
 {
     qc_job *j = arg;
-    j->rc = cg_qc_events(j->p, &j->in, j->res->qc, &j->e);
+    j->rc = cg_qc_events(&j->w->ctx->qc, &j->in, j->w->res->qc, &j->e);
     trace(j->w, "event QC done");
     return NULL;
 }
 
-/* Insert a warning at index at of res's list (the serial position). */
-static void warn_at(cg_result *res, int at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void warn_at(cg_result *res, int at, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    int n0 = res->nwarnings;
-    cg_result_warn(res, "%s", buf);
-    if (res->nwarnings == n0 || at >= n0)
-        return;
-    char *w = res->warnings[n0];
-    memmove(res->warnings + at + 1, res->warnings + at,
-            (size_t)(n0 - at) * sizeof *res->warnings);
-    res->warnings[at] = w;
-}
-
-/* Wait for the event QC (if it runs on a thread) and record its failure. */
+/* Wait for the event QC (if it runs on a thread) and record its failure
+ * as a warning at its serial place in the list. */
 static void qc_join(sample_work *w)
 {
     qc_job *j = w->qc;
@@ -1693,8 +1672,16 @@ static void qc_join(sample_work *w)
         return;
     if (j->threaded)
         pthread_join(j->th, NULL);
+    cg_result *res = w->res;
+    int n0 = res->nwarnings;
     if (j->rc < 0)
-        warn_at(j->res, j->warn_at, "QC of the events failed: %s", j->e.msg);
+        cg_result_warn(res, "QC of the events failed: %s", j->e.msg);
+    if (res->nwarnings > n0 && j->warn_at < n0) {
+        char *msg = res->warnings[n0];
+        memmove(res->warnings + j->warn_at + 1, res->warnings + j->warn_at,
+                (size_t)(n0 - j->warn_at) * sizeof *res->warnings);
+        res->warnings[j->warn_at] = msg;
+    }
     free(j);
     w->qc = NULL;
 }
@@ -1709,9 +1696,7 @@ static void qc_start(sample_work *w, const cg_qc_input *in, int background)
     if (!j)
         return;
     j->w = w;
-    j->p = &w->ctx->qc;
     j->in = *in;
-    j->res = res;
     j->warn_at = res->nwarnings;
     w->qc = j;
     j->threaded = background && pthread_create(&j->th, NULL, qc_main, j) == 0;
