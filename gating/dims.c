@@ -236,6 +236,15 @@ typedef struct cache_ent {
     int pooled;           /* col is carved from dc->pool: not freed alone */
 } cache_ent;
 
+/* Values of one dimension for a subset of the events (compact mode). */
+typedef struct gath_ent {
+    char *key;            /* make_key of the dimension */
+    uint64_t *in;         /* copy of the subset's words; NULL: all events */
+    int64_t count;
+    double *v;            /* count values */
+    int pooled;           /* v is carved from dc->pool */
+} gath_ent;
+
 struct cg_dims {
     const cg_frame *fr;
     int64_t n;
@@ -249,6 +258,10 @@ struct cg_dims {
     void *pool;
     size_t pool_size, pool_used;
     int threads;          /* for transforms; 0: cg_xform_fwd's default */
+    int compact;          /* cg_dims_set_compact */
+    gath_ent *gath;       /* cg_dims_gathered's sets, until dropped */
+    int ngath, capgath;
+    size_t gath_mark;     /* pool_used before the first set carved */
 };
 
 void cg_dims_set_threads(cg_dims *dc, int nthreads)
@@ -274,6 +287,7 @@ void *cg_dims_take_back(cg_dims *dc, size_t *size)
         *size = p ? dc->pool_size : 0;
     if (!p)
         return NULL;
+    cg_dims_gather_drop(dc); /* some may be carved from it */
     /* the columns carved from it are gone with it */
     int k = 0;
     for (int i = 0; i < dc->nent; i++) {
@@ -297,7 +311,7 @@ static double *col_room(cg_dims *dc, int *pooled)
     uintptr_t base = (uintptr_t)dc->pool;
     size_t off = (size_t)(((base + dc->pool_used + 63) & ~(uintptr_t)63) -
                           base);
-    if (dc->pool && dc->n > 0 && off <= dc->pool_size &&
+    if (dc->pool && dc->ngath == 0 && dc->n > 0 && off <= dc->pool_size &&
         need <= dc->pool_size - off) {
         dc->pool_used = off + need;
         *pooled = 1;
@@ -348,6 +362,8 @@ void cg_dims_free(cg_dims *dc)
 {
     if (!dc)
         return;
+    cg_dims_gather_drop(dc);
+    free(dc->gath);
     block_free(&dc->fcs);
     for (int i = 0; i < dc->nmat; i++)
         block_free(&dc->mat[i]);
@@ -651,4 +667,207 @@ fail:
     else
         free(col);
     return NULL;
+}
+
+/* ---- values of a subset of the events ----------------------------------- */
+
+void cg_dims_set_compact(cg_dims *dc, int on)
+{
+    if (dc)
+        dc->compact = !!on;
+}
+
+int cg_dims_compact(const cg_dims *dc) { return dc && dc->compact; }
+
+static int is_plain(const cg_dim *d)
+{
+    return !d->ratio_num && (!d->xf || is_plain_identity(d));
+}
+
+static const double *cached_col(const cg_dims *dc, const char *key)
+{
+    for (int i = 0; i < dc->nent; i++)
+        if (strcmp(dc->ent[i].key, key) == 0)
+            return dc->ent[i].col;
+    return NULL;
+}
+
+int cg_dims_is_column(cg_dims *dc, const cg_dim *d)
+{
+    if (is_plain(d))
+        return 1;
+    char *key = make_key(d);
+    int r = key && cached_col(dc, key) != NULL;
+    free(key);
+    return r;
+}
+
+/* src at the events of in (NULL: all), in order, into out. */
+static void gather_at(const double *src, const cg_bits *in, int64_t n,
+                      double *out)
+{
+    if (!in) {
+        memcpy(out, src, (size_t)n * sizeof *out);
+        return;
+    }
+    int64_t k = 0, nw = cg_bits_words(n);
+    for (int64_t w = 0; w < nw; w++) {
+        uint64_t m = in->w[w];
+        const double *s = src + (w << 6);
+        while (m) {
+            out[k++] = s[__builtin_ctzll(m)];
+            m &= m - 1;
+        }
+    }
+}
+
+/* Room for n doubles: from the given memory after the cached columns
+ * (the sets are dropped together, so it is a stack), else fresh. */
+static double *gath_room(cg_dims *dc, int64_t n, int *pooled)
+{
+    size_t need = ((size_t)(n > 0 ? n : 1) * sizeof(double) + 63) &
+                  ~(size_t)63;
+    uintptr_t base = (uintptr_t)dc->pool;
+    size_t off = (size_t)(((base + dc->pool_used + 63) & ~(uintptr_t)63) -
+                          base);
+    if (dc->pool && off <= dc->pool_size && need <= dc->pool_size - off) {
+        if (!dc->gath_mark)
+            dc->gath_mark = dc->pool_used + 1; /* +1: 0 means unset */
+        dc->pool_used = off + need;
+        *pooled = 1;
+        return (double *)(void *)((char *)dc->pool + off);
+    }
+    *pooled = 0;
+    return cg_frame_col_alloc(n > 0 ? n : 1);
+}
+
+static int same_set(const gath_ent *e, const cg_bits *in, int64_t count,
+                    int64_t n)
+{
+    if (e->count != count || !e->in != !in)
+        return 0;
+    return !in || memcmp(e->in, in->w, (size_t)cg_bits_words(n) *
+                                           sizeof *in->w) == 0;
+}
+
+static int gath_fill(cg_dims *dc, const cg_dim *d, const char *key,
+                     const cg_bits *in, int64_t cnt, double *v, cg_err *err);
+
+const double *cg_dims_gathered(cg_dims *dc, const cg_dim *d,
+                               const cg_bits *in, int64_t *count,
+                               cg_err *err)
+{
+    int64_t n = dc->n;
+    if (in && in->n != n) {
+        cg_err_set(err, CG_E_ARG, "subset has %lld events, sample %lld",
+                   (long long)in->n, (long long)n);
+        return NULL;
+    }
+    int64_t cnt = in ? cg_bits_count(in) : n;
+    *count = cnt;
+    if (is_plain(d) && !in) /* the column itself */
+        return cg_dims_get(dc, d, err);
+    char *key = make_key(d);
+    if (!key) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < dc->ngath; i++)
+        if (strcmp(dc->gath[i].key, key) == 0 &&
+            same_set(&dc->gath[i], in, cnt, n)) {
+            free(key);
+            return dc->gath[i].v;
+        }
+    if (dc->ngath == dc->capgath) {
+        int cap = dc->capgath ? 2 * dc->capgath : 8;
+        gath_ent *p = realloc(dc->gath, (size_t)cap * sizeof *p);
+        if (!p) {
+            free(key);
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        dc->gath = p;
+        dc->capgath = cap;
+    }
+    gath_ent e = {key, NULL, cnt, NULL, 0};
+    size_t wb = (size_t)cg_bits_words(n) * sizeof(uint64_t);
+    if (in && !(e.in = malloc(wb ? wb : 1)))
+        goto nomem;
+    if (in)
+        memcpy(e.in, in->w, wb);
+    if (!(e.v = gath_room(dc, cnt, &e.pooled)))
+        goto nomem;
+    /* registered before computing, so its memory goes with the others
+     * (the pool stays a stack); a failure below unmatches it */
+    dc->gath[dc->ngath++] = e;
+    if (gath_fill(dc, d, key, in, cnt, e.v, err) < 0) {
+        dc->gath[dc->ngath - 1].count = -1;
+        return NULL;
+    }
+    return e.v;
+nomem:
+    free(e.in);
+    free(key);
+    cg_err_set(err, CG_E_NOMEM, "out of memory");
+    return NULL;
+}
+
+/* Compute d's values at the events of in (cnt of them) into v. */
+static int gath_fill(cg_dims *dc, const cg_dim *d, const char *key,
+                     const cg_bits *in, int64_t cnt, double *v, cg_err *err)
+{
+    int64_t n = dc->n;
+    const double *full = is_plain(d) ? NULL : cached_col(dc, key);
+    if (full || is_plain(d)) {
+        const double *src = full ? full : cg_dims_get(dc, d, err);
+        if (!src)
+            return -1;
+        gather_at(src, in, n, v);
+        return 0;
+    }
+    if (d->ratio_num) {
+        const double *a = base_col(dc, d, d->ratio_num, err);
+        const double *b = a ? base_col(dc, d, d->ratio_den, err) : NULL;
+        double *t = b ? malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *t)
+                      : NULL;
+        if (b && !t)
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+        if (!t)
+            return -1;
+        gather_at(a, in, n, v);
+        gather_at(b, in, n, t);
+        cg_fratio(d->ratio_A, d->ratio_B, d->ratio_C, v, t, v, (size_t)cnt);
+        free(t);
+        clamp(v, (size_t)cnt, d->ratio_min, d->ratio_max);
+    } else {
+        const double *src = base_col(dc, d, d->name, err);
+        if (!src)
+            return -1;
+        gather_at(src, in, n, v);
+    }
+    if (d->xf) {
+        if (dc->threads > 0)
+            cg_xform_fwd_threads(d->xf, v, v, (size_t)cnt, dc->threads);
+        else
+            cg_xform_fwd(d->xf, v, v, (size_t)cnt);
+        clamp(v, (size_t)cnt, d->xf_min, d->xf_max);
+    }
+    return 0;
+}
+
+void cg_dims_gather_drop(cg_dims *dc)
+{
+    if (!dc)
+        return;
+    for (int i = 0; i < dc->ngath; i++) {
+        free(dc->gath[i].key);
+        free(dc->gath[i].in);
+        if (!dc->gath[i].pooled)
+            free(dc->gath[i].v);
+    }
+    dc->ngath = 0;
+    if (dc->gath_mark) {
+        dc->pool_used = dc->gath_mark - 1;
+        dc->gath_mark = 0;
+    }
 }

@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 
+#include "bits.h"
 #include "cgerr.h"
 #include "comp.h"
 #include "frame.h"
@@ -128,6 +129,31 @@ const cg_frame *cg_dims_frame(const cg_dims *dc);
  * frame's or compensation block's column itself.
  * NULL with err (naming the channel/matrix) when it cannot be resolved. */
 const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err);
+
+/* ---- values of a subset of the events ------------------------------ */
+/* Compact mode (cytogate run): a gate evaluated on its parent's events
+ * (cg_gate_eval) computes a transformed or ratio dimension for those
+ * events only, through cg_dims_gathered, instead of for every event into
+ * a cached column.  Off by default (cg_dims_get's whole columns). */
+void cg_dims_set_compact(cg_dims *dc, int on);
+int cg_dims_compact(const cg_dims *dc);
+
+/* 1 when d's values for every event are a column at hand: a channel
+ * without ratio or transform (the frame's or compensation block's
+ * column) or a column already cached; 0 when they would be computed. */
+int cg_dims_is_column(cg_dims *dc, const cg_dim *d);
+
+/* The values of d for the events set in `in` (NULL: every event), in
+ * event order, *count of them: the same values, bit for bit, as
+ * cg_dims_get's column at those events.  Borrowed until
+ * cg_dims_gather_drop or cg_dims_free; asking again for the same d and
+ * the same set (compared by content) returns the same values without
+ * computing them.  NULL with err as cg_dims_get. */
+const double *cg_dims_gathered(cg_dims *dc, const cg_dim *d,
+                               const cg_bits *in, int64_t *count,
+                               cg_err *err);
+/* Forget every gathered set (their pointers become invalid). */
+void cg_dims_gather_drop(cg_dims *dc);
 
 /* Cache statistics (tests): distinct value columns computed so far. */
 int cg_dims_n_cached(const cg_dims *dc);

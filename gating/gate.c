@@ -151,6 +151,62 @@ const char *cg_gate_pop_id(const cg_gate *g, int k)
  * heap once per evaluation (not per event). */
 #define CG_EVAL_MAXSTACK 16
 
+/* out = the events of parent whose place among parent's events is set in
+ * c (c has one bit per parent event, in order). */
+static void expand_bits(const cg_bits *parent, const cg_bits *c, cg_bits *out)
+{
+    int64_t nw = cg_bits_words(parent->n), j = 0;
+    for (int64_t w = 0; w < nw; w++) {
+        uint64_t m = parent->w[w], r = 0;
+        while (m) {
+            uint64_t low = m & -m;
+            if ((c->w[j >> 6] >> (j & 63)) & 1)
+                r |= low;
+            j++;
+            m ^= low;
+        }
+        out->w[w] = r;
+    }
+}
+
+/* Compact mode (cg_dims_set_compact): the gate's dims computed for the
+ * parent's events only (cg_dims_gathered), the gate evaluated on them as
+ * on a sample of their own, the result put back at their places.  An
+ * event's membership depends on its own values only, so the result is
+ * the one the whole columns give. */
+static int eval_compact(const cg_gate *g, cg_dims *dc, const cg_bits *parent,
+                        const double **cols, cg_bits *const *out,
+                        cg_err *err)
+{
+    int64_t cnt = 0;
+    for (int i = 0; i < g->ndim; i++) {
+        cg_err e2;
+        cg_err_clear(&e2);
+        cols[i] = cg_dims_gathered(dc, &g->dims[i], parent, &cnt, &e2);
+        if (!cols[i])
+            return cg_err_set(err, e2.code ? e2.code : CG_E_CHANNEL,
+                              "gate %s: %s", g->id, e2.msg);
+    }
+    cg_bits *cb[CG_EVAL_MAXSTACK] = {0};
+    cg_bits **c = g->npop > CG_EVAL_MAXSTACK
+                      ? calloc((size_t)g->npop, sizeof *c) : cb;
+    int rc = c ? 0 : cg_err_set(err, CG_E_NOMEM, "out of memory");
+    for (int k = 0; k < g->npop && rc == 0; k++)
+        if (!(c[k] = cg_bits_new(cnt)))
+            rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
+    if (rc == 0) {
+        cg_eval_in in = {cnt, cols, NULL, NULL};
+        rc = g->ops->eval(g, &in, c, err);
+    }
+    for (int k = 0; k < g->npop && rc == 0; k++)
+        expand_bits(parent, c[k], out[k]);
+    for (int k = 0; c && k < g->npop; k++)
+        cg_bits_free(c[k]);
+    if (c != cb)
+        free(c);
+    return rc;
+}
+
 int cg_gate_eval_ops(const cg_gate *g, cg_dims *dc,
                      const cg_bits *const *operands, const cg_bits *parent,
                      cg_bits *const *out, cg_err *err)
@@ -184,6 +240,13 @@ int cg_gate_eval_ops(const cg_gate *g, cg_dims *dc,
             return cg_err_set(err, CG_E_NOMEM, "out of memory");
     }
     int rc = 0;
+    int compact = 0;
+    for (int i = 0; parent && cg_dims_compact(dc) && i < g->ndim; i++)
+        compact |= !cg_dims_is_column(dc, &g->dims[i]);
+    if (compact) {
+        rc = eval_compact(g, dc, parent, cols, out, err);
+        goto done;
+    }
     for (int i = 0; i < g->ndim; i++) {
         cg_err e2;
         cg_err_clear(&e2);

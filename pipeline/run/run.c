@@ -693,13 +693,50 @@ static double override_value(sample_work *w, const cg_gate_spec *g, int d)
     return NAN;
 }
 
-/* The main peak and its robust SD of the values x over gate g's whole
- * parent (cg_main_peak); 0 when they cannot be measured. */
-static int parent_bulk(sample_work *w, const cg_gate_spec *g, const double *x,
+/* Where an auto gate reads its values.  In compact mode (cytogate run
+ * sets it), a gate with a parent whose dims would have to be computed
+ * gets them for the parent's events only (cg_dims_gathered): value
+ * arrays of the parent's size, and masks over the parent's events (the
+ * whole parent: NULL).  Otherwise whole columns (cg_dims_get) with masks
+ * over all events.  The auto gates depend on the values in mask order
+ * only, so both give the same results. */
+typedef struct gspace {
+    int compact;
+    const cg_bits *parent; /* the gate's parent; NULL: every event */
+} gspace;
+
+static gspace gate_space(sample_work *w, const cg_bits *parent,
+                         const cg_dim *const *dims, int nd)
+{
+    gspace sp = {0, parent};
+    for (int i = 0; parent && cg_dims_compact(w->dc) && i < nd; i++)
+        if (dims[i] && !cg_dims_is_column(w->dc, dims[i]))
+            sp.compact = 1;
+    return sp;
+}
+
+static const double *space_vals(sample_work *w, const gspace *sp,
+                                const cg_dim *d, int64_t *n, cg_err *err)
+{
+    if (sp->compact)
+        return cg_dims_gathered(w->dc, d, sp->parent, n, err);
+    *n = cg_dims_n(w->dc);
+    return cg_dims_get(w->dc, d, err);
+}
+
+/* The mask that stands for the gate's whole parent in sp. */
+static const cg_bits *space_all(const gspace *sp)
+{
+    return sp->compact ? NULL : sp->parent;
+}
+
+/* The main peak and its robust SD of the values x (n of them, in sp)
+ * over gate g's whole parent (cg_main_peak); 0 when they cannot be
+ * measured. */
+static int parent_bulk(const gspace *sp, const double *x, int64_t n,
                        double *pm, double *ps, cg_err *err)
 {
-    const cg_bits *gp = g->parent >= 0 ? pop_bits(w, g->parent) : NULL;
-    if (cg_main_peak(x, cg_dims_n(w->dc), gp, pm, ps, err) < 0)
+    if (cg_main_peak(x, n, space_all(sp), pm, ps, err) < 0)
         return 0;
     return isfinite(*pm) && *ps > 0;
 }
@@ -712,9 +749,9 @@ static int parent_bulk(sample_work *w, const cg_gate_spec *g, const double *x,
  * side of the parent's bulk (it is the population the gate keeps, e.g.
  * CD127lo Tregs within CD25hi, and the valley only split off a minor
  * bump of it). */
-static int cut_from_parent(sample_work *w, const cg_gate_spec *g, int d,
-                           const double *x, const cg_threshold_result *tr,
-                           cg_err *err)
+static int cut_from_parent(const gspace *sp, const cg_gate_spec *g, int d,
+                           const double *x, int64_t n,
+                           const cg_threshold_result *tr, cg_err *err)
 {
     const cg_dim_spec *ds = &g->dims[d];
     if (ds->within < 0 || ds->one_peak_set || !isfinite(tr->mode))
@@ -725,7 +762,7 @@ static int cut_from_parent(sample_work *w, const cg_gate_spec *g, int d,
                      (below ? tr->threshold < tr->mode
                             : tr->threshold > tr->mode);
     double pm, ps;
-    if (!(lone || drops_main) || !parent_bulk(w, g, x, &pm, &ps, err))
+    if (!(lone || drops_main) || !parent_bulk(sp, x, n, &pm, &ps, err))
         return 0;
     if (lone)
         return fabs(tr->mode - pm) <= 2 * ps;
@@ -743,9 +780,9 @@ static int cut_from_parent(sample_work *w, const cg_gate_spec *g, int d,
  * cut can sit closer to the bulk than a lone tail gate's k (on the Aurora
  * file 16 of the manual 22 Tregs, against 4 at k 4; the validation matrix
  * is as good or better).  Replaces *tr; rule "parent <rule>". */
-static int parent_tail_cut(sample_work *w, const cg_gate_spec *g, int d,
-                           const double *x, cg_threshold_result *tr,
-                           cg_err *err)
+static int parent_tail_cut(const gspace *sp, const cg_gate_spec *g, int d,
+                           const double *x, int64_t n,
+                           cg_threshold_result *tr, cg_err *err)
 {
     const cg_dim_spec *ds = &g->dims[d];
     const char *why = tr->npeaks <= 1
@@ -756,8 +793,7 @@ static int parent_tail_cut(sample_work *w, const cg_gate_spec *g, int d,
     d2.side = ds->keep == CG_KEEP_BELOW ? -1 : 1;
     d2.fraction = 0;
     d2.k = 2;
-    const cg_bits *gp = g->parent >= 0 ? pop_bits(w, g->parent) : NULL;
-    if (cg_run_auto_cut(&d2, x, cg_dims_n(w->dc), gp, tr, err) < 0)
+    if (cg_run_auto_cut(&d2, x, n, space_all(sp), tr, err) < 0)
         return -1;
     char rule[24];
     snprintf(rule, sizeof rule, "parent %.16s", tr->rule);
@@ -769,11 +805,12 @@ static int parent_tail_cut(sample_work *w, const cg_gate_spec *g, int d,
     return 0;
 }
 
-/* A 1-D cut for one dimension of a threshold gate; fills *ti and the
- * rectangle bounds. */
+/* A 1-D cut for one dimension of a threshold gate over the events of
+ * `parent` (a mask in sp); fills *ti and the rectangle bounds. */
 static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
-                         const cg_bits *parent, cg_thr_info *ti, double *mn,
-                         double *mx, cg_err *err)
+                         const gspace *sp, const cg_bits *parent,
+                         cg_thr_info *ti, double *mn, double *mx,
+                         cg_err *err)
 {
     const cg_dim_spec *ds = &g->dims[d];
     const cg_xform *xf = NULL;
@@ -791,14 +828,15 @@ static int threshold_dim(sample_work *w, const cg_gate_spec *g, int d,
         t = ds->value;
         snprintf(ti->rule, sizeof ti->rule, "fixed");
     } else {
-        const double *x = cg_dims_get(w->dc, dim, err);
+        int64_t n;
+        const double *x = space_vals(w, sp, dim, &n, err);
         if (!x)
             return -1;
         cg_threshold_result tr;
-        if (cg_run_auto_cut(ds, x, cg_dims_n(w->dc), parent, &tr, err) < 0)
+        if (cg_run_auto_cut(ds, x, n, parent, &tr, err) < 0)
             return -1;
-        if (cut_from_parent(w, g, d, x, &tr, err) &&
-            parent_tail_cut(w, g, d, x, &tr, err) < 0)
+        if (cut_from_parent(sp, g, d, x, n, &tr, err) &&
+            parent_tail_cut(sp, g, d, x, n, &tr, err) < 0)
             return -1;
         t = tr.threshold;
         ti->fell_back = tr.fell_back;
@@ -870,6 +908,15 @@ static cg_gate *build_threshold_gate(sample_work *w, int gi,
     /* dims without `within` first, then those within another dim,
      * whose density is taken over the parent events passing that
      * dim's cut; a dim on a missing optional marker is dropped */
+    const cg_dim **dp = calloc((size_t)nd + 1, sizeof *dp);
+    if (!dp) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        goto rect_done;
+    }
+    for (int d = 0; d < nd; d++)
+        dp[d] = dim_for(w, g->dims[d].marker, g->raw_units, NULL, NULL);
+    gspace sp = gate_space(w, parent, dp, nd);
+    free(dp);
     int k = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int d = 0; d < nd; d++) {
@@ -885,28 +932,28 @@ static cg_gate *build_threshold_gate(sample_work *w, int gi,
                 pr->dropped++;
                 continue;
             }
-            const cg_bits *par = parent;
+            const cg_bits *par = space_all(&sp);
             if (ds->within >= 0) {
                 int wd = ds->within;
                 const cg_dim_spec *wds = &g->dims[wd];
-                const double *xw = cg_dims_get(w->dc,
-                    dim_for(w, wds->marker, g->raw_units, NULL, NULL),
+                int64_t nw;
+                const double *xw = space_vals(w, &sp,
+                    dim_for(w, wds->marker, g->raw_units, NULL, NULL), &nw,
                     err);
                 if (!xw)
                     goto rect_done;
-                if (!sub && !(sub = cg_bits_new(cg_dims_n(w->dc)))) {
+                if (!sub && !(sub = cg_bits_new(nw))) {
                     cg_err_set(err, CG_E_NOMEM, "out of memory");
                     goto rect_done;
                 }
                 if (cg_threshold_apply(pr->thr[wd].threshold,
-                                       wds->keep == CG_KEEP_ABOVE, xw,
-                                       cg_dims_n(w->dc), parent, sub,
-                                       err) < 0)
+                                       wds->keep == CG_KEEP_ABOVE, xw, nw,
+                                       space_all(&sp), sub, err) < 0)
                     goto rect_done;
                 par = sub;
             }
-            if (threshold_dim(w, g, d, par, &pr->thr[d], &mn[k], &mx[k],
-                              err) < 0)
+            if (threshold_dim(w, g, d, &sp, par, &pr->thr[d], &mn[k],
+                              &mx[k], err) < 0)
                 goto rect_done;
             dv[k++] = *dim_for(w, ds->marker, g->raw_units, NULL, NULL);
         }
@@ -931,8 +978,11 @@ static cg_gate *build_scatter_gate(sample_work *w, int gi,
     const double *x = NULL, *y = NULL;
     dims[0] = *dim_for(w, g->x, 0, NULL, NULL);
     dims[1] = *dim_for(w, g->y, 0, NULL, NULL);
-    if (!(x = cg_dims_get(w->dc, &dims[0], err)) ||
-        !(y = cg_dims_get(w->dc, &dims[1], err)))
+    const cg_dim *dp[2] = {&dims[0], &dims[1]};
+    gspace sp = gate_space(w, parent, dp, 2);
+    int64_t n;
+    if (!(x = space_vals(w, &sp, &dims[0], &n, err)) ||
+        !(y = space_vals(w, &sp, &dims[1], &n, err)))
         return NULL;
     cg_scatter_opts o;
     cg_scatter_opts_init(&o);
@@ -940,7 +990,7 @@ static cg_gate *build_scatter_gate(sample_work *w, int gi,
     o.adjust = g->adjust;
     cg_scatter_result sr;
     memset(&sr, 0, sizeof sr);
-    if (cg_gate_scatter(x, y, cg_dims_n(w->dc), parent, &o, &sr, err) < 0)
+    if (cg_gate_scatter(x, y, n, space_all(&sp), &o, &sr, err) < 0)
         return NULL;
     pr->auto2d = 1;
     pr->fell_back = sr.fell_back;
@@ -984,13 +1034,16 @@ static cg_gate *build_singlets_gate(sample_work *w, int gi,
     /* Always on linear (raw) scatter: the band is a ratio a/h. */
     dims[0] = *dim_for(w, g->x, 1, NULL, NULL);
     dims[1] = *dim_for(w, g->y, 1, NULL, NULL);
+    const cg_dim *dp[2] = {&dims[0], &dims[1]};
+    gspace sp = gate_space(w, parent, dp, 2);
     const double *a, *h;
-    if (!(a = cg_dims_get(w->dc, &dims[0], err)) ||
-        !(h = cg_dims_get(w->dc, &dims[1], err)))
+    int64_t n;
+    if (!(a = space_vals(w, &sp, &dims[0], &n, err)) ||
+        !(h = space_vals(w, &sp, &dims[1], &n, err)))
         return NULL;
     cg_singlets_result sr;
     memset(&sr, 0, sizeof sr);
-    if (cg_gate_singlets(a, h, cg_dims_n(w->dc), parent, g->tolerance, &sr,
+    if (cg_gate_singlets(a, h, n, space_all(&sp), g->tolerance, &sr,
                          err) < 0)
         return NULL;
     pr->auto2d = 1;
@@ -1276,6 +1329,7 @@ static int setup_dims(sample_work *w, cg_err *err)
     }
     w->dc = cg_dims_new(fr, NULL, err);
     cg_dims_set_threads(w->dc, w->ctx->inner_threads);
+    cg_dims_set_compact(w->dc, 1);
     if (w->dc && w->spare && cg_dims_give(w->dc, w->spare, w->spare_size) == 0)
         w->spare = NULL; /* the dims own it now */
     return w->dc ? 0 : -1;
@@ -1324,6 +1378,7 @@ static int run_gates(sample_work *w, cg_err *err)
             cg_gatetree_eval(w->tree, w->dc, w->mem, &ge) < 0)
             return cg_err_setl(err, ge.code ? ge.code : CG_E_DATA, g->line,
                                "gate %s: %s", g->name, ge.msg);
+        cg_dims_gather_drop(w->dc); /* the next gate has another parent */
         int p = cg_gatetree_find(w->tree, g->name);
         pr->count = cg_members_count(w->mem, p);
         pr->parent_count = g->parent >= 0 ? res->pops[g->parent].count : n;
@@ -1630,12 +1685,34 @@ static double mono_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* The process's resident and peak resident memory in MB (Linux
+ * /proc/self/status VmRSS and VmHWM); -1 where not available. */
+static void rss_now(double *rss, double *hwm)
+{
+    *rss = *hwm = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[128];
+    long kb;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+            *rss = (double)kb / 1024;
+        else if (sscanf(line, "VmHWM: %ld", &kb) == 1)
+            *hwm = (double)kb / 1024;
+    }
+    fclose(f);
+}
+
 static void trace(const sample_work *w, const char *stage)
 {
     pthread_once(&trace_once, trace_init);
-    if (trace_on)
-        fprintf(stderr, "trace %s: %-22s %8.1f ms\n", w->smp->sample_id,
-                stage, (mono_now() - w->t0) * 1e3);
+    if (!trace_on)
+        return;
+    double rss, hwm;
+    rss_now(&rss, &hwm);
+    fprintf(stderr, "trace %s: %-22s %8.1f ms  rss %4.0f MB  peak %4.0f MB\n",
+            w->smp->sample_id, stage, (mono_now() - w->t0) * 1e3, rss, hwm);
 }
 
 /* The event QC (cg_qc_events) reads the compensated frame and the file's

@@ -599,6 +599,133 @@ static void test_dims_give(void)
     cg_frame_free(fr);
 }
 
+/* Compact mode: cg_dims_gathered gives, bit for bit, the whole column's
+ * values at the subset's events (transform, ratio, NaN/inf/-0 included),
+ * serves a repeated request (same set by content) without recomputing,
+ * carves from given memory as a stack, and gates evaluated on a parent's
+ * events only give the memberships whole columns give. */
+static void test_dims_gathered(void)
+{
+    enum { N = 1003 }; /* not a multiple of 64 */
+    double x[N], y[N];
+    uint64_t r = 88172645463325252ULL;
+    for (int i = 0; i < N; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        x[i] = (double)(r % 20000) - 2000.5;
+        y[i] = (double)((r >> 20) % 9000) - 300.25;
+    }
+    x[5] = NAN, x[6] = INFINITY, x[7] = -0.0, y[8] = -INFINITY, y[9] = 0;
+    const double *cols[] = {x, y};
+    cg_frame *fr = mkframe(N, 2, cols);
+    cg_xform_params p = {0};
+    p.cofactor = 150;
+    cg_xform *xf = cg_xform_new(CG_XF_ARCSINH, &p, NULL);
+    REQUIRE(xf);
+    cg_dim d[4];
+    dim(&d[0], "X");
+    REQUIRE(cg_dim_set_xform(&d[0], xf, -INFINITY, INFINITY, NULL, NULL) ==
+            0);
+    dim(&d[1], "Y");
+    REQUIRE(cg_dim_set_xform(&d[1], xf, -3.0, 6.5, NULL, NULL) == 0);
+    cg_dim_init(&d[2]);
+    REQUIRE(cg_dim_set_ratio(&d[2], "X", "Y", 2, 1, -400, CG_COMP_NONE,
+                             NULL, NULL) == 0);
+    dim(&d[3], "X"); /* plain: the column itself */
+    cg_xform_free(xf);
+    cg_bits *in = cg_bits_new(N), *in2 = cg_bits_new(N);
+    REQUIRE(in && in2);
+    for (int i = 0; i < N; i++) {
+        if ((i * 7 + i / 3) % 5 < 2 || i < 10)
+            cg_bits_set(in, i);
+        if (i % 2)
+            cg_bits_set(in2, i);
+    }
+    int64_t want = cg_bits_count(in);
+    cg_err e;
+    cg_err_clear(&e);
+    cg_dims *whole = cg_dims_new(fr, NULL, &e), *cd = cg_dims_new(fr, NULL,
+                                                                  &e);
+    REQUIRE(whole && cd);
+    cg_dims_set_compact(cd, 1);
+    CHECK(cg_dims_compact(cd) && !cg_dims_compact(whole));
+    /* room for three sets of `want` values */
+    size_t size = 3 * (((size_t)want * sizeof(double) + 63) / 64 * 64) + 63;
+    char *buf = malloc(size);
+    REQUIRE(buf);
+    memset(buf, 0xA5, size); /* values must all be written */
+    REQUIRE(cg_dims_give(cd, buf, size) == 0);
+    const double *g[4];
+    for (int k = 0; k < 4; k++) {
+        CHECK(cg_dims_is_column(cd, &d[k]) == (k == 3));
+        const double *full = cg_dims_get(whole, &d[k], &e);
+        int64_t cnt = -1;
+        g[k] = cg_dims_gathered(cd, &d[k], in, &cnt, &e);
+        REQUIRE(full && g[k]);
+        CHECK_INT(cnt, want);
+        int same = 1;
+        for (int i = 0, j = 0; i < N; i++)
+            if (cg_bits_get(in, i))
+                same &= memcmp(&full[i], &g[k][j++], sizeof *full) == 0;
+        CHECKM(same, "dim %d: gathered values differ from the column", k);
+        int64_t c2;
+        CHECK(cg_dims_gathered(cd, &d[k], in, &c2, &e) == g[k] && c2 == want);
+        /* the same content in another set: served from the first */
+        cg_bits *copy = cg_bits_copy(in);
+        REQUIRE(copy);
+        CHECK(cg_dims_gathered(cd, &d[k], copy, &c2, &e) == g[k]);
+        cg_bits_free(copy);
+    }
+    /* three fit in the given memory, the fourth is fresh */
+    for (int k = 0; k < 4; k++) {
+        int inside = (const char *)g[k] >= buf &&
+                     (const char *)g[k] < buf + size;
+        CHECKM(inside == (k < 3), "set %d %s the given memory", k,
+               inside ? "in" : "not in");
+    }
+    int64_t c2;
+    const double *o = cg_dims_gathered(cd, &d[0], in2, &c2, &e);
+    CHECK(o && o != g[0] && c2 == cg_bits_count(in2));
+    /* all events: a computed dim's values are those of the column */
+    const double *all = cg_dims_gathered(cd, &d[1], NULL, &c2, &e);
+    CHECK(all && c2 == N &&
+          memcmp(all, cg_dims_get(whole, &d[1], &e), N * sizeof *all) == 0);
+    CHECK(cg_dims_n_cached(cd) == 0); /* nothing cached whole */
+    cg_dims_gather_drop(cd);
+    /* dropped: the stack is free again for a cached column */
+    const double *col = cg_dims_get(cd, &d[0], &e);
+    CHECK(col && (const char *)col >= buf && (const char *)col < buf + 64);
+    /* gates on the parent's events only, as on whole columns */
+    double lo[2] = {-1.5, 0.2}, hi[2] = {2.5, INFINITY};
+    cg_gate *rect = cg_gate_rect_new("r", 2, &d[1], lo, hi, &e);
+    double pxy[] = {-3, -1, 4, -0.5, 3, 5, -2, 4};
+    cg_dim pd[2] = {d[0], d[2]};
+    cg_gate *poly = cg_gate_polygon_new("p", pd, 4, pxy, &e);
+    REQUIRE(rect && poly);
+    cg_gate *gs[] = {rect, poly};
+    for (int k = 0; k < 2; k++) {
+        cg_bits *a = cg_bits_new(N), *b = cg_bits_new(N);
+        REQUIRE(a && b);
+        CHECK(cg_gate_eval(gs[k], whole, in, &a, &e) == 0);
+        CHECK(cg_gate_eval(gs[k], cd, in, &b, &e) == 0);
+        int64_t ca = cg_bits_count(a);
+        CHECKM(ca > 10 && ca < want - 10, "gate %d keeps %lld of %lld", k,
+               (long long)ca, (long long)want);
+        CHECKM(memcmp(a->w, b->w, (size_t)cg_bits_words(N) * 8) == 0,
+               "gate %d: compact membership differs", k);
+        cg_bits_free(a);
+        cg_bits_free(b);
+    }
+    cg_gate_free(rect);
+    cg_gate_free(poly);
+    cg_bits_free(in);
+    cg_bits_free(in2);
+    cg_dims_free(whole);
+    cg_dims_free(cd);
+    for (int k = 0; k < 4; k++)
+        cg_dim_clear(&d[k]);
+    cg_frame_free(fr);
+}
+
 /* cg_par_run: every part runs exactly once with its own argument; with
  * stride 0 every part gets the shared one. */
 typedef struct par_part {
@@ -644,6 +771,7 @@ int main(void)
     test_quad();
     test_bool();
     test_dims_give();
+    test_dims_gathered();
     test_par();
     return TEST_DONE();
 }
