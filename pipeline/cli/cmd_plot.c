@@ -412,6 +412,7 @@ int cmd_plot(int argc, char **argv)
     o.threads = (int)cg_default_threads(); /* one sample: all inside it */
     o.on_gated = on_gated;
     o.on_gated_arg = &rq;
+    o.no_stats = 1; /* the figure reads counts and cuts, not statistics */
     cg_run_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     if (cg_run_ctx_prepare(&ctx, cfg, sheet, &o, &err) < 0) {

@@ -1948,7 +1948,7 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         cg_dims_free(ww->dc);
         ww->dc = pc.dc = NULL;
     }
-    int src = run_stats(ww, mem, mem_size, ep);
+    int src = ctx->opts.no_stats ? 0 : run_stats(ww, mem, mem_size, ep);
     fcs_buf_free(mem);
     if (src < 0) {
         sample_fail(res, "statistics: %s", ep->msg);

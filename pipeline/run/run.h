@@ -128,8 +128,11 @@ typedef struct cg_run_opts {
     int plots;           /* write per-sample figures */
     int threads;
     int export_gml;      /* gatingml/<id>.xml per sample (export_gml.h) */
+    int no_stats;        /* skip the marker statistics (cg_pop_result's
+                            mstats stay NULL): for a caller that reads
+                            none of them, as `cytogate plot` */
     /* Called by cg_run_sample once the sample is gated (after QC and
-     * statistics), with its frame, dimensions, gate tree and members
+     * statistics, unless no_stats), with its frame, dimensions, gate tree and members
      * (borrowed for the call only; see run_internal.h).  A return < 0
      * fails the sample with err's message.  NULL: none.  Used by
      * `cytogate plot`. */
