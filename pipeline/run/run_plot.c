@@ -139,25 +139,25 @@ static const char *dim_name(const cg_config *cfg, const cg_gate_spec *g,
     return axis == 0 ? g->x : g->y;
 }
 
-/* Values, transform and label of a named dimension. */
-static const double *dim_values(const cg_run_plots_ctx *pc, const char *name,
-                                int raw, const cg_xform **xf, char *label,
-                                size_t nl)
+/* The dimension, transform and label of a config name (marker or
+ * scatter role); NULL when the file lacks it.  Nothing is computed. */
+static const cg_dim *panel_dim(const cg_run_plots_ctx *pc, const char *name,
+                               int raw, const cg_xform **xf, char *label,
+                               size_t nl)
 {
     const cg_config *cfg = pc->ctx->cfg;
-    cg_err e = {0};
     int m = cg_config_marker(cfg, name);
     if (m >= 0 && pc->mk_ch[m] >= 0) {
         *xf = raw ? NULL : pc->mk_xf[m];
         snprintf(label, nl, "%s (%s)", cfg->markers[m].name,
                  pc->fr->name[pc->mk_ch[m]]);
-        return cg_dims_get(pc->dc, raw ? &pc->mk_raw[m] : &pc->mk_dim[m], &e);
+        return raw ? &pc->mk_raw[m] : &pc->mk_dim[m];
     }
     int r = cg_config_role(cfg, name);
     if (r >= 0 && pc->role_ch[r] >= 0) {
         *xf = raw ? NULL : pc->sc_xf;
         snprintf(label, nl, "%s", pc->fr->name[pc->role_ch[r]]);
-        return cg_dims_get(pc->dc, raw ? &pc->role_raw[r] : &pc->role_dim[r], &e);
+        return raw ? &pc->role_raw[r] : &pc->role_dim[r];
     }
     return NULL;
 }
@@ -197,7 +197,7 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
         char tl[96];
         dm[1] = -1;
         for (int d = 0; d < g->ndims && na < 2; d++)
-            if (dim_values(pc, g->dims[d].marker, raw, &tf, tl, sizeof tl))
+            if (panel_dim(pc, g->dims[d].marker, raw, &tf, tl, sizeof tl))
                 dm[na++] = d;
         if (na == 0)
             return -1;
@@ -209,25 +209,48 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     gp->xn = xn;
     gp->yn = yn;
     const cg_xform *xf = NULL, *yf = NULL;
-    const double *x = dim_values(pc, xn, raw, &xf, gp->xl, sizeof gp->xl);
-    const double *y = yn ? dim_values(pc, yn, raw, &yf, gp->yl, sizeof gp->yl)
-                         : NULL;
-    if (!x || (yn && !y))
+    const cg_dim *dx = panel_dim(pc, xn, raw, &xf, gp->xl, sizeof gp->xl);
+    const cg_dim *dy = yn ? panel_dim(pc, yn, raw, &yf, gp->yl,
+                                      sizeof gp->yl)
+                          : NULL;
+    if (!dx || (yn && !dy))
         return -1;
     const cg_bits *parent = g->parent >= 0 ? bits_of(pc, g->parent) : NULL;
+    /* As the gate was (run.c gate_space): dims that would be computed are
+     * computed for the parent's events only, and the panel shows all of
+     * its values (no mask); the drawing depends on the values in mask
+     * order only, so the figure is the same. */
+    int compact = parent && cg_dims_compact(pc->dc) &&
+                  (!cg_dims_is_column(pc->dc, dx) ||
+                   (dy && !cg_dims_is_column(pc->dc, dy)));
     int64_t n = pc->fr->n;
+    const cg_bits *mask = parent;
+    const double *x, *y = NULL;
+    cg_err e = {0};
+    if (compact) {
+        mask = NULL;
+        x = cg_dims_gathered(pc->dc, dx, parent, &n, &e);
+        if (x && dy)
+            y = cg_dims_gathered(pc->dc, dy, parent, &n, &e);
+    } else {
+        x = cg_dims_get(pc->dc, dx, &e);
+        if (x && dy)
+            y = cg_dims_get(pc->dc, dy, &e);
+    }
+    if (!x || (dy && !y))
+        return -1;
     cg_plot_panel *p = &gp->p;
     p->title = g->parent >= 0 ? cfg->gates[g->parent].name : "all events";
     p->x = x;
     p->y = y;
     p->n = n;
-    p->mask = parent;
+    p->mask = mask;
     double lo, hi;
-    cg_run_plot_range(x, n, parent, scratch, &lo, &hi);
+    cg_run_plot_range(x, n, mask, scratch, &lo, &hi);
     widen_to_cut(g, pr, dm[0], &lo, &hi);
     set_axis(&p->xaxis, gp->xl, xf, lo, hi);
     if (y) {
-        cg_run_plot_range(y, n, parent, scratch, &lo, &hi);
+        cg_run_plot_range(y, n, mask, scratch, &lo, &hi);
         widen_to_cut(g, pr, dm[1], &lo, &hi);
         set_axis(&p->yaxis, gp->yl, yf, lo, hi);
     }
@@ -505,6 +528,7 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
         rc = cg_err_set(err, CG_E_IO, "%s: %s", name, errs[k].msg);
     }
 done:
+    cg_dims_gather_drop(pc->dc); /* the panels' values */
     free(gp);
     free(panels);
     free(errs);
