@@ -8,15 +8,24 @@
  * spectrumMatrix, spectral unmixing): K = pinv(S), so abundances
  * a = observed * K minimise |observed - a S|.  Events are then processed in
  * blocks of CG_COMP_BLOCK: the block's columns are copied into a
- * column-major buffer, multiplied by K with one cblas_dgemm, and copied
- * back, so the input and output columns may be the same arrays.
+ * column-major buffer, multiplied by K, and copied back, so the input and
+ * output columns may be the same arrays.
  *
- * Determinism and threading: OpenBLAS is pinned to one thread
- * (openblas_set_num_threads(1), once per process through pthread_once),
- * so results do not depend on the machine's core count; run several
- * compensations in parallel from your own threads instead.  That one call
- * is the only process-wide effect.  Per-call buffers are allocated once
- * per call, never per event.
+ * The product is ours, not BLAS's: every value is the chain
+ * acc = fma(x[j], K[j][k], acc) over j = 0, 1, ..., m-1 from acc = 0, each
+ * step rounded once.  That is what OpenBLAS's dgemm kernels with fused
+ * multiply-add compute (the Haswell kernel on the project's machines
+ * gives it bit for bit, docs/perf.md), so outputs did not change; but a
+ * BLAS picks its kernel at run time, and one without FMA, or summing in
+ * another order, gives other last bits.  Fixing the chain here makes the
+ * compensated values the same on every machine: an AVX2+FMA kernel where
+ * the CPU has one, else C's fma(), which rounds the same way.
+ *
+ * Determinism and threading: OpenBLAS (LAPACK for K) is pinned to one
+ * thread (openblas_set_num_threads(1), once per process through
+ * pthread_once); run several compensations in parallel from your own
+ * threads instead.  That one call is the only process-wide effect.
+ * Per-call buffers are allocated once per call, never per event.
  */
 #include "comp.h"
 
@@ -24,6 +33,10 @@
 #include <lapacke.h>
 #include <math.h>
 #include <pthread.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define CG_COMP_X86 1
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +170,50 @@ static double *comp_matrix(const cg_matrix *S, int inverted_already, int *m,
     return K;
 }
 
+/* Y (b x p, column-major) = X (b x m) K (m x p): each value the fma
+ * chain over j in order (see the top of the file). */
+static void mul_chain(const double *X, int b, int m, const double *K, int p,
+                      double *Y)
+{
+    for (int k = 0; k < p; k++) {
+        const double *Kk = K + (size_t)k * m;
+        double *y = Y + (size_t)k * b;
+        for (int i = 0; i < b; i++) {
+            double acc = 0;
+            for (int j = 0; j < m; j++)
+                acc = fma(X[(size_t)j * b + i], Kk[j], acc);
+            y[i] = acc;
+        }
+    }
+}
+
+#ifdef CG_COMP_X86
+/* The same chains, four events at a time. */
+__attribute__((target("avx2,fma"))) static void
+mul_chain_fma(const double *X, int b, int m, const double *K, int p,
+              double *Y)
+{
+    for (int k = 0; k < p; k++) {
+        const double *Kk = K + (size_t)k * m;
+        double *y = Y + (size_t)k * b;
+        int i = 0;
+        for (; i + 4 <= b; i += 4) {
+            __m256d acc = _mm256_setzero_pd();
+            for (int j = 0; j < m; j++)
+                acc = _mm256_fmadd_pd(_mm256_loadu_pd(X + (size_t)j * b + i),
+                                      _mm256_set1_pd(Kk[j]), acc);
+            _mm256_storeu_pd(y + i, acc);
+        }
+        for (; i < b; i++) {
+            double acc = 0;
+            for (int j = 0; j < m; j++)
+                acc = fma(X[(size_t)j * b + i], Kk[j], acc);
+            y[i] = acc;
+        }
+    }
+}
+#endif
+
 int cg_comp_apply(const cg_matrix *S, int inverted_already,
                   const double *const *in, double *const *out, int64_t n,
                   cg_err *err)
@@ -174,6 +231,9 @@ int cg_comp_apply(const cg_matrix *S, int inverted_already,
     if (!K)
         return -(err ? err->code : CG_E_MATH);
     int64_t blk = n < CG_COMP_BLOCK ? (n > 0 ? n : 1) : CG_COMP_BLOCK;
+#ifdef CG_COMP_X86
+    int fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
     double *X = malloc((size_t)blk * m * sizeof *X);
     double *Y = malloc((size_t)blk * p * sizeof *Y);
     if (!X || !Y) {
@@ -186,8 +246,12 @@ int cg_comp_apply(const cg_matrix *S, int inverted_already,
         int b = (int)(n - s < blk ? n - s : blk);
         for (int j = 0; j < m; j++)
             memcpy(X + (size_t)j * b, in[j] + s, (size_t)b * sizeof *X);
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, b, p, m, 1.0,
-                    X, b, K, m, 0.0, Y, b);
+#ifdef CG_COMP_X86
+        if (fast)
+            mul_chain_fma(X, b, m, K, p, Y);
+        else
+#endif
+            mul_chain(X, b, m, K, p, Y);
         for (int k = 0; k < p; k++)
             memcpy(out[k] + s, Y + (size_t)k * b, (size_t)b * sizeof *Y);
     }

@@ -533,9 +533,71 @@ static void timing(void)
     cg_matrix_free(S);
 }
 
+/* Every compensated value is the fused multiply-add chain over the
+ * inputs in order, from 0, bit for bit: on the vector path (four events
+ * at a time), its tails and block edges, square or not, in place.  The
+ * oracle is C's fma(), so the values do not depend on a BLAS kernel. */
+static void fma_chain(void)
+{
+    static const int64_t sizes[] = {1, 3, 4, 5, 255, 256, 257, 1001};
+    static const int shapes[][2] = {{8, 8}, {5, 3}, {1, 1}, {13, 7}};
+    long bad = 0, tot = 0;
+    for (int sh = 0; sh < 4; sh++) {
+        int nr = shapes[sh][0], nc = shapes[sh][1];
+        cg_matrix *K = cg_matrix_new(nr, nc);
+        REQUIRE(K);
+        for (int i = 0; i < nr * nc; i++)
+            K->v[i] = (urand() - 0.5) * (i % (nc + 1) == 0 ? 2 : 0.3);
+        for (int si = 0; si < 8; si++) {
+            int64_t ne = sizes[si];
+            double **in = malloc(sizeof *in * nr),
+                   **out = malloc(sizeof *out * nc);
+            REQUIRE(in && out);
+            for (int j = 0; j < nr; j++) {
+                in[j] = malloc(sizeof **in * ne);
+                REQUIRE(in[j]);
+                for (int64_t e = 0; e < ne; e++)
+                    in[j][e] = (urand() - 0.25) * 262144.0;
+                in[j][0] = j % 3 == 0 ? -0.0 : in[j][0];
+            }
+            for (int k = 0; k < nc; k++) {
+                out[k] = malloc(sizeof **out * ne);
+                REQUIRE(out[k]);
+            }
+            cg_err err;
+            CHECK_INT(cg_comp_apply(K, 1, (const double *const *)in, out, ne,
+                                    &err), 0);
+            for (int k = 0; k < nc; k++)
+                for (int64_t e = 0; e < ne; e++) {
+                    double acc = 0;
+                    for (int j = 0; j < nr; j++)
+                        acc = fma(in[j][e], K->v[j * nc + k], acc);
+                    tot++;
+                    bad += memcmp(&acc, &out[k][e], sizeof acc) != 0;
+                }
+            if (nr == nc) { /* in place: the same values */
+                CHECK_INT(cg_comp_apply(K, 1, (const double *const *)in, in,
+                                        ne, &err), 0);
+                for (int k = 0; k < nc; k++)
+                    bad += memcmp(in[k], out[k], sizeof **in * ne) != 0;
+            }
+            for (int j = 0; j < nr; j++)
+                free(in[j]);
+            for (int k = 0; k < nc; k++)
+                free(out[k]);
+            free(in);
+            free(out);
+        }
+        cg_matrix_free(K);
+    }
+    CHECKM(bad == 0, "%ld of %ld values differ from the fma chain", bad, tot);
+    printf("fma chain: %ld values compared\n", tot);
+}
+
 int main(void)
 {
     random_matrices();
+    fma_chain();
     frame_compensation();
     csv();
     corpus_file("FlowIO/100715.fcs", NULL);
