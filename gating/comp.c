@@ -170,21 +170,24 @@ static double *comp_matrix(const cg_matrix *S, int inverted_already, int *m,
     return K;
 }
 
-/* Y (b x p, column-major) = X (b x m) K (m x p): each value the fma
- * chain over j in order (see the top of the file). */
+/* Event i's value for the output whose column of K is Kk: the fma chain
+ * over the inputs in order (see the top of the file). */
+static inline double chain1(const double *X, int b, int m, const double *Kk,
+                            int i)
+{
+    double acc = 0;
+    for (int j = 0; j < m; j++)
+        acc = fma(X[(size_t)j * b + i], Kk[j], acc);
+    return acc;
+}
+
+/* Y (b x p, column-major) = X (b x m) K (m x p), value by value. */
 static void mul_chain(const double *X, int b, int m, const double *K, int p,
                       double *Y)
 {
-    for (int k = 0; k < p; k++) {
-        const double *Kk = K + (size_t)k * m;
-        double *y = Y + (size_t)k * b;
-        for (int i = 0; i < b; i++) {
-            double acc = 0;
-            for (int j = 0; j < m; j++)
-                acc = fma(X[(size_t)j * b + i], Kk[j], acc);
-            y[i] = acc;
-        }
-    }
+    for (int k = 0; k < p; k++)
+        for (int i = 0; i < b; i++)
+            Y[(size_t)k * b + i] = chain1(X, b, m, K + (size_t)k * m, i);
 }
 
 #ifdef CG_COMP_X86
@@ -204,12 +207,8 @@ mul_chain_fma(const double *X, int b, int m, const double *K, int p,
                                       _mm256_set1_pd(Kk[j]), acc);
             _mm256_storeu_pd(y + i, acc);
         }
-        for (; i < b; i++) {
-            double acc = 0;
-            for (int j = 0; j < m; j++)
-                acc = fma(X[(size_t)j * b + i], Kk[j], acc);
-            y[i] = acc;
-        }
+        for (; i < b; i++)
+            y[i] = chain1(X, b, m, Kk, i);
     }
 }
 #endif

@@ -303,22 +303,28 @@ void *cg_dims_take_back(cg_dims *dc, size_t *size)
     return p;
 }
 
+/* n doubles (n >= 1) carved, 64-byte aligned, from the given memory
+ * after what is in use, or NULL when it has no room. */
+static double *pool_carve(cg_dims *dc, int64_t n)
+{
+    size_t need = ((size_t)n * sizeof(double) + 63) & ~(size_t)63;
+    uintptr_t base = (uintptr_t)dc->pool;
+    size_t off = (size_t)(((base + dc->pool_used + 63) & ~(uintptr_t)63) -
+                          base);
+    if (!dc->pool || off > dc->pool_size || need > dc->pool_size - off)
+        return NULL;
+    dc->pool_used = off + need;
+    return (double *)(void *)((char *)dc->pool + off);
+}
+
 /* Room for one cached column: from the given memory while it lasts
  * (64-byte aligned slices, already faulted in), else fresh. */
 static double *col_room(cg_dims *dc, int *pooled)
 {
-    size_t need = ((size_t)dc->n * sizeof(double) + 63) & ~(size_t)63;
-    uintptr_t base = (uintptr_t)dc->pool;
-    size_t off = (size_t)(((base + dc->pool_used + 63) & ~(uintptr_t)63) -
-                          base);
-    if (dc->pool && dc->ngath == 0 && dc->n > 0 && off <= dc->pool_size &&
-        need <= dc->pool_size - off) {
-        dc->pool_used = off + need;
-        *pooled = 1;
-        return (double *)(void *)((char *)dc->pool + off);
-    }
-    *pooled = 0;
-    return cg_frame_col_alloc(dc->n);
+    /* not while gathered sets are carved from it: they are a stack */
+    double *p = dc->ngath == 0 && dc->n > 0 ? pool_carve(dc, dc->n) : NULL;
+    *pooled = p != NULL;
+    return p ? p : cg_frame_col_alloc(dc->n);
 }
 
 cg_dims *cg_dims_new(const cg_frame *fr, const cg_matrix *fcs_spill,
@@ -725,20 +731,14 @@ static void gather_at(const double *src, const cg_bits *in, int64_t n,
  * (the sets are dropped together, so it is a stack), else fresh. */
 static double *gath_room(cg_dims *dc, int64_t n, int *pooled)
 {
-    size_t need = ((size_t)(n > 0 ? n : 1) * sizeof(double) + 63) &
-                  ~(size_t)63;
-    uintptr_t base = (uintptr_t)dc->pool;
-    size_t off = (size_t)(((base + dc->pool_used + 63) & ~(uintptr_t)63) -
-                          base);
-    if (dc->pool && off <= dc->pool_size && need <= dc->pool_size - off) {
-        if (!dc->gath_mark)
-            dc->gath_mark = dc->pool_used + 1; /* +1: 0 means unset */
-        dc->pool_used = off + need;
-        *pooled = 1;
-        return (double *)(void *)((char *)dc->pool + off);
-    }
-    *pooled = 0;
-    return cg_frame_col_alloc(n > 0 ? n : 1);
+    if (n < 1)
+        n = 1;
+    size_t used = dc->pool_used;
+    double *p = pool_carve(dc, n);
+    if (p && !dc->gath_mark)
+        dc->gath_mark = used + 1; /* +1: 0 means unset */
+    *pooled = p != NULL;
+    return p ? p : cg_frame_col_alloc(n);
 }
 
 static int same_set(const gath_ent *e, const cg_bits *in, int64_t count,
