@@ -162,6 +162,36 @@ static const cg_dim *panel_dim(const cg_run_plots_ctx *pc, const char *name,
     return NULL;
 }
 
+/* The values a panel of parent's events draws on dx (and dy, or NULL),
+ * as the gate read them (run.c gate_space): dims that would be computed
+ * are computed for the parent's events only and drawn without a mask
+ * (*n of them); otherwise whole columns with the parent as the mask.
+ * The drawing depends on the values in mask order only, so the figure is
+ * the same either way.  0, or -1 when a value column cannot be had. */
+static int panel_values(const cg_run_plots_ctx *pc, const cg_dim *dx,
+                        const cg_dim *dy, const cg_bits *parent,
+                        const double **x, const double **y, int64_t *n,
+                        const cg_bits **mask)
+{
+    int compact = parent && cg_dims_compact(pc->dc) &&
+                  (!cg_dims_is_column(pc->dc, dx) ||
+                   (dy && !cg_dims_is_column(pc->dc, dy)));
+    cg_err e = {0};
+    *n = pc->fr->n;
+    *mask = compact ? NULL : parent;
+    *y = NULL;
+    if (compact) {
+        *x = cg_dims_gathered(pc->dc, dx, parent, n, &e);
+        if (*x && dy)
+            *y = cg_dims_gathered(pc->dc, dy, parent, n, &e);
+    } else {
+        *x = cg_dims_get(pc->dc, dx, &e);
+        if (*x && dy)
+            *y = cg_dims_get(pc->dc, dy, &e);
+    }
+    return *x && (!dy || *y) ? 0 : -1;
+}
+
 static void set_axis(cg_plot_axis *ax, const char *label, const cg_xform *xf,
                      double lo, double hi)
 {
@@ -216,28 +246,10 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     if (!dx || (yn && !dy))
         return -1;
     const cg_bits *parent = g->parent >= 0 ? bits_of(pc, g->parent) : NULL;
-    /* As the gate was (run.c gate_space): dims that would be computed are
-     * computed for the parent's events only, and the panel shows all of
-     * its values (no mask); the drawing depends on the values in mask
-     * order only, so the figure is the same. */
-    int compact = parent && cg_dims_compact(pc->dc) &&
-                  (!cg_dims_is_column(pc->dc, dx) ||
-                   (dy && !cg_dims_is_column(pc->dc, dy)));
-    int64_t n = pc->fr->n;
-    const cg_bits *mask = parent;
-    const double *x, *y = NULL;
-    cg_err e = {0};
-    if (compact) {
-        mask = NULL;
-        x = cg_dims_gathered(pc->dc, dx, parent, &n, &e);
-        if (x && dy)
-            y = cg_dims_gathered(pc->dc, dy, parent, &n, &e);
-    } else {
-        x = cg_dims_get(pc->dc, dx, &e);
-        if (x && dy)
-            y = cg_dims_get(pc->dc, dy, &e);
-    }
-    if (!x || (dy && !y))
+    int64_t n;
+    const cg_bits *mask;
+    const double *x, *y;
+    if (panel_values(pc, dx, dy, parent, &x, &y, &n, &mask) < 0)
         return -1;
     cg_plot_panel *p = &gp->p;
     p->title = g->parent >= 0 ? cfg->gates[g->parent].name : "all events";
