@@ -191,26 +191,44 @@ static void mul_chain(const double *X, int b, int m, const double *K, int p,
 }
 
 #ifdef CG_COMP_X86
-/* The same chains, four events at a time. */
+/* Q outputs k0.. of four events at i: Q independent chains (one FMA's
+ * latency hides another's), each over j in order as chain1. */
+#define CG_COMP_CHAINS(Q)                                                   \
+    do {                                                                    \
+        __m256d acc[Q];                                                     \
+        for (int q = 0; q < (Q); q++)                                       \
+            acc[q] = _mm256_setzero_pd();                                   \
+        for (int j = 0; j < m; j++) {                                       \
+            __m256d x = _mm256_loadu_pd(X + (size_t)j * b + i);             \
+            for (int q = 0; q < (Q); q++)                                   \
+                acc[q] = _mm256_fmadd_pd(                                   \
+                    x, _mm256_broadcast_sd(K + (size_t)(k0 + q) * m + j),   \
+                    acc[q]);                                                \
+        }                                                                   \
+        for (int q = 0; q < (Q); q++)                                       \
+            _mm256_storeu_pd(Y + (size_t)(k0 + q) * b + i, acc[q]);         \
+    } while (0)
+
+/* The same chains, four events at a time, up to eight outputs at once. */
 __attribute__((target("avx2,fma"))) static void
 mul_chain_fma(const double *X, int b, int m, const double *K, int p,
               double *Y)
 {
-    for (int k = 0; k < p; k++) {
-        const double *Kk = K + (size_t)k * m;
-        double *y = Y + (size_t)k * b;
-        int i = 0;
-        for (; i + 4 <= b; i += 4) {
-            __m256d acc = _mm256_setzero_pd();
-            for (int j = 0; j < m; j++)
-                acc = _mm256_fmadd_pd(_mm256_loadu_pd(X + (size_t)j * b + i),
-                                      _mm256_set1_pd(Kk[j]), acc);
-            _mm256_storeu_pd(y + i, acc);
-        }
-        for (; i < b; i++)
-            y[i] = chain1(X, b, m, Kk, i);
+    int i = 0;
+    for (; i + 4 <= b; i += 4) {
+        int k0 = 0;
+        for (; k0 + 8 <= p; k0 += 8)
+            CG_COMP_CHAINS(8);
+        for (; k0 + 4 <= p; k0 += 4)
+            CG_COMP_CHAINS(4);
+        for (; k0 < p; k0++)
+            CG_COMP_CHAINS(1);
     }
+    for (; i < b; i++)
+        for (int k = 0; k < p; k++)
+            Y[(size_t)k * b + i] = chain1(X, b, m, K + (size_t)k * m, i);
 }
+#undef CG_COMP_CHAINS
 #endif
 
 int cg_comp_apply(const cg_matrix *S, int inverted_already,

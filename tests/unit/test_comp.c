@@ -524,9 +524,11 @@ static void timing(void)
         if (ms < best)
             best = ms;
     }
+    /* a figure, not a check: speed is the benchmark's to judge
+     * (`cytogate bench`, "compensation 1000k x 11 channels" <= 25 ms);
+     * a sanitizer build runs this many times slower */
     printf("compensation 1M events x %d channels: %.1f ms (best of 7)\n", nc,
            best);
-    CHECKM(best < 1000, "compensation took %g ms", best);
     for (int j = 0; j < nc; j++)
         free(cols[j]);
     free(cols);
