@@ -146,7 +146,9 @@ int cg_dims_is_column(cg_dims *dc, const cg_dim *d);
 /* The values of d for the events set in `in` (NULL: every event), in
  * event order, *count of them: the same values, bit for bit, as
  * cg_dims_get's column at those events.  Borrowed until
- * cg_dims_gather_drop or cg_dims_free; asking again for the same d and
+ * cg_dims_gather_drop, cg_dims_take_back or cg_dims_free; while any is
+ * held, cached columns are not carved from given memory (the sets are
+ * a stack in it).  Asking again for the same d and
  * the same set (compared by content) returns the same values without
  * computing them.  NULL with err as cg_dims_get. */
 const double *cg_dims_gathered(cg_dims *dc, const cg_dim *d,
