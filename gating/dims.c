@@ -708,6 +708,11 @@ int cg_dims_is_column(cg_dims *dc, const cg_dim *d)
     return r;
 }
 
+int cg_dims_gathers(cg_dims *dc, const cg_bits *parent, const cg_dim *d)
+{
+    return parent && dc->compact && !cg_dims_is_column(dc, d);
+}
+
 /* src at the events of in (NULL: all), in order, into out. */
 static void gather_at(const double *src, const cg_bits *in, int64_t n,
                       double *out)

@@ -143,6 +143,11 @@ int cg_dims_compact(const cg_dims *dc);
  * column) or a column already cached; 0 when they would be computed. */
 int cg_dims_is_column(cg_dims *dc, const cg_dim *d);
 
+/* 1 when d, for the events of parent, is to be gathered: compact mode,
+ * a parent (not every event), and d not a column at hand.  The one rule
+ * the gates, auto gates and figures follow. */
+int cg_dims_gathers(cg_dims *dc, const cg_bits *parent, const cg_dim *d);
+
 /* The values of d for the events set in `in` (NULL: every event), in
  * event order, *count of them: the same values, bit for bit, as
  * cg_dims_get's column at those events.  Borrowed until

@@ -241,8 +241,8 @@ int cg_gate_eval_ops(const cg_gate *g, cg_dims *dc,
     }
     int rc = 0;
     int compact = 0;
-    for (int i = 0; parent && cg_dims_compact(dc) && i < g->ndim; i++)
-        compact |= !cg_dims_is_column(dc, &g->dims[i]);
+    for (int i = 0; i < g->ndim && !compact; i++)
+        compact = cg_dims_gathers(dc, parent, &g->dims[i]);
     if (compact) {
         rc = eval_compact(g, dc, parent, cols, out, err);
         goto done;

@@ -701,19 +701,9 @@ static double override_value(sample_work *w, const cg_gate_spec *g, int d)
  * over all events.  The auto gates depend on the values in mask order
  * only, so both give the same results. */
 typedef struct gspace {
-    int compact;
+    int compact;           /* some dim cg_dims_gathers */
     const cg_bits *parent; /* the gate's parent; NULL: every event */
 } gspace;
-
-static gspace gate_space(sample_work *w, const cg_bits *parent,
-                         const cg_dim *const *dims, int nd)
-{
-    gspace sp = {0, parent};
-    for (int i = 0; parent && cg_dims_compact(w->dc) && i < nd; i++)
-        if (dims[i] && !cg_dims_is_column(w->dc, dims[i]))
-            sp.compact = 1;
-    return sp;
-}
 
 static const double *space_vals(sample_work *w, const gspace *sp,
                                 const cg_dim *d, int64_t *n, cg_err *err)
@@ -908,15 +898,12 @@ static cg_gate *build_threshold_gate(sample_work *w, int gi,
     /* dims without `within` first, then those within another dim,
      * whose density is taken over the parent events passing that
      * dim's cut; a dim on a missing optional marker is dropped */
-    const cg_dim **dp = calloc((size_t)nd + 1, sizeof *dp);
-    if (!dp) {
-        cg_err_set(err, CG_E_NOMEM, "out of memory");
-        goto rect_done;
+    gspace sp = {0, parent};
+    for (int d = 0; d < nd && !sp.compact; d++) {
+        const cg_dim *dm = dim_for(w, g->dims[d].marker, g->raw_units, NULL,
+                                   NULL);
+        sp.compact = dm && cg_dims_gathers(w->dc, parent, dm);
     }
-    for (int d = 0; d < nd; d++)
-        dp[d] = dim_for(w, g->dims[d].marker, g->raw_units, NULL, NULL);
-    gspace sp = gate_space(w, parent, dp, nd);
-    free(dp);
     int k = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int d = 0; d < nd; d++) {
@@ -978,8 +965,9 @@ static cg_gate *build_scatter_gate(sample_work *w, int gi,
     const double *x = NULL, *y = NULL;
     dims[0] = *dim_for(w, g->x, 0, NULL, NULL);
     dims[1] = *dim_for(w, g->y, 0, NULL, NULL);
-    const cg_dim *dp[2] = {&dims[0], &dims[1]};
-    gspace sp = gate_space(w, parent, dp, 2);
+    gspace sp = {cg_dims_gathers(w->dc, parent, &dims[0]) ||
+                     cg_dims_gathers(w->dc, parent, &dims[1]),
+                 parent};
     int64_t n;
     if (!(x = space_vals(w, &sp, &dims[0], &n, err)) ||
         !(y = space_vals(w, &sp, &dims[1], &n, err)))
@@ -1034,8 +1022,9 @@ static cg_gate *build_singlets_gate(sample_work *w, int gi,
     /* Always on linear (raw) scatter: the band is a ratio a/h. */
     dims[0] = *dim_for(w, g->x, 1, NULL, NULL);
     dims[1] = *dim_for(w, g->y, 1, NULL, NULL);
-    const cg_dim *dp[2] = {&dims[0], &dims[1]};
-    gspace sp = gate_space(w, parent, dp, 2);
+    gspace sp = {cg_dims_gathers(w->dc, parent, &dims[0]) ||
+                     cg_dims_gathers(w->dc, parent, &dims[1]),
+                 parent};
     const double *a, *h;
     int64_t n;
     if (!(a = space_vals(w, &sp, &dims[0], &n, err)) ||

@@ -163,7 +163,7 @@ static const cg_dim *panel_dim(const cg_run_plots_ctx *pc, const char *name,
 }
 
 /* The values a panel of parent's events draws on dx (and dy, or NULL),
- * as the gate read them (run.c gate_space): dims that would be computed
+ * as the gate read them (cg_dims_gathers): dims that would be computed
  * are computed for the parent's events only and drawn without a mask
  * (*n of them); otherwise whole columns with the parent as the mask.
  * The drawing depends on the values in mask order only, so the figure is
@@ -173,9 +173,8 @@ static int panel_values(const cg_run_plots_ctx *pc, const cg_dim *dx,
                         const double **x, const double **y, int64_t *n,
                         const cg_bits **mask)
 {
-    int compact = parent && cg_dims_compact(pc->dc) &&
-                  (!cg_dims_is_column(pc->dc, dx) ||
-                   (dy && !cg_dims_is_column(pc->dc, dy)));
+    int compact = cg_dims_gathers(pc->dc, parent, dx) ||
+                  (dy && cg_dims_gathers(pc->dc, parent, dy));
     cg_err e = {0};
     *n = pc->fr->n;
     *mask = compact ? NULL : parent;
