@@ -231,17 +231,82 @@ mul_chain_fma(const double *X, int b, int m, const double *K, int p,
 #undef CG_COMP_CHAINS
 #endif
 
+#ifdef CG_COMP_X86
+/* One output for 16 events at a time: four chains of four events in
+ * flight (one FMA's latency hides the others'), each over j in order as
+ * chain1.  Events at in[j][first + t]. */
+__attribute__((target("avx2,fma"))) static int64_t
+chain_f32_fma(const float *const *in, int m, const double *Kk, int64_t first,
+              int64_t b, double *y)
+{
+    int64_t t = 0;
+    for (; t + 16 <= b; t += 16) {
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < m; j++) {
+            const float *s = in[j] + first + t;
+            __m256d k = _mm256_broadcast_sd(Kk + j);
+            a0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(s)), k, a0);
+            a1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(s + 4)), k, a1);
+            a2 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(s + 8)), k, a2);
+            a3 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(s + 12)), k,
+                                 a3);
+        }
+        _mm256_storeu_pd(y + t, a0);
+        _mm256_storeu_pd(y + t + 4, a1);
+        _mm256_storeu_pd(y + t + 8, a2);
+        _mm256_storeu_pd(y + t + 12, a3);
+    }
+    return t;
+}
+#endif
+
+void cg_comp_chain_f32(const float *const *in, int m, const double *Kk,
+                       int64_t first, int64_t b, double *y)
+{
+    int64_t t = 0;
+#ifdef CG_COMP_X86
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        t = chain_f32_fma(in, m, Kk, first, b, y);
+#endif
+    for (; t < b; t++) {
+        double acc = 0;
+        for (int j = 0; j < m; j++)
+            acc = fma((double)in[j][first + t], Kk[j], acc);
+        y[t] = acc;
+    }
+}
+
+void cg_comp_chain(const double *X, int b, int m, const double *Kk,
+                   double *y)
+{
+#ifdef CG_COMP_X86
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        mul_chain_fma(X, b, m, Kk, 1, y);
+        return;
+    }
+#endif
+    mul_chain(X, b, m, Kk, 1, y);
+}
+
+/* 0 when every entry of S is finite, else < 0 with err naming one. */
+static int check_finite(const cg_matrix *S, cg_err *err)
+{
+    for (size_t k = 0; k < (size_t)S->nrow * S->ncol; k++)
+        if (!isfinite(S->v[k]))
+            return cg_err_set(err, CG_E_ARG, "matrix entry (%d, %d) is not "
+                              "finite", (int)(k / S->ncol) + 1,
+                              (int)(k % S->ncol) + 1);
+    return 0;
+}
+
 int cg_comp_apply(const cg_matrix *S, int inverted_already,
                   const double *const *in, double *const *out, int64_t n,
                   cg_err *err)
 {
     if (!S || S->nrow < 1 || S->ncol < 1 || !in || !out || n < 0)
         return cg_err_set(err, CG_E_ARG, "cg_comp_apply: bad arguments");
-    for (size_t k = 0; k < (size_t)S->nrow * S->ncol; k++)
-        if (!isfinite(S->v[k]))
-            return cg_err_set(err, CG_E_ARG, "matrix entry (%d, %d) is not "
-                              "finite", (int)(k / S->ncol) + 1,
-                              (int)(k % S->ncol) + 1);
+    if (check_finite(S, err) < 0)
+        return -(err ? err->code : CG_E_ARG);
     cg_blas_quiet();
     int m, p;
     double *K = comp_matrix(S, inverted_already, &m, &p, err);
@@ -312,6 +377,35 @@ int cg_comp_report_of(const cg_matrix *S, cg_comp_report *rep, cg_err *err)
     return 0;
 }
 
+/* Compensate fr's channels idx[0..n) with the (permuted) spillover S.
+ * All of them float-held and no compensation recorded yet: recorded
+ * (cg_frame_set_comp), applied when read.  Otherwise the frame is made
+ * of doubles first and compensated in place.  cols: room for n. */
+static int apply_to_frame(cg_frame *fr, const cg_matrix *S, const int *idx,
+                          double **cols, cg_err *err)
+{
+    int n = S->ncol, nfloat = 0;
+    for (int j = 0; j < n; j++)
+        nfloat += !cg_frame_held(fr, idx[j]);
+    if (nfloat == n && !fr->comp) {
+        if (check_finite(S, err) < 0)
+            return -(err ? err->code : CG_E_ARG);
+        cg_blas_quiet();
+        int m, p;
+        double *K = comp_matrix(S, 0, &m, &p, err);
+        if (!K)
+            return -(err ? err->code : CG_E_MATH);
+        int rc = cg_frame_set_comp(fr, idx, n, K, err);
+        free(K);
+        return rc;
+    }
+    if ((nfloat || fr->comp) && cg_frame_materialize(fr, err) < 0)
+        return -(err ? err->code : CG_E_NOMEM);
+    for (int j = 0; j < n; j++)
+        cols[j] = fr->col[idx[j]];
+    return cg_comp_apply(S, 0, (const double *const *)cols, cols, fr->n, err);
+}
+
 int cg_compensate(cg_frame *fr, const cg_matrix *spill, cg_comp_report *rep,
                   cg_err *err)
 {
@@ -379,9 +473,7 @@ int cg_compensate(cg_frame *fr, const cg_matrix *spill, cg_comp_report *rep,
     free(rmap);
     if (rep && (rc = cg_comp_report_of(S, rep, err)) < 0)
         goto done;
-    for (int j = 0; j < n; j++)
-        cols[j] = fr->col[idx[j]];
-    rc = cg_comp_apply(S, 0, (const double *const *)cols, cols, fr->n, err);
+    rc = apply_to_frame(fr, S, idx, cols, err);
 done:
     free(idx);
     free(cols);

@@ -61,10 +61,25 @@ typedef struct cg_comp_report {
 void cg_blas_quiet(void);
 
 /* Compensate the frame in place over the matrix's channels (matched by
- * name, see cg_frame_find); other channels untouched.  A matrix naming
+ * name, see cg_frame_find); other channels untouched.  A frame whose
+ * channels are float-held (frame.h) has the compensation recorded and
+ * applied when read, with the same values.  A matrix naming
  * channels the frame lacks is an error listing them.  rep may be NULL. */
 int cg_compensate(cg_frame *fr, const cg_matrix *spill, cg_comp_report *rep,
                   cg_err *err);
+
+/* One output of the product, as cg_comp_apply computes it: y[i] = the
+ * chain over j = 0..m-1 of fma(X[j * b + i], Kk[j], acc) from acc = 0,
+ * for the b events of X (b x m, column-major).  The kernel behind
+ * compensation on read (frame.h's float store). */
+void cg_comp_chain(const double *X, int b, int m, const double *Kk,
+                   double *y);
+
+/* The same chain with the inputs read from float columns: y[t] for the
+ * events first + t, t < b, of in[0..m) (each widened to double, which is
+ * exact). */
+void cg_comp_chain_f32(const float *const *in, int m, const double *Kk,
+                       int64_t first, int64_t b, double *y);
 
 /* Lower-level form: out[j] = (in * S^-1)[:, j] for n events, where in and
  * out are ncol column pointers in matrix column order (in == out allowed).

@@ -232,8 +232,7 @@ typedef struct comp_block {
 
 typedef struct cache_ent {
     char *key;
-    double *col;
-    int pooled;           /* col is carved from dc->pool: not freed alone */
+    double *col;          /* a slab of the frame's (cg_frame_slab_get) */
 } cache_ent;
 
 /* Values of one dimension for a subset of the events (compact mode). */
@@ -241,8 +240,7 @@ typedef struct gath_ent {
     char *key;            /* make_key of the dimension */
     uint64_t *in;         /* copy of the subset's words; NULL: all events */
     int64_t count;
-    double *v;            /* count values */
-    int pooled;           /* v is carved from dc->pool */
+    double *v;            /* count values, carved from dc->gslab */
 } gath_ent;
 
 struct cg_dims {
@@ -253,15 +251,15 @@ struct cg_dims {
     int nmat, capmat;
     cache_ent *ent;
     int nent, capent;
-    /* Memory given by cg_dims_give (owned): cached columns are carved
-     * from it, front to back, before any fresh allocation. */
-    void *pool;
-    size_t pool_size, pool_used;
     int threads;          /* for transforms; 0: cg_xform_fwd's default */
     int compact;          /* cg_dims_set_compact */
     gath_ent *gath;       /* cg_dims_gathered's sets, until dropped */
     int ngath, capgath;
-    size_t gath_mark;     /* pool_used before the first set carved */
+    /* The gathered sets' memory: slabs of the frame's, carved front to
+     * back (the last one up to gused bytes), given back together. */
+    char **gslab;
+    int ngslab, capgslab;
+    size_t gused;
 };
 
 void cg_dims_set_threads(cg_dims *dc, int nthreads)
@@ -270,61 +268,11 @@ void cg_dims_set_threads(cg_dims *dc, int nthreads)
         dc->threads = nthreads > 0 ? nthreads : 0;
 }
 
-int cg_dims_give(cg_dims *dc, void *buf, size_t size)
+/* Room for one cached column: a slab of the frame's (faulted in already
+ * when the frame was given memory), given back by cg_dims_free. */
+static double *col_room(cg_dims *dc)
 {
-    if (!dc || dc->pool || !buf)
-        return -1;
-    dc->pool = buf;
-    dc->pool_size = size;
-    dc->pool_used = 0;
-    return 0;
-}
-
-void *cg_dims_take_back(cg_dims *dc, size_t *size)
-{
-    void *p = dc ? dc->pool : NULL;
-    if (size)
-        *size = p ? dc->pool_size : 0;
-    if (!p)
-        return NULL;
-    cg_dims_gather_drop(dc); /* some may be carved from it */
-    /* the columns carved from it are gone with it */
-    int k = 0;
-    for (int i = 0; i < dc->nent; i++) {
-        if (dc->ent[i].pooled) {
-            free(dc->ent[i].key);
-            continue;
-        }
-        dc->ent[k++] = dc->ent[i];
-    }
-    dc->nent = k;
-    dc->pool = NULL;
-    dc->pool_size = dc->pool_used = 0;
-    return p;
-}
-
-/* n doubles (n >= 1) carved, 64-byte aligned, from the given memory
- * after what is in use, or NULL when it has no room. */
-static double *pool_carve(cg_dims *dc, int64_t n)
-{
-    size_t need = ((size_t)n * sizeof(double) + 63) & ~(size_t)63;
-    uintptr_t base = (uintptr_t)dc->pool;
-    size_t off = (size_t)(((base + dc->pool_used + 63) & ~(uintptr_t)63) -
-                          base);
-    if (!dc->pool || off > dc->pool_size || need > dc->pool_size - off)
-        return NULL;
-    dc->pool_used = off + need;
-    return (double *)(void *)((char *)dc->pool + off);
-}
-
-/* Room for one cached column: from the given memory while it lasts
- * (64-byte aligned slices, already faulted in), else fresh. */
-static double *col_room(cg_dims *dc, int *pooled)
-{
-    /* not while gathered sets are carved from it: they are a stack */
-    double *p = dc->ngath == 0 && dc->n > 0 ? pool_carve(dc, dc->n) : NULL;
-    *pooled = p != NULL;
-    return p ? p : cg_frame_col_alloc(dc->n);
+    return cg_frame_slab_get(dc->fr);
 }
 
 cg_dims *cg_dims_new(const cg_frame *fr, const cg_matrix *fcs_spill,
@@ -376,11 +324,10 @@ void cg_dims_free(cg_dims *dc)
     free(dc->mat);
     for (int i = 0; i < dc->nent; i++) {
         free(dc->ent[i].key);
-        if (!dc->ent[i].pooled)
-            free(dc->ent[i].col);
+        cg_frame_slab_put(dc->fr, dc->ent[i].col);
     }
     free(dc->ent);
-    free(dc->pool);
+    free(dc->gslab);
     free(dc);
 }
 
@@ -433,6 +380,56 @@ static int find_name(char *const *names, int n, const char *name)
     return -1;
 }
 
+/* Add col (a slab) to the cache under key (taken over); 0, or -1 with
+ * err (the caller still owns col, key is freed). */
+static int cache_add(cg_dims *dc, char *key, double *col, cg_err *err)
+{
+    if (dc->nent == dc->capent) {
+        int cap = dc->capent ? 2 * dc->capent : 8;
+        cache_ent *p = realloc(dc->ent, (size_t)cap * sizeof *p);
+        if (!p) {
+            free(key);
+            cg_err_set(err, CG_E_NOMEM, "out of memory");
+            return -1;
+        }
+        dc->ent = p;
+        dc->capent = cap;
+    }
+    dc->ent[dc->nent].key = key;
+    dc->ent[dc->nent].col = col;
+    dc->nent++;
+    return 0;
+}
+
+static const double *cached_col(const cg_dims *dc, const char *key);
+
+/* Frame channel j as a whole double column: the frame's own, or, for a
+ * float-held channel (frame.h), read once into a cached column. */
+static const double *frame_col(cg_dims *dc, int j, cg_err *err)
+{
+    if (cg_frame_held(dc->fr, j))
+        return dc->fr->col[j];
+    char key[32];
+    snprintf(key, sizeof key, "\001frame:%d", j);
+    const double *c = cached_col(dc, key);
+    if (c)
+        return c;
+    double *col = col_room(dc);
+    char *k = strdup(key);
+    if (!col || !k) {
+        free(k);
+        cg_frame_slab_put(dc->fr, col);
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    cg_frame_read(dc->fr, j, 0, dc->n, col);
+    if (cache_add(dc, k, col, err) < 0) {
+        cg_frame_slab_put(dc->fr, col);
+        return NULL;
+    }
+    return col;
+}
+
 /* Compute the outputs of block b from the frame. */
 static int block_compute(cg_dims *dc, comp_block *b, cg_err *err)
 {
@@ -453,7 +450,10 @@ static int block_compute(cg_dims *dc, comp_block *b, cg_err *err)
                             "a channel of the file", b->id, inname[i]);
             goto fail;
         }
-        in[i] = dc->fr->col[j];
+        if (!(in[i] = frame_col(dc, j, err))) {
+            rc = -1;
+            goto fail;
+        }
     }
     size_t n = (size_t)dc->n;
     for (int j = 0; j < b->nout; j++)
@@ -482,10 +482,20 @@ fail:
     return rc;
 }
 
-/* Column of channel `name` in the compensation space of d. */
-static const double *base_col(cg_dims *dc, const cg_dim *d, const char *name,
-                              cg_err *err)
+/* Where the values of a channel in a compensation space are: a whole
+ * column (v), or frame channel j read on demand (v NULL). */
+typedef struct src_ref {
+    const double *v;
+    int j;
+} src_ref;
+
+/* Channel `name` in the compensation space of d, as a src_ref: a
+ * float-held frame channel is not read here.  0, or -1 with err. */
+static int base_src(cg_dims *dc, const cg_dim *d, const char *name,
+                    src_ref *sr, cg_err *err)
 {
+    sr->v = NULL;
+    sr->j = -1;
     comp_block *b = NULL;
     if (d->comp == CG_COMP_FCS && dc->fcs.m) {
         b = &dc->fcs;
@@ -496,15 +506,16 @@ static const double *base_col(cg_dims *dc, const cg_dim *d, const char *name,
         if (!b) {
             cg_err_set(err, CG_E_ARG, "unknown compensation matrix %s",
                        d->comp_id);
-            return NULL;
+            return -1;
         }
     }
     if (b) {
         int k = find_name(b->outname, b->nout, name);
         if (k >= 0) {
             if (!b->out && block_compute(dc, b, err) < 0)
-                return NULL;
-            return b->out[k];
+                return -1;
+            sr->v = b->out[k];
+            return 0;
         }
     }
     int j = cg_frame_find(dc->fr, name);
@@ -515,9 +526,35 @@ static const double *base_col(cg_dims *dc, const cg_dim *d, const char *name,
         else
             cg_err_set(err, CG_E_CHANNEL, "channel %s is not in the file",
                        name);
-        return NULL;
+        return -1;
     }
-    return dc->fr->col[j];
+    sr->j = j;
+    if (cg_frame_held(dc->fr, j))
+        sr->v = dc->fr->col[j];
+    return 0;
+}
+
+/* Column of channel `name` in the compensation space of d, whole. */
+static const double *base_col(cg_dims *dc, const cg_dim *d, const char *name,
+                              cg_err *err)
+{
+    src_ref sr;
+    if (base_src(dc, d, name, &sr, err) < 0)
+        return NULL;
+    return sr.v ? sr.v : frame_col(dc, sr.j, err);
+}
+
+static void gather_at(const double *src, const cg_bits *in, int64_t n,
+                      double *out);
+
+/* sr's values at the events of in (NULL: all), in order, into out. */
+static void src_gather(const cg_dims *dc, const src_ref *sr,
+                       const cg_bits *in, double *out)
+{
+    if (sr->v)
+        gather_at(sr->v, in, dc->n, out);
+    else
+        cg_frame_gather(dc->fr, sr->j, in, out);
 }
 
 /* Growable key text. */
@@ -625,8 +662,7 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
             return dc->ent[i].col;
         }
     size_t n = (size_t)dc->n;
-    int pooled = 0;
-    double *col = col_room(dc, &pooled);
+    double *col = col_room(dc);
     if (!col) {
         free(key);
         cg_err_set(err, CG_E_NOMEM, "out of memory");
@@ -641,8 +677,15 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
         cg_fratio(d->ratio_A, d->ratio_B, d->ratio_C, a, b, col, n);
         clamp(col, n, d->ratio_min, d->ratio_max);
         src = col;
-    } else if (!(src = base_col(dc, d, d->name, err))) {
-        goto fail;
+    } else {
+        src_ref sr;
+        if (base_src(dc, d, d->name, &sr, err) < 0)
+            goto fail;
+        src = sr.v;
+        if (!src) { /* float-held: read into col, transformed in place */
+            cg_frame_read(dc->fr, sr.j, 0, dc->n, col);
+            src = col;
+        }
     }
     if (d->xf) {
         if (dc->threads > 0)
@@ -651,27 +694,14 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
             cg_xform_fwd(d->xf, src, col, n);
         clamp(col, n, d->xf_min, d->xf_max);
     }
-    if (dc->nent == dc->capent) {
-        int cap = dc->capent ? 2 * dc->capent : 8;
-        cache_ent *p = realloc(dc->ent, (size_t)cap * sizeof *p);
-        if (!p) {
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-            goto fail;
-        }
-        dc->ent = p;
-        dc->capent = cap;
+    if (cache_add(dc, key, col, err) < 0) {
+        key = NULL;
+        goto fail;
     }
-    dc->ent[dc->nent].key = key;
-    dc->ent[dc->nent].col = col;
-    dc->ent[dc->nent].pooled = pooled;
-    dc->nent++;
     return col;
 fail:
     free(key);
-    if (pooled)
-        dc->pool_used -= ((n * sizeof(double) + 63) & ~(size_t)63);
-    else
-        free(col);
+    cg_frame_slab_put(dc->fr, col);
     return NULL;
 }
 
@@ -700,8 +730,15 @@ static const double *cached_col(const cg_dims *dc, const char *key)
 
 int cg_dims_is_column(cg_dims *dc, const cg_dim *d)
 {
-    if (is_plain(d))
-        return 1;
+    if (is_plain(d)) { /* a float-held channel: when read already */
+        src_ref sr;
+        cg_err e = {0};
+        if (base_src(dc, d, d->name, &sr, &e) < 0 || sr.v)
+            return 1;
+        char key[32];
+        snprintf(key, sizeof key, "\001frame:%d", sr.j);
+        return cached_col(dc, key) != NULL;
+    }
     char *key = make_key(d);
     int r = key && cached_col(dc, key) != NULL;
     free(key);
@@ -732,18 +769,32 @@ static void gather_at(const double *src, const cg_bits *in, int64_t n,
     }
 }
 
-/* Room for n doubles: from the given memory after the cached columns
- * (the sets are dropped together, so it is a stack), else fresh. */
-static double *gath_room(cg_dims *dc, int64_t n, int *pooled)
+/* Room for n doubles (n <= the frame's events): carved from the last
+ * gather slab when it has room, else from a new one.  NULL when out of
+ * memory. */
+static double *gath_room(cg_dims *dc, int64_t n)
 {
-    if (n < 1)
-        n = 1;
-    size_t used = dc->pool_used;
-    double *p = pool_carve(dc, n);
-    if (p && !dc->gath_mark)
-        dc->gath_mark = used + 1; /* +1: 0 means unset */
-    *pooled = p != NULL;
-    return p ? p : cg_frame_col_alloc(n);
+    size_t need = ((size_t)(n > 0 ? n : 1) * sizeof(double) + 63) &
+                  ~(size_t)63;
+    size_t slab = cg_frame_slab_size(dc->fr);
+    if (dc->ngslab == 0 || need > slab - dc->gused) {
+        if (dc->ngslab == dc->capgslab) {
+            int cap = dc->capgslab ? 2 * dc->capgslab : 4;
+            char **p = realloc(dc->gslab, (size_t)cap * sizeof *p);
+            if (!p)
+                return NULL;
+            dc->gslab = p;
+            dc->capgslab = cap;
+        }
+        char *sl = cg_frame_slab_get(dc->fr);
+        if (!sl)
+            return NULL;
+        dc->gslab[dc->ngslab++] = sl;
+        dc->gused = 0;
+    }
+    double *v = (double *)(void *)(dc->gslab[dc->ngslab - 1] + dc->gused);
+    dc->gused += need;
+    return v;
 }
 
 static int same_set(const gath_ent *e, const cg_bits *in, int64_t count,
@@ -794,16 +845,16 @@ const double *cg_dims_gathered(cg_dims *dc, const cg_dim *d,
         dc->gath = p;
         dc->capgath = cap;
     }
-    gath_ent e = {key, NULL, cnt, NULL, 0};
+    gath_ent e = {key, NULL, cnt, NULL};
     size_t wb = (size_t)cg_bits_words(n) * sizeof(uint64_t);
     if (in && !(e.in = malloc(wb ? wb : 1)))
         goto nomem;
     if (in)
         memcpy(e.in, in->w, wb);
-    if (!(e.v = gath_room(dc, cnt, &e.pooled)))
+    if (!(e.v = gath_room(dc, cnt)))
         goto nomem;
-    /* registered before computing, so its memory goes with the others
-     * (the pool stays a stack); a failure below unmatches it */
+    /* registered before computing (its memory goes with the others); a
+     * failure below unmatches it */
     dc->gath[dc->ngath++] = e;
     if (gath_fill(dc, d, key, in, cnt, e.v, err) < 0) {
         dc->gath[dc->ngath - 1].count = -1;
@@ -823,32 +874,33 @@ static int gath_fill(cg_dims *dc, const cg_dim *d, const char *key,
 {
     int64_t n = dc->n;
     const double *full = is_plain(d) ? NULL : cached_col(dc, key);
-    if (full || is_plain(d)) {
-        const double *src = full ? full : cg_dims_get(dc, d, err);
-        if (!src)
+    src_ref a, b;
+    if (full) {
+        gather_at(full, in, n, v);
+        return 0;
+    }
+    if (is_plain(d)) { /* the channel itself (a float-held one: read) */
+        if (base_src(dc, d, d->name, &a, err) < 0)
             return -1;
-        gather_at(src, in, n, v);
+        src_gather(dc, &a, in, v);
         return 0;
     }
     if (d->ratio_num) {
-        const double *a = base_col(dc, d, d->ratio_num, err);
-        const double *b = a ? base_col(dc, d, d->ratio_den, err) : NULL;
-        double *t = b ? malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *t)
-                      : NULL;
-        if (b && !t)
-            cg_err_set(err, CG_E_NOMEM, "out of memory");
-        if (!t)
+        if (base_src(dc, d, d->ratio_num, &a, err) < 0 ||
+            base_src(dc, d, d->ratio_den, &b, err) < 0)
             return -1;
-        gather_at(a, in, n, v);
-        gather_at(b, in, n, t);
+        double *t = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *t);
+        if (!t)
+            return cg_err_set(err, CG_E_NOMEM, "out of memory");
+        src_gather(dc, &a, in, v);
+        src_gather(dc, &b, in, t);
         cg_fratio(d->ratio_A, d->ratio_B, d->ratio_C, v, t, v, (size_t)cnt);
         free(t);
         clamp(v, (size_t)cnt, d->ratio_min, d->ratio_max);
     } else {
-        const double *src = base_col(dc, d, d->name, err);
-        if (!src)
+        if (base_src(dc, d, d->name, &a, err) < 0)
             return -1;
-        gather_at(src, in, n, v);
+        src_gather(dc, &a, in, v);
     }
     if (d->xf) {
         if (dc->threads > 0)
@@ -867,12 +919,10 @@ void cg_dims_gather_drop(cg_dims *dc)
     for (int i = 0; i < dc->ngath; i++) {
         free(dc->gath[i].key);
         free(dc->gath[i].in);
-        if (!dc->gath[i].pooled)
-            free(dc->gath[i].v);
     }
     dc->ngath = 0;
-    if (dc->gath_mark) {
-        dc->pool_used = dc->gath_mark - 1;
-        dc->gath_mark = 0;
-    }
+    for (int i = 0; i < dc->ngslab; i++)
+        cg_frame_slab_put(dc->fr, dc->gslab[i]);
+    dc->ngslab = 0;
+    dc->gused = 0;
 }

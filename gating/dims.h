@@ -106,17 +106,6 @@ void cg_dims_free(cg_dims *dc);
 int cg_dims_add_matrix(cg_dims *dc, const char *id, const cg_matrix *m,
                        int inverted_already, cg_err *err);
 
-/* Give dc memory it may carve cached value columns from before it
- * allocates fresh ones: buf (size bytes, from malloc or fcs_alloc_big)
- * is owned by dc from now on and freed by cg_dims_free.  A caller done
- * with a large buffer (cytogate run: the file's bytes once decoded) saves
- * faulting in as much new memory, and the peak stays lower.  0, or -1
- * (buf not taken: dc already has one, or NULL arguments). */
-int cg_dims_give(cg_dims *dc, void *buf, size_t size);
-/* Take back the memory given with cg_dims_give (owned by the caller
- * again; NULL when none): the cached columns carved from it are dropped,
- * so pointers to them are no longer valid; the others stay. */
-void *cg_dims_take_back(cg_dims *dc, size_t *size);
 /* Threads a transformed column is computed on (cg_xform_fwd_threads);
  * values are the same at any count.  Default (0): cg_xform_fwd's own. */
 void cg_dims_set_threads(cg_dims *dc, int nthreads);
@@ -151,9 +140,9 @@ int cg_dims_gathers(cg_dims *dc, const cg_bits *parent, const cg_dim *d);
 /* The values of d for the events set in `in` (NULL: every event), in
  * event order, *count of them: the same values, bit for bit, as
  * cg_dims_get's column at those events.  Borrowed until
- * cg_dims_gather_drop, cg_dims_take_back or cg_dims_free; while any is
- * held, cached columns are not carved from given memory (the sets are
- * a stack in it).  Asking again for the same d and
+ * cg_dims_gather_drop or cg_dims_free (the sets are carved from slabs
+ * of the frame's, cg_frame_slab_get, given back together).  Asking
+ * again for the same d and
  * the same set (compared by content) returns the same values without
  * computing them.  NULL with err as cg_dims_get. */
 const double *cg_dims_gathered(cg_dims *dc, const cg_dim *d,

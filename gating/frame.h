@@ -7,13 +7,27 @@
  * Transparent on purpose (hot loops index col[j][i] directly); change the
  * fields only through the functions below so ownership stays clear.
  *
+ * The float store (CG_FRAME_FLOAT, opt-in): a channel whose decoded
+ * values are all exactly float32 (a $DATATYPE F file, 16-bit integers
+ * unscaled) may be held as 4-byte floats, half the memory; col[j] is
+ * NULL for it and fcol[j] holds the values.  Compensation of such a
+ * frame (cg_compensate) is then recorded, not applied: a read of a
+ * compensated channel computes the same fused multiply-add chain the
+ * eager product would, from the widened floats, so every value read is
+ * the double the eager frame would hold, bit for bit.  Code that indexes
+ * col[j] must read such channels with cg_frame_read / cg_frame_values /
+ * cg_frame_gather, or call cg_frame_materialize first.  Frames made
+ * without the flag hold doubles only, as always.
+ *
  * Threading: a frame is not shared between threads while being modified.
  */
 #ifndef CG_FRAME_H
 #define CG_FRAME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "bits.h"
 #include "cgerr.h"
 
 #ifdef __cplusplus
@@ -29,8 +43,19 @@ typedef struct cg_frame {
     char **name;   /* nch names ($PnN), owned */
     char **label;  /* nch labels ($PnS) or NULL entries, owned */
     double *range; /* nch nominal ranges ($PnR; 0 when unknown) */
-    double **col;  /* nch columns of n doubles, owned */
+    double **col;  /* nch columns of n doubles, owned; NULL where the
+                    * channel is float-held (fcol) */
+    float **fcol;  /* NULL, or cap entries: channel j's n values as
+                    * float32 where col[j] is NULL (slices of fstore) */
+    float *fstore; /* the float-held channels' values, one block, owned */
+    struct cg_frame_comp *comp; /* compensation applied when a float-held
+                                 * channel is read; NULL: none */
+    struct cg_frame_slabs *slabs; /* readers' scratch (cg_frame_slab_get);
+                                   * NULL: none given */
 } cg_frame;
+
+/* cg_frame_from_fcs_flags: keep float-exact channels as float32. */
+#define CG_FRAME_FLOAT 0x1u
 
 /* New frame with n events and no channels.  Owned: cg_frame_free(). */
 cg_frame *cg_frame_new(int64_t n);
@@ -59,7 +84,69 @@ cg_frame *cg_frame_from_fcs(struct fcs_file *f, int view, cg_err *err);
 cg_frame *cg_frame_from_fcs_threads(struct fcs_file *f, int view,
                                     int nthreads, cg_err *err);
 
-/* Deep copy of the rows where keep[i] != 0 (keep NULL: all rows). */
+/* As cg_frame_from_fcs_threads; with CG_FRAME_FLOAT in flags, a channel
+ * all of whose decoded values are exactly float32 (checked value by
+ * value) is held as floats (fcol), the others as doubles. */
+cg_frame *cg_frame_from_fcs_flags(struct fcs_file *f, int view, int nthreads,
+                                  unsigned flags, cg_err *err);
+
+/* 1 when channel j is a double column at hand (col[j]), 0 when it is
+ * float-held (read it with the functions below). */
+static inline int cg_frame_held(const cg_frame *fr, int j)
+{
+    return fr->col[j] != 0;
+}
+
+/* Values [first, first + len) of channel j as doubles (compensation
+ * applied) into out.  Any frame; thread-safe on a frame not being
+ * modified. */
+void cg_frame_read(const cg_frame *fr, int j, int64_t first, int64_t len,
+                   double *out);
+
+/* Channel j whole: col[j] when held, else computed into *buf (a slab,
+ * cg_frame_slab_get, taken here when *buf is NULL and kept for the next
+ * call: the caller gives it back with cg_frame_slab_put).  NULL when out
+ * of memory. */
+const double *cg_frame_values(const cg_frame *fr, int j, double **buf);
+
+/* Channel j's values at the events set in sel (NULL: all), in event
+ * order, into out; returns how many. */
+int64_t cg_frame_gather(const cg_frame *fr, int j, const cg_bits *sel,
+                        double *out);
+
+/* Make every channel a double column (compensation applied, the float
+ * store freed): afterwards the frame is an ordinary one.  0 or < 0 with
+ * err (out of memory; the frame is unchanged then). */
+int cg_frame_materialize(cg_frame *fr, cg_err *err);
+
+/* Record compensation of the float-held channels idx[0..m): reads of
+ * channel idx[k] give the chain over j of fma(x[idx[j]], K[j + k m], acc)
+ * (K column-major m x m, copied).  Used by cg_compensate; every idx[k]
+ * must be float-held and no compensation recorded yet. */
+int cg_frame_set_comp(cg_frame *fr, const int *idx, int m, const double *K,
+                      cg_err *err);
+
+/* Scratch for the frame's readers: slabs of cg_frame_slab_size bytes
+ * (room for n + 1 doubles, 64-byte aligned).  A frame given memory that
+ * is faulted in already (cytogate run: the decoded file's bytes) hands
+ * it out slab by slab, so per-event scratch costs no fresh pages and the
+ * peak memory is bounded by what was given; beyond it, slabs are fresh
+ * and freed when put back.  Thread-safe (a mutex). */
+size_t cg_frame_slab_size(const cg_frame *fr);
+/* Carve mem (size bytes, taken over: freed with free() with the frame)
+ * into slabs.  Once per frame; 0, or < 0 with err (mem not taken). */
+int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, cg_err *err);
+/* A slab (uninitialised), or NULL when out of memory. */
+void *cg_frame_slab_get(const cg_frame *fr);
+/* Give a slab back (NULL: no-op). */
+void cg_frame_slab_put(const cg_frame *fr, void *p);
+/* The given memory whole, when every slab of it is back (then owned by
+ * the caller, and the frame has no slabs any more): *size its bytes.
+ * NULL when none was given or some slab is still out. */
+void *cg_frame_slabs_take(cg_frame *fr, size_t *size);
+
+/* Deep copy of the rows where keep[i] != 0 (keep NULL: all rows).
+ * Float-held channels stay float-held, with the same compensation. */
 cg_frame *cg_frame_subset(const cg_frame *fr, const uint8_t *keep,
                           cg_err *err);
 

@@ -9,3 +9,8 @@ cg_add_test(plot_png_write unit $<TARGET_FILE:test_png_write>)
 # columns and exact subsets.
 cg_test_program(test_frame_big unit/test_frame_big.c)
 cg_add_test(frame_big_decode unit $<TARGET_FILE:test_frame_big>)
+# The float store (frame.h, CG_FRAME_FLOAT): every corpus file, every
+# channel, every way of reading it, compensated on read, against the
+# ordinary frame bit for bit.
+cg_test_program(test_frame_float unit/test_frame_float.c)
+cg_add_test(frame_float_store unit $<TARGET_FILE:test_frame_float>)

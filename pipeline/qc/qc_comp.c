@@ -68,8 +68,34 @@ static double cond1(const double *v, int n)
     return c;
 }
 
+double qc_overcomp_chan(const cg_qc_params *p, const cg_qc_input *in, int j,
+                        const double *c)
+{
+    const cg_frame *fr = in->fr;
+    double lim = -p->comp_neg_range_frac * fr->range[j];
+    int64_t below = 0;
+    for (int64_t i = 0; i < fr->n; i++)
+        below += c[i] < lim;
+    return 100.0 * (double)below / (double)fr->n;
+}
+
+int qc_overcomp_wants(const cg_qc_input *in, int j)
+{
+    const cg_frame *fr = in->fr;
+    const cg_matrix *S = in->spill;
+    if (!S || fr->n <= 0 || !(fr->range && fr->range[j] > 1))
+        return 0;
+    for (int k = 0; k < S->ncol; k++)
+        if (S->col && S->col[k] && cg_frame_find(fr, S->col[k]) == j)
+            return 1;
+    return 0;
+}
+
+/* The overcompensation row from the channels' percentages (pct[j], from
+ * qc_overcomp_chan for every channel qc_overcomp_wants), in matrix
+ * order. */
 static int overcomp(const cg_qc_params *p, const cg_qc_input *in,
-                    cg_qc_result *r)
+                    const double *pct, cg_qc_result *r)
 {
     const cg_frame *fr = in->fr;
     const cg_matrix *S = in->spill;
@@ -83,19 +109,13 @@ static int overcomp(const cg_qc_params *p, const cg_qc_input *in,
             continue;
         nch++;
         double lim = -p->comp_neg_range_frac * fr->range[j];
-        int64_t below = 0;
-        const double *c = fr->col[j];
-        for (int64_t i = 0; i < fr->n; i++)
-            if (c[i] < lim)
-                below++;
-        double pct = 100.0 * (double)below / (double)fr->n;
-        if (pct > p->comp_neg_warn_pct) {
+        if (pct[j] > p->comp_neg_warn_pct) {
             nflag++;
             APPEND(list, len, "%s%s %.2f%% below %g", len ? ", " : "",
-                   fr->name[j], pct, lim);
+                   fr->name[j], pct[j], lim);
         }
-        if (pct > worst || wch < 0) {
-            worst = pct;
+        if (pct[j] > worst || wch < 0) {
+            worst = pct[j];
             wch = j;
         }
     }
@@ -116,7 +136,7 @@ static int overcomp(const cg_qc_params *p, const cg_qc_input *in,
 }
 
 int qc_comp(const cg_qc_params *p, const cg_qc_input *in, const int *role,
-            cg_qc_result *r, cg_err *err)
+            const double *pct, cg_qc_result *r, cg_err *err)
 {
     const cg_frame *fr = in->fr;
     const cg_matrix *S = in->spill;
@@ -225,6 +245,6 @@ int qc_comp(const cg_qc_params *p, const cg_qc_input *in, const int *role,
                notin);
     rc = qc_add(r, "compensation", cond, thr, v, "%s", det);
     if (!rc)
-        rc = overcomp(p, in, r);
+        rc = overcomp(p, in, pct, r);
     return rc ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory") : 0;
 }

@@ -2,10 +2,14 @@
  * qc_events.c -- cg_qc_events: the checks on the events (2-5, 8), run as
  * independent tasks on up to cg_qc_input.threads threads.
  *
- * Tasks: the flow rate (2), one per stability channel (3), the margins
- * (4) and the compensation (5).  Each task writes only its own output: the
- * rate, margins and compensation tasks a private cg_qc_result each, a
- * stability task its channel's row of the medians and its verdict slot.
+ * Tasks: the flow rate (2), then one per channel that the stability (3),
+ * margins (4) or compensation (5) checks read: a channel's values are
+ * read once (a float-held channel's compensated values cost a pass over
+ * the float store, frame.h) and every check of that channel runs on
+ * them.  Each task writes only its own output: the rate task a private
+ * cg_qc_result, a channel task that channel's slots (margins, % below
+ * zero, the stability row of medians and verdict); the rows of checks 3-5
+ * are made from the slots afterwards.
  * Threads take the next task from one atomic counter, so which thread runs
  * a task varies, but no output depends on it.  Afterwards the calling
  * thread puts the rows together in the serial order (file, flow rate,
@@ -17,6 +21,7 @@
  * runs every task on the calling thread.  The frame and the FCS handle are
  * only read.
  */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,38 +37,64 @@ typedef struct ev_job {
     cg_qc_result *rate, *stab, *marg, *comp; /* private results */
     qc_stab *st;
     int nst;     /* stability channel tasks */
-    int ntask;   /* 1 (rate) + nst + 2 (margins, compensation) */
+    int *chan;   /* the channels looked at, in order */
+    int nchan;
+    qc_marg_chan *mc; /* per frame channel (check 4) */
+    double *pct;      /* per frame channel (check 5) */
+    int ntask;   /* 1 (rate) + nchan + 1 (compensation) */
     atomic_int next;
     int *rc;     /* per task: 0 or < 0 */
     cg_err *err; /* per task */
 } ev_job;
 
-static int ev_task(ev_job *j, int t, void **scratch)
+/* A thread's scratch: stability's, and the channel's values when it is
+ * float-held (a slab of the frame's). */
+typedef struct ev_scratch {
+    void *stab;
+    double *col;
+} ev_scratch;
+
+/* Channel task: every check that reads channel j, on its values read
+ * once. */
+static int ev_channel(ev_job *j, int t, ev_scratch *sc)
+{
+    const cg_qc_input *in = j->in;
+    int ch = j->chan[t - 1];
+    const double *c = cg_frame_values(in->fr, ch, &sc->col);
+    if (!c)
+        return cg_err_set(&j->err[t], CG_E_NOMEM, "qc: out of memory");
+    if (j->role[ch] == CG_QC_FLUOR || j->role[ch] == CG_QC_SCATTER)
+        qc_margins_chan(in, ch, c, &j->mc[ch]);
+    if (qc_overcomp_wants(in, ch))
+        j->pct[ch] = qc_overcomp_chan(j->p, in, ch, c);
+    int k = qc_stab_task_of(j->st, ch);
+    if (k >= 0 && qc_stab_channel(j->st, k, c, &sc->stab) < 0)
+        return cg_err_set(&j->err[t], CG_E_NOMEM,
+                          "qc: out of memory (stability)");
+    return 0;
+}
+
+static int ev_task(ev_job *j, int t, ev_scratch *sc)
 {
     if (t == 0)
         return qc_rate(j->p, j->in, j->role, j->rate, &j->err[t]);
-    if (t <= j->nst) {
-        if (qc_stab_channel(j->st, t - 1, scratch) == 0)
-            return 0;
-        return cg_err_set(&j->err[t], CG_E_NOMEM,
-                          "qc: out of memory (stability)");
-    }
-    if (t == j->nst + 1)
-        return qc_margins(j->p, j->in, j->role, j->marg, &j->err[t]);
-    return qc_comp(j->p, j->in, j->role, j->comp, &j->err[t]);
+    if (t <= j->nchan)
+        return ev_channel(j, t, sc);
+    return 0; /* compensation: its rows come after the channels' */
 }
 
 static void *ev_worker(void *arg)
 {
     ev_job *j = arg;
-    void *scratch = NULL;
+    ev_scratch sc = {NULL, NULL};
     for (;;) {
         int t = atomic_fetch_add(&j->next, 1);
         if (t >= j->ntask)
             break;
-        j->rc[t] = ev_task(j, t, &scratch);
+        j->rc[t] = ev_task(j, t, &sc);
     }
-    qc_stab_scratch_free(scratch);
+    qc_stab_scratch_free(sc.stab);
+    cg_frame_slab_put(j->in->fr, sc.col);
     return NULL;
 }
 
@@ -73,6 +104,29 @@ static void ev_run(ev_job *j, int threads)
     if (threads > j->ntask)
         threads = j->ntask;
     cg_par_run(threads, ev_worker, j, 0); /* workers share the counter */
+}
+
+/* The channels some check reads (margins: scatter and fluorescence;
+ * compensation: the matrix's; stability: its own), in frame order, into
+ * j->chan.  0 or -1 (no memory). */
+static int ev_channels(ev_job *j)
+{
+    const cg_frame *fr = j->in->fr;
+    j->chan = malloc(((size_t)fr->nch + 1) * sizeof *j->chan);
+    j->mc = calloc((size_t)fr->nch + 1, sizeof *j->mc);
+    j->pct = malloc(((size_t)fr->nch + 1) * sizeof *j->pct);
+    if (!j->chan || !j->mc || !j->pct)
+        return -1;
+    j->nchan = 0;
+    for (int ch = 0; ch < fr->nch; ch++) {
+        j->pct[ch] = NAN;
+        int marg = fr->n > 0 && (j->role[ch] == CG_QC_FLUOR ||
+                                 j->role[ch] == CG_QC_SCATTER);
+        if (marg || qc_overcomp_wants(j->in, ch) ||
+            qc_stab_task_of(j->st, ch) >= 0)
+            j->chan[j->nchan++] = ch;
+    }
+    return 0;
 }
 
 /* Append src's rows to dst.  0 or -1 (no memory). */
@@ -157,7 +211,7 @@ static int ev_merge(ev_job *j, cg_qc_result *res, cg_err *err)
     if (move_rows(res, j->rate) < 0)
         return cg_err_set(err, CG_E_NOMEM, "%s", oom);
     move_rate(res, j->rate);
-    for (int t = 1; t <= j->nst; t++)
+    for (int t = 1; t <= j->nchan; t++)
         if (j->rc[t] < 0) {
             if (err)
                 *err = j->err[t];
@@ -172,15 +226,11 @@ static int ev_merge(ev_job *j, cg_qc_result *res, cg_err *err)
     if (move_rows(res, j->stab) < 0)
         return cg_err_set(err, CG_E_NOMEM, "%s", oom);
     move_stab(res, j->stab);
-    for (int t = j->nst + 1; t < j->ntask; t++) {
-        if (j->rc[t] < 0) {
-            if (err)
-                *err = j->err[t];
-            return -1;
-        }
-        if (move_rows(res, t == j->nst + 1 ? j->marg : j->comp) < 0)
-            return cg_err_set(err, CG_E_NOMEM, "%s", oom);
-    }
+    if (qc_margins_end(j->p, j->in, j->role, j->mc, j->marg, err) < 0 ||
+        qc_comp(j->p, j->in, j->role, j->pct, j->comp, err) < 0)
+        return -1;
+    if (move_rows(res, j->marg) < 0 || move_rows(res, j->comp) < 0)
+        return cg_err_set(err, CG_E_NOMEM, "%s", oom);
     return 0;
 }
 
@@ -211,7 +261,9 @@ int cg_qc_events(const cg_qc_params *p, const cg_qc_input *in,
     if (qc_file(p, in, role, res) < 0 ||
         qc_stab_begin(p, in, role, j.stab, &j.st, &j.nst) < 0)
         goto nomem;
-    j.ntask = j.nst + 3;
+    if (ev_channels(&j) < 0)
+        goto nomem;
+    j.ntask = j.nchan + 2;
     atomic_init(&j.next, 0);
     j.rc = calloc((size_t)j.ntask, sizeof *j.rc);
     j.err = calloc((size_t)j.ntask, sizeof *j.err);
@@ -230,6 +282,9 @@ out:
     cg_qc_result_free(j.comp);
     free(j.rc);
     free(j.err);
+    free(j.chan);
+    free(j.mc);
+    free(j.pct);
     free(role);
     return rc;
 }

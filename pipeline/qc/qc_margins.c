@@ -17,6 +17,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qc_internal.h"
@@ -56,8 +57,35 @@ static void min_max(const double *c, int64_t n, double *lo_out,
     *hi_out = hi[0];
 }
 
-int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
-               const int *role, cg_qc_result *r, cg_err *err)
+void qc_margins_chan(const cg_qc_input *in, int j, const double *c,
+                     qc_marg_chan *out)
+{
+    int64_t n = in->fr->n;
+    double lo, hi;
+    min_max(c, n, &lo, &hi);
+    int64_t nlo = 0, nsat = 0, nhi = 0;
+    double lim = qc_sat_limit(in, j);
+    double tol = isnan(lim) ? 0 : 1e-6 * fabs(lim);
+    int over = !isnan(lim) && hi > (lim + 1) * 1.001 + 1e-9;
+    for (int64_t i = 0; i < n; i++) {
+        if (c[i] == lo) nlo++;
+        if (c[i] == hi) nhi++;
+        if (!isnan(lim) && c[i] >= lim - tol) nsat++;
+    }
+    if (over)
+        nsat = nhi >= 2 ? nhi : 0;
+    if (isnan(lim))
+        nsat = 0;
+    out->done = 1;
+    out->over = over;
+    out->lo = lo;
+    out->ps = n ? 100.0 * (double)nsat / (double)n : 0;
+    out->pp = n && nlo >= 2 ? 100.0 * (double)nlo / (double)n : 0;
+}
+
+int qc_margins_end(const cg_qc_params *p, const cg_qc_input *in,
+                   const int *role, const qc_marg_chan *mc, cg_qc_result *r,
+                   cg_err *err)
 {
     const cg_frame *fr = in->fr;
     int64_t n = fr->n;
@@ -70,26 +98,11 @@ int qc_margins(const cg_qc_params *p, const cg_qc_input *in,
         if (role[j] != CG_QC_FLUOR && role[j] != CG_QC_SCATTER)
             continue;
         nch++;
-        const double *c = fr->col[j];
-        double lo, hi;
-        min_max(c, n, &lo, &hi);
-        int64_t nlo = 0, nsat = 0, nhi = 0;
-        double lim = qc_sat_limit(in, j);
-        double tol = isnan(lim) ? 0 : 1e-6 * fabs(lim);
-        int over = !isnan(lim) && hi > (lim + 1) * 1.001 + 1e-9;
-        for (int64_t i = 0; i < n; i++) {
-            if (c[i] == lo) nlo++;
-            if (c[i] == hi) nhi++;
-            if (!isnan(lim) && c[i] >= lim - tol) nsat++;
-        }
-        if (over) {
-            overstated++;
-            nsat = nhi >= 2 ? nhi : 0;
-        }
-        if (isnan(lim))
-            nsat = 0;
-        double ps = 100.0 * (double)nsat / (double)n;
-        double pp = nlo >= 2 ? 100.0 * (double)nlo / (double)n : 0;
+        if (!mc[j].done)
+            return cg_err_set(err, CG_E_ARG, "qc: channel %s not looked at",
+                              fr->name[j]);
+        double ps = mc[j].ps, pp = mc[j].pp, lo = mc[j].lo;
+        overstated += mc[j].over;
         if (pp >= 99.0) { /* a constant or unused channel, not a pile */
             nunused++;
             continue;

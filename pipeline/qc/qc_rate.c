@@ -90,6 +90,7 @@ static void rate_ws_free(rate_ws *ws)
  * that stopped at its ceiling, count backward steps and non-finite times,
  * and find the time resolution q and the time range t0..t1 of the events
  * left in.  span: $PnR x timestep, or 0. */
+/* t may be ws->tt itself: each t[i] is read before tt[i] is written. */
 static void rate_unwrap(rate_ws *ws, const double *t, double span,
                         double range, double ts)
 {
@@ -110,22 +111,24 @@ static void rate_unwrap(rate_ws *ws, const double *t, double span,
     double off = 0, q = INFINITY, t0 = INFINITY, t1 = -INFINITY;
     int64_t back = 0, wraps = 0, nonfinite = 0;
     int64_t prev = -1;
+    double tprev = 0; /* t[prev]: tt may be t itself, overwritten */
     for (int64_t i = 0; i < n; i++) {
+        double ti = t[i];
         bin[i] = 0;
-        if (nceil && t[i] >= ceil_t - 1e-9 * ceil_t) {
+        if (nceil && ti >= ceil_t - 1e-9 * ceil_t) {
             bin[i] = -1; /* excluded: no usable time */
             tt[i] = 0;
             continue;
         }
-        if (!isfinite(t[i])) {
+        if (!isfinite(ti)) {
             nonfinite++;
             tt[i] = prev >= 0 ? tt[prev] : 0;
             if (tt[i] < t0) t0 = tt[i];
             if (tt[i] > t1) t1 = tt[i];
             continue;
         }
-        if (prev >= 0 && isfinite(t[prev])) {
-            double d = t[i] - t[prev];
+        if (prev >= 0) { /* t[prev] is finite: prev is set below only */
+            double d = ti - tprev;
             if (d < 0 && span > 0 && -d > 0.5 * span) {
                 off += span;
                 wraps++;
@@ -135,10 +138,11 @@ static void rate_unwrap(rate_ws *ws, const double *t, double span,
                 q = d;
             }
         }
-        tt[i] = t[i] + off;
+        tt[i] = ti + off;
         if (tt[i] < t0) t0 = tt[i];
         if (tt[i] > t1) t1 = tt[i];
         prev = i;
+        tprev = ti;
     }
     ws->t0 = t0;
     ws->t1 = t1;
@@ -416,15 +420,21 @@ int qc_rate(const cg_qc_params *p, const cg_qc_input *in, const int *role,
     rate_ws ws;
     memset(&ws, 0, sizeof ws);
     ws.n = n;
-    /* per event: huge pages from 4 MiB (one fault per 2 MiB), free() */
-    ws.tt = fcs_alloc_big((size_t)n * sizeof *ws.tt);
-    ws.bin = fcs_alloc_big((size_t)n * sizeof *ws.bin);
+    /* per event: slabs of the frame's (frame.h), given back below */
+    ws.tt = cg_frame_slab_get(fr);
+    ws.bin = cg_frame_slab_get(fr);
     int rc = -1;
-    if (ws.tt && ws.bin) {
-        rate_unwrap(&ws, fr->col[tc], span, span > 0 ? fr->range[tc] : 0,
-                    ts);
+    /* a float-held Time channel is read into tt and unwrapped in place */
+    const double *t = ws.tt && ws.bin ? cg_frame_values(fr, tc, &ws.tt)
+                                      : NULL;
+    if (t) {
+        rate_unwrap(&ws, t, span, span > 0 ? fr->range[tc] : 0, ts);
         rc = rate_check(&ws, p, fr, tc, seconds, r);
     }
+    cg_frame_slab_put(fr, ws.tt);
+    cg_frame_slab_put(fr, ws.bin);
+    ws.tt = NULL;
+    ws.bin = NULL;
     rate_ws_free(&ws);
     return rc < 0 ? cg_err_set(err, CG_E_NOMEM, "qc: out of memory (flow "
                                "rate)") : 0;

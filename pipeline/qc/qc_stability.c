@@ -176,7 +176,9 @@ static inline int lin_key(double v, double a, int last)
  * top PBITS bits of okey when keys is NULL): the values of the ranks'
  * buckets are copied to space (in a's order) and each rank is selected
  * inside its bucket.  slot: 1 << PBITS bytes, zero on entry and on
- * return; pos: room for n + 1 positions (with keys). */
+ * return; pos: room for n + 1 positions, or NULL (with keys: a bin's
+ * values, many of them wanted, take the branch-free path through pos; a
+ * whole column's, few of them wanted, a branch rarely taken). */
 static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
                          const int64_t *rk, int nr, double *rv,
                          double *space, const uint32_t *hist, uint8_t *slot,
@@ -210,9 +212,9 @@ static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
             at += hist[bk[t]];
             sgi++;
         }
-    if (keys) {
+    if (keys && pos) {
         /* the positions of the buckets' values first, without a branch
-         * (few are wanted, at random), then their values in order */
+         * (wanted at random), then their values in order */
         int64_t m = 0;
         for (int64_t i = 0; i < n; i++) {
             pos[m] = i;
@@ -221,6 +223,14 @@ static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
         for (int64_t j = 0; j < m; j++) {
             int sg = slot[keys[pos[j]]] - 1;
             space[off[sg] + fill[sg]++] = a[pos[j]];
+        }
+    } else if (keys) {
+        for (int64_t i = 0; i < n; i++) {
+            int sg = slot[keys[i]];
+            if (sg) {
+                sg--;
+                space[off[sg] + fill[sg]++] = a[i];
+            }
         }
     } else {
         for (int64_t i = 0; i < n; i++) {
@@ -275,7 +285,8 @@ typedef struct stab_ws {
     uint8_t *slot;  /* 1 << PBITS bytes, zero between uses */
     uint32_t *bh;   /* NBK counts of one bin */
     uint16_t *keys; /* n bucket keys of one channel (stab_bins) */
-    int64_t *pos;   /* n + 1 positions (bucket_ranks) */
+    int64_t *pos;   /* one bin's positions (bucket_ranks): bin + 1 */
+    const cg_frame *fr; /* all and keys are its slabs */
 } stab_ws;
 
 /* One channel's verdict: the followed quantile with the worst change of
@@ -347,12 +358,12 @@ void qc_stab_scratch_free(void *scratch)
     free(w->d);
     free(w->buf);
     free(w->space);
-    free(w->all);
+    cg_frame_slab_put(w->fr, w->all);
     free(w->hist);
     free(w->slot);
     free(w->bh);
-    free(w->keys);
     free(w->pos);
+    cg_frame_slab_put(w->fr, w->keys);
     free(w);
 }
 
@@ -369,12 +380,13 @@ static stab_ws *stab_ws_new(const qc_stab *st)
     w->d = malloc((size_t)nb * sizeof *w->d);
     w->buf = malloc(bin * sizeof *w->buf);
     w->space = malloc((bin > 4096 ? bin : 4096) * sizeof *w->space);
-    w->all = malloc((size_t)st->n * sizeof *w->all);
+    w->fr = st->fr; /* the per-event arrays: slabs (room for n + 1) */
+    w->all = cg_frame_slab_get(st->fr);
     w->hist = malloc(((size_t)1 << PBITS) * sizeof *w->hist);
     w->slot = calloc((size_t)1 << PBITS, 1);
     w->bh = malloc(NBK * sizeof *w->bh);
-    w->keys = malloc((size_t)st->n * sizeof *w->keys);
-    w->pos = malloc(((size_t)st->n + 1) * sizeof *w->pos);
+    w->keys = cg_frame_slab_get(st->fr);
+    w->pos = malloc((bin + 1) * sizeof *w->pos);
     if (!w->m || !w->sm || !w->d || !w->buf || !w->space || !w->all ||
         !w->hist || !w->slot || !w->bh || !w->keys || !w->pos) {
         qc_stab_scratch_free(w);
@@ -523,7 +535,7 @@ static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
     }
     if (L->lin)
         bucket_ranks(c, st->n, w->keys, rk, 2 * NQ, rv, w->all, w->hist,
-                     w->slot, w->pos);
+                     w->slot, NULL);
     else
         bucket_ranks(c, st->n, NULL, rk, 2 * NQ, rv, w->all, w->hist,
                      w->slot, NULL);
@@ -532,7 +544,15 @@ static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
                   asinh(rv[2 * qi] / st->cof);
 }
 
-int qc_stab_channel(qc_stab *st, int k, void **scratch)
+int qc_stab_task_of(const qc_stab *st, int j)
+{
+    for (int k = 0; st && k < st->nc; k++)
+        if (st->chan[k] == j)
+            return k;
+    return -1;
+}
+
+int qc_stab_channel(qc_stab *st, int k, const double *c, void **scratch)
 {
     stab_ws *w = *scratch;
     if (!w) {
@@ -541,7 +561,6 @@ int qc_stab_channel(qc_stab *st, int k, void **scratch)
             return -1;
         *scratch = w;
     }
-    const double *c = st->fr->col[st->chan[k]];
     stab_lin L = {0, 0, 0};
     L.lin = stab_scale(w, c, st->n, &L.a, &L.last);
     int64_t na = stab_bins(st, w, c, k, &L);

@@ -315,42 +315,32 @@ static double auto_top(double range, const double *col, int64_t n)
     return mx > 1 ? mx : 1;
 }
 
-/* Build the transform of one marker (or the scatter transform); W: auto
- * is estimated from col[0..n) (col NULL: the spec's W must be fixed), and
- * T: auto / M: auto come from the channel's range (see cg_tf_spec). */
-/* Scratch of make_xform, reused across the markers one thread builds. */
+/* Scratch of make_xform, reused across the markers one thread builds: a
+ * slab of the frame's (room for n + 1 doubles, more than any request),
+ * taken when first needed, and the stride sample (SAMPLE_MAX + 1).  A
+ * column that is the caller's scratch (own: a float-held channel read
+ * into a slab) is compacted in place instead of into the slab. */
+#define SAMPLE_MAX 65536
 typedef struct xf_scratch {
+    const cg_frame *fr;
     double *v;
-    size_t cap;
-    int borrowed; /* v is a slice of the sample's spare memory */
+    double *samp;
+    const double *own;
 } xf_scratch;
 
 static double *scratch_room(xf_scratch *s, size_t n)
 {
-    if (n > s->cap || !s->v) {
-        if (!s->borrowed)
-            free(s->v);
-        s->borrowed = 0;
-        s->v = malloc((n ? n : 1) * sizeof *s->v);
-        s->cap = s->v ? n : 0;
-    }
+    (void)n; /* <= the frame's events + 1 */
+    if (!s->v)
+        s->v = cg_frame_slab_get(s->fr);
     return s->v;
 }
 
-/* Thread t's scratch of nt: its share of the sample's spare memory (the
- * decoded file's bytes, already faulted in; not yet the dims cache's),
- * else empty (allocated when first needed). */
-static xf_scratch spare_slice(void *spare, size_t size, int t, int nt)
+static void scratch_done(xf_scratch *s)
 {
-    xf_scratch sc = {NULL, 0, 0};
-    size_t share = spare ? size / (size_t)nt / sizeof(double) : 0;
-    if (share >= 1024) {
-        sc.v = (double *)(void *)((char *)spare +
-                                  (size_t)t * share * sizeof(double));
-        sc.cap = share;
-        sc.borrowed = 1;
-    }
-    return sc;
+    cg_frame_slab_put(s->fr, s->v);
+    free(s->samp);
+    s->v = s->samp = NULL;
 }
 
 /* flowCore's W for `W: auto` from the channel's values (see make_xform);
@@ -372,8 +362,10 @@ static double auto_w(const cg_tf_spec *t, const double *col, int64_t n,
      * stride keeps it deterministic); the estimate reads only the
      * negative values, so only those are kept (counted first: scratch
      * the size of the negatives, not of the column). */
-    int64_t stride = n / 65536 + 1, k = 0;
-    double *v = n > 0 ? scratch_room(sc, (size_t)(n / stride + 1)) : NULL;
+    int64_t stride = n / SAMPLE_MAX + 1, k = 0;
+    if (n > 0 && !sc->samp)
+        sc->samp = malloc((SAMPLE_MAX + 1) * sizeof *sc->samp);
+    double *v = n > 0 ? sc->samp : NULL;
     if (!v)
         return w;
     for (int64_t i = 0; i < n; i += stride)
@@ -382,12 +374,13 @@ static double auto_w(const cg_tf_spec *t, const double *col, int64_t n,
     double q1 = k > 0 ? cg_kde_quantile7(v, k, 0.25) : 0;
     double q3 = k > 0 ? cg_kde_quantile7(v, k, 0.75) : 0;
     double fence = q1 - 5 * (q3 - q1);
-    /* branch-free: whether a value is kept is data, not a pattern */
-    k = 0;
-    for (int64_t i = 0; i < n; i++)
-        k += (col[i] < 0) & (col[i] >= fence);
-    if (!(v = scratch_room(sc, (size_t)k + 1)))
+    /* the kept values: over the column itself when it is scratch (each
+     * written at or before where it was read), else into the slab */
+    if (sc->own == col)
+        v = (double *)sc->own;
+    else if (!(v = scratch_room(sc, (size_t)n + 1)))
         return w;
+    /* branch-free: whether a value is kept is data, not a pattern */
     k = 0;
     for (int64_t i = 0; i < n; i++) {
         v[k] = col[i]; /* written always, kept when in range */
@@ -399,6 +392,9 @@ static double auto_w(const cg_tf_spec *t, const double *col, int64_t n,
     return w;
 }
 
+/* Build the transform of one marker (or the scatter transform); W: auto
+ * is estimated from col[0..n) (col NULL: the spec's W must be fixed), and
+ * T: auto / M: auto come from the channel's range (see cg_tf_spec). */
 static cg_xform *make_xform(const cg_tf_spec *t0, const double *col, int64_t n,
                             double range, double decades, cg_tf_used *used,
                             xf_scratch *sc, cg_err *err)
@@ -571,7 +567,7 @@ typedef struct sample_work {
     struct qc_job *qc;     /* event QC running beside the gating, or NULL */
     double t0;             /* start (CYTOGATE_TRACE) */
     void *spare;           /* the file's bytes once decoded (owned): */
-    size_t spare_size;     /* given to the dims cache for its columns */
+    size_t spare_size;     /* given to the frame as its slabs */
 } sample_work;
 
 /* The dimension (channel + transform) a gate coordinate names. */
@@ -1167,18 +1163,24 @@ static void *xf_build_main(void *arg)
     xf_build *b = arg;
     sample_work *w = b->w;
     const cg_frame *fr = w->fr;
-    xf_scratch sc = spare_slice(w->spare, w->spare_size, b->t, b->nt);
+    xf_scratch sc = {fr, NULL, NULL, NULL};
+    double *buf = NULL; /* a float-held channel's values (a slab) */
     for (int k = b->t; k < b->njob; k += b->nt) {
         int i = b->job[k], ch = w->mk_ch[i];
         const cg_tf_spec *t = cg_config_tf(w->cfg, i);
         b->tu[i] = (cg_tf_used){t->T, NAN, t->M};
-        w->mk_xf[i] = make_xform(t, fr->col[ch], fr->n, fr->range[ch],
-                                 w->ch_dec ? w->ch_dec[ch] : 0, &b->tu[i],
-                                 &sc, &b->err[i]);
+        const double *col = cg_frame_values(fr, ch, &buf);
+        sc.own = buf; /* not read after the build: may be compacted */
+        w->mk_xf[i] = col ? make_xform(t, col, fr->n, fr->range[ch],
+                                       w->ch_dec ? w->ch_dec[ch] : 0,
+                                       &b->tu[i], &sc, &b->err[i])
+                          : NULL;
+        if (!col)
+            cg_err_set(&b->err[i], CG_E_NOMEM, "out of memory");
         w->mk_own[i] = w->mk_xf[i] != NULL;
     }
-    if (!sc.borrowed)
-        free(sc.v);
+    scratch_done(&sc);
+    cg_frame_slab_put(fr, buf);
     return NULL;
 }
 
@@ -1296,10 +1298,15 @@ static int setup_dims(sample_work *w, cg_err *err)
                 rc0 = ch;
             }
         }
-        xf_scratch sc = {NULL, 0, 0};
-        w->sc_xf = make_xform(st, rc0 >= 0 ? fr->col[rc0] : NULL,
-                              rc0 >= 0 ? fr->n : 0, rg, 0, NULL, &sc, err);
-        free(sc.v);
+        xf_scratch sc = {fr, NULL, NULL, NULL};
+        double *buf = NULL;
+        const double *col = rc0 >= 0 ? cg_frame_values(fr, rc0, &buf) : NULL;
+        if (rc0 >= 0 && !col)
+            return cg_err_set(err, CG_E_NOMEM, "out of memory");
+        w->sc_xf = make_xform(st, col, rc0 >= 0 ? fr->n : 0, rg, 0, NULL, &sc,
+                              err);
+        scratch_done(&sc);
+        cg_frame_slab_put(fr, buf);
         if (!w->sc_xf)
             return -1;
         w->sc_own = 1;
@@ -1319,8 +1326,6 @@ static int setup_dims(sample_work *w, cg_err *err)
     w->dc = cg_dims_new(fr, NULL, err);
     cg_dims_set_threads(w->dc, w->ctx->inner_threads);
     cg_dims_set_compact(w->dc, 1);
-    if (w->dc && w->spare && cg_dims_give(w->dc, w->spare, w->spare_size) == 0)
-        w->spare = NULL; /* the dims own it now */
     return w->dc ? 0 : -1;
 }
 
@@ -1395,10 +1400,11 @@ static int run_stats(sample_work *w, void *mem, size_t mem_size,
     int64_t n = w->fr->n;
     const cg_bits **pb = calloc((size_t)ng + 1, sizeof *pb);
     const double **cols = calloc((size_t)nsm + 1, sizeof *cols);
+    int *chan = calloc((size_t)nsm + 1, sizeof *chan);
     double *res = malloc(((size_t)nsm * (size_t)ng * (size_t)ns + 1) *
                          sizeof *res);
     int rc = 0;
-    if (!pb || !cols || !res) {
+    if (!pb || !cols || !chan || !res) {
         rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
         goto done;
     }
@@ -1413,18 +1419,20 @@ static int run_stats(sample_work *w, void *mem, size_t mem_size,
     }
     for (int k = 0; k < nsm && rc == 0; k++) {
         int m = cfg->stat_markers[k];
-        if (w->mk_ch[m] >= 0) {
-            if (cfg->stats_transformed) {
-                cg_err e2 = {0}; /* unresolved: NA, as before */
-                cols[k] = cg_dims_get(w->dc, &w->mk_dim[m], &e2);
-            } else {
-                cols[k] = w->fr->col[w->mk_ch[m]];
-            }
+        chan[k] = w->mk_ch[m];
+        if (w->mk_ch[m] >= 0 && cfg->stats_transformed) {
+            cg_err e2 = {0}; /* unresolved: NA, as before */
+            cols[k] = cg_dims_get(w->dc, &w->mk_dim[m], &e2);
         }
     }
-    if (rc == 0)
+    /* compensated values are read for the populations' events only */
+    if (rc == 0 && cfg->stats_transformed)
         rc = cg_stat_pops_mem(cols, nsm, n, pb, ng, cfg->stats, ns, res,
                               w->ctx->inner_threads, mem, mem_size, err);
+    else if (rc == 0)
+        rc = cg_stat_pops_frame(w->fr, chan, nsm, pb, ng, cfg->stats, ns,
+                                res, w->ctx->inner_threads, mem, mem_size,
+                                err);
     for (int gi = 0; gi < ng && rc == 0; gi++) {
         double *out = w->res->pops[gi].mstats;
         if (!out)
@@ -1437,6 +1445,7 @@ static int run_stats(sample_work *w, void *mem, size_t mem_size,
 done:
     free(pb);
     free(cols);
+    free(chan);
     free(res);
     return rc;
 }
@@ -1862,6 +1871,11 @@ static int exclude_time_anomalies(const cg_run_ctx *ctx, cg_result *res,
     free(keep);
     if (!sub)
         return sample_fail(res, "%s", e->msg);
+    /* the QC is done: the slabs move to the subset */
+    size_t msize = 0;
+    void *mem = cg_frame_slabs_take(fr, &msize);
+    if (mem && cg_frame_slabs_give(sub, mem, msize, e) < 0)
+        fcs_buf_free(mem);
     /* only the subset is used from here on */
     cg_frame_free(fr);
     *frp = NULL;
@@ -1930,12 +1944,12 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         snprintf(plot_err, sizeof plot_err, "%s", ep->msg);
     if (ctx->opts.plots && ctx->opts.outdir)
         trace(ww, "figures");
-    void *mem = NULL; /* the pool's pages, faulted in already */
+    void *mem = NULL; /* the slabs' pages, faulted in already */
     size_t mem_size = 0;
     if (!ctx->opts.on_gated && !cfg->stats_transformed) {
-        mem = cg_dims_take_back(ww->dc, &mem_size);
-        cg_dims_free(ww->dc);
+        cg_dims_free(ww->dc); /* its slabs back */
         ww->dc = pc.dc = NULL;
+        mem = cg_frame_slabs_take(gfr, &mem_size);
     }
     int src = ctx->opts.no_stats ? 0 : run_stats(ww, mem, mem_size, ep);
     fcs_buf_free(mem);
@@ -2011,7 +2025,8 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     snprintf(res->fcs_version, sizeof res->fcs_version, "%s", fcs_version(f));
     for (int k = 0; k < fcs_n_warnings(f); k++)
         cg_result_warn(res, "fcs: %s", fcs_warning(f, k));
-    fr = cg_frame_from_fcs_threads(f, FCS_SCALED, ctx->inner_threads, &e);
+    fr = cg_frame_from_fcs_flags(f, FCS_SCALED, ctx->inner_threads,
+                                 CG_FRAME_FLOAT, &e);
     trace(&w, "decoded");
     /* Decoded: nothing but the hash reads the bytes again (the handle's
      * keywords and parameters are parsed copies).  Their memory, already
@@ -2055,6 +2070,15 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     int qc_bg = ctx->inner_threads > 1 && !ctx->qc.exclude_time_anomalies;
     qin.threads = qc_bg ? 1 : ctx->inner_threads;
     trace(&w, "compensated");
+    if (hashing) { /* it hashed beside decoding and compensation */
+        pthread_join(hth, NULL);
+        hashing = 0;
+    }
+    trace(&w, "hashed");
+    /* the bytes, faulted in already, become the frame's slabs: the
+     * per-event scratch of everything below (frame.h) */
+    if (w.spare && cg_frame_slabs_give(fr, w.spare, w.spare_size, &e) == 0)
+        w.spare = NULL;
     qc_start(&w, &qin, qc_bg);
     /* $PnE log decades per frame channel, for `T/M/W: auto` */
     w.ch_dec = calloc((size_t)fr->nch + 1, sizeof *w.ch_dec);
@@ -2067,12 +2091,6 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     if (exclude_time_anomalies(ctx, res, &fr, &sub, &gfr, &e) < 0)
         goto out;
     res->events_used = gfr->n;
-    if (hashing) { /* it hashed beside compensation and QC; the bytes are
-                      about to be overwritten */
-        pthread_join(hth, NULL);
-        hashing = 0;
-    }
-    trace(&w, "hashed");
 
     if (gate_sample(&w, gfr, &map, &e) < 0)
         goto out;

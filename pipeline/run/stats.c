@@ -128,10 +128,12 @@ static int sort_run(const double *x, uint32_t *ix, size_t a, size_t b)
  * A stable LSD radix sort (3 passes of 11, 11 and 10 bits) of the float
  * key packed with the event index (key << 32 | index: one 8-byte move per
  * event and pass), then runs of equal keys ordered by the double.
+ * out NULL: the values go into whichever of pa, pb the sort left free,
+ * and *outp (when given) says where they are.
  * Returns the count, or -1 when scratch memory is short. */
 static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
                            double *out, uint32_t *ix, uint64_t *pa,
-                           uint64_t *pb)
+                           uint64_t *pb, double **outp)
 {
     static const int sh[3] = {32, 43, 54};
     uint32_t h[3][2048];
@@ -182,6 +184,10 @@ static int64_t sort_finite(const double *x, int64_t n, const cg_bits *mask,
         src = dst;
         dst = t;
     }
+    if (!out) /* the radix buffer the sort left free */
+        out = (double *)(void *)dst;
+    if (outp)
+        *outp = out;
     for (size_t i = 0; i < m; i++) {
         uint32_t t = (uint32_t)src[i];
         ix[i] = t;
@@ -210,7 +216,8 @@ int64_t cg_stat_gather_sorted(const double *x, int64_t n, const cg_bits *mask,
         size_t cap = (size_t)(n ? n : 1);
         uint64_t *pk = fcs_alloc_big(2 * cap * sizeof *pk);
         uint32_t *ix = fcs_alloc_big(cap * sizeof *ix);
-        int64_t m = pk && ix ? sort_finite(x, n, mask, out, ix, pk, pk + cap)
+        int64_t m = pk && ix ? sort_finite(x, n, mask, out, ix, pk, pk + cap,
+                                               NULL)
                              : -1;
         free(pk);
         free(ix);
@@ -421,9 +428,12 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
  * bit of each population at a random place. */
 #define GRP 16
 
-/* What the threads share: read-only but for next and failed. */
+/* What the threads share: read-only but for next and failed.  The
+ * columns are cols[c], or channel chan[c] of fr (cols NULL). */
 typedef struct stat_ctx {
     const double *const *cols;
+    const cg_frame *fr;
+    const int *chan;
     int ncol;
     int64_t n;
     const cg_bits *uni; /* union of the populations */
@@ -432,8 +442,10 @@ typedef struct stat_ctx {
     const cg_stat_spec *spec;
     int nspec;
     double *res;
-    const uint16_t *code; /* ngroups * n; NULL: no shared order */
+    const uint16_t *code; /* ngroups * cap, by rank in the union; NULL: no
+                           * shared order */
     size_t cap;           /* events in some population, >= 1 */
+    int64_t nu;           /* events in some population */
     int need_log, need_mad;
     atomic_int next;   /* the next column to take */
     atomic_int failed; /* a column ran out of memory */
@@ -445,10 +457,11 @@ typedef struct stat_ctx {
 } stat_ctx;
 
 /* One thread's workspace, each array room for cap events: val (the
- * sorted values), v and tt (8 bytes: the radix scratch during the sort,
- * then a population's values and the log table), ix (uint32), cs (the
- * codes in sorted order), scratch (doubles, geomean or MAD only: a
- * population's logs, then the MAD's deviations). */
+ * union's values in event order, then a population's values), v and tt
+ * (8 bytes: the radix scratch during the sort, then one holds the sorted
+ * values and the other the log table), ix (uint32: ranks in the union),
+ * cs (the codes in sorted order), scratch (doubles, geomean or MAD only:
+ * a population's logs, then the MAD's deviations). */
 typedef struct stat_ws {
     double *val, *v, *tt, *scratch;
     uint32_t *ix;
@@ -566,21 +579,46 @@ static int64_t walk_summed(const double *val, const uint16_t *cs, unsigned q,
     return c;
 }
 
-/* Column x into res[npop * nspec]: sort the union's finite values once,
- * then walk that order per population. */
-static int stat_column(const stat_ctx *cx, const stat_ws *ws,
-                       const double *x, double *res)
+/* The union's values of column c, in event order, into g (room for
+ * cx->nu). */
+static void gather_union(const stat_ctx *cx, int c, double *g)
 {
-    double *val = ws->val, *v = ws->v, *tt = ws->tt;
+    if (!cx->cols) {
+        cg_frame_gather(cx->fr, cx->chan[c], cx->uni, g);
+        return;
+    }
+    const double *x = cx->cols[c];
+    int64_t k = 0;
+    for (int64_t w = 0; w < cg_bits_words(cx->n); w++) {
+        uint64_t bits = cx->uni->w[w];
+        const double *s = x + (w << 6);
+        while (bits) {
+            g[k++] = s[__builtin_ctzll(bits)];
+            bits &= bits - 1;
+        }
+    }
+}
+
+/* Column c into res[npop * nspec]: gather the union's values, sort the
+ * finite ones once, then walk that order per population. */
+static int stat_column(const stat_ctx *cx, const stat_ws *ws, int c,
+                       double *res)
+{
+    double *g = ws->val, *val;
     uint32_t *ix = ws->ix;
-    int64_t m = sort_finite(x, cx->n, cx->uni, val, ix, (uint64_t *)(void *)v,
-                            (uint64_t *)(void *)tt);
+    gather_union(cx, c, g);
+    int64_t m = sort_finite(g, cx->nu, NULL, NULL, ix,
+                            (uint64_t *)(void *)ws->v,
+                            (uint64_t *)(void *)ws->tt, &val);
     if (m < 0)
         return -1;
+    /* the union's values are not needed any more: val holds the sorted
+     * ones (in v or tt), the other of the two takes the logs, ws->val a
+     * population's values */
+    double *v = ws->val, *lgt = val == ws->v ? ws->tt : ws->v;
     /* positive values are a suffix of the order: their logs once, in
-     * sorted order, as eval_core would add them (v, tt are free now) */
+     * sorted order, as eval_core would add them */
     int64_t kpos = m;
-    double *lgt = tt;
     if (cx->need_log) {
         kpos = 0;
         while (kpos < m && !(val[kpos] > 0))
@@ -600,30 +638,33 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws,
         }
         if (p / GRP != grp) {
             grp = p / GRP;
-            const uint16_t *cd = cx->code + (size_t)grp * (size_t)cx->n;
+            const uint16_t *cd = cx->code + (size_t)grp * cx->cap;
             for (int64_t j = 0; j < m; j++)
                 cs[j] = cd[ix[j]];
         }
         unsigned q = (unsigned)(p % GRP);
         eval_pre pre = {NULL, 0, 0, 0, 0};
-        int64_t c = 3 * cg_bits_count(cx->pops[p]) >= m
-                        ? walk_summed(val, cs, q, m, kpos, lgt, v, &pre)
-                        : walk(val, cs, q, m, kpos, cx->need_log ? lgt : NULL,
-                               v, lv, &pre);
-        eval_core(v, c, cx->spec, nspec, r, ws->scratch, &pre);
+        int64_t cnt = 3 * cg_bits_count(cx->pops[p]) >= m
+                          ? walk_summed(val, cs, q, m, kpos, lgt, v, &pre)
+                          : walk(val, cs, q, m, kpos,
+                                 cx->need_log ? lgt : NULL, v, lv, &pre);
+        eval_core(v, cnt, cx->spec, nspec, r, ws->scratch, &pre);
     }
     return 0;
 }
 
 /* Column x without the shared order (no room for it, or > 2^32 events):
  * sort per population, with scratch of its own.  0 or -1 (no memory). */
-static int stat_column_slow(const stat_ctx *cx, const double *x, double *res)
+static int stat_column_slow(const stat_ctx *cx, int c, double *res)
 {
     int64_t n = cx->n;
     double *g = malloc((size_t)(n ? n : 1) * sizeof *g);
     double *gs =
         cx->need_mad ? malloc((size_t)(n ? n : 1) * sizeof *gs) : NULL;
-    int rc = (!g || (cx->need_mad && !gs)) ? -1 : 0;
+    double *buf = NULL;
+    const double *x = cx->cols ? cx->cols[c]
+                               : cg_frame_values(cx->fr, cx->chan[c], &buf);
+    int rc = (!g || !x || (cx->need_mad && !gs)) ? -1 : 0;
     for (int p = 0; p < cx->npop && rc == 0; p++)
         if (cx->pops[p]) {
             int64_t m = cg_stat_gather_sorted(x, n, cx->pops[p], g);
@@ -632,7 +673,14 @@ static int stat_column_slow(const stat_ctx *cx, const double *x, double *res)
         }
     free(g);
     free(gs);
+    if (!cx->cols)
+        cg_frame_slab_put(cx->fr, buf);
     return rc;
+}
+
+static int col_there(const stat_ctx *cx, int c)
+{
+    return cx->cols ? cx->cols[c] != NULL : cx->chan[c] >= 0;
 }
 
 /* Take columns until none is left; each column's cells are written by
@@ -647,11 +695,10 @@ static void stat_work(stat_ctx *cx)
         int c = atomic_fetch_add(&cx->next, 1);
         if (c >= cx->ncol || atomic_load(&cx->failed))
             break;
-        const double *x = cx->cols[c];
         double *r = cx->res + (size_t)c * rowlen;
-        if (!x || (ok && stat_column(cx, &ws, x, r) == 0))
+        if (!col_there(cx, c) || (ok && stat_column(cx, &ws, c, r) == 0))
             continue;
-        if (stat_column_slow(cx, x, r) < 0)
+        if (stat_column_slow(cx, c, r) < 0)
             atomic_store(&cx->failed, 1);
     }
     ws_free(&ws);
@@ -663,13 +710,15 @@ static void *stat_thread(void *arg)
     return NULL;
 }
 
-/* The codes of the populations (see GRP), or NULL (no memory, or more
- * than 2^32 events: no shared order then). */
-static uint16_t *make_codes(int64_t n, const cg_bits *const *pops, int npop)
+/* The codes of the populations (see GRP) by rank in the union uni (nu
+ * events), or NULL (no memory, or more than 2^32 events: no shared order
+ * then).  Every population is a subset of uni. */
+static uint16_t *make_codes(const cg_bits *uni, int64_t nu,
+                            const cg_bits *const *pops, int npop)
 {
-    if (n > (int64_t)UINT32_MAX)
+    if (nu > (int64_t)UINT32_MAX)
         return NULL;
-    size_t ng = (size_t)(npop + GRP - 1) / GRP, nn = (size_t)(n ? n : 1);
+    size_t ng = (size_t)(npop + GRP - 1) / GRP, nn = (size_t)(nu ? nu : 1);
     uint16_t *code = calloc(ng * nn, sizeof *code);
     if (!code)
         return NULL;
@@ -678,13 +727,16 @@ static uint16_t *make_codes(int64_t n, const cg_bits *const *pops, int npop)
             continue;
         uint16_t *cd = code + (size_t)(p / GRP) * nn;
         uint16_t bit = (uint16_t)(1u << (p % GRP));
-        for (int64_t w = 0; w < cg_bits_words(n); w++) {
-            uint64_t bits = pops[p]->w[w];
+        int64_t base = 0;
+        for (int64_t w = 0; w < cg_bits_words(uni->n); w++) {
+            uint64_t u = uni->w[w], bits = pops[p]->w[w];
             while (bits) {
                 int b = __builtin_ctzll(bits);
                 bits &= bits - 1;
-                cd[(w << 6) + b] |= bit;
+                uint64_t below = u & (((uint64_t)1 << b) - 1);
+                cd[base + __builtin_popcountll(below)] |= bit;
             }
+            base += __builtin_popcountll(u);
         }
     }
     return code;
@@ -699,6 +751,9 @@ int cg_stat_pops_threads(const double *const *cols, int ncol, int64_t n,
                             nthreads, NULL, 0, err);
 }
 
+/* cg_stat_pops_mem and cg_stat_pops_frame: cx has the columns. */
+static int stat_pops(stat_ctx *cx, int nthreads, cg_err *err);
+
 int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
                      const cg_bits *const *pops, int npop,
                      const cg_stat_spec *spec, int nspec, double *res,
@@ -707,10 +762,31 @@ int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
     stat_ctx cx = {.cols = cols, .ncol = ncol, .n = n, .pops = pops,
                    .npop = npop, .spec = spec, .nspec = nspec, .res = res,
                    .mem = mem, .mem_size = mem ? mem_size : 0};
-    atomic_init(&cx.mem_used, 0);
+    return stat_pops(&cx, nthreads, err);
+}
+
+int cg_stat_pops_frame(const cg_frame *fr, const int *chan, int ncol,
+                       const cg_bits *const *pops, int npop,
+                       const cg_stat_spec *spec, int nspec, double *res,
+                       int nthreads, void *mem, size_t mem_size, cg_err *err)
+{
+    stat_ctx cx = {.fr = fr, .chan = chan, .ncol = ncol, .n = fr->n,
+                   .pops = pops, .npop = npop, .spec = spec, .nspec = nspec,
+                   .res = res, .mem = mem, .mem_size = mem ? mem_size : 0};
+    return stat_pops(&cx, nthreads, err);
+}
+
+static int stat_pops(stat_ctx *cx, int nthreads, cg_err *err)
+{
+    int64_t n = cx->n;
+    int ncol = cx->ncol, npop = cx->npop, nspec = cx->nspec;
+    const cg_bits *const *pops = cx->pops;
+    const cg_stat_spec *spec = cx->spec;
+    double *res = cx->res;
+    atomic_init(&cx->mem_used, 0);
     for (int k = 0; k < nspec; k++) {
-        cx.need_mad |= spec[k].kind == CG_ST_MAD;
-        cx.need_log |= spec[k].kind == CG_ST_GEOMEAN;
+        cx->need_mad |= spec[k].kind == CG_ST_MAD;
+        cx->need_log |= spec[k].kind == CG_ST_GEOMEAN;
     }
     size_t rowlen = (size_t)npop * (size_t)nspec;
     for (size_t i = 0; i < (size_t)ncol * rowlen; i++)
@@ -720,7 +796,7 @@ int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
     for (int p = 0; p < npop; p++)
         nnull += !pops[p];
     for (int c = 0; c < ncol; c++)
-        nx += cols[c] != NULL;
+        nx += col_there(cx, c);
     if (nnull == npop || nx == 0)
         return 0;
     cg_bits *uni = cg_bits_new(n);
@@ -730,19 +806,20 @@ int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
         if (pops[p])
             cg_bits_or(uni, pops[p]);
     size_t nu = (size_t)cg_bits_count(uni);
-    cx.uni = uni;
-    cx.cap = nu ? nu : 1;
-    uint16_t *code = make_codes(n, pops, npop);
-    cx.code = code;
-    atomic_init(&cx.next, 0);
-    atomic_init(&cx.failed, 0);
+    cx->uni = uni;
+    cx->nu = (int64_t)nu;
+    cx->cap = nu ? nu : 1;
+    uint16_t *code = make_codes(uni, cx->nu, pops, npop);
+    cx->code = code;
+    atomic_init(&cx->next, 0);
+    atomic_init(&cx->failed, 0);
     /* the caller is one of the workers; a thread that cannot start
      * leaves its columns to the others */
     int nt = nthreads < 1 ? 1 : nthreads > nx ? nx : nthreads;
-    cg_par_run(nt, stat_thread, &cx, 0); /* workers share the counter */
+    cg_par_run(nt, stat_thread, cx, 0); /* workers share the counter */
     free(code);
     cg_bits_free(uni);
-    if (atomic_load(&cx.failed))
+    if (atomic_load(&cx->failed))
         return cg_err_set(err, CG_E_NOMEM, "statistics: out of memory");
     return 0;
 }

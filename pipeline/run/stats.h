@@ -44,6 +44,7 @@
 #include "bits.h"
 #include "cgerr.h"
 #include "config.h"
+#include "frame.h"
 
 /* Q(p) of sorted x[0..n), p in [0, 100]; NaN when n == 0. */
 double cg_stat_quantile(const double *sorted, int64_t n, double p);
@@ -69,7 +70,7 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
  * gives NA.  Equal, bit for bit, to cg_stat_gather_sorted + cg_stat_eval
  * per population.  One workspace (30 bytes per event in some
  * population, 38 with geomean or mad) serves every column, plus 2 bytes
- * per event for every 16 populations.  0, or < 0 with err when memory
+ * per such event for every 16 populations.  0, or < 0 with err when memory
  * is short. */
 int cg_stat_pops(const double *const *cols, int ncol, int64_t n,
                  const cg_bits *const *pops, int npop,
@@ -97,6 +98,15 @@ int cg_stat_pops_mem(const double *const *cols, int ncol, int64_t n,
                      const cg_bits *const *pops, int npop,
                      const cg_stat_spec *spec, int nspec, double *res,
                      int nthreads, void *mem, size_t mem_size, cg_err *err);
+
+/* cg_stat_pops_mem over channels chan[0..ncol) of fr (chan[c] < 0: NA),
+ * read through cg_frame_gather: a float-held frame (frame.h) is read for
+ * the populations' events only, never as whole double columns.  Equal,
+ * bit for bit, to cg_stat_pops_mem on the frame's double columns. */
+int cg_stat_pops_frame(const cg_frame *fr, const int *chan, int ncol,
+                       const cg_bits *const *pops, int npop,
+                       const cg_stat_spec *spec, int nspec, double *res,
+                       int nthreads, void *mem, size_t mem_size, cg_err *err);
 
 /* 100 * num / den, NaN when den == 0. */
 double cg_stat_pct(int64_t num, int64_t den);

@@ -531,17 +531,21 @@ static void test_bool(void)
     cg_bits_free(par);
 }
 
-/* cg_dims_give: cached columns carved from given memory hold the same
- * values as fresh ones; the memory runs out into fresh allocations; a
- * second gift is refused; cg_dims_free frees it (ASan checks). */
-static void test_dims_give(void)
+/* Frame slabs: cached columns come from the given memory's slabs and
+ * hold the same values as fresh ones; the memory runs out into fresh
+ * slabs (freed when put back); a second gift is refused; the memory is
+ * taken back whole only when every slab is back (ASan checks the
+ * rest). */
+static void test_frame_slabs(void)
 {
     enum { N = 1001 };
     double x[N];
     for (int i = 0; i < N; i++)
         x[i] = (i - 300) * 3.7 + (i % 7) * 0.01;
     const double *cols[] = {x};
-    cg_frame *fr = mkframe(N, 1, cols);
+    cg_frame *fr = mkframe(N, 1, cols), *fr2 = mkframe(N, 1, cols);
+    size_t slab = cg_frame_slab_size(fr2);
+    CHECK(slab >= (N + 1) * sizeof(double) && slab % 64 == 0);
     cg_dim d[3];
     for (int k = 0; k < 3; k++) {
         cg_xform_params p = {0};
@@ -555,17 +559,16 @@ static void test_dims_give(void)
     }
     cg_err e;
     cg_err_clear(&e);
-    cg_dims *fresh = cg_dims_new(fr, NULL, &e), *given = cg_dims_new(fr, NULL,
-                                                                     &e);
-    REQUIRE(fresh && given);
-    /* two 64-byte-aligned columns of N doubles (rounded to 64) fit */
-    size_t size = 2 * ((N * sizeof(double) + 63) / 64 * 64) + 63;
+    /* two slabs fit (64 bytes of slack for the alignment) */
+    size_t size = 2 * slab + 63;
     char *buf = malloc(size);
     REQUIRE(buf);
-    for (size_t i = 0; i < size; i++)
-        buf[i] = (char)0xA5; /* values must all be written */
-    CHECK(cg_dims_give(given, buf, size) == 0);
-    CHECK(cg_dims_give(given, buf, size) == -1); /* one gift only */
+    memset(buf, 0xA5, size); /* values must all be written */
+    CHECK(cg_frame_slabs_give(fr2, buf, size, &e) == 0);
+    CHECK(cg_frame_slabs_give(fr2, buf, size, &e) < 0); /* one gift only */
+    cg_dims *fresh = cg_dims_new(fr, NULL, &e), *given = cg_dims_new(fr2, NULL,
+                                                                     &e);
+    REQUIRE(fresh && given);
     for (int k = 0; k < 3; k++) {
         const double *a = cg_dims_get(fresh, &d[k], &e);
         const double *b = cg_dims_get(given, &d[k], &e);
@@ -580,29 +583,31 @@ static void test_dims_give(void)
         CHECKM(same, "column %d differs from the fresh one", k);
         CHECK(cg_dims_get(given, &d[k], &e) == b); /* cached */
     }
-    /* taken back: the carved columns go, the fresh one stays cached */
-    const double *third = cg_dims_get(given, &d[2], &e);
-    size_t back_size = 0;
-    CHECK(cg_dims_take_back(given, &back_size) == buf && back_size == size);
-    CHECK(cg_dims_take_back(given, &back_size) == NULL && back_size == 0);
-    CHECK(cg_dims_get(given, &d[2], &e) == third);
-    const double *again = cg_dims_get(given, &d[0], &e); /* recomputed */
-    CHECK(again && ((const char *)again < buf ||
-                    (const char *)again >= buf + size));
-    CHECK(again && memcmp(again, cg_dims_get(fresh, &d[0], &e),
-                          N * sizeof *again) == 0);
+    size_t back = 0;
+    CHECK(cg_frame_slabs_take(fr2, &back) == NULL); /* slabs still out */
+    cg_dims_free(given); /* every slab back; the fresh one freed */
+    void *s1 = cg_frame_slab_get(fr2), *s2 = cg_frame_slab_get(fr2);
+    CHECK(s1 && s2 && s1 != s2 && (char *)s1 >= buf &&
+          (char *)s2 >= buf && (char *)s2 < buf + size);
+    cg_frame_slab_put(fr2, s2);
+    cg_frame_slab_put(fr2, s1);
+    CHECK(cg_frame_slabs_take(fr2, &back) == buf && back == size);
+    CHECK(cg_frame_slabs_take(fr2, &back) == NULL); /* taken already */
+    void *s3 = cg_frame_slab_get(fr2); /* no slabs: fresh */
+    CHECK(s3 && ((char *)s3 < buf || (char *)s3 >= buf + size));
+    cg_frame_slab_put(fr2, s3);
     free(buf);
     cg_dims_free(fresh);
-    cg_dims_free(given);
     for (int k = 0; k < 3; k++)
         cg_dim_clear(&d[k]);
     cg_frame_free(fr);
+    cg_frame_free(fr2);
 }
 
 /* Compact mode: cg_dims_gathered gives, bit for bit, the whole column's
  * values at the subset's events (transform, ratio, NaN/inf/-0 included),
  * serves a repeated request (same set by content) without recomputing,
- * carves from given memory as a stack, and gates evaluated on a parent's
+ * carves from the frame's slabs, and gates evaluated on a parent's
  * events only give the memberships whole columns give. */
 static void test_dims_gathered(void)
 {
@@ -616,7 +621,7 @@ static void test_dims_gathered(void)
     }
     x[5] = NAN, x[6] = INFINITY, x[7] = -0.0, y[8] = -INFINITY, y[9] = 0;
     const double *cols[] = {x, y};
-    cg_frame *fr = mkframe(N, 2, cols);
+    cg_frame *fr = mkframe(N, 2, cols), *fr2 = mkframe(N, 2, cols);
     cg_xform_params p = {0};
     p.cofactor = 150;
     cg_xform *xf = cg_xform_new(CG_XF_ARCSINH, &p, NULL);
@@ -643,17 +648,19 @@ static void test_dims_gathered(void)
     int64_t want = cg_bits_count(in);
     cg_err e;
     cg_err_clear(&e);
-    cg_dims *whole = cg_dims_new(fr, NULL, &e), *cd = cg_dims_new(fr, NULL,
-                                                                  &e);
-    REQUIRE(whole && cd);
-    cg_dims_set_compact(cd, 1);
-    CHECK(cg_dims_compact(cd) && !cg_dims_compact(whole));
-    /* room for three sets of `want` values */
-    size_t size = 3 * (((size_t)want * sizeof(double) + 63) / 64 * 64) + 63;
+    /* the compact one's frame has one slab (room for two sets) */
+    size_t slab = cg_frame_slab_size(fr2), size = slab + 63;
+    size_t set = ((size_t)want * sizeof(double) + 63) / 64 * 64;
+    REQUIRE(2 * set <= slab && 3 * set > slab);
     char *buf = malloc(size);
     REQUIRE(buf);
     memset(buf, 0xA5, size); /* values must all be written */
-    REQUIRE(cg_dims_give(cd, buf, size) == 0);
+    REQUIRE(cg_frame_slabs_give(fr2, buf, size, &e) == 0);
+    cg_dims *whole = cg_dims_new(fr, NULL, &e), *cd = cg_dims_new(fr2, NULL,
+                                                                   &e);
+    REQUIRE(whole && cd);
+    cg_dims_set_compact(cd, 1);
+    CHECK(cg_dims_compact(cd) && !cg_dims_compact(whole));
     const double *g[4];
     for (int k = 0; k < 4; k++) {
         CHECK(cg_dims_is_column(cd, &d[k]) == (k == 3));
@@ -675,11 +682,11 @@ static void test_dims_gathered(void)
         CHECK(cg_dims_gathered(cd, &d[k], copy, &c2, &e) == g[k]);
         cg_bits_free(copy);
     }
-    /* three fit in the given memory, the fourth is fresh */
+    /* two fit in the given slab, the others are in a fresh one */
     for (int k = 0; k < 4; k++) {
         int inside = (const char *)g[k] >= buf &&
                      (const char *)g[k] < buf + size;
-        CHECKM(inside == (k < 3), "set %d %s the given memory", k,
+        CHECKM(inside == (k < 2), "set %d %s the given memory", k,
                inside ? "in" : "not in");
     }
     int64_t c2;
@@ -691,7 +698,7 @@ static void test_dims_gathered(void)
           memcmp(all, cg_dims_get(whole, &d[1], &e), N * sizeof *all) == 0);
     CHECK(cg_dims_n_cached(cd) == 0); /* nothing cached whole */
     cg_dims_gather_drop(cd);
-    /* dropped: the stack is free again for a cached column */
+    /* dropped: the slab is free again, for a cached column */
     const double *col = cg_dims_get(cd, &d[0], &e);
     CHECK(col && (const char *)col >= buf && (const char *)col < buf + 64);
     /* gates on the parent's events only, as on whole columns */
@@ -724,6 +731,7 @@ static void test_dims_gathered(void)
     for (int k = 0; k < 4; k++)
         cg_dim_clear(&d[k]);
     cg_frame_free(fr);
+    cg_frame_free(fr2);
 }
 
 /* cg_par_run: every part runs exactly once with its own argument; with
@@ -770,7 +778,7 @@ int main(void)
     test_ellipse();
     test_quad();
     test_bool();
-    test_dims_give();
+    test_frame_slabs();
     test_dims_gathered();
     test_par();
     return TEST_DONE();

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,6 +284,29 @@ static void threads_equal(void)
         CHECK(memcmp(r1, rt, nres * sizeof *rt) == 0);
         free(mem);
     }
+    /* the same columns as a frame's channels (read through
+     * cg_frame_gather), channel -1 for the missing one */
+    cg_frame *fr = cg_frame_new(n);
+    REQUIRE(fr);
+    int chan[NC];
+    for (int c = 0; c < NC; c++) {
+        double *col = cg_frame_col_alloc(n);
+        REQUIRE(col);
+        memcpy(col, x[c], (size_t)n * sizeof *col);
+        char nm[8];
+        snprintf(nm, sizeof nm, "c%d", c);
+        REQUIRE(cg_frame_add(fr, nm, NULL, 0, col, &e) == c);
+        chan[c] = c == 4 ? -1 : c;
+    }
+    for (int t = 1; t <= 2; t++) {
+        for (size_t i = 0; i < nres; i++)
+            rt[i] = 12345.0;
+        CHECK(cg_stat_pops_frame(fr, chan, NC, pops, NP, sp, NS, rt, t, NULL,
+                                 0, &e) == 0);
+        CHECKM(memcmp(r1, rt, nres * sizeof *rt) == 0, "frame, %d threads",
+               t);
+    }
+    cg_frame_free(fr);
     for (int p = 0; p < NP; p++)
         cg_bits_free(pb[p]);
     for (int c = 0; c < NC; c++)
