@@ -163,6 +163,9 @@ const char *fcs_quirk_name(unsigned bit); /* "key_blanks"; static */
  * read (after the layout repairs). */
 int64_t fcs_data_offset(const fcs_file *f);
 int64_t fcs_data_length(const fcs_file *f);
+/* $TIMESTEP as the scaled view applies it to the time channel (scaled =
+ * raw x step), or 0 when the scaled view leaves time raw. */
+double fcs_time_step(const fcs_file *f);
 
 /* --- Events ------------------------------------------------------------ */
 /* Decode events [first, first+n) of the selected data set.  cols has one

@@ -90,6 +90,11 @@ int64_t fcs_data_length(const fcs_file *f)
     return f && f->ds.ok ? f->ds.data_len : -1;
 }
 
+double fcs_time_step(const fcs_file *f)
+{
+    return f && f->ds.ok && f->ds.has_timestep ? f->ds.timestep : 0;
+}
+
 int64_t fcs__quirk_implausible(const fcs_ds *ds, const uint8_t *p,
                                int64_t avail, int64_t nev, int64_t *checked)
 {

@@ -384,10 +384,13 @@ int cg_comp_report_of(const cg_matrix *S, cg_comp_report *rep, cg_err *err)
 static int apply_to_frame(cg_frame *fr, const cg_matrix *S, const int *idx,
                           double **cols, cg_err *err)
 {
-    int n = S->ncol, nfloat = 0;
-    for (int j = 0; j < n; j++)
-        nfloat += !cg_frame_held(fr, idx[j]);
-    if (nfloat == n && !fr->comp) {
+    int n = S->ncol, nfloat = 0, nplain = 0; /* float-held; not scaled */
+    for (int j = 0; j < n; j++) {
+        int fl = !cg_frame_held(fr, idx[j]);
+        nfloat += fl;
+        nplain += fl && !(fr->fmul && fr->fmul[idx[j]] != 0);
+    }
+    if (nplain == n && !fr->comp) {
         if (check_finite(S, err) < 0)
             return -(err ? err->code : CG_E_ARG);
         cg_blas_quiet();

@@ -554,7 +554,7 @@ static void src_gather(const cg_dims *dc, const src_ref *sr,
     if (sr->v)
         gather_at(sr->v, in, dc->n, out);
     else
-        cg_frame_gather(dc->fr, sr->j, in, out);
+        cg_frame_gather_threads(dc->fr, sr->j, in, out, dc->threads);
 }
 
 /* Growable key text. */

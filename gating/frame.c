@@ -53,6 +53,8 @@ struct cg_frame_comp {
  * the free ones listed. */
 struct cg_frame_slabs {
     pthread_mutex_t mu;
+    pthread_cond_t more; /* ready raised */
+    size_t ready;   /* bytes of mem that may be handed out */
     char *mem;      /* given, owned */
     size_t size;    /* its bytes */
     size_t slab;    /* bytes per slab */
@@ -66,6 +68,7 @@ static void slabs_free(struct cg_frame_slabs *sl)
     if (!sl)
         return;
     pthread_mutex_destroy(&sl->mu);
+    pthread_cond_destroy(&sl->more);
     free(sl->mem);
     free(sl->free);
     free(sl);
@@ -107,6 +110,7 @@ void cg_frame_free(cg_frame *fr)
     free(fr->range);
     free(fr->col);
     free(fr->fcol);
+    free(fr->fmul);
     comp_free(fr->comp);
     slabs_free(fr->slabs);
     free(fr);
@@ -136,6 +140,14 @@ static int grow(cg_frame *fr)
         if (!fc)
             return -1;
         fr->fcol = fc;
+    }
+    if (fr->fmul) {
+        double *fm = realloc(fr->fmul, (size_t)cap * sizeof *fm);
+        if (!fm)
+            return -1;
+        for (int j = fr->cap; j < cap; j++)
+            fm[j] = 0;
+        fr->fmul = fm;
     }
     fr->cap = cap;
     return 0;
@@ -363,6 +375,37 @@ static int store_block(cg_frame *fr, int j, int64_t i0, int64_t b,
     return 0;
 }
 
+/* store_block for the time channel j, whose scaled values v are its raw
+ * values r times ts: floats of the raw values while each is exactly a
+ * float and times ts gives v bit for bit (read back as float x ts, the
+ * decoder's own operation), else doubles of v from here on. */
+static int store_block_time(cg_frame *fr, int j, int64_t i0, int64_t b,
+                            const double *v, const double *r, double ts)
+{
+    float *f = fr->fcol[j];
+    if (f) {
+        uint64_t bad = 0;
+        for (int64_t t = 0; t < b; t++) {
+            float x = (float)r[t];
+            f[i0 + t] = x;
+            bad |= dbits((double)x) ^ dbits(r[t]);
+            bad |= dbits((double)x * ts) ^ dbits(v[t]);
+        }
+        if (!bad)
+            return 0;
+        double *c = cg_frame_col_alloc(fr->n);
+        if (!c)
+            return -1;
+        for (int64_t t = 0; t < i0; t++)
+            c[t] = (double)f[t] * ts;
+        fr->col[j] = c;
+        fr->fcol[j] = NULL; /* its slice of fstore stays unused */
+        fr->fmul[j] = 0;
+    }
+    memcpy(fr->col[j] + i0, v, (size_t)b * sizeof *v);
+    return 0;
+}
+
 /* One float decoder's share: channels [j0, j1) of fr, block by block. */
 typedef struct fdecode_part {
     struct fcs_file *f;
@@ -377,29 +420,40 @@ static void *fdecode_main(void *arg)
 {
     fdecode_part *d = arg;
     cg_frame *fr = d->fr;
-    int nc = d->j1 - d->j0;
-    double *buf = malloc((size_t)FBLOCK * (size_t)nc * sizeof *buf);
+    int nc = d->j1 - d->j0, ntime = 0;
+    double *buf = malloc((size_t)FBLOCK * (size_t)(nc + 1) * sizeof *buf);
     double **cols = calloc((size_t)fr->nch, sizeof *cols);
-    if (!buf || !cols) {
+    double **raw = calloc((size_t)fr->nch, sizeof *raw);
+    if (!buf || !cols || !raw) {
         d->rc = -3;
         goto done;
     }
-    for (int j = d->j0; j < d->j1; j++)
+    for (int j = d->j0; j < d->j1; j++) {
         cols[j] = buf + (size_t)(j - d->j0) * FBLOCK;
+        /* the time channel (one at most): its raw values as well */
+        if (fr->fmul && fr->fmul[j] != 0 && !ntime++)
+            raw[j] = buf + (size_t)nc * FBLOCK;
+    }
     for (int64_t i0 = 0; i0 < fr->n && d->rc == 0; i0 += FBLOCK) {
         int64_t b = fr->n - i0 < FBLOCK ? fr->n - i0 : FBLOCK;
         int64_t got = fcs_read_double(d->f, d->view, i0, b, cols, &d->fe);
+        if (got == b && ntime)
+            got = fcs_read_double(d->f, FCS_RAW, i0, b, raw, &d->fe);
         if (got != b) {
             d->rc = got < -1 ? -2 : -1;
             break;
         }
         for (int j = d->j0; j < d->j1 && d->rc == 0; j++)
-            if (store_block(fr, j, i0, b, cols[j]) < 0)
+            if ((raw[j] && fr->fmul[j] != 0
+                     ? store_block_time(fr, j, i0, b, cols[j], raw[j],
+                                        fr->fmul[j])
+                     : store_block(fr, j, i0, b, cols[j])) < 0)
                 d->rc = -3;
     }
 done:
     free(buf);
     free(cols);
+    free(raw);
     return NULL;
 }
 
@@ -459,6 +513,18 @@ cg_frame *cg_frame_from_fcs_flags(struct fcs_file *f, int view, int nthreads,
                      fr->fstore + (size_t)j * (size_t)n, err) < 0)
             goto fail;
     }
+    /* the scaled view multiplies time by $TIMESTEP: kept raw, scaled
+     * when read (one time channel: the decoder's raw buffer has one) */
+    double ts = view == FCS_RAW ? 0 : fcs_time_step(f);
+    for (int j = 0; j < np && ts != 0; j++) {
+        const fcs_param *p = fcs_param_info(f, j);
+        if (!p->is_time || (p->datatype == 'I' && p->log_f1 > 0))
+            continue;
+        if (!fr->fmul && !(fr->fmul = calloc((size_t)fr->cap, sizeof *fr->fmul)))
+            goto nomem;
+        fr->fmul[j] = ts;
+        break;
+    }
     if (n > 0 && fdecode_all(f, view == FCS_RAW ? FCS_RAW : FCS_SCALED, fr,
                              nthreads, err) < 0)
         goto fail;
@@ -468,8 +534,10 @@ cg_frame *cg_frame_from_fcs_flags(struct fcs_file *f, int view, int nthreads,
     if (nfl == 0) { /* nothing float-held: an ordinary frame */
         free(fr->fcol);
         free(fr->fstore);
+        free(fr->fmul);
         fr->fcol = NULL;
         fr->fstore = NULL;
+        fr->fmul = NULL;
     }
     return fr;
 nomem:
@@ -511,8 +579,13 @@ static void float_block(const cg_frame *fr, int j, const int64_t *at, int b,
     int k = comp_out(fr, j);
     if (k < 0) {
         const float *src = fr->fcol[j];
-        for (int t = 0; t < b; t++)
-            out[t] = src[at[t]];
+        double mul = fr->fmul ? fr->fmul[j] : 0;
+        if (mul != 0)
+            for (int t = 0; t < b; t++)
+                out[t] = (double)src[at[t]] * mul;
+        else
+            for (int t = 0; t < b; t++)
+                out[t] = src[at[t]];
         return;
     }
     const struct cg_frame_comp *c = fr->comp;
@@ -542,8 +615,13 @@ void cg_frame_read(const cg_frame *fr, int j, int64_t first, int64_t len,
         return;
     }
     const float *src = fr->fcol[j] + first;
-    for (int64_t i = 0; i < len; i++)
-        out[i] = src[i];
+    double mul = fr->fmul ? fr->fmul[j] : 0;
+    if (mul != 0)
+        for (int64_t i = 0; i < len; i++)
+            out[i] = (double)src[i] * mul;
+    else
+        for (int64_t i = 0; i < len; i++)
+            out[i] = src[i];
 }
 
 /* ---- the readers' scratch ------------------------------------------------ */
@@ -554,7 +632,8 @@ size_t cg_frame_slab_size(const cg_frame *fr)
     return (n * sizeof(double) + 63) & ~(size_t)63;
 }
 
-int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, cg_err *err)
+int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
+                        cg_err *err)
 {
     if (fr->slabs || !mem)
         return cg_err_set(err, CG_E_ARG, "cg_frame_slabs_give: given "
@@ -574,6 +653,13 @@ int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, cg_err *err)
         free(sl);
         return cg_err_set(err, CG_E_NOMEM, "out of memory");
     }
+    if (pthread_cond_init(&sl->more, NULL) != 0) {
+        pthread_mutex_destroy(&sl->mu);
+        free(sl->free);
+        free(sl);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    }
+    sl->ready = ready < size ? ready : size;
     sl->mem = mem;
     sl->size = size;
     sl->nslab = sl->nfree = (int)ns;
@@ -590,8 +676,13 @@ void *cg_frame_slab_get(const cg_frame *fr)
     void *p = NULL;
     if (sl) {
         pthread_mutex_lock(&sl->mu);
-        if (sl->nfree > 0)
+        if (sl->nfree > 0) {
+            /* the lowest free one: wait until it is ready */
+            char *top = sl->free[sl->nfree - 1];
+            while ((size_t)(top - sl->mem) + sl->slab > sl->ready)
+                pthread_cond_wait(&sl->more, &sl->mu);
             p = sl->free[--sl->nfree];
+        }
         pthread_mutex_unlock(&sl->mu);
     }
     return p ? p : fcs_alloc_big(cg_frame_slab_size(fr));
@@ -611,10 +702,28 @@ void cg_frame_slab_put(const cg_frame *fr, void *p)
     free(p);
 }
 
+void cg_frame_slabs_ready(const cg_frame *fr, size_t ready)
+{
+    struct cg_frame_slabs *sl = fr->slabs;
+    if (!sl)
+        return;
+    pthread_mutex_lock(&sl->mu);
+    if (ready > sl->ready) {
+        sl->ready = ready < sl->size ? ready : sl->size;
+        pthread_cond_broadcast(&sl->more);
+    }
+    pthread_mutex_unlock(&sl->mu);
+}
+
 void *cg_frame_slabs_take(cg_frame *fr, size_t *size)
 {
     struct cg_frame_slabs *sl = fr->slabs;
-    if (!sl || sl->nfree != sl->nslab)
+    if (!sl)
+        return NULL;
+    pthread_mutex_lock(&sl->mu);
+    int all = sl->nfree == sl->nslab && sl->ready == sl->size;
+    pthread_mutex_unlock(&sl->mu);
+    if (!all)
         return NULL;
     void *m = sl->mem;
     *size = sl->size;
@@ -634,34 +743,20 @@ const double *cg_frame_values(const cg_frame *fr, int j, double **buf)
     return *buf;
 }
 
-int64_t cg_frame_gather(const cg_frame *fr, int j, const cg_bits *sel,
-                        double *out)
+/* Float-held channel j at the events of sel in words [w0, w1), in order,
+ * into out; returns how many. */
+static int64_t gather_words(const cg_frame *fr, int j, const cg_bits *sel,
+                            int64_t w0, int64_t w1, double *out)
 {
-    int64_t n = fr->n;
-    if (!sel) {
-        cg_frame_read(fr, j, 0, n, out);
-        return n;
-    }
-    int64_t k = 0, nw = cg_bits_words(n);
-    const double *src = fr->col[j];
-    if (src) {
-        for (int64_t w = 0; w < nw; w++) {
-            uint64_t m = sel->w[w];
-            const double *s = src + (w << 6);
-            while (m) {
-                out[k++] = s[__builtin_ctzll(m)];
-                m &= m - 1;
-            }
-        }
-        return k;
-    }
+    int64_t k = 0, n = fr->n;
     int bs = read_block(fr, j), b = 0;
     int64_t at[FBLOCK];
     double dense[DENSE_WORDS * 64];
-    for (int64_t w = 0; w < nw; w++) {
+    for (int64_t w = w0; w < w1; w++) {
         /* a run of words with many events: read whole, keep the events
          * (the contiguous kernel is several times faster per value) */
-        if ((w & (DENSE_WORDS - 1)) == 0 && w + DENSE_WORDS <= nw) {
+        if ((w & (DENSE_WORDS - 1)) == 0 && w + DENSE_WORDS <= w1 &&
+            (w + DENSE_WORDS) << 6 <= n) {
             int cnt = 0;
             for (int q = 0; q < DENSE_WORDS; q++)
                 cnt += __builtin_popcountll(sel->w[w + q]);
@@ -700,6 +795,81 @@ int64_t cg_frame_gather(const cg_frame *fr, int j, const cg_bits *sel,
     return k + b;
 }
 
+int64_t cg_frame_gather(const cg_frame *fr, int j, const cg_bits *sel,
+                        double *out)
+{
+    return cg_frame_gather_threads(fr, j, sel, out, 1);
+}
+
+/* One thread's share of cg_frame_gather_threads. */
+typedef struct gather_part {
+    const cg_frame *fr;
+    const cg_bits *sel;
+    int j;
+    int64_t w0, w1; /* words (sel) or events (no sel) */
+    double *out;
+} gather_part;
+
+static void *gather_main(void *arg)
+{
+    gather_part *g = arg;
+    if (g->sel)
+        gather_words(g->fr, g->j, g->sel, g->w0, g->w1, g->out);
+    else
+        cg_frame_read(g->fr, g->j, g->w0, g->w1 - g->w0, g->out);
+    return NULL;
+}
+
+/* Values from which a float-held gather or read is split over threads. */
+#define GATHER_SPLIT ((int64_t)1 << 17)
+
+int64_t cg_frame_gather_threads(const cg_frame *fr, int j, const cg_bits *sel,
+                                double *out, int nthreads)
+{
+    int64_t n = fr->n, nw = cg_bits_words(n);
+    const double *src = fr->col[j];
+    if (src) { /* a column at hand: a plain gather */
+        if (!sel) {
+            memcpy(out, src, (size_t)n * sizeof *out);
+            return n;
+        }
+        int64_t k = 0;
+        for (int64_t w = 0; w < nw; w++) {
+            uint64_t m = sel->w[w];
+            const double *s = src + (w << 6);
+            while (m) {
+                out[k++] = s[__builtin_ctzll(m)];
+                m &= m - 1;
+            }
+        }
+        return k;
+    }
+    int64_t cnt = sel ? cg_bits_count(sel) : n;
+    int nt = nthreads < 1 ? 1 : nthreads > 8 ? 8 : nthreads;
+    if (cnt < GATHER_SPLIT)
+        nt = 1;
+    /* parts of equal length, cut at dense-run boundaries; each writes at
+     * the count of the events before it, so the values and their order
+     * are those of one thread */
+    gather_part part[8];
+    int64_t len = sel ? nw : n, at = 0;
+    for (int t = 0; t < nt; t++) {
+        int64_t a = len * t / nt, b = len * (t + 1) / nt;
+        if (sel) {
+            a = t ? a & ~(int64_t)(DENSE_WORDS - 1) : 0;
+            b = t < nt - 1 ? b & ~(int64_t)(DENSE_WORDS - 1) : nw;
+        }
+        part[t] = (gather_part){fr, sel, j, a, b, out + at};
+        if (sel)
+            for (int64_t w = a; w < b; w++)
+                at += __builtin_popcountll(sel->w[w]);
+        else
+            at += b - a;
+    }
+    cg_par_run(nt, gather_main, part, sizeof *part);
+    return cnt;
+}
+
 int cg_frame_materialize(cg_frame *fr, cg_err *err)
 {
     if (!fr->fcol)
@@ -728,6 +898,8 @@ int cg_frame_materialize(cg_frame *fr, cg_err *err)
     fr->fcol = NULL;
     free(fr->fstore);
     fr->fstore = NULL;
+    free(fr->fmul);
+    fr->fmul = NULL;
     comp_free(fr->comp);
     fr->comp = NULL;
     return 0;
@@ -740,7 +912,8 @@ int cg_frame_set_comp(cg_frame *fr, const int *idx, int m, const double *K,
         return cg_err_set(err, CG_E_ARG, "cg_frame_set_comp: compensation "
                           "recorded already, or no channel");
     for (int k = 0; k < m; k++)
-        if (idx[k] < 0 || idx[k] >= fr->nch || cg_frame_held(fr, idx[k]))
+        if (idx[k] < 0 || idx[k] >= fr->nch || cg_frame_held(fr, idx[k]) ||
+            (fr->fmul && fr->fmul[idx[k]] != 0))
             return cg_err_set(err, CG_E_ARG, "cg_frame_set_comp: channel %d "
                               "is not float-held", idx[k]);
     struct cg_frame_comp *c = calloc(1, sizeof *c);
@@ -807,6 +980,14 @@ cg_frame *cg_frame_subset(const cg_frame *fr, const uint8_t *keep,
         for (int64_t i = 0; i < fr->n; i++)
             if (!keep || keep[i])
                 c[k++] = src[i];
+    }
+    if (fr->fmul) {
+        out->fmul = calloc((size_t)out->cap, sizeof *out->fmul);
+        if (!out->fmul) {
+            cg_frame_free(out);
+            goto nomem;
+        }
+        memcpy(out->fmul, fr->fmul, (size_t)fr->nch * sizeof *out->fmul);
     }
     if (fr->comp && cg_frame_set_comp(out, fr->comp->idx, fr->comp->m,
                                       fr->comp->K, err) < 0) {

@@ -48,6 +48,9 @@ typedef struct cg_frame {
     float **fcol;  /* NULL, or cap entries: channel j's n values as
                     * float32 where col[j] is NULL (slices of fstore) */
     float *fstore; /* the float-held channels' values, one block, owned */
+    double *fmul;  /* NULL, or cap entries: a float-held channel with
+                    * fmul[j] != 0 reads as fcol[j][i] * fmul[j] (the
+                    * time channel's $TIMESTEP in the scaled view) */
     struct cg_frame_comp *comp; /* compensation applied when a float-held
                                  * channel is read; NULL: none */
     struct cg_frame_slabs *slabs; /* readers' scratch (cg_frame_slab_get);
@@ -113,6 +116,10 @@ const double *cg_frame_values(const cg_frame *fr, int j, double **buf);
  * order, into out; returns how many. */
 int64_t cg_frame_gather(const cg_frame *fr, int j, const cg_bits *sel,
                         double *out);
+/* The same on up to nthreads threads (a float-held channel and enough
+ * events; the values are the same at any count). */
+int64_t cg_frame_gather_threads(const cg_frame *fr, int j, const cg_bits *sel,
+                                double *out, int nthreads);
 
 /* Make every channel a double column (compensation applied, the float
  * store freed): afterwards the frame is an ordinary one.  0 or < 0 with
@@ -134,15 +141,23 @@ int cg_frame_set_comp(cg_frame *fr, const int *idx, int m, const double *K,
  * and freed when put back.  Thread-safe (a mutex). */
 size_t cg_frame_slab_size(const cg_frame *fr);
 /* Carve mem (size bytes, taken over: freed with free() with the frame)
- * into slabs.  Once per frame; 0, or < 0 with err (mem not taken). */
-int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, cg_err *err);
+ * into slabs, of which those within the first `ready` bytes may be handed
+ * out now; a slab past the mark is waited for until cg_frame_slabs_ready
+ * raises it (another thread still reading the memory: cytogate run
+ * hashes the file's bytes while the sample starts).  Once per frame; 0,
+ * or < 0 with err (mem not taken). */
+int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
+                        cg_err *err);
+/* Raise the mark of cg_frame_slabs_give (never lowered; SIZE_MAX: all). */
+void cg_frame_slabs_ready(const cg_frame *fr, size_t ready);
 /* A slab (uninitialised), or NULL when out of memory. */
 void *cg_frame_slab_get(const cg_frame *fr);
 /* Give a slab back (NULL: no-op). */
 void cg_frame_slab_put(const cg_frame *fr, void *p);
-/* The given memory whole, when every slab of it is back (then owned by
- * the caller, and the frame has no slabs any more): *size its bytes.
- * NULL when none was given or some slab is still out. */
+/* The given memory whole, when every slab of it is back and all of it is
+ * ready (then owned by the caller, and the frame has no slabs any more):
+ * *size its bytes.  NULL when none was given or some slab is still out
+ * or held back. */
 void *cg_frame_slabs_take(cg_frame *fr, size_t *size);
 
 /* Deep copy of the rows where keep[i] != 0 (keep NULL: all rows).

@@ -170,20 +170,29 @@ static inline int lin_key(double v, double a, int last)
     return key < (uint64_t)last ? (int)key : last;
 }
 
+/* The buckets of a column: keys[i] given (NOKEY for NaN), or computed
+ * from the value, lin_key on the scale a..last when lin, else the top
+ * PBITS bits of okey. */
+typedef struct bk_keys {
+    const uint16_t *keys;
+    int lin, last;
+    double a;
+} bk_keys;
+
 /* The values of ranks rk[0..nr) (nr <= 8, each below the number of values
  * the histogram counts) among the values of a[0..n), given hist (counts
- * of the bucket of each non-NaN a[i]: keys[i] (NOKEY for NaN), or the
- * top PBITS bits of okey when keys is NULL): the values of the ranks'
- * buckets are copied to space (in a's order) and each rank is selected
- * inside its bucket.  slot: 1 << PBITS bytes, zero on entry and on
- * return; pos: room for n + 1 positions, or NULL (with keys: a bin's
- * values, many of them wanted, take the branch-free path through pos; a
- * whole column's, few of them wanted, a branch rarely taken). */
-static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
+ * of the bucket of each non-NaN a[i], bucketed as kk says): the values of
+ * the ranks' buckets are copied to space (in a's order) and each rank is
+ * selected inside its bucket.  slot: 1 << PBITS bytes, zero on entry and
+ * on return; pos: room for n + 1 positions with kk->keys (a bin's values,
+ * many of them wanted, take a branch-free path through it); a whole
+ * column's keys are computed again, few values wanted. */
+static void bucket_ranks(const double *a, int64_t n, const bk_keys *kk,
                          const int64_t *rk, int nr, double *rv,
                          double *space, const uint32_t *hist, uint8_t *slot,
                          int64_t *pos)
 {
+    const uint16_t *keys = kk->keys;
     /* bucket of each rank, and the rank inside it (ranks in order) */
     int ord[8];
     rank_order(rk, nr, ord);
@@ -212,7 +221,7 @@ static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
             at += hist[bk[t]];
             sgi++;
         }
-    if (keys && pos) {
+    if (keys) {
         /* the positions of the buckets' values first, without a branch
          * (wanted at random), then their values in order */
         int64_t m = 0;
@@ -224,12 +233,15 @@ static void bucket_ranks(const double *a, int64_t n, const uint16_t *keys,
             int sg = slot[keys[pos[j]]] - 1;
             space[off[sg] + fill[sg]++] = a[pos[j]];
         }
-    } else if (keys) {
+    } else if (kk->lin) {
         for (int64_t i = 0; i < n; i++) {
-            int sg = slot[keys[i]];
+            double v = a[i];
+            if (isnan(v))
+                continue;
+            int sg = slot[lin_key(v, kk->a, kk->last)];
             if (sg) {
                 sg--;
-                space[off[sg] + fill[sg]++] = a[i];
+                space[off[sg] + fill[sg]++] = v;
             }
         }
     } else {
@@ -284,9 +296,9 @@ typedef struct stab_ws {
     uint32_t *hist; /* pooled counts: 1 << PBITS (or NBK linear) */
     uint8_t *slot;  /* 1 << PBITS bytes, zero between uses */
     uint32_t *bh;   /* NBK counts of one bin */
-    uint16_t *keys; /* n bucket keys of one channel (stab_bins) */
+    uint16_t *keys; /* one bin's bucket keys (stab_bins): bin + 1 */
     int64_t *pos;   /* one bin's positions (bucket_ranks): bin + 1 */
-    const cg_frame *fr; /* all and keys are its slabs */
+    const cg_frame *fr; /* all is its slab */
 } stab_ws;
 
 /* One channel's verdict: the followed quantile with the worst change of
@@ -363,7 +375,7 @@ void qc_stab_scratch_free(void *scratch)
     free(w->slot);
     free(w->bh);
     free(w->pos);
-    cg_frame_slab_put(w->fr, w->keys);
+    free(w->keys);
     free(w);
 }
 
@@ -385,7 +397,7 @@ static stab_ws *stab_ws_new(const qc_stab *st)
     w->hist = malloc(((size_t)1 << PBITS) * sizeof *w->hist);
     w->slot = calloc((size_t)1 << PBITS, 1);
     w->bh = malloc(NBK * sizeof *w->bh);
-    w->keys = cg_frame_slab_get(st->fr);
+    w->keys = malloc((bin + 1) * sizeof *w->keys);
     w->pos = malloc((bin + 1) * sizeof *w->pos);
     if (!w->m || !w->sm || !w->d || !w->buf || !w->space || !w->all ||
         !w->hist || !w->slot || !w->bh || !w->keys || !w->pos) {
@@ -438,8 +450,8 @@ static void stab_bin_ranks(stab_ws *w, const stab_lin *L, const double *c,
                            const int64_t *rk, double *rv)
 {
     if (L->lin) {
-        bucket_ranks(c, n, keys, rk, 4, rv, w->space, w->bh, w->slot,
-                     w->pos);
+        bk_keys k = {keys, 1, L->last, L->a};
+        bucket_ranks(c, n, &k, rk, 4, rv, w->space, w->bh, w->slot, w->pos);
         if (rv[0] != 0 && rv[1] != 0 && rv[2] != 0 && rv[3] != 0)
             return;
     }
@@ -453,7 +465,7 @@ static void stab_bin_ranks(stab_ws *w, const stab_lin *L, const double *c,
 
 /* The NQ quantiles of channel c in each bin (w->m), its median as the
  * k-th row of st->med, and the pooled histogram of the whole column
- * (w->hist: the buckets of w->keys when L->lin, else 1 << PBITS key
+ * (w->hist: the lin_key buckets when L->lin, else 1 << PBITS key
  * buckets).  Returns the number of non-NaN values. */
 static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
                          int k, const stab_lin *L)
@@ -476,7 +488,7 @@ static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
                 cntb += ok;
                 int key = lin_key(v, la, last);
                 bh[key] += (uint32_t)ok;
-                keys[i] = ok ? (uint16_t)key : NOKEY;
+                keys[i - lo] = ok ? (uint16_t)key : NOKEY;
             }
             for (int q = 0; q < nbk; q++)
                 hist[q] += bh[q];
@@ -502,7 +514,7 @@ static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
                          cntb % 2 == 0 ? h - 1 : h, h,
                          (int64_t)(QS[2] * (double)(cntb - 1))};
         double rv[4];
-        stab_bin_ranks(w, L, c + lo, w->keys + lo, hi - lo, rk, rv);
+        stab_bin_ranks(w, L, c + lo, w->keys, hi - lo, rk, rv);
         m[0 * nb + b] = asinh(rv[0] / cof);
         m[2 * nb + b] = asinh(rv[3] / cof);
         double md = asinh(rv[2] / cof);
@@ -533,12 +545,9 @@ static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
         rk[2 * qi] = (int64_t)((QS[qi] - 0.05) * (double)(na - 1));
         rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
     }
-    if (L->lin)
-        bucket_ranks(c, st->n, w->keys, rk, 2 * NQ, rv, w->all, w->hist,
-                     w->slot, NULL);
-    else
-        bucket_ranks(c, st->n, NULL, rk, 2 * NQ, rv, w->all, w->hist,
-                     w->slot, NULL);
+    bk_keys k = {NULL, L->lin, L->last, L->a};
+    bucket_ranks(c, st->n, &k, rk, 2 * NQ, rv, w->all, w->hist, w->slot,
+                 NULL);
     for (int qi = 0; qi < NQ; qi++)
         win[qi] = asinh(rv[2 * qi + 1] / st->cof) -
                   asinh(rv[2 * qi] / st->cof);

@@ -565,6 +565,9 @@ typedef struct sample_work {
     int sc_own;
     cg_dim *mk_dim, *mk_raw, *role_dim, *role_raw;
     struct qc_job *qc;     /* event QC running beside the gating, or NULL */
+    cg_qc_input qc_in;     /* the event QC's input, when it is to start */
+    int qc_pending;        /* beside the gating, once the transforms are
+                              built (gate_sample) */
     double t0;             /* start (CYTOGATE_TRACE) */
     void *spare;           /* the file's bytes once decoded (owned): */
     size_t spare_size;     /* given to the frame as its slabs */
@@ -1633,12 +1636,45 @@ typedef struct hash_job {
     const void *p;
     size_t n;
     char *hex;
+    /* progress, for the frame the bytes become slabs of (frame.h) */
+    pthread_mutex_t mu;
+    size_t done; /* bytes hashed (SIZE_MAX: finished) */
+    cg_frame *fr;
 } hash_job;
 
+/* Bytes hashed between progress reports. */
+#define HASH_CHUNK ((size_t)2 << 20)
+
+static void hash_progress(hash_job *j, size_t done)
+{
+    pthread_mutex_lock(&j->mu);
+    j->done = done;
+    if (j->fr)
+        cg_frame_slabs_ready(j->fr, done);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* SHA-256 of the file's bytes in chunks, each chunk's bytes handed to
+ * the frame's slabs once hashed; hex "" when OpenSSL fails. */
 static void *hash_main(void *arg)
 {
     hash_job *j = arg;
-    cg_sha256_buf(j->p, j->n, j->hex);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
+    for (size_t at = 0; ok && at < j->n; at += HASH_CHUNK) {
+        size_t len = j->n - at < HASH_CHUNK ? j->n - at : HASH_CHUNK;
+        ok = EVP_DigestUpdate(c, (const char *)j->p + at, len) == 1;
+        hash_progress(j, at + len);
+    }
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    ok = ok && EVP_DigestFinal_ex(c, d, &dn) == 1 && dn == 32;
+    EVP_MD_CTX_free(c);
+    if (ok)
+        hex32(d, j->hex);
+    else
+        j->hex[0] = '\0';
+    hash_progress(j, SIZE_MAX);
     return NULL;
 }
 
@@ -1850,6 +1886,28 @@ static int compensate_sample(const cg_run_ctx *ctx, const cg_sample *s,
     return 0;
 }
 
+/* The QC of the events: beside the gating (it starts once the transforms
+ * are built, gate_sample, so both cores build them first), or, when the
+ * gating needs its time mask, now, on every thread. */
+static void plan_qc(sample_work *w, cg_frame *fr, fcs_file *f,
+                    const cg_matrix *applied, int mode)
+{
+    const cg_run_ctx *ctx = w->ctx;
+    cg_qc_input qin;
+    memset(&qin, 0, sizeof qin);
+    qin.fr = fr;
+    qin.fcs = f;
+    qin.spill = applied;
+    qin.comp_none = mode == CG_CMP_NONE;
+    qin.comp_source = w->res->comp_source;
+    int qc_bg = ctx->inner_threads > 1 && !ctx->qc.exclude_time_anomalies;
+    qin.threads = qc_bg ? 1 : ctx->inner_threads;
+    w->qc_in = qin;
+    w->qc_pending = qc_bg;
+    if (!qc_bg)
+        qc_start(w, &qin, 0);
+}
+
 /* With `exclude_time_anomalies`, drop the events in anomalous time bins:
  * *sub gets the subset, *fr is freed and NULLed, *gfr points at the
  * subset.  0, or -1 after sample_fail. */
@@ -1874,7 +1932,7 @@ static int exclude_time_anomalies(const cg_run_ctx *ctx, cg_result *res,
     /* the QC is done: the slabs move to the subset */
     size_t msize = 0;
     void *mem = cg_frame_slabs_take(fr, &msize);
-    if (mem && cg_frame_slabs_give(sub, mem, msize, e) < 0)
+    if (mem && cg_frame_slabs_give(sub, mem, msize, msize, e) < 0)
         fcs_buf_free(mem);
     /* only the subset is used from here on */
     cg_frame_free(fr);
@@ -1912,6 +1970,10 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         return -1;
     }
     trace(ww, "transforms built");
+    if (ww->qc_pending) { /* its thread fills the core the gating leaves */
+        ww->qc_pending = 0;
+        qc_start(ww, &ww->qc_in, 1);
+    }
     if (run_gates(ww, ep) < 0) {
         sample_fail(res, "%s", ep->msg);
         return -1;
@@ -1998,7 +2060,7 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     cg_err e = {0};
     int rc = -1;
     input_file inf = {NULL, 0};
-    hash_job hj;
+    hash_job hj = {.mu = PTHREAD_MUTEX_INITIALIZER};
     pthread_t hth;
     int hashing = 0;
 
@@ -2030,8 +2092,8 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     trace(&w, "decoded");
     /* Decoded: nothing but the hash reads the bytes again (the handle's
      * keywords and parameters are parsed copies).  Their memory, already
-     * faulted in, becomes the dims cache's first transformed columns
-     * (setup_dims, after the hash is joined below): fresh memory costs
+     * faulted in, becomes the frame's slabs as the hash passes them
+     * (below): fresh memory costs
      * more than the values it holds. */
     if (fr) {
         w.spare = inf.p;
@@ -2057,29 +2119,18 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
                           &e) < 0)
         goto out;
 
-    /* QC of the events: beside the gating unless gating needs its mask */
-    cg_qc_input qin;
-    memset(&qin, 0, sizeof qin);
-    qin.fr = fr;
-    qin.fcs = f;
-    qin.spill = applied;
-    qin.comp_none = mode == CG_CMP_NONE;
-    qin.comp_source = res->comp_source;
-    /* beside the gating it is one of the sample's threads; before it,
-     * it may use them all */
-    int qc_bg = ctx->inner_threads > 1 && !ctx->qc.exclude_time_anomalies;
-    qin.threads = qc_bg ? 1 : ctx->inner_threads;
     trace(&w, "compensated");
-    if (hashing) { /* it hashed beside decoding and compensation */
-        pthread_join(hth, NULL);
-        hashing = 0;
-    }
-    trace(&w, "hashed");
     /* the bytes, faulted in already, become the frame's slabs: the
-     * per-event scratch of everything below (frame.h) */
-    if (w.spare && cg_frame_slabs_give(fr, w.spare, w.spare_size, &e) == 0)
+     * per-event scratch of everything below (frame.h), each as soon as
+     * the hash has read it */
+    if (w.spare && cg_frame_slabs_give(fr, w.spare, w.spare_size, 0, &e) == 0) {
         w.spare = NULL;
-    qc_start(&w, &qin, qc_bg);
+        pthread_mutex_lock(&hj.mu);
+        hj.fr = fr;
+        cg_frame_slabs_ready(fr, hj.done);
+        pthread_mutex_unlock(&hj.mu);
+    }
+    plan_qc(&w, fr, f, applied, mode);
     /* $PnE log decades per frame channel, for `T/M/W: auto` */
     w.ch_dec = calloc((size_t)fr->nch + 1, sizeof *w.ch_dec);
     for (int j = 0; w.ch_dec && j < fr->nch && j < fcs_n_params(f); j++) {
@@ -2087,6 +2138,11 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         if (pi && pi->log_f1 > 0 && pi->datatype == 'I')
             w.ch_dec[j] = pi->log_f1;
     }
+    if (hashing) { /* it hashed beside decoding, compensation and QC */
+        pthread_join(hth, NULL);
+        hashing = 0;
+    }
+    trace(&w, "hashed");
     cg_frame *gfr = fr;
     if (exclude_time_anomalies(ctx, res, &fr, &sub, &gfr, &e) < 0)
         goto out;
@@ -2096,6 +2152,9 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
         goto out;
     rc = 0;
 out:
+    if (w.qc_pending) /* the sample failed before the gating: QC now */
+        qc_start(&w, &w.qc_in, 0);
+    w.qc_pending = 0;
     qc_join(&w); /* before the frame and the file it reads are freed */
     if (hashing) /* before the bytes it reads (w.spare) are freed */
         pthread_join(hth, NULL);
@@ -2111,5 +2170,6 @@ out:
     cg_frame_free(fr);
     fcs_close(f);
     fcs_buf_free(inf.p);
+    pthread_mutex_destroy(&hj.mu);
     return rc;
 }
