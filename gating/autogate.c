@@ -244,7 +244,7 @@ typedef struct used {
 static void used_release(used *u)
 {
     cg_kde_vals_release(&u->d);
-    free(u->tmp);
+    cg_frame_scratch_free(u->tmp);
     u->tmp = NULL;
 }
 
@@ -256,7 +256,7 @@ static void used_release(used *u)
 static double peak_spread(used *u, double mode, int side)
 {
     const cg_kde_vals *d = &u->d;
-    if (!u->tmp && !(u->tmp = cg_frame_col_alloc(d->n)))
+    if (!u->tmp && !(u->tmp = cg_frame_scratch_alloc(d->n)))
         return NAN;
     double *dd = u->tmp, dmin = INFINITY, dmax = -INFINITY;
     int64_t k = 0;

@@ -47,7 +47,7 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
      * their sum and range: the gathered values (kde.h cg_kde_vals) of a
      * per-event array with NaN for the unused events, whose KDE they
      * give without another copy. */
-    double *ratio = cg_frame_col_alloc(n); /* huge pages from 4 MiB */
+    double *ratio = cg_frame_scratch_alloc(n); /* slab or huge pages */
     if (!ratio)
         return cg_err_set(err, CG_E_NOMEM, "singlets: out of memory");
     double amin = INFINITY, amax = -INFINITY;
@@ -75,7 +75,7 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
     }
     r->n = used;
     if (used < CG_AUTOGATE_MIN_N) {
-        free(ratio);
+        cg_frame_scratch_free(ratio);
         r->fell_back = 1;
         snprintf(r->reason, sizeof r->reason,
                  "only %lld events with positive area and height (need %d)",
@@ -88,7 +88,7 @@ int cg_gate_singlets(const double *a, const double *h, int64_t n,
     ko.m = 1024;
     cg_kde_vals rv = {ratio, used, rsum, rmin, rmax, NULL};
     int rc = cg_kde1_compute_vals(&rv, &ko, &k, err);
-    free(ratio);
+    cg_frame_scratch_free(ratio);
     if (rc < 0)
         return rc;
     int b = 0;

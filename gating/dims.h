@@ -132,9 +132,11 @@ int cg_dims_compact(const cg_dims *dc);
  * column) or a column already cached; 0 when they would be computed. */
 int cg_dims_is_column(cg_dims *dc, const cg_dim *d);
 
-/* 1 when d, for the events of parent, is to be gathered: compact mode,
- * a parent (not every event), and d not a column at hand.  The one rule
- * the gates, auto gates and figures follow. */
+/* 1 when d, for the events of parent (NULL: every event), is to be
+ * gathered: compact mode and d not a column at hand.  Every event is
+ * gathered too, so a root gate's computed dims are not cached whole:
+ * their memory goes back after the gate.  The one rule the gates, auto
+ * gates and figures follow. */
 int cg_dims_gathers(cg_dims *dc, const cg_bits *parent, const cg_dim *d);
 
 /* The values of d for the events set in `in` (NULL: every event), in

@@ -31,6 +31,10 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +56,8 @@ struct cg_frame_comp {
 /* The readers' scratch (cg_frame_slab_get): the given memory's slabs,
  * the free ones listed. */
 struct cg_frame_slabs {
+    size_t tail;    /* bytes of mem up to the end of the kept slabs */
+    int released;   /* the pages past tail went back to the system */
     pthread_mutex_t mu;
     pthread_cond_t more; /* ready raised */
     size_t ready;   /* bytes of mem that may be handed out */
@@ -62,6 +68,23 @@ struct cg_frame_slabs {
     int nfree;      /* free[0..nfree) */
     void **free;    /* room for nslab */
 };
+
+/* Once all of mem is ready: give the whole pages past the kept slabs
+ * back to the system (read as zeros if touched again).  Under the mutex
+ * or before the slabs are shared. */
+static void release_tail(struct cg_frame_slabs *sl)
+{
+    if (sl->released || sl->ready < sl->size)
+        return;
+    sl->released = 1;
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)sl->mem + sl->tail + pg - 1) & ~(pg - 1);
+    uintptr_t b = ((uintptr_t)sl->mem + sl->size) & ~(pg - 1);
+    if (pg > 1 && b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED);
+#endif
+}
 
 static void slabs_free(struct cg_frame_slabs *sl)
 {
@@ -633,7 +656,7 @@ size_t cg_frame_slab_size(const cg_frame *fr)
 }
 
 int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
-                        cg_err *err)
+                        int keep, cg_err *err)
 {
     if (fr->slabs || !mem)
         return cg_err_set(err, CG_E_ARG, "cg_frame_slabs_give: given "
@@ -647,6 +670,8 @@ int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
     size_t ns = size > skip ? (size - skip) / sl->slab : 0;
     if (ns > INT32_MAX)
         ns = INT32_MAX;
+    if (keep > 0 && ns > (size_t)keep)
+        ns = (size_t)keep;
     sl->free = malloc((ns ? ns : 1) * sizeof *sl->free);
     if (!sl->free || pthread_mutex_init(&sl->mu, NULL) != 0) {
         free(sl->free);
@@ -663,10 +688,12 @@ int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
     sl->mem = mem;
     sl->size = size;
     sl->nslab = sl->nfree = (int)ns;
+    sl->tail = (size_t)(base - (char *)mem) + ns * sl->slab;
     /* handed out from the start of the memory on */
     for (size_t k = 0; k < ns; k++)
         sl->free[k] = base + (ns - 1 - k) * sl->slab;
     fr->slabs = sl;
+    release_tail(sl);
     return 0;
 }
 
@@ -711,6 +738,7 @@ void cg_frame_slabs_ready(const cg_frame *fr, size_t ready)
     if (ready > sl->ready) {
         sl->ready = ready < sl->size ? ready : sl->size;
         pthread_cond_broadcast(&sl->more);
+        release_tail(sl);
     }
     pthread_mutex_unlock(&sl->mu);
 }
@@ -731,6 +759,28 @@ void *cg_frame_slabs_take(cg_frame *fr, size_t *size)
     slabs_free(sl);
     fr->slabs = NULL;
     return m;
+}
+
+/* The frame whose slabs this thread's gating scratch comes from. */
+static _Thread_local const cg_frame *scratch_fr;
+
+void cg_frame_scratch_use(const cg_frame *fr) { scratch_fr = fr; }
+
+double *cg_frame_scratch_alloc(int64_t n)
+{
+    const cg_frame *fr = scratch_fr;
+    if (fr && fr->slabs && n >= 0 &&
+        (size_t)n * sizeof(double) <= cg_frame_slab_size(fr))
+        return cg_frame_slab_get(fr);
+    return cg_frame_col_alloc(n);
+}
+
+void cg_frame_scratch_free(double *p)
+{
+    if (scratch_fr)
+        cg_frame_slab_put(scratch_fr, p); /* frees what is not a slab */
+    else
+        free(p);
 }
 
 const double *cg_frame_values(const cg_frame *fr, int j, double **buf)

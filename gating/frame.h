@@ -141,13 +141,15 @@ int cg_frame_set_comp(cg_frame *fr, const int *idx, int m, const double *K,
  * and freed when put back.  Thread-safe (a mutex). */
 size_t cg_frame_slab_size(const cg_frame *fr);
 /* Carve mem (size bytes, taken over: freed with free() with the frame)
- * into slabs, of which those within the first `ready` bytes may be handed
- * out now; a slab past the mark is waited for until cg_frame_slabs_ready
- * raises it (another thread still reading the memory: cytogate run
- * hashes the file's bytes while the sample starts).  Once per frame; 0,
- * or < 0 with err (mem not taken). */
+ * into at most `keep` slabs (< 1: as many as fit), of which those within
+ * the first `ready` bytes may be handed out now; a slab past the mark is
+ * waited for until cg_frame_slabs_ready raises it (another thread still
+ * reading the memory: cytogate run hashes the file's bytes while the
+ * sample starts).  The pages past the kept slabs go back to the system
+ * once all of mem is ready (a later cg_frame_slabs_take gets them back
+ * as fresh pages).  Once per frame; 0, or < 0 with err (mem not taken). */
 int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
-                        cg_err *err);
+                        int keep, cg_err *err);
 /* Raise the mark of cg_frame_slabs_give (never lowered; SIZE_MAX: all). */
 void cg_frame_slabs_ready(const cg_frame *fr, size_t ready);
 /* A slab (uninitialised), or NULL when out of memory. */
@@ -159,6 +161,16 @@ void cg_frame_slab_put(const cg_frame *fr, void *p);
  * *size its bytes.  NULL when none was given or some slab is still out
  * or held back. */
 void *cg_frame_slabs_take(cg_frame *fr, size_t *size);
+
+/* Scratch of n doubles for the gating's own work (auto gates, KDE): a
+ * slab of the frame the calling thread named with cg_frame_scratch_use
+ * when it has one and n fits, else as cg_frame_col_alloc.  Give it back
+ * with cg_frame_scratch_free on the same thread, before the thread names
+ * another frame (or none).  cytogate run names its frame around the
+ * gating, so those buffers reuse the sample's memory. */
+void cg_frame_scratch_use(const cg_frame *fr); /* NULL: none */
+double *cg_frame_scratch_alloc(int64_t n);
+void cg_frame_scratch_free(double *p); /* NULL is a no-op */
 
 /* Deep copy of the rows where keep[i] != 0 (keep NULL: all rows).
  * Float-held channels stay float-held, with the same compensation. */

@@ -155,6 +155,10 @@ const char *cg_gate_pop_id(const cg_gate *g, int k)
  * c (c has one bit per parent event, in order). */
 static void expand_bits(const cg_bits *parent, const cg_bits *c, cg_bits *out)
 {
+    if (!parent) { /* every event: in place already */
+        memcpy(out->w, c->w, (size_t)cg_bits_words(c->n) * sizeof *out->w);
+        return;
+    }
     int64_t nw = cg_bits_words(parent->n), j = 0;
     for (int64_t w = 0; w < nw; w++) {
         uint64_t m = parent->w[w], r = 0;

@@ -210,7 +210,7 @@ static int64_t gather(const double *x, int64_t n, const cg_bits *mask,
     }
     if (borrow)
         *borrow = 0;
-    double *v = cg_frame_col_alloc(cap); /* huge pages from 4 MiB */
+    double *v = cg_frame_scratch_alloc(cap); /* slab, or huge pages */
     if (!v)
         return -1;
     int64_t k = 0;
@@ -388,7 +388,7 @@ void cg_kde_vals_release(cg_kde_vals *d)
 {
     if (!d)
         return;
-    free(d->buf);
+    cg_frame_scratch_free(d->buf);
     memset(d, 0, sizeof *d);
 }
 
@@ -780,11 +780,12 @@ static int64_t gather_pairs(const double *x, const double *y, int64_t n,
         pp->x.n = pp->y.n = pp->nx = n;
         return n;
     }
-    /* huge pages from 4 MiB: one fault per 2 MiB, freed with free() */
-    double *vx = cg_frame_col_alloc(cap), *vy = cg_frame_col_alloc(cap);
+    /* slabs of the sample's memory, or huge pages from 4 MiB */
+    double *vx = cg_frame_scratch_alloc(cap);
+    double *vy = cg_frame_scratch_alloc(cap);
     if (!vx || !vy) {
-        free(vx);
-        free(vy);
+        cg_frame_scratch_free(vx);
+        cg_frame_scratch_free(vy);
         return -1;
     }
     int64_t k = 0, nx = 0;
@@ -835,8 +836,8 @@ void cg_kde_pairs_release(cg_kde_pairs *pp)
 {
     if (!pp)
         return;
-    free(pp->x.buf);
-    free(pp->y.buf);
+    cg_frame_scratch_free(pp->x.buf);
+    cg_frame_scratch_free(pp->y.buf);
     memset(pp, 0, sizeof *pp);
 }
 

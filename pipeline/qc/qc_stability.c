@@ -186,8 +186,10 @@ typedef struct bk_keys {
  * selected inside its bucket.  slot: 1 << PBITS bytes, zero on entry and
  * on return; pos: room for n + 1 positions with kk->keys (a bin's values,
  * many of them wanted, take a branch-free path through it); a whole
- * column's keys are computed again, few values wanted. */
-static void bucket_ranks(const double *a, int64_t n, const bk_keys *kk,
+ * column's keys are computed again, few values wanted.  space NULL: room
+ * for exactly those values is allocated here (a whole column's: a few
+ * buckets of it).  0, or -1 when that allocation fails. */
+static int bucket_ranks(const double *a, int64_t n, const bk_keys *kk,
                          const int64_t *rk, int nr, double *rv,
                          double *space, const uint32_t *hist, uint8_t *slot,
                          int64_t *pos)
@@ -221,6 +223,13 @@ static void bucket_ranks(const double *a, int64_t n, const bk_keys *kk,
             at += hist[bk[t]];
             sgi++;
         }
+    double *own = NULL;
+    if (!space && !(space = own = malloc((size_t)(at ? at : 1) *
+                                         sizeof *space))) {
+        for (int t = 0; t < nr; t++)
+            slot[bk[t]] = 0;
+        return -1;
+    }
     if (keys) {
         /* the positions of the buckets' values first, without a branch
          * (wanted at random), then their values in order */
@@ -271,6 +280,8 @@ static void bucket_ranks(const double *a, int64_t n, const bk_keys *kk,
     }
     for (int t = 0; t < nr; t++)
         slot[bk[t]] = 0;
+    free(own);
+    return 0;
 }
 
 static void run_median5(const double *m, int nb, double *out)
@@ -292,13 +303,11 @@ typedef struct stab_ws {
     double *sm, *d;
     double *buf;    /* one bin's non-NaN values, in event order */
     double *space;  /* one bin's bucket segments, then the column sample */
-    double *all;    /* the pooled buckets' values (room for n) */
     uint32_t *hist; /* pooled counts: 1 << PBITS (or NBK linear) */
     uint8_t *slot;  /* 1 << PBITS bytes, zero between uses */
     uint32_t *bh;   /* NBK counts of one bin */
     uint16_t *keys; /* one bin's bucket keys (stab_bins): bin + 1 */
     int64_t *pos;   /* one bin's positions (bucket_ranks): bin + 1 */
-    const cg_frame *fr; /* all is its slab */
 } stab_ws;
 
 /* One channel's verdict: the followed quantile with the worst change of
@@ -370,7 +379,6 @@ void qc_stab_scratch_free(void *scratch)
     free(w->d);
     free(w->buf);
     free(w->space);
-    cg_frame_slab_put(w->fr, w->all);
     free(w->hist);
     free(w->slot);
     free(w->bh);
@@ -392,14 +400,12 @@ static stab_ws *stab_ws_new(const qc_stab *st)
     w->d = malloc((size_t)nb * sizeof *w->d);
     w->buf = malloc(bin * sizeof *w->buf);
     w->space = malloc((bin > 4096 ? bin : 4096) * sizeof *w->space);
-    w->fr = st->fr; /* the per-event arrays: slabs (room for n + 1) */
-    w->all = cg_frame_slab_get(st->fr);
     w->hist = malloc(((size_t)1 << PBITS) * sizeof *w->hist);
     w->slot = calloc((size_t)1 << PBITS, 1);
     w->bh = malloc(NBK * sizeof *w->bh);
     w->keys = malloc((bin + 1) * sizeof *w->keys);
     w->pos = malloc((bin + 1) * sizeof *w->pos);
-    if (!w->m || !w->sm || !w->d || !w->buf || !w->space || !w->all ||
+    if (!w->m || !w->sm || !w->d || !w->buf || !w->space ||
         !w->hist || !w->slot || !w->bh || !w->keys || !w->pos) {
         qc_stab_scratch_free(w);
         return NULL;
@@ -531,13 +537,13 @@ static int64_t stab_bins(const qc_stab *st, stab_ws *w, const double *c,
  * and is not followed.  na: non-NaN values of c; w->hist: their pooled
  * histogram (stab_bins).  Only compared with stab_max_window, so a -0
  * or +0 among the ranks gives the same verdict. */
-static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
-                         int64_t na, const stab_lin *L, double *win)
+static int stab_windows(const qc_stab *st, stab_ws *w, const double *c,
+                        int64_t na, const stab_lin *L, double *win)
 {
     if (!na) {
         for (int qi = 0; qi < NQ; qi++)
             win[qi] = 0;
-        return;
+        return 0;
     }
     int64_t rk[2 * NQ];
     double rv[2 * NQ];
@@ -546,11 +552,13 @@ static void stab_windows(const qc_stab *st, stab_ws *w, const double *c,
         rk[2 * qi + 1] = (int64_t)((QS[qi] + 0.05) * (double)(na - 1));
     }
     bk_keys k = {NULL, L->lin, L->last, L->a};
-    bucket_ranks(c, st->n, &k, rk, 2 * NQ, rv, w->all, w->hist, w->slot,
-                 NULL);
+    if (bucket_ranks(c, st->n, &k, rk, 2 * NQ, rv, NULL, w->hist, w->slot,
+                     NULL) < 0)
+        return -1;
     for (int qi = 0; qi < NQ; qi++)
         win[qi] = asinh(rv[2 * qi + 1] / st->cof) -
                   asinh(rv[2 * qi] / st->cof);
+    return 0;
 }
 
 int qc_stab_task_of(const qc_stab *st, int j)
@@ -574,7 +582,8 @@ int qc_stab_channel(qc_stab *st, int k, const double *c, void **scratch)
     L.lin = stab_scale(w, c, st->n, &L.a, &L.last);
     int64_t na = stab_bins(st, w, c, k, &L);
     double win[NQ];
-    stab_windows(st, w, c, na, &L, win);
+    if (stab_windows(st, w, c, na, &L, win) < 0)
+        return -1;
     st->out[k] = stab_change(w, st->p, win);
     return 0;
 }

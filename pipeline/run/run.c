@@ -1886,6 +1886,13 @@ static int compensate_sample(const cg_run_ctx *ctx, const cg_sample *s,
     return 0;
 }
 
+/* Slabs a sample keeps of its file's bytes (the rest go back to the
+ * system once hashed): what the event QC (one), a gate's gathered
+ * dimensions and its scratch hold at once, measured on the 1M x 12
+ * sample; the statistics, which take all of it afterwards, fault the
+ * rest in again as they fill it. */
+#define RUN_SLABS 4
+
 /* The QC of the events: beside the gating (it starts once the transforms
  * are built, gate_sample, so both cores build them first), or, when the
  * gating needs its time mask, now, on every thread. */
@@ -1932,7 +1939,7 @@ static int exclude_time_anomalies(const cg_run_ctx *ctx, cg_result *res,
     /* the QC is done: the slabs move to the subset */
     size_t msize = 0;
     void *mem = cg_frame_slabs_take(fr, &msize);
-    if (mem && cg_frame_slabs_give(sub, mem, msize, msize, e) < 0)
+    if (mem && cg_frame_slabs_give(sub, mem, msize, msize, RUN_SLABS, e) < 0)
         fcs_buf_free(mem);
     /* only the subset is used from here on */
     cg_frame_free(fr);
@@ -1947,8 +1954,9 @@ static int exclude_time_anomalies(const cg_run_ctx *ctx, cg_result *res,
 /* Dims, gates, statistics, metrics, the gate-level QC and the figures of
  * one sample whose events (gfr) are compensated and QC'd.  0, or -1
  * after sample_fail. */
-static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
-                       cg_err *ep)
+static int gate_sample_in(sample_work *ww, cg_frame *gfr,
+                          const cg_panel_map *mp,
+                          cg_err *ep)
 {
     const cg_run_ctx *ctx = ww->ctx;
     const cg_config *cfg = ww->cfg;
@@ -2030,6 +2038,17 @@ static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
         }
     }
     return 0;
+}
+
+/* gate_sample_in with this thread's gating scratch (auto gates, KDE)
+ * taken from gfr's slabs. */
+static int gate_sample(sample_work *ww, cg_frame *gfr, const cg_panel_map *mp,
+                       cg_err *ep)
+{
+    cg_frame_scratch_use(gfr);
+    int rc = gate_sample_in(ww, gfr, mp, ep);
+    cg_frame_scratch_use(NULL);
+    return rc;
 }
 
 int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
@@ -2123,7 +2142,8 @@ int cg_run_sample(const cg_run_ctx *ctx, int i, cg_result *res)
     /* the bytes, faulted in already, become the frame's slabs: the
      * per-event scratch of everything below (frame.h), each as soon as
      * the hash has read it */
-    if (w.spare && cg_frame_slabs_give(fr, w.spare, w.spare_size, 0, &e) == 0) {
+    if (w.spare && cg_frame_slabs_give(fr, w.spare, w.spare_size, 0,
+                                       RUN_SLABS, &e) == 0) {
         w.spare = NULL;
         pthread_mutex_lock(&hj.mu);
         hj.fr = fr;

@@ -460,8 +460,8 @@ typedef struct stat_ctx {
  * union's values in event order, then a population's values), v and tt
  * (8 bytes: the radix scratch during the sort, then one holds the sorted
  * values and the other the log table), ix (uint32: ranks in the union),
- * cs (the codes in sorted order), scratch (doubles, geomean or MAD only:
- * a population's logs, then the MAD's deviations). */
+ * cs (the codes in sorted order), scratch (doubles, MAD only: its
+ * deviations).  A small population's logs share val with its values. */
 typedef struct stat_ws {
     double *val, *v, *tt, *scratch;
     uint32_t *ix;
@@ -627,7 +627,9 @@ static int stat_column(const stat_ctx *cx, const stat_ws *ws, int c,
             lgt[j - kpos] = log(val[j]);
     }
     uint16_t *cs = ws->cs;
-    double *lv = ws->scratch;
+    /* a small population's logs (walk: fewer than m / 3 members) go to
+     * the upper half of v, beyond its values */
+    double *lv = v + (cx->cap + 1) / 2;
     int nspec = cx->nspec, grp = -1;
     for (int p = 0; p < cx->npop; p++) {
         double *r = res + (size_t)p * (size_t)nspec;
@@ -689,7 +691,7 @@ static void stat_work(stat_ctx *cx)
 {
     stat_ws ws = {0};
     int ok = cx->code &&
-             ws_alloc(cx, &ws, cx->cap, cx->need_mad || cx->need_log);
+             ws_alloc(cx, &ws, cx->cap, cx->need_mad);
     size_t rowlen = (size_t)cx->npop * (size_t)cx->nspec;
     for (;;) {
         int c = atomic_fetch_add(&cx->next, 1);

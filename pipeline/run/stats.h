@@ -69,7 +69,7 @@ void cg_stat_eval(const double *v, int64_t m, const cg_stat_spec *spec,
  * finite cols[c][i] with bit i set in pops[p]; a NULL pops[p] or cols[c]
  * gives NA.  Equal, bit for bit, to cg_stat_gather_sorted + cg_stat_eval
  * per population.  One workspace (30 bytes per event in some
- * population, 38 with geomean or mad) serves every column, plus 2 bytes
+ * population, 38 with mad) serves every column, plus 2 bytes
  * per such event for every 16 populations.  0, or < 0 with err when memory
  * is short. */
 int cg_stat_pops(const double *const *cols, int ncol, int64_t n,

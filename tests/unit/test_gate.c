@@ -564,8 +564,8 @@ static void test_frame_slabs(void)
     char *buf = malloc(size);
     REQUIRE(buf);
     memset(buf, 0xA5, size); /* values must all be written */
-    CHECK(cg_frame_slabs_give(fr2, buf, size, size, &e) == 0);
-    CHECK(cg_frame_slabs_give(fr2, buf, size, size, &e) < 0); /* once */
+    CHECK(cg_frame_slabs_give(fr2, buf, size, size, 0, &e) == 0);
+    CHECK(cg_frame_slabs_give(fr2, buf, size, size, 0, &e) < 0); /* once */
     cg_dims *fresh = cg_dims_new(fr, NULL, &e), *given = cg_dims_new(fr2, NULL,
                                                                      &e);
     REQUIRE(fresh && given);
@@ -655,7 +655,7 @@ static void test_dims_gathered(void)
     char *buf = malloc(size);
     REQUIRE(buf);
     memset(buf, 0xA5, size); /* values must all be written */
-    REQUIRE(cg_frame_slabs_give(fr2, buf, size, size, &e) == 0);
+    REQUIRE(cg_frame_slabs_give(fr2, buf, size, size, 0, &e) == 0);
     cg_dims *whole = cg_dims_new(fr, NULL, &e), *cd = cg_dims_new(fr2, NULL,
                                                                    &e);
     REQUIRE(whole && cd);
