@@ -240,10 +240,11 @@ static int on_gated(const cg_run_plots_ctx *pc, void *arg, cg_err *err)
     if (rq->y && !(y = dim_values(pc, rq->y, &yf, yl, sizeof yl, err)))
         return -1;
     int64_t n = pc->fr->n;
-    double *scratch = malloc((size_t)(n ? n : 1) * sizeof *scratch);
+    /* a slab of the sample's memory (faulted in already) */
+    double *scratch = cg_frame_slab_get(pc->fr);
     cg_plot_overlay *ov = calloc((size_t)cfg->ngates + 1, sizeof *ov);
     if (!scratch || !ov) {
-        free(scratch);
+        cg_frame_slab_put(pc->fr, scratch);
         free(ov);
         return cg_err_set(err, CG_E_NOMEM, "out of memory");
     }
@@ -276,7 +277,7 @@ static int on_gated(const cg_run_plots_ctx *pc, void *arg, cg_err *err)
                       .y_marker = rq->y,
                       .config_hash = pc->ctx->config_sha256};
     int rc = cg_plot_panel_png(&p, &m, rq->w, rq->h, rq->out, err);
-    free(scratch);
+    cg_frame_slab_put(pc->fr, scratch);
     free(ov);
     if (rc == 0)
         rq->written = 1;

@@ -227,6 +227,19 @@ cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
 int cg_plot_strategy_png(const cg_plot_panel *panels, int n,
                          const cg_plot_meta *m, const char *path,
                          cg_err *err);
+/* The same figure drawn panel by panel, so a caller need not hold every
+ * panel's values at once: begin with the number of panels and whether
+ * any is flagged (cg_plot_panels_flagged), add each in order (n times),
+ * end gives the image (owned); free drops an unfinished one.  The pixels
+ * are cg_plot_render_strategy's. */
+typedef struct cg_plot_strategy cg_plot_strategy;
+cg_plot_strategy *cg_plot_strategy_begin(int n, int flagged,
+                                         const cg_plot_meta *m, int ncols,
+                                         int cell_w, int cell_h, cg_err *err);
+int cg_plot_strategy_add(cg_plot_strategy *st, const cg_plot_panel *p,
+                         cg_err *err);
+cg_plot_image *cg_plot_strategy_end(cg_plot_strategy *st);
+void cg_plot_strategy_free(cg_plot_strategy *st); /* NULL is a no-op */
 
 /* Release cairo's process-wide font caches (and with them fontconfig's
  * patterns).  Optional: call once at process exit, when no thread is

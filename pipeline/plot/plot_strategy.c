@@ -15,6 +15,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plot_internal.h"
@@ -120,12 +121,26 @@ static void strategy_legend(cgp_cv *cv, double x, double y)
     cgp_text(cv, "purple = manual override", x, y, fs, 0, 0, 0.5, 0);
 }
 
-cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
-                                       const cg_plot_meta *m, int ncols,
-                                       int cell_w, int cell_h, cg_err *err)
+/* A strategy figure being drawn panel by panel. */
+struct cg_plot_strategy {
+    cg_plot_image *im;
+    cgp_cv cv;
+    int n, ncols, nrows, next, flagged;
+    int cell_w, cell_h, title_h, margin, legend_h;
+    double fs;
+};
+
+cg_plot_strategy *cg_plot_strategy_begin(int n, int flagged,
+                                         const cg_plot_meta *m, int ncols,
+                                         int cell_w, int cell_h, cg_err *err)
 {
-    if (!panels || n <= 0) {
+    if (n <= 0) {
         cg_err_set(err, CG_E_ARG, "strategy plot: no panels");
+        return NULL;
+    }
+    cg_plot_strategy *st = calloc(1, sizeof *st);
+    if (!st) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
         return NULL;
     }
     if (cell_w <= 0)
@@ -139,50 +154,97 @@ cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
     }
     if (ncols > n)
         ncols = n;
-    int nrows = (n + ncols - 1) / ncols;
-    double fs = cell_fs(cell_w, cell_h);
-    int title_h = (int)lround(3.0 * fs);
-    int margin = (int)lround(0.6 * fs);
-    int w = ncols * cell_w + 2 * margin;
-    int flagged = cg_plot_panels_flagged(panels, n);
-    int legend_h = flagged ? (int)lround(1.8 * fs) : 0;
-    int h = nrows * cell_h + title_h + margin + legend_h;
-    cg_plot_image *im = cgp_image_new(w, h, m, err);
-    if (!im)
+    st->n = n;
+    st->ncols = ncols;
+    st->nrows = (n + ncols - 1) / ncols;
+    st->cell_w = cell_w;
+    st->cell_h = cell_h;
+    st->flagged = flagged;
+    double fs = st->fs = cell_fs(cell_w, cell_h);
+    st->title_h = (int)lround(3.0 * fs);
+    st->margin = (int)lround(0.6 * fs);
+    int w = ncols * cell_w + 2 * st->margin;
+    st->legend_h = flagged ? (int)lround(1.8 * fs) : 0;
+    int h = st->nrows * cell_h + st->title_h + st->margin + st->legend_h;
+    if (!(st->im = cgp_image_new(w, h, m, err))) {
+        free(st);
         return NULL;
-    cgp_cv cv;
-    if (cgp_cv_begin(&cv, im, fs, err) < 0) {
-        cg_plot_image_free(im);
+    }
+    cgp_cv *cv = &st->cv;
+    if (cgp_cv_begin(cv, st->im, fs, err) < 0) {
+        cg_plot_image_free(st->im);
+        free(st);
         return NULL;
     }
     char title[512];
     strategy_title(title, sizeof title, m);
     if (!title[0])
         snprintf(title, sizeof title, "Gating strategy");
-    cgp_rgb(cv.cr, CGP_INK);
-    cgp_text(&cv, title, margin + 0.6 * fs, 0.75 * fs, 1.45 * fs, 1, 0, 0, 0);
-    cgp_provenance(&cv, m, w - margin - 0.6 * fs, 1.05 * fs, 0.75 * fs);
-    cairo_t *cr = cv.cr;
+    cgp_rgb(cv->cr, CGP_INK);
+    cgp_text(cv, title, st->margin + 0.6 * fs, 0.75 * fs, 1.45 * fs, 1, 0, 0,
+             0);
+    cgp_provenance(cv, m, w - st->margin - 0.6 * fs, 1.05 * fs, 0.75 * fs);
+    cairo_t *cr = cv->cr;
     cgp_rgb(cr, 0xdddddd);
     cairo_set_line_width(cr, 1);
-    cairo_move_to(cr, margin, title_h - 0.5);
-    cairo_line_to(cr, w - margin, title_h - 0.5);
+    cairo_move_to(cr, st->margin, st->title_h - 0.5);
+    cairo_line_to(cr, w - st->margin, st->title_h - 0.5);
     cairo_stroke(cr);
-    for (int i = 0; i < n; i++) {
-        int r = i / ncols, c = i % ncols;
-        if (cgp_draw_panel(&cv, &panels[i], margin + c * cell_w,
-                           title_h + r * cell_h, cell_w, cell_h, 1,
-                           err) < 0) {
-            cgp_cv_end(&cv);
-            cg_plot_image_free(im);
+    return st;
+}
+
+int cg_plot_strategy_add(cg_plot_strategy *st, const cg_plot_panel *p,
+                         cg_err *err)
+{
+    if (st->next >= st->n)
+        return cg_err_set(err, CG_E_ARG, "strategy plot: more panels than "
+                          "the %d announced", st->n);
+    int i = st->next++, r = i / st->ncols, c = i % st->ncols;
+    return cgp_draw_panel(&st->cv, p, st->margin + c * st->cell_w,
+                          st->title_h + r * st->cell_h, st->cell_w,
+                          st->cell_h, 1, err) < 0 ? -1 : 0;
+}
+
+cg_plot_image *cg_plot_strategy_end(cg_plot_strategy *st)
+{
+    if (!st)
+        return NULL;
+    cg_plot_image *im = st->im;
+    if (st->flagged)
+        strategy_legend(&st->cv, st->margin + 0.6 * st->fs,
+                        st->title_h + st->nrows * st->cell_h +
+                            0.5 * st->legend_h);
+    cgp_cv_end(&st->cv);
+    free(st);
+    return im;
+}
+
+void cg_plot_strategy_free(cg_plot_strategy *st)
+{
+    if (!st)
+        return;
+    cgp_cv_end(&st->cv);
+    cg_plot_image_free(st->im);
+    free(st);
+}
+
+cg_plot_image *cg_plot_render_strategy(const cg_plot_panel *panels, int n,
+                                       const cg_plot_meta *m, int ncols,
+                                       int cell_w, int cell_h, cg_err *err)
+{
+    if (!panels || n <= 0) {
+        cg_err_set(err, CG_E_ARG, "strategy plot: no panels");
+        return NULL;
+    }
+    cg_plot_strategy *st =
+        cg_plot_strategy_begin(n, cg_plot_panels_flagged(panels, n), m,
+                               ncols, cell_w, cell_h, err);
+    for (int i = 0; st && i < n; i++)
+        if (cg_plot_strategy_add(st, &panels[i], err) < 0) {
+            cg_plot_strategy_free(st);
             return NULL;
         }
-    }
-    if (flagged)
-        strategy_legend(&cv, margin + 0.6 * fs,
-                        title_h + nrows * cell_h + 0.5 * legend_h);
-    cgp_cv_end(&cv);
-    return im;
+    return cg_plot_strategy_end(st);
 }
 
 int cg_plot_strategy_png(const cg_plot_panel *panels, int n,

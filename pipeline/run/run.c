@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <float.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -2012,8 +2013,13 @@ static int gate_sample_in(sample_work *ww, cg_frame *gfr,
     char plot_err[sizeof ep->msg] = "";
     if (ctx->opts.plots && ctx->opts.outdir && cg_run_plots(&pc, ep) < 0)
         snprintf(plot_err, sizeof plot_err, "%s", ep->msg);
-    if (ctx->opts.plots && ctx->opts.outdir)
+    if (ctx->opts.plots && ctx->opts.outdir) {
+        /* the figures' buffers (surfaces, density grids) are freed, but
+         * malloc keeps what it took for them; the statistics below
+         * would come on top */
+        malloc_trim(0);
         trace(ww, "figures");
+    }
     void *mem = NULL; /* the slabs' pages, faulted in already */
     size_t mem_size = 0;
     if (!ctx->opts.on_gated && !cfg->stats_transformed) {

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ typedef struct gpanel {
     cg_plot_overlay ov;
     char xl[96], yl[96];
     int gi;
+    const cg_dim *dx, *dy; /* the axes' dims (dy NULL: 1-D) */
+    const cg_xform *xf, *yf;
+    int dm[2];             /* the gate dims on the axes */
     const char *xn, *yn; /* the markers/roles on the axes (yn NULL: 1-D) */
     char note[96];       /* how cuts on markers not on the axes were set */
 } gpanel;
@@ -206,9 +210,9 @@ static const cg_bits *bits_of(const cg_run_plots_ctx *pc, int gi)
     return p >= 0 ? cg_members_bits(pc->mem, p) : NULL;
 }
 
-/* Fill panel gp for gate gi; 0 when drawable, -1 to skip. */
-static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
-                      double *scratch)
+/* Panel gp for gate gi without its values (panel_fill adds them): the
+ * axes' dims and the overlay; 0 when drawable, -1 to skip. */
+static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp)
 {
     const cg_config *cfg = pc->ctx->cfg;
     const cg_gate_spec *g = &cfg->gates[gi];
@@ -244,27 +248,15 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
                           : NULL;
     if (!dx || (yn && !dy))
         return -1;
-    const cg_bits *parent = g->parent >= 0 ? bits_of(pc, g->parent) : NULL;
-    int64_t n;
-    const cg_bits *mask;
-    const double *x, *y;
-    if (panel_values(pc, dx, dy, parent, &x, &y, &n, &mask) < 0)
-        return -1;
+    gp->dx = dx;
+    gp->dy = dy;
+    gp->xf = xf;
+    gp->yf = yf;
+    gp->dm[0] = dm[0];
+    gp->dm[1] = dm[1];
     cg_plot_panel *p = &gp->p;
     p->title = g->parent >= 0 ? cfg->gates[g->parent].name : "all events";
-    p->x = x;
-    p->y = y;
-    p->n = n;
-    p->mask = mask;
-    double lo, hi;
-    cg_run_plot_range(x, n, mask, scratch, &lo, &hi);
-    widen_to_cut(g, pr, dm[0], &lo, &hi);
-    set_axis(&p->xaxis, gp->xl, xf, lo, hi);
-    if (y) {
-        cg_run_plot_range(y, n, mask, scratch, &lo, &hi);
-        widen_to_cut(g, pr, dm[1], &lo, &hi);
-        set_axis(&p->yaxis, gp->yl, yf, lo, hi);
-    }
+    const void *y = dy; /* a y axis (its values come with panel_fill) */
     cg_plot_overlay *ov = &gp->ov;
     ov->name = g->name;
     ov->pct = cg_stat_pct(pr->count, pr->parent_count);
@@ -355,6 +347,31 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp,
     return 0;
 }
 
+/* The values of panel gp (made by make_panel) and its axes' ranges;
+ * scratch: room for the sample's events.  0, or -1 when a value column
+ * cannot be had. */
+static int panel_fill(const cg_run_plots_ctx *pc, gpanel *gp, double *scratch)
+{
+    const cg_config *cfg = pc->ctx->cfg;
+    const cg_gate_spec *g = &cfg->gates[gp->gi];
+    const cg_pop_result *pr = &pc->res->pops[gp->gi];
+    const cg_bits *parent = g->parent >= 0 ? bits_of(pc, g->parent) : NULL;
+    cg_plot_panel *p = &gp->p;
+    if (panel_values(pc, gp->dx, gp->dy, parent, &p->x, &p->y, &p->n,
+                     &p->mask) < 0)
+        return -1;
+    double lo, hi;
+    cg_run_plot_range(p->x, p->n, p->mask, scratch, &lo, &hi);
+    widen_to_cut(g, pr, gp->dm[0], &lo, &hi);
+    set_axis(&p->xaxis, gp->xl, gp->xf, lo, hi);
+    if (p->y) {
+        cg_run_plot_range(p->y, p->n, p->mask, scratch, &lo, &hi);
+        widen_to_cut(g, pr, gp->dm[1], &lo, &hi);
+        set_axis(&p->yaxis, gp->yl, gp->yf, lo, hi);
+    }
+    return 0;
+}
+
 static int qc_figure(const cg_run_plots_ctx *pc, const cg_plot_meta *meta,
                      const char *dir, cg_err *err)
 {
@@ -424,73 +441,138 @@ done:
     return rc;
 }
 
-/* The figures of one sample once its panels are made: job k < np is
- * panel k's PNG, np the strategy figure, np + 1 the QC figure.  Each job
- * writes its own file from read-only inputs, so they may run on
- * separate threads; a job's error goes to its own slot. */
-typedef struct fig_jobs {
-    const cg_run_plots_ctx *pc;
-    gpanel *gp;
-    cg_plot_panel *panels;
-    int np;
-    const cg_plot_meta *meta;
-    const char *dir;
-    cg_err *errs;         /* np + 2 */
-    int t, nt;            /* this thread takes jobs t, t + nt, ... */
-} fig_jobs;
-
-static int fig_job(const fig_jobs *fj, int k, cg_err *e)
+/* Gate panel g's own figure (PNG in dir).  0 or < 0 with e. */
+static int gate_figure(const cg_run_plots_ctx *pc, const gpanel *g,
+                       const cg_plot_meta *meta, const char *dir, cg_err *e)
 {
-    const cg_config *cfg = fj->pc->ctx->cfg;
-    if (k == fj->np + 1)
-        return qc_figure(fj->pc, fj->meta, fj->dir, e);
-    const char *name = "strategy.png";
-    char buf[300];
-    if (k < fj->np) {
-        snprintf(buf, sizeof buf, "%s.png", cfg->gates[fj->gp[k].gi].name);
-        name = buf;
-    } else if (fj->np == 0) {
-        return 0; /* no panels, no strategy figure */
-    }
-    char *path = cg_path_join(fj->dir, name);
+    const cg_config *cfg = pc->ctx->cfg;
+    char name[300];
+    snprintf(name, sizeof name, "%s.png", cfg->gates[g->gi].name);
+    char *path = cg_path_join(dir, name);
     if (!path)
         return cg_err_set(e, CG_E_NOMEM, "out of memory");
-    int rc;
-    if (k < fj->np) {
-        const gpanel *g = &fj->gp[k];
-        cg_plot_meta m1 = *fj->meta;
-        m1.population = cfg->gates[g->gi].name;
-        m1.x_marker = g->xn;
-        m1.y_marker = g->yn;
-        rc = cg_plot_panel_png(&g->p, &m1, 0, 0, path, e);
-    } else {
-        rc = cg_plot_strategy_png(fj->panels, fj->np, fj->meta, path, e);
-    }
+    cg_plot_meta m1 = *meta;
+    m1.population = cfg->gates[g->gi].name;
+    m1.x_marker = g->xn;
+    m1.y_marker = g->yn;
+    int rc = cg_plot_panel_png(&g->p, &m1, 0, 0, path, e);
     free(path);
     return rc;
 }
 
-static void *fig_main(void *arg)
+/* A panel's two drawings, side by side once its values are at hand:
+ * part 0 its own figure, part 1 its cell of the strategy figure.  Each
+ * writes only its own outputs. */
+typedef struct panel_job {
+    const cg_run_plots_ctx *pc;
+    const gpanel *g;
+    const cg_plot_meta *meta;
+    const char *dir;
+    cg_plot_strategy *st; /* NULL: no strategy figure */
+    int part, rc;
+    cg_err err;
+} panel_job;
+
+static void *panel_main(void *arg)
 {
-    const fig_jobs *fj = arg;
-    for (int k = fj->t; k < fj->np + 2; k += fj->nt)
-        if (fig_job(fj, k, &fj->errs[k]) < 0 && !fj->errs[k].msg[0])
-            cg_err_set(&fj->errs[k], CG_E_IO, "cannot write the figure");
+    panel_job *j = arg;
+    if (j->part == 0)
+        j->rc = gate_figure(j->pc, j->g, j->meta, j->dir, &j->err);
+    else if (j->st)
+        j->rc = cg_plot_strategy_add(j->st, &j->g->p, &j->err);
     return NULL;
 }
 
-/* Run every figure job on up to nt threads. */
-static void fig_run(fig_jobs *fj, int nt)
+/* The QC figure, on a thread of its own beside the panels. */
+typedef struct qcfig_job {
+    const cg_run_plots_ctx *pc;
+    const cg_plot_meta *meta;
+    const char *dir;
+    int rc;
+    cg_err err;
+} qcfig_job;
+
+static void *qcfig_main(void *arg)
 {
-    enum { MAXT = 8 };
-    fig_jobs part[MAXT];
-    nt = nt < 1 ? 1 : nt > MAXT ? MAXT : nt;
-    for (int t = 0; t < nt; t++) {
-        part[t] = *fj;
-        part[t].t = t;
-        part[t].nt = nt;
+    qcfig_job *j = arg;
+    j->rc = qc_figure(j->pc, j->meta, j->dir, &j->err);
+    if (j->rc < 0 && !j->err.msg[0])
+        cg_err_set(&j->err, CG_E_IO, "cannot write the figure");
+    return NULL;
+}
+
+/* The strategy figure, drawn panel by panel, to dir/strategy.png. */
+static int strategy_write(cg_plot_strategy *st, const char *dir, cg_err *e)
+{
+    cg_plot_image *im = cg_plot_strategy_end(st);
+    char *path = im ? cg_path_join(dir, "strategy.png") : NULL;
+    int rc = !im ? cg_err_set(e, CG_E_IO, "cannot draw the figure")
+             : !path ? cg_err_set(e, CG_E_NOMEM, "out of memory")
+                     : cg_plot_image_write_png(im, path, e);
+    free(path);
+    cg_plot_image_free(im);
+    return rc;
+}
+
+/* The panels one at a time: values (gathered for the parent's events
+ * only), both drawings, then the values dropped, so only one panel's
+ * values are held at once.  errs[k]: panel k's figure; *serr: the
+ * strategy figure's. */
+static void draw_panels(const cg_run_plots_ctx *pc, gpanel *gp, int np,
+                        const cg_plot_meta *meta, const char *dir,
+                        cg_err *errs, cg_err *serr)
+{
+    cg_plot_panel *meta_p = calloc((size_t)np + 1, sizeof *meta_p);
+    double *scratch = cg_frame_slab_get(pc->fr);
+    if (!meta_p || !scratch) {
+        cg_err_set(serr, CG_E_NOMEM, "out of memory");
+        for (int k = 0; k < np; k++)
+            cg_err_set(&errs[k], CG_E_NOMEM, "out of memory");
+        free(meta_p);
+        cg_frame_slab_put(pc->fr, scratch);
+        return;
     }
-    cg_par_run(nt, fig_main, part, sizeof *part);
+    for (int k = 0; k < np; k++)
+        meta_p[k] = gp[k].p; /* overlays only: what flags the figure */
+    cg_plot_strategy *st =
+        np ? cg_plot_strategy_begin(np, cg_plot_panels_flagged(meta_p, np),
+                                    meta, 0, 0, 0, serr)
+           : NULL;
+    int nt = pc->ctx->inner_threads > 1 ? 2 : 1;
+    for (int k = 0; k < np; k++) {
+        if (panel_fill(pc, &gp[k], scratch) < 0) {
+            cg_err_set(&errs[k], CG_E_NOMEM, "cannot have the values");
+            cg_plot_strategy_free(st);
+            st = NULL;
+            if (!serr->msg[0])
+                cg_err_set(serr, CG_E_NOMEM, "cannot have the values");
+            cg_dims_gather_drop(pc->dc);
+            continue;
+        }
+        panel_job j[2];
+        for (int t = 0; t < 2; t++)
+            j[t] = (panel_job){pc, &gp[k], meta, dir, st, t, 0, {0}};
+        if (nt > 1) {
+            cg_par_run(2, panel_main, j, sizeof *j);
+        } else {
+            panel_main(&j[0]);
+            panel_main(&j[1]);
+        }
+        if (j[0].rc < 0)
+            errs[k] = j[0].err.msg[0] ? j[0].err : (cg_err){0};
+        if (j[0].rc < 0 && !errs[k].msg[0])
+            cg_err_set(&errs[k], CG_E_IO, "cannot write the figure");
+        if (j[1].rc < 0) {
+            *serr = j[1].err;
+            cg_plot_strategy_free(st);
+            st = NULL;
+        }
+        cg_dims_gather_drop(pc->dc); /* this panel's values */
+    }
+    if (st && strategy_write(st, dir, serr) < 0 && !serr->msg[0])
+        cg_err_set(serr, CG_E_IO, "cannot write the figure");
+    free(meta_p);
+    cg_frame_slab_put(pc->fr, scratch);
 }
 
 int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
@@ -507,31 +589,35 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
         return -1;
     }
     gpanel *gp = calloc((size_t)cfg->ngates + 1, sizeof *gp);
-    cg_plot_panel *panels = calloc((size_t)cfg->ngates + 1, sizeof *panels);
     cg_err *errs = calloc((size_t)cfg->ngates + 2, sizeof *errs);
-    double *scratch = malloc((size_t)(pc->fr->n ? pc->fr->n : 1) * sizeof *scratch);
     int rc = 0, np = 0;
-    if (!gp || !panels || !errs || !scratch) {
+    if (!gp || !errs) {
         rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
         goto done;
     }
     cg_plot_meta meta = {.sample = s->sample_id, .subject = s->subject,
                          .visit = s->visit,
                          .config_hash = pc->ctx->config_sha256};
-    /* the panels read the dims cache (one thread); the figures do not */
     for (int gi = 0; gi < cfg->ngates; gi++) {
-        if (make_panel(pc, gi, &gp[np], scratch) < 0)
+        if (make_panel(pc, gi, &gp[np]) < 0)
             continue;
         np++;
     }
-    for (int k = 0; k < np; k++) {
+    for (int k = 0; k < np; k++)
         gp[k].p.overlays = &gp[k].ov; /* after the array stopped moving */
-        panels[k] = gp[k].p;
-    }
-    fig_jobs fj = {pc, gp, panels, np, &meta, dir, errs, 0, 1};
-    fig_run(&fj, pc->ctx->inner_threads);
+    /* the QC figure beside the panels (it reads the QC result only) */
+    qcfig_job qj = {pc, &meta, dir, 0, {0}};
+    pthread_t qth;
+    int qthreaded = pc->ctx->inner_threads > 1 &&
+                    pthread_create(&qth, NULL, qcfig_main, &qj) == 0;
+    draw_panels(pc, gp, np, &meta, dir, errs, &errs[np]);
+    if (qthreaded)
+        pthread_join(qth, NULL);
+    else
+        qcfig_main(&qj);
+    errs[np + 1] = qj.rc < 0 ? qj.err : (cg_err){0};
     for (int k = 0; k < np + 2 && rc == 0; k++) {
-        if (!errs[k].msg[0])
+        if (!errs[k].msg[0] || (k == np && np == 0))
             continue;
         char name[300];
         snprintf(name, sizeof name, "%s.png", k < np ? cfg->gates[gp[k].gi].name
@@ -539,11 +625,9 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
         rc = cg_err_set(err, CG_E_IO, "%s: %s", name, errs[k].msg);
     }
 done:
-    cg_dims_gather_drop(pc->dc); /* the panels' values */
+    cg_dims_gather_drop(pc->dc);
     free(gp);
-    free(panels);
     free(errs);
-    free(scratch);
     free(dir);
     return rc;
 }
