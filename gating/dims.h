@@ -115,7 +115,8 @@ const cg_frame *cg_dims_frame(const cg_dims *dc);
 /* The values of dimension d for every event: borrowed, valid until
  * cg_dims_free.  Computed on first request, then served from the cache;
  * without ratio and transform (or with an unbounded identity) it is the
- * frame's or compensation block's column itself.
+ * frame's or compensation block's column itself (a float-held channel,
+ * frame.h: read once into a cached column).
  * NULL with err (naming the channel/matrix) when it cannot be resolved. */
 const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err);
 
