@@ -371,59 +371,41 @@ static inline uint64_t dbits(double x)
 /* Store decoded values v[0..b) of channel j at events [i0, i0 + b): as
  * floats while every value so far is exactly a float (bit for bit: -0,
  * infinities; a NaN whose payload a float cannot hold is not), else as
- * doubles from here on (the floats so far widened: exact).  0, or -1
- * when out of memory. */
+ * doubles from here on (the floats so far widened: exact).  With r (the
+ * time channel, whose scaled values v are its raw values r times ts):
+ * floats of the raw values while each is a float and, read back as
+ * float x ts (the decoder's own operation), gives v bit for bit.  0, or
+ * -1 when out of memory. */
 static int store_block(cg_frame *fr, int j, int64_t i0, int64_t b,
-                       const double *v)
+                       const double *v, const double *r, double ts)
 {
     float *f = fr->fcol[j];
     if (f) {
         uint64_t bad = 0;
-        for (int64_t t = 0; t < b; t++) {
-            float x = (float)v[t];
-            f[i0 + t] = x;
-            bad |= dbits((double)x) ^ dbits(v[t]);
-        }
+        if (r)
+            for (int64_t t = 0; t < b; t++) {
+                float x = (float)r[t];
+                f[i0 + t] = x;
+                bad |= dbits((double)x) ^ dbits(r[t]);
+                bad |= dbits((double)x * ts) ^ dbits(v[t]);
+            }
+        else
+            for (int64_t t = 0; t < b; t++) {
+                float x = (float)v[t];
+                f[i0 + t] = x;
+                bad |= dbits((double)x) ^ dbits(v[t]);
+            }
         if (!bad)
             return 0;
         double *c = cg_frame_col_alloc(fr->n);
         if (!c)
             return -1;
         for (int64_t t = 0; t < i0; t++)
-            c[t] = f[t];
+            c[t] = r ? (double)f[t] * ts : f[t];
         fr->col[j] = c;
         fr->fcol[j] = NULL; /* its slice of fstore stays unused */
-    }
-    memcpy(fr->col[j] + i0, v, (size_t)b * sizeof *v);
-    return 0;
-}
-
-/* store_block for the time channel j, whose scaled values v are its raw
- * values r times ts: floats of the raw values while each is exactly a
- * float and times ts gives v bit for bit (read back as float x ts, the
- * decoder's own operation), else doubles of v from here on. */
-static int store_block_time(cg_frame *fr, int j, int64_t i0, int64_t b,
-                            const double *v, const double *r, double ts)
-{
-    float *f = fr->fcol[j];
-    if (f) {
-        uint64_t bad = 0;
-        for (int64_t t = 0; t < b; t++) {
-            float x = (float)r[t];
-            f[i0 + t] = x;
-            bad |= dbits((double)x) ^ dbits(r[t]);
-            bad |= dbits((double)x * ts) ^ dbits(v[t]);
-        }
-        if (!bad)
-            return 0;
-        double *c = cg_frame_col_alloc(fr->n);
-        if (!c)
-            return -1;
-        for (int64_t t = 0; t < i0; t++)
-            c[t] = (double)f[t] * ts;
-        fr->col[j] = c;
-        fr->fcol[j] = NULL; /* its slice of fstore stays unused */
-        fr->fmul[j] = 0;
+        if (fr->fmul)
+            fr->fmul[j] = 0;
     }
     memcpy(fr->col[j] + i0, v, (size_t)b * sizeof *v);
     return 0;
@@ -467,10 +449,9 @@ static void *fdecode_main(void *arg)
             break;
         }
         for (int j = d->j0; j < d->j1 && d->rc == 0; j++)
-            if ((raw[j] && fr->fmul[j] != 0
-                     ? store_block_time(fr, j, i0, b, cols[j], raw[j],
-                                        fr->fmul[j])
-                     : store_block(fr, j, i0, b, cols[j])) < 0)
+            if (store_block(fr, j, i0, b, cols[j],
+                            raw[j] && fr->fmul[j] != 0 ? raw[j] : NULL,
+                            fr->fmul ? fr->fmul[j] : 0) < 0)
                 d->rc = -3;
     }
 done:
