@@ -299,6 +299,19 @@ static int check_finite(const cg_matrix *S, cg_err *err)
     return 0;
 }
 
+double *cg_comp_matrix(const cg_matrix *S, int inverted_already, int *m,
+                       int *p, cg_err *err)
+{
+    if (!S || S->nrow < 1 || S->ncol < 1) {
+        cg_err_set(err, CG_E_ARG, "cg_comp_matrix: no matrix");
+        return NULL;
+    }
+    if (check_finite(S, err) < 0)
+        return NULL;
+    cg_blas_quiet();
+    return comp_matrix(S, inverted_already, m, p, err);
+}
+
 int cg_comp_apply(const cg_matrix *S, int inverted_already,
                   const double *const *in, double *const *out, int64_t n,
                   cg_err *err)

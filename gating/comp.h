@@ -68,6 +68,14 @@ void cg_blas_quiet(void);
 int cg_compensate(cg_frame *fr, const cg_matrix *spill, cg_comp_report *rep,
                   cg_err *err);
 
+/* The compensation matrix K cg_comp_apply multiplies by (m inputs x p
+ * outputs, column-major: output k's column at K + k m), owned (free()),
+ * or NULL with err (a non-finite entry, a singular or rank-deficient
+ * matrix).  With cg_comp_chain an output can be computed alone, for any
+ * events, with cg_comp_apply's values. */
+double *cg_comp_matrix(const cg_matrix *S, int inverted_already, int *m,
+                       int *p, cg_err *err);
+
 /* One output of the product, as cg_comp_apply computes it: y[i] = the
  * chain over j = 0..m-1 of fma(X[j * b + i], Kk[j], acc) from acc = 0,
  * for the b events of X (b x m, column-major).  The kernel behind

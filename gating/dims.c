@@ -227,7 +227,12 @@ typedef struct comp_block {
     int inverted;
     int nout;
     char **outname;       /* borrowed from m */
-    double **out;         /* nout columns, NULL until computed */
+    /* set up on first use (block_prepare): */
+    double *K;            /* cg_comp_matrix: nin x nout, column-major */
+    int nin;
+    int *in;              /* the frame channel of each input */
+    double **out;         /* nout whole columns (slabs), each NULL until
+                           * a whole column is asked for */
 } comp_block;
 
 typedef struct cache_ent {
@@ -303,12 +308,14 @@ cg_dims *cg_dims_new(const cg_frame *fr, const cg_matrix *fcs_spill,
     return dc;
 }
 
-static void block_free(comp_block *b)
+static void block_free(const cg_frame *fr, comp_block *b)
 {
     if (b->out)
         for (int j = 0; j < b->nout; j++)
-            free(b->out[j]);
+            cg_frame_slab_put(fr, b->out[j]);
     free(b->out);
+    free(b->K);
+    free(b->in);
     free(b->id);
 }
 
@@ -318,9 +325,9 @@ void cg_dims_free(cg_dims *dc)
         return;
     cg_dims_gather_drop(dc);
     free(dc->gath);
-    block_free(&dc->fcs);
+    block_free(dc->fr, &dc->fcs);
     for (int i = 0; i < dc->nmat; i++)
-        block_free(&dc->mat[i]);
+        block_free(dc->fr, &dc->mat[i]);
     free(dc->mat);
     for (int i = 0; i < dc->nent; i++) {
         free(dc->ent[i].key);
@@ -430,56 +437,98 @@ static const double *frame_col(cg_dims *dc, int j, cg_err *err)
     return col;
 }
 
-/* Compute the outputs of block b from the frame. */
-static int block_compute(cg_dims *dc, comp_block *b, cg_err *err)
+/* Set up block b: its matrix K and its inputs' frame channels (the
+ * outputs are computed when read, one at a time, with cg_comp_apply's
+ * values).  0, or < 0 with err. */
+static int block_prepare(cg_dims *dc, comp_block *b, cg_err *err)
 {
+    if (b->K)
+        return 0;
     const cg_matrix *m = b->m;
     int nin = b->inverted ? m->nrow : m->ncol;
     char **inname = b->inverted ? m->row : m->col;
-    const double **in = calloc((size_t)nin, sizeof *in);
+    int *in = calloc((size_t)nin, sizeof *in);
     double **out = calloc((size_t)b->nout, sizeof *out);
-    int rc = 0;
     if (!in || !out) {
-        rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
-        goto fail;
+        free(in);
+        free(out);
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
     }
-    for (int i = 0; i < nin; i++) {
-        int j = cg_frame_find(dc->fr, inname[i]);
-        if (j < 0) {
-            rc = cg_err_set(err, CG_E_CHANNEL, "matrix %s: detector %s is not "
-                            "a channel of the file", b->id, inname[i]);
-            goto fail;
-        }
-        if (!(in[i] = frame_col(dc, j, err))) {
-            rc = -1;
-            goto fail;
-        }
-    }
-    size_t n = (size_t)dc->n;
-    for (int j = 0; j < b->nout; j++)
-        if (!(out[j] = cg_frame_col_alloc((int64_t)n))) {
-            rc = cg_err_set(err, CG_E_NOMEM, "out of memory");
-            goto fail;
+    for (int i = 0; i < nin; i++)
+        if ((in[i] = cg_frame_find(dc->fr, inname[i])) < 0) {
+            free(in);
+            free(out);
+            return cg_err_set(err, CG_E_CHANNEL, "matrix %s: detector %s is "
+                              "not a channel of the file", b->id, inname[i]);
         }
     cg_err e2;
     cg_err_clear(&e2);
     /* inverted already: out = in * M (in = rows = detectors); otherwise
      * out = in * S^-1, least squares when S is not square. */
-    if (cg_comp_apply(m, b->inverted, in, out, dc->n, &e2) < 0) {
-        rc = cg_err_set(err, e2.code ? e2.code : CG_E_MATH, "matrix %s: %s",
-                        b->id, e2.msg);
-        goto fail;
+    int mm = 0, p = 0;
+    double *K = cg_comp_matrix(m, b->inverted, &mm, &p, &e2);
+    if (!K || mm != nin || p != b->nout) {
+        free(K);
+        free(in);
+        free(out);
+        return cg_err_set(err, e2.code ? e2.code : CG_E_MATH, "matrix %s: %s",
+                          b->id, e2.msg[0] ? e2.msg : "unexpected shape");
     }
-    free(in);
+    b->K = K;
+    b->nin = nin;
+    b->in = in;
     b->out = out;
     return 0;
-fail:
-    if (out)
-        for (int j = 0; j < b->nout; j++)
-            free(out[j]);
-    free(out);
-    free(in);
-    return rc;
+}
+
+/* Doubles of stack a block output's chunk of events takes: its inputs'
+ * values, BO_STACK / nin events at a time. */
+#define BO_STACK 8192
+
+/* Output k of block b at the cnt events listed in at, into out. */
+static void block_chunk(const cg_dims *dc, const comp_block *b, int k,
+                        const int64_t *at, int cnt, double *X, double *out)
+{
+    int m = b->nin;
+    for (int q = 0; q < m; q++)
+        cg_frame_read_at(dc->fr, b->in[q], at, cnt, X + (size_t)q * cnt);
+    cg_comp_chain(X, cnt, m, b->K + (size_t)k * (size_t)m, out);
+}
+
+/* Output k of block b at the events of sel (NULL: all), in order, into
+ * out: each event's chain over the inputs (cg_comp_chain, so the values
+ * are cg_comp_apply's), the inputs read from the frame (a float-held
+ * one widened). */
+static void block_gather(const cg_dims *dc, const comp_block *b, int k,
+                         const cg_bits *sel, double *out)
+{
+    int bs = BO_STACK / (b->nin > 0 ? b->nin : 1), cnt = 0;
+    if (bs < 1)
+        bs = 1;
+    double X[BO_STACK];
+    int64_t at[BO_STACK], pos = 0;
+    if (!sel) {
+        for (int64_t i = 0; i < dc->n; i++) {
+            at[cnt++] = i;
+            if (cnt == bs) {
+                block_chunk(dc, b, k, at, cnt, X, out + pos);
+                pos += cnt;
+                cnt = 0;
+            }
+        }
+    } else {
+        for (int64_t w = 0; w < cg_bits_words(dc->n); w++)
+            for (uint64_t bits = sel->w[w]; bits; bits &= bits - 1) {
+                at[cnt++] = (w << 6) + __builtin_ctzll(bits);
+                if (cnt == bs) {
+                    block_chunk(dc, b, k, at, cnt, X, out + pos);
+                    pos += cnt;
+                    cnt = 0;
+                }
+            }
+    }
+    if (cnt)
+        block_chunk(dc, b, k, at, cnt, X, out + pos);
 }
 
 /* Where the values of a channel in a compensation space are: a whole
@@ -487,6 +536,8 @@ fail:
 typedef struct src_ref {
     const double *v;
     int j;
+    const comp_block *blk; /* v NULL and blk: output k of blk */
+    int k;
 } src_ref;
 
 /* Channel `name` in the compensation space of d, as a src_ref: a
@@ -496,6 +547,8 @@ static int base_src(cg_dims *dc, const cg_dim *d, const char *name,
 {
     sr->v = NULL;
     sr->j = -1;
+    sr->blk = NULL;
+    sr->k = -1;
     comp_block *b = NULL;
     if (d->comp == CG_COMP_FCS && dc->fcs.m) {
         b = &dc->fcs;
@@ -512,9 +565,11 @@ static int base_src(cg_dims *dc, const cg_dim *d, const char *name,
     if (b) {
         int k = find_name(b->outname, b->nout, name);
         if (k >= 0) {
-            if (!b->out && block_compute(dc, b, err) < 0)
+            if (block_prepare(dc, b, err) < 0)
                 return -1;
-            sr->v = b->out[k];
+            sr->v = b->out[k]; /* NULL until a whole column is asked for */
+            sr->blk = b;
+            sr->k = k;
             return 0;
         }
     }
@@ -541,7 +596,20 @@ static const double *base_col(cg_dims *dc, const cg_dim *d, const char *name,
     src_ref sr;
     if (base_src(dc, d, name, &sr, err) < 0)
         return NULL;
-    return sr.v ? sr.v : frame_col(dc, sr.j, err);
+    if (sr.v)
+        return sr.v;
+    if (!sr.blk)
+        return frame_col(dc, sr.j, err);
+    /* a block output whole: computed once into a slab, kept */
+    comp_block *b = (comp_block *)sr.blk;
+    double *c = cg_frame_slab_get(dc->fr);
+    if (!c) {
+        cg_err_set(err, CG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    block_gather(dc, b, sr.k, NULL, c);
+    b->out[sr.k] = c;
+    return c;
 }
 
 static void gather_at(const double *src, const cg_bits *in, int64_t n,
@@ -553,6 +621,8 @@ static void src_gather(const cg_dims *dc, const src_ref *sr,
 {
     if (sr->v)
         gather_at(sr->v, in, dc->n, out);
+    else if (sr->blk)
+        block_gather(dc, sr->blk, sr->k, in, out);
     else
         cg_frame_gather_threads(dc->fr, sr->j, in, out, dc->threads);
 }
@@ -682,8 +752,9 @@ const double *cg_dims_get(cg_dims *dc, const cg_dim *d, cg_err *err)
         if (base_src(dc, d, d->name, &sr, err) < 0)
             goto fail;
         src = sr.v;
-        if (!src) { /* float-held: read into col, transformed in place */
-            cg_frame_read(dc->fr, sr.j, 0, dc->n, col);
+        if (!src) { /* computed or float-held: into col, transformed in
+                       place */
+            src_gather(dc, &sr, NULL, col);
             src = col;
         }
     }

@@ -764,6 +764,20 @@ void cg_frame_scratch_free(double *p)
         free(p);
 }
 
+void cg_frame_read_at(const cg_frame *fr, int j, const int64_t *at,
+                      int64_t b, double *out)
+{
+    if (fr->col[j]) {
+        const double *c = fr->col[j];
+        for (int64_t t = 0; t < b; t++)
+            out[t] = c[at[t]];
+        return;
+    }
+    int bs = read_block(fr, j);
+    for (int64_t t = 0; t < b; t += bs)
+        float_block(fr, j, at + t, (int)(b - t < bs ? b - t : bs), out + t);
+}
+
 const double *cg_frame_values(const cg_frame *fr, int j, double **buf)
 {
     if (fr->col[j])

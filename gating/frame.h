@@ -106,6 +106,10 @@ static inline int cg_frame_held(const cg_frame *fr, int j)
 void cg_frame_read(const cg_frame *fr, int j, int64_t first, int64_t len,
                    double *out);
 
+/* Channel j at the b events listed in at (any order) into out. */
+void cg_frame_read_at(const cg_frame *fr, int j, const int64_t *at,
+                      int64_t b, double *out);
+
 /* Channel j whole: col[j] when held, else computed into *buf (a slab,
  * cg_frame_slab_get, taken here when *buf is NULL and kept for the next
  * call: the caller gives it back with cg_frame_slab_put).  NULL when out

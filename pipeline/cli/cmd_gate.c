@@ -165,7 +165,9 @@ static int load(const char *path, cg_frame **fr, cg_matrix **spill)
         cg_warn_file(path, "%s", fcs_warning(f, w));
     cg_err ce;
     cg_err_clear(&ce);
-    *fr = cg_frame_from_fcs(f, FCS_SCALED, &ce);
+    /* float32 where exact (half the memory): the gates read values, and
+     * compensation, through the dims (frame.h) */
+    *fr = cg_frame_from_fcs_flags(f, FCS_SCALED, 2, CG_FRAME_FLOAT, &ce);
     if (!*fr) {
         cg_error_report("gate", path, NULL, &ce);
         fcs_close(f);
