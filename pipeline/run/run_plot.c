@@ -461,6 +461,25 @@ static int gate_figure(const cg_run_plots_ctx *pc, const gpanel *g,
     return rc;
 }
 
+/* The QC figure: one more job beside the first panel's drawings. */
+typedef struct qcfig_job {
+    const cg_run_plots_ctx *pc;
+    const cg_plot_meta *meta;
+    const char *dir;
+    int rc, ran;
+    cg_err err;
+} qcfig_job;
+
+static void *qcfig_main(void *arg)
+{
+    qcfig_job *j = arg;
+    j->ran = 1;
+    j->rc = qc_figure(j->pc, j->meta, j->dir, &j->err);
+    if (j->rc < 0 && !j->err.msg[0])
+        cg_err_set(&j->err, CG_E_IO, "cannot write the figure");
+    return NULL;
+}
+
 /* The drawings of a group of panels whose values are at hand: job 0
  * adds their cells to the strategy figure in order, job 1 + i draws
  * panel k0 + i's own figure.  Each job writes only its own outputs;
@@ -476,6 +495,7 @@ typedef struct group_job {
     cg_err *errs;            /* per panel */
     int src;                 /* the strategy job's result */
     cg_err serr;
+    qcfig_job *qc;           /* one more job: the QC figure, or NULL */
     atomic_int next;
 } group_job;
 
@@ -484,6 +504,10 @@ static void *group_main(void *arg)
     group_job *j = arg;
     for (;;) {
         int t = atomic_fetch_add(&j->next, 1);
+        if (t == j->k1 - j->k0 + 1 && j->qc) {
+            qcfig_main(j->qc);
+            continue;
+        }
         if (t > j->k1 - j->k0)
             break;
         if (t == 0) {
@@ -499,24 +523,6 @@ static void *group_main(void *arg)
             !e->msg[0])
             cg_err_set(e, CG_E_IO, "cannot write the figure");
     }
-    return NULL;
-}
-
-/* The QC figure, on a thread of its own beside the panels. */
-typedef struct qcfig_job {
-    const cg_run_plots_ctx *pc;
-    const cg_plot_meta *meta;
-    const char *dir;
-    int rc;
-    cg_err err;
-} qcfig_job;
-
-static void *qcfig_main(void *arg)
-{
-    qcfig_job *j = arg;
-    j->rc = qc_figure(j->pc, j->meta, j->dir, &j->err);
-    if (j->rc < 0 && !j->err.msg[0])
-        cg_err_set(&j->err, CG_E_IO, "cannot write the figure");
     return NULL;
 }
 
@@ -544,7 +550,7 @@ static int strategy_write(cg_plot_strategy *st, const char *dir, cg_err *e)
  * the strategy figure's. */
 static void draw_panels(const cg_run_plots_ctx *pc, gpanel *gp, int np,
                         const cg_plot_meta *meta, const char *dir,
-                        cg_err *errs, cg_err *serr)
+                        cg_err *errs, cg_err *serr, qcfig_job *qc)
 {
     cg_plot_panel *meta_p = calloc((size_t)np + 1, sizeof *meta_p);
     unsigned char *ok = calloc((size_t)np + 1, 1);
@@ -574,7 +580,9 @@ static void draw_panels(const cg_run_plots_ctx *pc, gpanel *gp, int np,
                 st = NULL;
             }
         }
-        group_job j = {pc, gp, ok, k0, k1, meta, dir, st, errs, 0, {0}, 0};
+        group_job j = {pc,   gp,   ok, k0, k1,
+                       meta, dir,  st, errs, 0,
+                       {0},  k0 ? NULL : qc, 0};
         atomic_init(&j.next, 0);
         cg_par_run(nt, group_main, &j, 0); /* workers share the counter */
         if (j.src < 0) {
@@ -587,6 +595,8 @@ static void draw_panels(const cg_run_plots_ctx *pc, gpanel *gp, int np,
     if (st && strategy_write(st, dir, serr) < 0 && !serr->msg[0])
         cg_err_set(serr, CG_E_IO, "cannot write the figure");
 done:
+    if (!qc->ran) /* no panel job took it */
+        qcfig_main(qc);
     free(meta_p);
     free(ok);
     cg_frame_slab_put(pc->fr, scratch);
@@ -622,16 +632,10 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
     }
     for (int k = 0; k < np; k++)
         gp[k].p.overlays = &gp[k].ov; /* after the array stopped moving */
-    /* the QC figure beside the panels (it reads the QC result only) */
-    qcfig_job qj = {pc, &meta, dir, 0, {0}};
-    pthread_t qth;
-    int qthreaded = pc->ctx->inner_threads > 1 &&
-                    pthread_create(&qth, NULL, qcfig_main, &qj) == 0;
-    draw_panels(pc, gp, np, &meta, dir, errs, &errs[np]);
-    if (qthreaded)
-        pthread_join(qth, NULL);
-    else
-        qcfig_main(&qj);
+    /* the QC figure is a job beside the first panel's (it reads the QC
+     * result only): two drawings at a time, never three */
+    qcfig_job qj = {pc, &meta, dir, 0, 0, {0}};
+    draw_panels(pc, gp, np, &meta, dir, errs, &errs[np], &qj);
     errs[np + 1] = qj.rc < 0 ? qj.err : (cg_err){0};
     for (int k = 0; k < np + 2 && rc == 0; k++) {
         if (!errs[k].msg[0] || (k == np && np == 0))
