@@ -4,14 +4,19 @@
  * Pipeline per dimension (Gating-ML 2.0, spec-notes.md 2.1): scaled
  * frame column -> compensation (none / the file's spillover / a named
  * matrix) -> fratio for ratio dimensions (+ its bounds) -> transform (+
- * its bounds).  A compensation block (all outputs of one matrix) is
- * computed once per sample the first time any of its channels is needed;
- * every distinct derived column is cached under a text key built from
+ * its bounds).  A compensation block (one matrix) is set up once per
+ * sample (its K and its inputs' channels) the first time any of its
+ * channels is needed, and each output is computed when read: for the
+ * events a gate gathers (compact mode), or once into a cached column
+ * when a whole column is asked for; the values are cg_comp_apply's.
+ * Every distinct derived column is cached under a text key built from
  * the dimension (names, matrix id, ratio constants, transform kind and
  * parameters, bounds printed with %.17g), so gates sharing a dimension
  * share the column.  Dimensions without ratio or transform (or with an
  * unbounded identity transform) return the frame/block column itself
- * (no copy).
+ * (no copy; a float-held frame channel, frame.h, is read once into a
+ * cached column).  Cached columns and gathered sets are slabs of the
+ * frame's (cg_frame_slab_get).
  *
  * Names match exactly first, then case-insensitively (cg_frame_find's
  * rule).  With a named matrix, a name that is not one of its outputs

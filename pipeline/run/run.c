@@ -570,8 +570,9 @@ typedef struct sample_work {
     int qc_pending;        /* beside the gating, once the transforms are
                               built (gate_sample) */
     double t0;             /* start (CYTOGATE_TRACE) */
-    void *spare;           /* the file's bytes once decoded (owned): */
-    size_t spare_size;     /* given to the frame as its slabs */
+    void *spare;           /* the file's bytes once decoded (owned, until
+                              given to the frame as its slabs) */
+    size_t spare_size;
 } sample_work;
 
 /* The dimension (channel + transform) a gate coordinate names. */
