@@ -257,7 +257,6 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp)
     gp->dm[1] = dm[1];
     cg_plot_panel *p = &gp->p;
     p->title = g->parent >= 0 ? cfg->gates[g->parent].name : "all events";
-    const void *y = dy; /* a y axis (its values come with panel_fill) */
     cg_plot_overlay *ov = &gp->ov;
     ov->name = g->name;
     ov->pct = cg_stat_pct(pr->count, pr->parent_count);
@@ -291,11 +290,11 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp)
         }
         hidden_note(g, pr, dm, gp);
         ov->kind = unplaced ? CG_PLOT_OV_NONE
-                   : y      ? CG_PLOT_OV_RECT
+                   : dy     ? CG_PLOT_OV_RECT
                             : CG_PLOT_OV_RANGE;
         ov->x0 = b[0][0];
         ov->x1 = b[0][1];
-        if (y) {
+        if (dy) {
             ov->y0 = b[1][0];
             ov->y1 = b[1][1];
         }
@@ -580,9 +579,9 @@ static void draw_panels(const cg_run_plots_ctx *pc, gpanel *gp, int np,
                 st = NULL;
             }
         }
-        group_job j = {pc,   gp,   ok, k0, k1,
-                       meta, dir,  st, errs, 0,
-                       {0},  k0 ? NULL : qc, 0};
+        group_job j = {.pc = pc, .gp = gp, .ok = ok, .k0 = k0, .k1 = k1,
+                       .meta = meta, .dir = dir, .st = st, .errs = errs,
+                       .qc = k0 ? NULL : qc};
         atomic_init(&j.next, 0);
         cg_par_run(nt, group_main, &j, 0); /* workers share the counter */
         if (j.src < 0) {
