@@ -60,9 +60,17 @@ cg_plot_image *cgp_image_new(int w, int h, const cg_plot_meta *m,
     }
     im->w = w;
     im->h = h;
-    im->surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
-    if (cairo_surface_status(im->surf) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(im->surf);
+    int stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, w);
+    im->pix = stride > 0 ? cgp_alloc((size_t)stride * (size_t)h,
+                                     &im->pix_from)
+                         : NULL;
+    if (im->pix)
+        im->surf = cairo_image_surface_create_for_data(
+            im->pix, CAIRO_FORMAT_ARGB32, w, h, stride);
+    if (!im->pix || cairo_surface_status(im->surf) != CAIRO_STATUS_SUCCESS) {
+        if (im->surf)
+            cairo_surface_destroy(im->surf);
+        cgp_release(im->pix, im->pix_from);
         free(im);
         cg_err_set(err, CG_E_NOMEM, "cannot allocate a %dx%d image", w, h);
         return NULL;
@@ -93,7 +101,9 @@ void cg_plot_image_free(cg_plot_image *im)
 {
     if (!im)
         return;
+    cairo_surface_finish(im->surf); /* no access to pix after this */
     cairo_surface_destroy(im->surf);
+    cgp_release(im->pix, im->pix_from);
     free(im->pan);
     for (int i = 0; i < im->ntext; i++) {
         free(im->key[i]);

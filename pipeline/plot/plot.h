@@ -32,6 +32,7 @@
 #ifndef CG_PLOT_H
 #define CG_PLOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bits.h"
@@ -240,6 +241,22 @@ int cg_plot_strategy_add(cg_plot_strategy *st, const cg_plot_panel *p,
                          cg_err *err);
 cg_plot_image *cg_plot_strategy_end(cg_plot_strategy *st);
 void cg_plot_strategy_free(cg_plot_strategy *st); /* NULL is a no-op */
+
+/* ---- memory for the drawings ----------------------------------------- */
+
+/* The big buffers of a drawing (image pixels, density grids) carved from
+ * blocks of `block` bytes a caller lends, instead of fresh pages: get(ctx)
+ * gives a block (NULL: none to spare, then malloc), put(ctx, b) takes one
+ * back as soon as nothing is carved from it.  A buffer larger than a
+ * block is malloc'd.  `cytogate run` lends a frame's slabs.  Threads draw
+ * with the memory they named last with cg_plot_mem_use (NULL: malloc);
+ * every image and buffer must be released before cg_plot_mem_free.
+ * Thread-safe; the pixels do not depend on where the memory came from. */
+typedef struct cg_plot_mem cg_plot_mem;
+cg_plot_mem *cg_plot_mem_new(size_t block, void *(*get)(void *ctx),
+                             void (*put)(void *ctx, void *block), void *ctx);
+void cg_plot_mem_use(cg_plot_mem *pm);
+void cg_plot_mem_free(cg_plot_mem *pm); /* NULL is a no-op */
 
 /* Release cairo's process-wide font caches (and with them fontconfig's
  * patterns).  Optional: call once at process exit, when no thread is

@@ -32,12 +32,73 @@ static inline int bin_of(double v, double lo, double f, int n)
     return (int)u;
 }
 
-/* Separable Gaussian blur of src (w x h) into dst; tmp (w x h) and pad
- * (w + 64 floats) are scratch.  Both passes run the tap loop outermost so
- * the inner loop is a straight multiply-add over a row (vectorisable). */
-static void blur(const uint32_t *src, float *dst, float *tmp, float *pad,
-                 int w, int h, double sigma)
+/* The grid g (w x h) of counts turned in place into the density drawn
+ * at each pixel: a separable Gaussian blur (taps k[0..2r], rows, then
+ * columns), kept where the pixel has events (at least 1e-6) and 0
+ * elsewhere; *dmin and *dmax over the occupied pixels.  Row results wait
+ * in a ring of 2r + 1 rows (ring: w x (2r + 1) floats) and out (w floats)
+ * holds one output row, so a pixel costs 4 bytes, not 16; an output row
+ * overwrites its counts after the last row pass that reads them.  Both
+ * passes run the tap loop outermost, so the inner loop is a straight
+ * multiply-add over a row (vectorisable), in the same order for every
+ * pixel.  pad: w + 2r floats. */
+static void blur_occupied(uint32_t *g, float *ring, float *pad, float *out,
+                          int w, int h, int r, const float *k, float *dmin,
+                          float *dmax)
 {
+    float lo = INFINITY, hi = 0;
+    int R = 2 * r + 1, done = 0; /* row-pass rows [0, done) computed */
+    memset(pad, 0, (size_t)(w + 2 * r) * sizeof *pad);
+    for (int y = 0; y < h; y++) {
+        int last = y + r < h ? y + r : h - 1;
+        for (; done <= last; done++) { /* row pass: zero-padded copy, taps */
+            const uint32_t *srow = g + (size_t)done * w;
+            for (int x = 0; x < w; x++)
+                pad[r + x] = (float)srow[x];
+            float *restrict t = ring + (size_t)(done % R) * w;
+            memset(t, 0, (size_t)w * sizeof *t);
+            for (int j = 0; j <= 2 * r; j++) {
+                const float *restrict s = pad + j;
+                float kj = k[j];
+                for (int x = 0; x < w; x++)
+                    t[x] += kj * s[x];
+            }
+        }
+        float *restrict d = out;
+        memset(d, 0, (size_t)w * sizeof *d);
+        int a = y - r < 0 ? r - y : 0;
+        int b = y + r >= h ? r + (h - 1 - y) : 2 * r;
+        for (int j = a; j <= b; j++) {
+            const float *restrict t = ring + (size_t)((y - r + j) % R) * w;
+            float kj = k[j];
+            for (int x = 0; x < w; x++)
+                d[x] += kj * t[x];
+        }
+        uint32_t *crow = g + (size_t)y * w;
+        float *frow = (float *)(void *)crow; /* the same row, as densities */
+        for (int x = 0; x < w; x++) {
+            float v = 0;
+            if (crow[x] > 0) {
+                v = d[x] > 1e-6f ? d[x] : 1e-6f;
+                if (v < lo)
+                    lo = v;
+                if (v > hi)
+                    hi = v;
+            }
+            frow[x] = v;
+        }
+    }
+    *dmin = lo;
+    *dmax = hi;
+}
+
+int cgp_density(cg_plot_image *im, const cgp_pinfo *pi,
+                const cg_plot_panel *p, cg_err *err)
+{
+    int w = pi->area.w, h = pi->area.h;
+    size_t np = (size_t)w * h;
+    int mn = w < h ? w : h;
+    double sigma = 1.0 + mn / 250.0;
     int r = (int)ceil(2.5 * sigma);
     if (r > 32)
         r = 32;
@@ -47,53 +108,19 @@ static void blur(const uint32_t *src, float *dst, float *tmp, float *pad,
         sum += k[i + r] = (float)exp(-0.5 * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * r; i++)
         k[i] = (float)(k[i] / sum);
-    /* rows: zero-padded copy, then taps */
-    memset(pad, 0, (size_t)(w + 2 * r) * sizeof *pad);
-    for (int y = 0; y < h; y++) {
-        const uint32_t *srow = src + (size_t)y * w;
-        for (int x = 0; x < w; x++)
-            pad[r + x] = (float)srow[x];
-        float *restrict t = tmp + (size_t)y * w;
-        memset(t, 0, (size_t)w * sizeof *t);
-        for (int j = 0; j <= 2 * r; j++) {
-            const float *restrict s = pad + j;
-            float kj = k[j];
-            for (int x = 0; x < w; x++)
-                t[x] += kj * s[x];
-        }
-    }
-    /* columns, one row of output at a time for cache locality */
-    for (int y = 0; y < h; y++) {
-        float *restrict d = dst + (size_t)y * w;
-        memset(d, 0, (size_t)w * sizeof *d);
-        int a = y - r < 0 ? r - y : 0;
-        int b = y + r >= h ? r + (h - 1 - y) : 2 * r;
-        for (int j = a; j <= b; j++) {
-            const float *restrict t = tmp + (size_t)(y - r + j) * w;
-            float kj = k[j];
-            for (int x = 0; x < w; x++)
-                d[x] += kj * t[x];
-        }
-    }
-}
-
-int cgp_density(cg_plot_image *im, const cgp_pinfo *pi,
-                const cg_plot_panel *p, cg_err *err)
-{
-    int w = pi->area.w, h = pi->area.h;
-    size_t np = (size_t)w * h;
-    uint32_t *cnt = calloc(np, sizeof *cnt); /* integer adds: no FP latency */
-    float *sm = malloc(np * sizeof *sm);
-    float *tmp = malloc(np * sizeof *tmp);
-    float *pad = malloc((size_t)(w + 66) * sizeof *pad);
-    if (!cnt || !sm || !tmp || !pad) {
-        free(pad);
-        free(cnt);
-        free(sm);
-        free(tmp);
+    /* counts, then densities in place (uint32 and float: 4 bytes each) */
+    cg_plot_mem *from;
+    uint32_t *cnt = cgp_alloc(np * sizeof *cnt, &from);
+    size_t nring = (size_t)(2 * r + 2) * (size_t)w + (size_t)(w + 2 * r);
+    float *ring = malloc(nring * sizeof *ring);
+    if (!cnt || !ring) {
+        cgp_release(cnt, from);
+        free(ring);
         return cg_err_set(err, CG_E_NOMEM, "out of memory for a %dx%d plot",
                           w, h);
     }
+    memset(cnt, 0, np * sizeof *cnt); /* integer adds: no FP latency */
+    float *out = ring + (size_t)(2 * r + 1) * w, *pad = out + w;
     const double *x = p->x, *y = p->y;
     double fx = w / (pi->xhi - pi->xlo), fy = h / (pi->yhi - pi->ylo);
     double xlo = pi->xlo, ylo = pi->ylo;
@@ -120,37 +147,23 @@ int cgp_density(cg_plot_image *im, const cgp_pinfo *pi,
             cnt[(size_t)iy * w + ix] += 1;
         }
     }
-    int mn = w < h ? w : h;
-    double sigma = 1.0 + mn / 250.0;
-    blur(cnt, sm, tmp, pad, w, h, sigma);
-    /* density at occupied pixels only; dmin/dmax over them */
-    float dmin = INFINITY, dmax = 0;
-    for (size_t i = 0; i < np; i++) {
-        if (cnt[i] > 0) {
-            float d = sm[i] > 1e-6f ? sm[i] : 1e-6f;
-            sm[i] = d;
-            if (d < dmin)
-                dmin = d;
-            if (d > dmax)
-                dmax = d;
-        } else {
-            sm[i] = 0;
-        }
-    }
+    float dmin, dmax, *sm = (float *)(void *)cnt;
+    blur_occupied(cnt, ring, pad, out, w, h, r, k, &dmin, &dmax);
     int dot = mn >= 480 ? 2 : 1;
-    if (dot == 2) { /* 2x2 max filter: pixel takes the densest of its block */
-        for (int yy = 0; yy < h; yy++) {
+    if (dot == 2) {
+        /* 2x2 max filter: a pixel takes the densest of itself, its left,
+         * upper and upper-left neighbours; in place, from the last row
+         * and column back, so what is read is not yet written */
+        for (int yy = h - 1; yy >= 0; yy--) {
             const float *r0 = sm + (size_t)(yy > 0 ? yy - 1 : 0) * w;
-            const float *r1 = sm + (size_t)yy * w;
-            float *o = tmp + (size_t)yy * w;
-            o[0] = r0[0] > r1[0] ? r0[0] : r1[0];
-            for (int xx = 1; xx < w; xx++) {
+            float *r1 = sm + (size_t)yy * w;
+            for (int xx = w - 1; xx >= 1; xx--) {
                 float a = r0[xx] > r1[xx] ? r0[xx] : r1[xx];
                 float b = r0[xx - 1] > r1[xx - 1] ? r0[xx - 1] : r1[xx - 1];
-                o[xx] = a > b ? a : b;
+                r1[xx] = a > b ? a : b;
             }
+            r1[0] = r0[0] > r1[0] ? r0[0] : r1[0];
         }
-        memcpy(sm, tmp, np * sizeof *sm);
     }
     if (dmax > 0) {
         uint32_t lut[256];
@@ -184,9 +197,7 @@ int cgp_density(cg_plot_image *im, const cgp_pinfo *pi,
         cairo_surface_mark_dirty_rectangle(im->surf, pi->area.x, pi->area.y,
                                            w, h);
     }
-    free(pad);
-    free(cnt);
-    free(sm);
-    free(tmp);
+    cgp_release(cnt, from);
+    free(ring);
     return 0;
 }

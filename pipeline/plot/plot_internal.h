@@ -27,6 +27,8 @@ typedef struct cgp_pinfo {
 
 struct cg_plot_image {
     cairo_surface_t *surf; /* ARGB32, opaque white background */
+    unsigned char *pix;    /* its pixels (cgp_alloc) */
+    cg_plot_mem *pix_from;
     int w, h;
     int npan, cappan;
     cgp_pinfo *pan;
@@ -53,6 +55,12 @@ typedef struct cgp_cv {
 #define CGP_OVERRIDE 0x8e24aau      /* overridden cut: purple, thicker */
 #define CGP_AUTOCUT 0x7a7a7au       /* where the auto gate would have cut */
 #define CGP_DEBRIS 0x555555u        /* scatter gate's debris cut */
+
+/* A big buffer (n bytes, 64-aligned when lent) from the calling
+ * thread's cg_plot_mem, else malloc; *from says which, for cgp_release.
+ * NULL when out of memory. */
+void *cgp_alloc(size_t n, cg_plot_mem **from);
+void cgp_release(void *p, cg_plot_mem *from);
 
 /* Image with a white background and meta copied into tEXt entries
  * (Software is always first).  NULL with err on no memory. */
