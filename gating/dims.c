@@ -989,6 +989,25 @@ static int gath_fill(cg_dims *dc, const cg_dim *d, const char *key,
     return 0;
 }
 
+void cg_dims_cache_drop(cg_dims *dc)
+{
+    if (!dc)
+        return;
+    cg_dims_gather_drop(dc);
+    for (int m = -1; m < dc->nmat; m++) {
+        comp_block *b = m < 0 ? &dc->fcs : &dc->mat[m];
+        for (int j = 0; b->out && j < b->nout; j++) {
+            cg_frame_slab_put(dc->fr, b->out[j]);
+            b->out[j] = NULL;
+        }
+    }
+    for (int i = 0; i < dc->nent; i++) {
+        free(dc->ent[i].key);
+        cg_frame_slab_put(dc->fr, dc->ent[i].col);
+    }
+    dc->nent = 0;
+}
+
 void cg_dims_gather_drop(cg_dims *dc)
 {
     if (!dc)

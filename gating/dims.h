@@ -153,6 +153,11 @@ const double *cg_dims_gathered(cg_dims *dc, const cg_dim *d,
                                cg_err *err);
 /* Forget every gathered set (their pointers become invalid). */
 void cg_dims_gather_drop(cg_dims *dc);
+/* Forget every value held: the gathered sets and the cached whole
+ * columns (all pointers from cg_dims_get and cg_dims_gathered become
+ * invalid; asked again, values are computed again, the same).  Their
+ * slabs go back to the frame. */
+void cg_dims_cache_drop(cg_dims *dc);
 
 /* Cache statistics (tests): distinct value columns computed so far. */
 int cg_dims_n_cached(const cg_dims *dc);

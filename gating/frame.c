@@ -696,6 +696,22 @@ void *cg_frame_slab_get(const cg_frame *fr)
     return p ? p : fcs_alloc_big(cg_frame_slab_size(fr));
 }
 
+void *cg_frame_slab_try(const cg_frame *fr)
+{
+    struct cg_frame_slabs *sl = fr->slabs;
+    void *p = NULL;
+    if (sl) {
+        pthread_mutex_lock(&sl->mu);
+        if (sl->nfree > 0) {
+            char *top = sl->free[sl->nfree - 1];
+            if ((size_t)(top - sl->mem) + sl->slab <= sl->ready)
+                p = sl->free[--sl->nfree];
+        }
+        pthread_mutex_unlock(&sl->mu);
+    }
+    return p;
+}
+
 void cg_frame_slab_put(const cg_frame *fr, void *p)
 {
     struct cg_frame_slabs *sl = fr->slabs;

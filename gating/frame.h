@@ -158,6 +158,10 @@ int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
 void cg_frame_slabs_ready(const cg_frame *fr, size_t ready);
 /* A slab (uninitialised), or NULL when out of memory. */
 void *cg_frame_slab_get(const cg_frame *fr);
+/* A free slab, ready, or NULL when there is none (nothing allocated,
+ * no waiting): for memory that would rather be malloc'd at its own size
+ * than take a fresh slab. */
+void *cg_frame_slab_try(const cg_frame *fr);
 /* Give a slab back (NULL: no-op). */
 void cg_frame_slab_put(const cg_frame *fr, void *p);
 /* The given memory whole, when every slab of it is back and all of it is

@@ -240,14 +240,9 @@ static int on_gated(const cg_run_plots_ctx *pc, void *arg, cg_err *err)
     if (rq->y && !(y = dim_values(pc, rq->y, &yf, yl, sizeof yl, err)))
         return -1;
     int64_t n = pc->fr->n;
-    /* a slab of the sample's memory (faulted in already) */
-    double *scratch = cg_frame_slab_get(pc->fr);
     cg_plot_overlay *ov = calloc((size_t)cfg->ngates + 1, sizeof *ov);
-    if (!scratch || !ov) {
-        cg_frame_slab_put(pc->fr, scratch);
-        free(ov);
+    if (!ov)
         return cg_err_set(err, CG_E_NOMEM, "out of memory");
-    }
     cg_plot_panel p;
     memset(&p, 0, sizeof p);
     p.title = rq->parent ? rq->parent : "all events";
@@ -255,13 +250,15 @@ static int on_gated(const cg_run_plots_ctx *pc, void *arg, cg_err *err)
     p.y = y;
     p.n = n;
     p.mask = mask;
-    double lo, hi;
-    cg_run_plot_range(x, n, mask, scratch, &lo, &hi);
-    cg_plot_axis_xform(&p.xaxis, xl, xf, lo, hi);
-    if (y) {
-        cg_run_plot_range(y, n, mask, scratch, &lo, &hi);
-        cg_plot_axis_xform(&p.yaxis, yl, yf, lo, hi);
+    double xlo, xhi, ylo = 0, yhi = 1;
+    if (cg_run_plot_range(x, n, mask, &xlo, &xhi, err) < 0 ||
+        (y && cg_run_plot_range(y, n, mask, &ylo, &yhi, err) < 0)) {
+        free(ov);
+        return -1;
     }
+    cg_plot_axis_xform(&p.xaxis, xl, xf, xlo, xhi);
+    if (y)
+        cg_plot_axis_xform(&p.yaxis, yl, yf, ylo, yhi);
     int nov = 0;
     for (int gi = 0; gi < cfg->ngates; gi++)
         if (cfg->gates[gi].parent == parent_gi &&
@@ -276,8 +273,12 @@ static int on_gated(const cg_run_plots_ctx *pc, void *arg, cg_err *err)
                       .x_marker = rq->x,
                       .y_marker = rq->y,
                       .config_hash = pc->ctx->config_sha256};
+    /* drawn in the sample's free slabs, not fresh pages */
+    cg_plot_mem *pm = cg_run_plot_mem(pc->fr);
+    cg_plot_mem_use(pm);
     int rc = cg_plot_panel_png(&p, &m, rq->w, rq->h, rq->out, err);
-    cg_frame_slab_put(pc->fr, scratch);
+    cg_plot_mem_use(NULL);
+    cg_plot_mem_free(pm);
     free(ov);
     if (rc == 0)
         rq->written = 1;

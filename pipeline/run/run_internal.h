@@ -12,6 +12,7 @@
 #include "dims.h"
 #include "frame.h"
 #include "gatetree.h"
+#include "plot.h"
 #include "run.h"
 #include "xform.h"
 
@@ -58,11 +59,17 @@ int cg_run_auto_cut(const cg_dim_spec *ds, const double *x, int64_t n,
                     cg_err *err);
 
 /* Display range of x over the events in mask (NULL: all): the 0.1 and
- * 99.9 percentiles of the finite values, by selection, padded by 5%;
- * [0, 1] when there are none.  scratch holds n doubles.  Shared by the
- * run's figures and `cytogate plot`, so both frame a population alike. */
-void cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
-                       double *scratch, double *lo, double *hi);
+ * 99.9 percentiles of the finite values (cg_stat_tails: read in place,
+ * no copy), padded by 5%; [0, 1] when there are none.  Shared by the
+ * run's figures and `cytogate plot`, so both frame a population alike.
+ * 0, or -1 with err (no memory). */
+int cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
+                      double *lo, double *hi, cg_err *err);
+
+/* Memory for a sample's drawings: the free slabs of fr (cg_plot_mem),
+ * so figures draw in pages the sample holds already.  NULL when out of
+ * memory. */
+cg_plot_mem *cg_run_plot_mem(const cg_frame *fr);
 
 /* Natural order of labels ("V2" < "V10"): <0, 0, >0. */
 int cg_natural_cmp(const char *a, const char *b);

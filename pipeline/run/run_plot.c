@@ -93,40 +93,18 @@ static void widen_to_cut(const cg_gate_spec *g, const cg_pop_result *pr,
         *lo = t - 0.05 * (*hi - t);
 }
 
-void cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
-                       double *scratch, double *lo, double *hi)
+int cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
+                      double *lo, double *hi, cg_err *err)
 {
-    int64_t m = 0;
-    double mn = INFINITY, mx = -INFINITY;
-    if (mask) {
-        for (int64_t w = 0; w < cg_bits_words(n); w++) {
-            uint64_t bits = mask->w[w];
-            while (bits) {
-                int b = __builtin_ctzll(bits);
-                bits &= bits - 1;
-                double v = x[(w << 6) + b];
-                if (isfinite(v)) {
-                    scratch[m++] = v;
-                    mn = v < mn ? v : mn;
-                    mx = v > mx ? v : mx;
-                }
-            }
-        }
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            if (isfinite(x[i])) {
-                scratch[m++] = x[i];
-                mn = x[i] < mn ? x[i] : mn;
-                mx = x[i] > mx ? x[i] : mx;
-            }
-    }
+    double a, b, mn, mx;
+    int64_t m = cg_stat_tails(x, n, mask, 0.1, 99.9, &a, &b, &mn, &mx, err);
+    if (m < 0)
+        return -1;
     if (m == 0) {
         *lo = 0;
         *hi = 1;
-        return;
+        return 0;
     }
-    double a = cg_stat_quantile_sel(scratch, m, 0.1);
-    double b = cg_stat_quantile_sel(scratch, m, 99.9);
     if (!(b > a)) {
         a = mn - 0.5;
         b = mx + 0.5;
@@ -134,6 +112,7 @@ void cg_run_plot_range(const double *x, int64_t n, const cg_bits *mask,
     double pad = 0.05 * (b - a);
     *lo = a - pad;
     *hi = b + pad;
+    return 0;
 }
 
 static const char *dim_name(const cg_config *cfg, const cg_gate_spec *g,
@@ -347,25 +326,26 @@ static int make_panel(const cg_run_plots_ctx *pc, int gi, gpanel *gp)
     return 0;
 }
 
-/* The values of panel gp (made by make_panel) and its axes' ranges;
- * scratch: room for the sample's events.  0, or -1 when a value column
- * cannot be had. */
-static int panel_fill(const cg_run_plots_ctx *pc, gpanel *gp, double *scratch)
+/* The values of panel gp (made by make_panel) and its axes' ranges.
+ * 0, or -1 when a value column cannot be had (no memory). */
+static int panel_fill(const cg_run_plots_ctx *pc, gpanel *gp)
 {
     const cg_config *cfg = pc->ctx->cfg;
     const cg_gate_spec *g = &cfg->gates[gp->gi];
     const cg_pop_result *pr = &pc->res->pops[gp->gi];
     const cg_bits *parent = g->parent >= 0 ? bits_of(pc, g->parent) : NULL;
     cg_plot_panel *p = &gp->p;
-    if (panel_values(pc, gp->dx, gp->dy, parent, &p->x, &p->y, &p->n,
-                     &p->mask) < 0)
-        return -1;
+    cg_err e = {0};
     double lo, hi;
-    cg_run_plot_range(p->x, p->n, p->mask, scratch, &lo, &hi);
+    if (panel_values(pc, gp->dx, gp->dy, parent, &p->x, &p->y, &p->n,
+                     &p->mask) < 0 ||
+        cg_run_plot_range(p->x, p->n, p->mask, &lo, &hi, &e) < 0)
+        return -1;
     widen_to_cut(g, pr, gp->dm[0], &lo, &hi);
     set_axis(&p->xaxis, gp->xl, gp->xf, lo, hi);
     if (p->y) {
-        cg_run_plot_range(p->y, p->n, p->mask, scratch, &lo, &hi);
+        if (cg_run_plot_range(p->y, p->n, p->mask, &lo, &hi, &e) < 0)
+            return -1;
         widen_to_cut(g, pr, gp->dm[1], &lo, &hi);
         set_axis(&p->yaxis, gp->yl, gp->yf, lo, hi);
     }
@@ -441,88 +421,35 @@ done:
     return rc;
 }
 
-/* Gate panel g's own figure (PNG in dir).  0 or < 0 with e. */
-static int gate_figure(const cg_run_plots_ctx *pc, const gpanel *g,
-                       const cg_plot_meta *meta, const char *dir, cg_err *e)
+/* Panel g's own figure (slide size), drawn; NULL with e. */
+static cg_plot_image *gate_render(const cg_run_plots_ctx *pc, const gpanel *g,
+                                  const cg_plot_meta *meta, cg_err *e)
 {
-    const cg_config *cfg = pc->ctx->cfg;
-    char name[300];
-    snprintf(name, sizeof name, "%s.png", cfg->gates[g->gi].name);
-    char *path = cg_path_join(dir, name);
-    if (!path)
-        return cg_err_set(e, CG_E_NOMEM, "out of memory");
+    const char *name = pc->ctx->cfg->gates[g->gi].name;
     cg_plot_meta m1 = *meta;
-    m1.population = cfg->gates[g->gi].name;
+    m1.population = name;
     m1.x_marker = g->xn;
     m1.y_marker = g->yn;
-    int rc = cg_plot_panel_png(&g->p, &m1, 0, 0, path, e);
+    cg_plot_image *im = cg_plot_render_panel(&g->p, &m1, 0, 0, e);
+    if (!im && !e->msg[0])
+        cg_err_set(e, CG_E_NOMEM, "cannot draw the figure");
+    return im;
+}
+
+/* Figure im of panel g to dir/<gate>.png, then freed.  0 or < 0 with e. */
+static int gate_write(const cg_run_plots_ctx *pc, const gpanel *g,
+                      cg_plot_image *im, const char *dir, cg_err *e)
+{
+    char name[300];
+    snprintf(name, sizeof name, "%s.png", pc->ctx->cfg->gates[g->gi].name);
+    char *path = cg_path_join(dir, name);
+    int rc = !path ? cg_err_set(e, CG_E_NOMEM, "out of memory")
+                   : cg_plot_image_write_png(im, path, e);
+    if (rc < 0 && !e->msg[0])
+        cg_err_set(e, CG_E_IO, "cannot write the figure");
     free(path);
+    cg_plot_image_free(im);
     return rc;
-}
-
-/* The QC figure: one more job beside the first panel's drawings. */
-typedef struct qcfig_job {
-    const cg_run_plots_ctx *pc;
-    const cg_plot_meta *meta;
-    const char *dir;
-    int rc, ran;
-    cg_err err;
-} qcfig_job;
-
-static void *qcfig_main(void *arg)
-{
-    qcfig_job *j = arg;
-    j->ran = 1;
-    j->rc = qc_figure(j->pc, j->meta, j->dir, &j->err);
-    if (j->rc < 0 && !j->err.msg[0])
-        cg_err_set(&j->err, CG_E_IO, "cannot write the figure");
-    return NULL;
-}
-
-/* The drawings of a group of panels whose values are at hand: job 0
- * adds their cells to the strategy figure in order, job 1 + i draws
- * panel k0 + i's own figure.  Each job writes only its own outputs;
- * the workers take jobs from one counter. */
-typedef struct group_job {
-    const cg_run_plots_ctx *pc;
-    const gpanel *gp;
-    const unsigned char *ok; /* per panel: values at hand */
-    int k0, k1;              /* panels [k0, k1) */
-    const cg_plot_meta *meta;
-    const char *dir;
-    cg_plot_strategy *st;    /* NULL: no strategy figure */
-    cg_err *errs;            /* per panel */
-    int src;                 /* the strategy job's result */
-    cg_err serr;
-    qcfig_job *qc;           /* one more job: the QC figure, or NULL */
-    atomic_int next;
-} group_job;
-
-static void *group_main(void *arg)
-{
-    group_job *j = arg;
-    for (;;) {
-        int t = atomic_fetch_add(&j->next, 1);
-        if (t == j->k1 - j->k0 + 1 && j->qc) {
-            qcfig_main(j->qc);
-            continue;
-        }
-        if (t > j->k1 - j->k0)
-            break;
-        if (t == 0) {
-            for (int k = j->k0; k < j->k1 && j->st && j->src == 0; k++)
-                if (j->ok[k])
-                    j->src = cg_plot_strategy_add(j->st, &j->gp[k].p,
-                                                  &j->serr);
-            continue;
-        }
-        int k = j->k0 + t - 1;
-        cg_err *e = &j->errs[k];
-        if (j->ok[k] && gate_figure(j->pc, &j->gp[k], j->meta, j->dir, e) < 0 &&
-            !e->msg[0])
-            cg_err_set(e, CG_E_IO, "cannot write the figure");
-    }
-    return NULL;
 }
 
 /* The strategy figure, drawn panel by panel, to dir/strategy.png. */
@@ -538,67 +465,148 @@ static int strategy_write(cg_plot_strategy *st, const char *dir, cg_err *e)
     return rc;
 }
 
-/* Panels whose values are held at once while they are drawn.  One: its
- * figure and its strategy cell draw side by side; two were measured
- * slower (the gathers for both come first) and held 12 MiB more. */
-#define PLOT_GROUP 1
+/* The figures of one sample on two threads, in steps of two jobs each,
+ * the panels' values held for one panel at a time:
+ *   draw k:  panel k's figure drawn         | its strategy cell drawn
+ *   write k: that figure encoded and written | panel k + 1's values
+ *   last:    the strategy figure written     | the QC figure
+ * (k's values are dropped between its two steps).  Each job writes only
+ * its own outputs, so the bytes do not depend on the threads.  The
+ * drawings' buffers come from the frame's free slabs (cg_plot_mem). */
+typedef struct figs {
+    const cg_run_plots_ctx *pc;
+    gpanel *gp;
+    int np, k, step;           /* step: 0 draw, 1 write, 2 last */
+    unsigned char *ok;         /* per panel: values at hand */
+    const cg_plot_meta *meta;
+    const char *dir;
+    cg_plot_strategy *st;      /* NULL: no strategy figure (any more) */
+    cg_plot_image *im;         /* panel k's figure, drawn, not written */
+    cg_err *errs;              /* per panel, then strategy, then QC */
+    int src;                   /* the strategy cell's result */
+    cg_plot_mem *pm;
+} figs;
 
-/* The panels a group at a time: values (gathered for the parent's
- * events only), the drawings, then the values dropped, so only a
- * group's values are held at once.  errs[k]: panel k's figure; *serr:
- * the strategy figure's. */
+typedef struct figs_part {
+    figs *f;
+    int part;
+} figs_part;
+
+static void figs_job(figs *f, int part)
+{
+    const cg_run_plots_ctx *pc = f->pc;
+    int k = f->k, np = f->np;
+    cg_err *e = &f->errs[k < np ? k : 0];
+    switch (f->step * 2 + part) {
+    case 0: /* panel k's figure */
+        if (f->ok[k])
+            f->im = gate_render(pc, &f->gp[k], f->meta, e);
+        break;
+    case 1: /* its strategy cell */
+        if (f->ok[k] && f->st)
+            f->src = cg_plot_strategy_add(f->st, &f->gp[k].p, &f->errs[np]);
+        break;
+    case 2:
+        if (f->im)
+            gate_write(pc, &f->gp[k], f->im, f->dir, e);
+        f->im = NULL;
+        break;
+    case 3: /* the next panel's values */
+        if (k + 1 < np && !(f->ok[k + 1] = panel_fill(pc, &f->gp[k + 1]) == 0))
+            cg_err_set(&f->errs[k + 1], CG_E_NOMEM, "cannot have the values");
+        break;
+    case 4:
+        if (f->st && strategy_write(f->st, f->dir, &f->errs[np]) < 0 &&
+            !f->errs[np].msg[0])
+            cg_err_set(&f->errs[np], CG_E_IO, "cannot write the figure");
+        f->st = NULL;
+        break;
+    case 5:
+        if (qc_figure(pc, f->meta, f->dir, &f->errs[np + 1]) < 0 &&
+            !f->errs[np + 1].msg[0])
+            cg_err_set(&f->errs[np + 1], CG_E_IO, "cannot write the figure");
+        break;
+    }
+}
+
+static void *figs_main(void *arg)
+{
+    figs_part *fp = arg;
+    cg_plot_mem_use(fp->f->pm);
+    figs_job(fp->f, fp->part);
+    cg_plot_mem_use(NULL);
+    return NULL;
+}
+
+static void figs_step(figs *f, int step, int k, int nt)
+{
+    figs_part parts[2] = {{f, 0}, {f, 1}};
+    f->step = step;
+    f->k = k;
+    if (nt > 1) {
+        cg_par_run(2, figs_main, parts, sizeof parts[0]);
+    } else {
+        figs_main(&parts[0]);
+        figs_main(&parts[1]);
+    }
+}
+
+static void *slab_try(void *fr) { return cg_frame_slab_try(fr); }
+static void slab_put(void *fr, void *p) { cg_frame_slab_put(fr, p); }
+
+cg_plot_mem *cg_run_plot_mem(const cg_frame *fr)
+{
+    return cg_plot_mem_new(cg_frame_slab_size(fr), slab_try, slab_put,
+                           (void *)fr);
+}
+
+/* errs[k]: panel k's figure, errs[np]: the strategy figure's,
+ * errs[np + 1]: the QC figure's. */
 static void draw_panels(const cg_run_plots_ctx *pc, gpanel *gp, int np,
                         const cg_plot_meta *meta, const char *dir,
-                        cg_err *errs, cg_err *serr, qcfig_job *qc)
+                        cg_err *errs)
 {
     cg_plot_panel *meta_p = calloc((size_t)np + 1, sizeof *meta_p);
-    unsigned char *ok = calloc((size_t)np + 1, 1);
-    double *scratch = cg_frame_slab_get(pc->fr);
-    if (!meta_p || !ok || !scratch) {
-        cg_err_set(serr, CG_E_NOMEM, "out of memory");
-        for (int k = 0; k < np; k++)
+    figs f = {.pc = pc, .gp = gp, .np = np, .meta = meta, .dir = dir,
+              .errs = errs, .ok = calloc((size_t)np + 1, 1),
+              .pm = cg_run_plot_mem(pc->fr)};
+    int nt = pc->ctx->inner_threads > 1 ? 2 : 1;
+    if (!meta_p || !f.ok || !f.pm) {
+        for (int k = 0; k < np + 2; k++)
             cg_err_set(&errs[k], CG_E_NOMEM, "out of memory");
         goto done;
     }
     for (int k = 0; k < np; k++)
         meta_p[k] = gp[k].p; /* overlays only: what flags the figure */
-    cg_plot_strategy *st =
-        np ? cg_plot_strategy_begin(np, cg_plot_panels_flagged(meta_p, np),
-                                    meta, 0, 0, 0, serr)
-           : NULL;
-    int nt = pc->ctx->inner_threads > 1 ? 2 : 1;
-    for (int k0 = 0; k0 < np; k0 += PLOT_GROUP) {
-        int k1 = k0 + PLOT_GROUP < np ? k0 + PLOT_GROUP : np;
-        for (int k = k0; k < k1; k++) {
-            ok[k] = panel_fill(pc, &gp[k], scratch) == 0;
-            if (!ok[k]) {
-                cg_err_set(&errs[k], CG_E_NOMEM, "cannot have the values");
-                if (!serr->msg[0])
-                    cg_err_set(serr, CG_E_NOMEM, "cannot have the values");
-                cg_plot_strategy_free(st);
-                st = NULL;
-            }
+    cg_dims_cache_drop(pc->dc); /* the gates' whole columns: slabs back */
+    cg_plot_mem_use(f.pm);
+    f.st = np ? cg_plot_strategy_begin(np, cg_plot_panels_flagged(meta_p, np),
+                                       meta, 0, 0, 0, &errs[np])
+              : NULL;
+    cg_plot_mem_use(NULL);
+    if (np && !(f.ok[0] = panel_fill(pc, &gp[0]) == 0))
+        cg_err_set(&errs[0], CG_E_NOMEM, "cannot have the values");
+    for (int k = 0; k < np; k++) {
+        if (!f.ok[k] && f.st) { /* the strategy figure misses a cell */
+            cg_err_set(&errs[np], CG_E_NOMEM, "cannot have the values");
+            cg_plot_strategy_free(f.st);
+            f.st = NULL;
         }
-        group_job j = {.pc = pc, .gp = gp, .ok = ok, .k0 = k0, .k1 = k1,
-                       .meta = meta, .dir = dir, .st = st, .errs = errs,
-                       .qc = k0 ? NULL : qc};
-        atomic_init(&j.next, 0);
-        cg_par_run(nt, group_main, &j, 0); /* workers share the counter */
-        if (j.src < 0) {
-            *serr = j.serr;
-            cg_plot_strategy_free(st);
-            st = NULL;
+        f.src = 0;
+        figs_step(&f, 0, k, nt);
+        if (f.src < 0) {
+            cg_plot_strategy_free(f.st);
+            f.st = NULL;
         }
-        cg_dims_gather_drop(pc->dc); /* this group's values */
+        cg_dims_cache_drop(pc->dc); /* panel k's values */
+        figs_step(&f, 1, k, nt);
     }
-    if (st && strategy_write(st, dir, serr) < 0 && !serr->msg[0])
-        cg_err_set(serr, CG_E_IO, "cannot write the figure");
+    figs_step(&f, 2, np, nt);
+    cg_plot_strategy_free(f.st); /* a step failed */
 done:
-    if (!qc->ran) /* no panel job took it */
-        qcfig_main(qc);
+    cg_plot_mem_free(f.pm);
     free(meta_p);
-    free(ok);
-    cg_frame_slab_put(pc->fr, scratch);
+    free(f.ok);
 }
 
 int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
@@ -631,11 +639,7 @@ int cg_run_plots(const cg_run_plots_ctx *pc, cg_err *err)
     }
     for (int k = 0; k < np; k++)
         gp[k].p.overlays = &gp[k].ov; /* after the array stopped moving */
-    /* the QC figure is a job beside the first panel's (it reads the QC
-     * result only): two drawings at a time, never three */
-    qcfig_job qj = {pc, &meta, dir, 0, 0, {0}};
-    draw_panels(pc, gp, np, &meta, dir, errs, &errs[np], &qj);
-    errs[np + 1] = qj.rc < 0 ? qj.err : (cg_err){0};
+    draw_panels(pc, gp, np, &meta, dir, errs);
     for (int k = 0; k < np + 2 && rc == 0; k++) {
         if (!errs[k].msg[0] || (k == np && np == 0))
             continue;

@@ -325,6 +325,171 @@ double cg_stat_quantile_sel(double *v, int64_t m, double p)
     return a + f * (b - a);
 }
 
+/* One side of cg_stat_tails: the cap most extreme values seen so far
+ * (the smallest for the low side), appended until there are cap of them,
+ * then kept as a heap (max-heap on the low side, min-heap on the high)
+ * whose root is the bar a value must pass to get in. */
+typedef struct tail_side {
+    double *a;
+    int64_t cap, len;
+    double bar; /* +-INFINITY while filling */
+} tail_side;
+
+static inline void sift_max(double *a, int64_t n, int64_t i)
+{
+    double v = a[i];
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && a[c + 1] > a[c])
+            c++;
+        if (!(a[c] > v))
+            break;
+        a[i] = a[c];
+        i = c;
+    }
+    a[i] = v;
+}
+
+static inline void sift_min(double *a, int64_t n, int64_t i)
+{
+    double v = a[i];
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && a[c + 1] < a[c])
+            c++;
+        if (!(a[c] < v))
+            break;
+        a[i] = a[c];
+        i = c;
+    }
+    a[i] = v;
+}
+
+static void low_push(tail_side *t, double v)
+{
+    if (t->len < t->cap) {
+        t->a[t->len++] = v;
+        if (t->len == t->cap) {
+            for (int64_t i = t->cap / 2 - 1; i >= 0; i--)
+                sift_max(t->a, t->cap, i);
+            t->bar = t->a[0];
+        }
+        return;
+    }
+    t->a[0] = v;
+    sift_max(t->a, t->cap, 0);
+    t->bar = t->a[0];
+}
+
+static void high_push(tail_side *t, double v)
+{
+    if (t->len < t->cap) {
+        t->a[t->len++] = v;
+        if (t->len == t->cap) {
+            for (int64_t i = t->cap / 2 - 1; i >= 0; i--)
+                sift_min(t->a, t->cap, i);
+            t->bar = t->a[0];
+        }
+        return;
+    }
+    t->a[0] = v;
+    sift_min(t->a, t->cap, 0);
+    t->bar = t->a[0];
+}
+
+/* Q(p) of m values with R type 7 (as cg_stat_quantile_sel): the lower
+ * order statistic's index *lo and the weight *f of the next one; 0 when
+ * the answer is the maximum. */
+static int q7_index(int64_t m, double p, int64_t *lo, double *f)
+{
+    double h = (double)(m - 1) * p / 100.0;
+    *lo = (int64_t)floor(h);
+    *f = h - (double)*lo;
+    return *lo < m - 1;
+}
+
+/* How many values a side keeps for Q(plo) (low) or Q(phi) (high) of up
+ * to m values: enough for every count up to m, as the count of finite
+ * values is known only at the end (both sizes grow with the count). */
+static int64_t tail_cap(int64_t m, double p, int low)
+{
+    int64_t lo;
+    double f;
+    if (m < 1 || !q7_index(m, p, &lo, &f))
+        return 1;
+    return low ? lo + 2 : m - lo;
+}
+
+int64_t cg_stat_tails(const double *x, int64_t n, const cg_bits *mask,
+                      double plo, double phi, double *qlo, double *qhi,
+                      double *mn, double *mx, cg_err *err)
+{
+    *qlo = *qhi = *mn = *mx = NAN;
+    int64_t mub = mask ? cg_bits_count(mask) : n; /* finite or not */
+    if (mub <= 0)
+        return 0;
+    tail_side L = {.cap = tail_cap(mub, plo, 1), .bar = INFINITY};
+    tail_side H = {.cap = tail_cap(mub, phi, 0), .bar = -INFINITY};
+    L.a = malloc((size_t)(L.cap + H.cap) * sizeof *L.a);
+    if (!L.a)
+        return cg_err_set(err, CG_E_NOMEM, "out of memory");
+    H.a = L.a + L.cap;
+    int64_t m = 0;
+    /* one pass: every finite value counted and offered to both sides */
+    if (mask) {
+        for (int64_t w = 0; w < cg_bits_words(n); w++) {
+            uint64_t b = mask->w[w];
+            while (b) {
+                double v = x[(w << 6) + __builtin_ctzll(b)];
+                b &= b - 1;
+                if (!isfinite(v))
+                    continue;
+                m++;
+                if (v < L.bar)
+                    low_push(&L, v);
+                if (v > H.bar)
+                    high_push(&H, v);
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            double v = x[i];
+            if (!isfinite(v))
+                continue;
+            m++;
+            if (v < L.bar)
+                low_push(&L, v);
+            if (v > H.bar)
+                high_push(&H, v);
+        }
+    }
+    if (m == 0) {
+        free(L.a);
+        return 0;
+    }
+    /* each side in order: the low side holds the len smallest values
+     * (sorted positions 0..), the high side the len largest (m - len..) */
+    qsort(L.a, (size_t)L.len, sizeof *L.a, cmp_double);
+    qsort(H.a, (size_t)H.len, sizeof *H.a, cmp_double);
+    *mn = L.a[0];
+    *mx = H.a[H.len - 1];
+    int64_t lo;
+    double f;
+    *qlo = *qhi = *mx;
+    if (q7_index(m, plo, &lo, &f))
+        *qlo = L.a[lo] + f * (L.a[lo + 1] - L.a[lo]);
+    if (q7_index(m, phi, &lo, &f)) {
+        int64_t j = lo - (m - H.len);
+        *qhi = H.a[j] + f * (H.a[j + 1] - H.a[j]);
+    }
+    free(L.a);
+    return m;
+}
+
 /* ---------------------------------------------------------- evaluation -- */
 
 /* What the caller of eval_core has worked out already: np, the count of

@@ -53,6 +53,16 @@ double cg_stat_quantile(const double *sorted, int64_t n, double p);
  * cg_stat_quantile of the sorted values); reorders v.  NaN when m == 0. */
 double cg_stat_quantile_sel(double *v, int64_t m, double p);
 
+/* Q(plo) and Q(phi) (as cg_stat_quantile_sel gives them) of the finite
+ * x[i] with mask bit set (mask NULL: all), read in place: two heaps of
+ * the values beyond each, so the memory is that share of the values
+ * (meant for tails: plo near 0, phi near 100).  Also their minimum and
+ * maximum.  Returns how many values (0: *qlo, *qhi NaN), or < 0 with err
+ * (out of memory). */
+int64_t cg_stat_tails(const double *x, int64_t n, const cg_bits *mask,
+                      double plo, double phi, double *qlo, double *qhi,
+                      double *mn, double *mx, cg_err *err);
+
 /* Gather the finite x[i] with mask bit set (mask NULL: all) into out
  * (room for n) and return how many; out is then sorted ascending (a
  * stable sort: equal values, -0 and +0 included, keep event order). */

@@ -533,9 +533,10 @@ static void test_bool(void)
 
 /* Frame slabs: cached columns come from the given memory's slabs and
  * hold the same values as fresh ones; the memory runs out into fresh
- * slabs (freed when put back); a second gift is refused; the memory is
- * taken back whole only when every slab is back (ASan checks the
- * rest). */
+ * slabs (freed when put back), though cg_frame_slab_try makes none;
+ * cg_dims_cache_drop gives the cached columns' slabs back; a second gift
+ * is refused; the memory is taken back whole only when every slab is
+ * back (ASan checks the rest). */
 static void test_frame_slabs(void)
 {
     enum { N = 1001 };
@@ -585,6 +586,18 @@ static void test_frame_slabs(void)
     }
     size_t back = 0;
     CHECK(cg_frame_slabs_take(fr2, &back) == NULL); /* slabs still out */
+    CHECK(cg_frame_slab_try(fr2) == NULL); /* none free, none made */
+    /* dropped: the slabs are free again, the values computed anew */
+    cg_dims_cache_drop(given);
+    CHECK_INT(cg_dims_n_cached(given), 0);
+    void *t = cg_frame_slab_try(fr2);
+    CHECK(t && (char *)t >= buf && (char *)t < buf + size);
+    cg_frame_slab_put(fr2, t);
+    const double *a0 = cg_dims_get(fresh, &d[0], &e);
+    const double *b0 = cg_dims_get(given, &d[0], &e);
+    REQUIRE(a0 && b0);
+    CHECK(memcmp(a0, b0, N * sizeof *a0) == 0);
+    CHECK_INT(cg_dims_n_cached(given), 1);
     cg_dims_free(given); /* every slab back; the fresh one freed */
     void *s1 = cg_frame_slab_get(fr2), *s2 = cg_frame_slab_get(fr2);
     CHECK(s1 && s2 && s1 != s2 && (char *)s1 >= buf &&

@@ -5,7 +5,8 @@
  * not as doubles, long equal runs, NaN/inf), cg_stat_pops against a
  * gather + sort + cg_stat_eval per population (cg_stat_pops_threads the
  * same bits at every thread count), and cg_stat_quantile_sel
- * (heap and quickselect paths) against cg_stat_quantile of sorted data.
+ * (heap and quickselect paths) and cg_stat_tails (one pass, in place,
+ * with and without a mask) against cg_stat_quantile of sorted data.
  */
 #include <math.h>
 #include <stdint.h>
@@ -347,11 +348,59 @@ static void select_equal(void)
     free(w);
 }
 
+/* cg_stat_tails reads the values in place (masked or not) and keeps only
+ * the extremes; its quantiles, minimum and maximum must be the sorted
+ * data's, bit for bit, at every size (the sides' sizes are set from the
+ * count before the non-finite values are known). */
+static void tails_equal(void)
+{
+    double pl[] = {0, 0.01, 0.1, 1, 5, 25};
+    int64_t sizes[] = {1, 2, 3, 5, 17, 100, 1000, 4099, 50001};
+    int64_t nmax = 50001;
+    double *x = malloc(nmax * sizeof *x), *s = malloc(nmax * sizeof *s);
+    REQUIRE(x && s);
+    for (int kind = 0; kind < 4; kind++) /* 3: NaN, infinities, zeros */
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+            for (int mk = 0; mk < 3; mk++) {
+                int64_t n = sizes[si];
+                make_column(x, n, kind);
+                cg_bits *bm = NULL;
+                if (mk) { /* half the events, or one in 50 */
+                    bm = cg_bits_new(n);
+                    REQUIRE(bm);
+                    for (int64_t i = 0; i < n; i++)
+                        if (urand() < (mk == 1 ? 0.5 : 0.02))
+                            cg_bits_set(bm, i);
+                }
+                int64_t k = ref_sorted(x, n, bm, s);
+                for (size_t pi = 0; pi < sizeof pl / sizeof *pl; pi++) {
+                    double lo, hi, mn, mx;
+                    cg_err e = {0};
+                    int64_t m = cg_stat_tails(x, n, bm, pl[pi], 100 - pl[pi],
+                                              &lo, &hi, &mn, &mx, &e);
+                    CHECK(m == k);
+                    if (k == 0) {
+                        CHECK(isnan(lo) && isnan(hi) && isnan(mn) && isnan(mx));
+                        continue;
+                    }
+                    double rl = cg_stat_quantile(s, k, pl[pi]);
+                    double rh = cg_stat_quantile(s, k, 100 - pl[pi]);
+                    CHECK(memcmp(&lo, &rl, sizeof lo) == 0);
+                    CHECK(memcmp(&hi, &rh, sizeof hi) == 0);
+                    CHECK(mn == s[0] && mx == s[k - 1]);
+                }
+                cg_bits_free(bm);
+            }
+    free(x);
+    free(s);
+}
+
 int main(void)
 {
     sorted_equal();
     pops_equal();
     threads_equal();
     select_equal();
+    tails_equal();
     return TEST_DONE();
 }
