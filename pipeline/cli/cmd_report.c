@@ -98,7 +98,7 @@ int cmd_report(int argc, char **argv)
         return CG_EXIT_USAGE;
     }
     int ret = CG_EXIT_OK;
-    if (cg_report_write(dir, cg_outdir_staging(od), &err) < 0) {
+    if (cg_report_write(dir, cg_outdir_staging(od), 0, &err) < 0) {
         cg_error_file(dir, "%s", err.msg);
         ret = CG_EXIT_DATA;
     } else if (cg_outdir_stop_signal()) {

@@ -185,7 +185,7 @@ static int run_commit(const run_args *a, cg_outdir *od, cg_store *st,
     cg_out_opts oo = {.dir = cg_outdir_staging(od), .shown = a->outdir,
                       .safe_tsv = a->safe_tsv};
     *unwritten = cg_write_run_files(ctx, res, &oo, start, argc, argv);
-    if (!*unwritten && cg_report_write(oo.dir, oo.dir, &err) < 0) {
+    if (!*unwritten && cg_report_write(oo.dir, oo.dir, (int)a->threads, &err) < 0) {
         cg_error_report("run", a->outdir, "report.html", &err); /* issue 21 */
         *unwritten = 1;
     }

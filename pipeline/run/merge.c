@@ -912,6 +912,6 @@ int cg_merge_write(const cg_merge *m, const cg_run_ctx *ctx,
     json_decref(rj);
     free(rp);
     if (rc == 0) /* the review report reads run.json (issue 21) */
-        rc = cg_report_write(dir, dir, err);
+        rc = cg_report_write(dir, dir, 0, err);
     return rc;
 }

@@ -15,7 +15,9 @@
  * A sample id that is not a safe file name (from a hand-edited
  * summary.tsv) gets no figures rather than a path outside the folder.
  *
- * Threading: no shared state.
+ * Threading: no shared state.  The thumbnails are made first, on the
+ * caller's thread count (thumbs_make: each job its own file and result
+ * slot), then the page is assembled in order on the calling thread.
  */
 #include "report.h"
 
@@ -24,12 +26,14 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "par.h"
 #include "run.h"
 #include "util.h"
 
@@ -346,6 +350,9 @@ typedef struct report {
     int extra0, extra1; /* sheet columns [extra0, extra1) */
     int q_id, q_check, q_value, q_thr, q_verdict, q_detail;
     cg_err *err;
+    int nthreads;
+    struct thumb *th; /* the figures' thumbnails, made before the page */
+    int nth, thk;     /* how many; the next one put_thumb shows */
 } report;
 
 static const char *jstr(json_t *o, const char *key)
@@ -777,47 +784,107 @@ static int section_batch(report *r)
     return 0;
 }
 
-/* report_files/<id>/<name> from plots/<id>/<name>, as an <a><img>.
- * Nothing when the figure is missing. */
-static int put_thumb(report *r, const char *id, const char *name,
-                     const char *alt)
+/* A thumbnail of the figures section: report_files/<id>/<name> from
+ * plots/<id>/<name>, made by thumb_make (on any thread), shown by
+ * put_thumb in the same order. */
+typedef struct thumb {
+    const char *id, *name;
+    int rc, w, h, made; /* made: the figure exists and was shrunk */
+    cg_err err;
+} thumb;
+
+static void thumb_make(const report *r, thumb *t)
 {
-    rbuf *b = &r->h;
     char rel[600], relt[600];
-    snprintf(rel, sizeof rel, "plots/%s/%s", id, name);
-    snprintf(relt, sizeof relt, "report_files/%s/%s", id, name);
+    snprintf(rel, sizeof rel, "plots/%s/%s", t->id, t->name);
+    snprintf(relt, sizeof relt, "report_files/%s/%s", t->id, t->name);
     char *src = cg_path_join(r->src, rel);
     char *dst = cg_path_join(r->dst, relt);
     char *tdir = cg_path_join(r->dst, "report_files");
-    char *sdir = tdir ? cg_path_join(tdir, id) : NULL;
+    char *sdir = tdir ? cg_path_join(tdir, t->id) : NULL;
     struct stat st;
-    int rc = 0, w = 0, h = 0;
     if (!src || !dst || !sdir) {
-        rc = cg_err_set(r->err, CG_E_NOMEM, "out of memory");
+        t->rc = cg_err_set(&t->err, CG_E_NOMEM, "out of memory");
     } else if (lstat(src, &st) == 0 && S_ISREG(st.st_mode)) {
         if (cg_mkdir_p(sdir) < 0)
-            rc = cg_err_set(r->err, CG_E_IO, "report_files/%s: cannot "
-                            "create: %s", id, strerror(errno));
+            t->rc = cg_err_set(&t->err, CG_E_IO, "report_files/%s: cannot "
+                               "create: %s", t->id, strerror(errno));
         else
-            rc = cg_report_thumbnail(src, dst, CG_REPORT_THUMB_W, &w, &h,
-                                     r->err);
-        if (rc == 0) {
-            put(b, "<a href=\"");
-            put_url(b, rel);
-            put(b, "\"><img src=\"");
-            put_url(b, relt);
-            putf(b, "\" width=\"%d\" height=\"%d\" alt=\"", w, h);
-            put_esc(b, alt);
-            put(b, " of ");
-            put_esc(b, id);
-            put(b, "\"></a>");
-        }
+            t->rc = cg_report_thumbnail(src, dst, CG_REPORT_THUMB_W, &t->w,
+                                        &t->h, &t->err);
+        t->made = t->rc == 0;
     }
     free(src);
     free(dst);
     free(tdir);
     free(sdir);
-    return rc < 0 ? -1 : 0;
+}
+
+typedef struct thumb_work {
+    const report *r;
+    atomic_int next;
+} thumb_work;
+
+static void *thumb_main(void *arg)
+{
+    thumb_work *w = arg;
+    for (int k; (k = atomic_fetch_add(&w->next, 1)) < w->r->nth;)
+        thumb_make(w->r, &w->r->th[k]);
+    return NULL;
+}
+
+/* Every sample's strategy and QC thumbnails, in the order the page shows
+ * them, on r->nthreads threads (each writes its own file and result). */
+static int thumbs_make(report *r)
+{
+    r->th = calloc((size_t)(2 * r->sum.nrows) + 1, sizeof *r->th);
+    if (!r->th)
+        return cg_err_set(r->err, CG_E_NOMEM, "out of memory");
+    for (int row = 1; row < r->sum.nrows; row++) {
+        const char *id = tab_get(&r->sum, row, r->c_id);
+        if (!safe_name(id))
+            continue;
+        r->th[r->nth++] = (thumb){.id = id, .name = "strategy.png"};
+        r->th[r->nth++] = (thumb){.id = id, .name = "qc.png"};
+    }
+    thumb_work w = {.r = r};
+    atomic_init(&w.next, 0);
+    int nt = r->nthreads < r->nth ? r->nthreads : r->nth;
+    cg_par_run(nt, thumb_main, &w, 0);
+    return 0;
+}
+
+/* The next thumbnail (for id and name), made by thumbs_make, as an
+ * <a><img>; nothing when the figure is missing.  -1 with the first
+ * failure's error. */
+static int put_thumb(report *r, const char *id, const char *name,
+                     const char *alt)
+{
+    rbuf *b = &r->h;
+    if (r->thk >= r->nth || strcmp(r->th[r->thk].id, id) ||
+        strcmp(r->th[r->thk].name, name))
+        return cg_err_set(r->err, CG_E_ARG, "report: thumbnails out of "
+                          "order"); /* not reached: one walk of the rows */
+    const thumb *t = &r->th[r->thk++];
+    if (t->rc < 0) {
+        *r->err = t->err;
+        return -1;
+    }
+    if (t->made) {
+        char rel[600], relt[600];
+        snprintf(rel, sizeof rel, "plots/%s/%s", id, name);
+        snprintf(relt, sizeof relt, "report_files/%s/%s", id, name);
+        put(b, "<a href=\"");
+        put_url(b, rel);
+        put(b, "\"><img src=\"");
+        put_url(b, relt);
+        putf(b, "\" width=\"%d\" height=\"%d\" alt=\"", t->w, t->h);
+        put_esc(b, alt);
+        put(b, " of ");
+        put_esc(b, id);
+        put(b, "\"></a>");
+    }
+    return 0;
 }
 
 static void sample_checks(report *r, const char *id)
@@ -898,6 +965,8 @@ static int section_figures(report *r)
     if (pl && !json_is_true(pl))
         put(b, "<p>This run was made with <code>--no-plots</code>: no "
                "figures.</p>\n");
+    if (thumbs_make(r) < 0)
+        return -1;
     for (int row = 1; row < r->sum.nrows; row++) {
         const char *id = tab_get(&r->sum, row, r->c_id);
         putf(b, "<section class=\"sample\" id=\"s%d\"><h3>", row);
@@ -1056,14 +1125,21 @@ static int build(report *r)
     return rc;
 }
 
-int cg_report_write(const char *src, const char *dst, cg_err *err)
+int cg_report_write(const char *src, const char *dst, int nthreads,
+                    cg_err *err)
 {
     report r;
     memset(&r, 0, sizeof r);
     r.src = src;
     r.dst = dst;
     r.err = err;
+    if (nthreads < 1) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = c < 1 ? 1 : c > 8 ? 8 : (int)c;
+    }
+    r.nthreads = nthreads;
     int rc = build(&r);
+    free(r.th);
     json_decref(r.run);
     tab_free(&r.sum);
     tab_free(&r.qc);

@@ -13,7 +13,8 @@
  * run folder and percent-encoded.
  *
  * Ownership: nothing returned is owned by the caller.  Threading: no
- * shared state; one call per folder at a time.
+ * shared state; one call per folder at a time (it runs threads of its
+ * own for the thumbnails).
  */
 #ifndef CG_REPORT_H
 #define CG_REPORT_H
@@ -26,11 +27,14 @@
 enum { CG_REPORT_THUMB_W = 400 };
 
 /* Read the run folder src; write dst/report.html and dst/report_files/
- * (dst may be src, or the staging folder of src).  0, or -1 with err:
- * CG_E_ARG when src is not a run folder (no run.json, or one not written
- * by cytogate), CG_E_PARSE for a malformed file (named, with its line),
- * CG_E_IO when a file cannot be written. */
-int cg_report_write(const char *src, const char *dst, cg_err *err);
+ * (dst may be src, or the staging folder of src).  The thumbnails are
+ * made on nthreads threads (< 1: one per CPU online, at most 8); the
+ * bytes do not depend on it.  0, or -1 with err: CG_E_ARG when src is
+ * not a run folder (no run.json, or one not written by cytogate),
+ * CG_E_PARSE for a malformed file (named, with its line), CG_E_IO when a
+ * file cannot be written. */
+int cg_report_write(const char *src, const char *dst, int nthreads,
+                    cg_err *err);
 
 /* The PNG src shrunk to at most max_w pixels wide (aspect kept; never
  * enlarged), as RGB PNG at dst, atomically.  *out_w, *out_h: its size.

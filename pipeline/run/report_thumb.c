@@ -40,23 +40,66 @@ static double overlap(int p, double a, double b)
     return r > l ? r - l : 0;
 }
 
-/* Shrink RGB src (sw x sh) to dst (dw x dh). */
-static void shrink(const unsigned char *src, int sw, int sh,
-                   unsigned char *dst, int dw, int dh)
+/* One axis of the shrink, tabulated: for output pixel o, source pixels
+ * [lo[o], hi[o]) with weights wt[at[o] ..], each overlap() as computed
+ * in place before, so the sums are the same to the bit. */
+typedef struct box_tab {
+    int *lo, *hi, *at;
+    double *wt;
+} box_tab;
+
+static void box_free(box_tab *t)
 {
-    double sx = (double)sw / dw, sy = (double)sh / dh;
+    free(t->lo);
+    free(t->hi);
+    free(t->at);
+    free(t->wt);
+}
+
+static int box_make(box_tab *t, int src, int dst)
+{
+    double s = (double)src / dst;
+    t->lo = malloc((size_t)dst * sizeof *t->lo);
+    t->hi = malloc((size_t)dst * sizeof *t->hi);
+    t->at = malloc((size_t)dst * sizeof *t->at);
+    /* each output pixel spans at most ceil(s) + 1 source pixels */
+    size_t cap = (size_t)dst * ((size_t)s + 2);
+    t->wt = malloc(cap * sizeof *t->wt);
+    if (!t->lo || !t->hi || !t->at || !t->wt) {
+        box_free(t);
+        return -1;
+    }
+    size_t k = 0;
+    for (int o = 0; o < dst; o++) {
+        box_axis(o, s, src, &t->lo[o], &t->hi[o]);
+        t->at[o] = (int)k;
+        for (int p = t->lo[o]; p < t->hi[o] && k < cap; p++)
+            t->wt[k++] = overlap(p, o * s, (o + 1) * s);
+    }
+    return 0;
+}
+
+/* Shrink RGB src (sw x sh) to dst (dw x dh); -1 when out of memory. */
+static int shrink(const unsigned char *src, int sw, int sh,
+                  unsigned char *dst, int dw, int dh)
+{
+    box_tab tx = {0}, ty = {0};
+    if (box_make(&tx, sw, dw) < 0 || box_make(&ty, sh, dh) < 0) {
+        box_free(&tx);
+        return -1;
+    }
     for (int oy = 0; oy < dh; oy++) {
-        int y0, y1;
-        box_axis(oy, sy, sh, &y0, &y1);
+        int y0 = ty.lo[oy], y1 = ty.hi[oy];
+        const double *wys = ty.wt + ty.at[oy]; /* wys[y - y0] */
         for (int ox = 0; ox < dw; ox++) {
-            int x0, x1;
-            box_axis(ox, sx, sw, &x0, &x1);
+            int x0 = tx.lo[ox], x1 = tx.hi[ox];
+            const double *wxs = tx.wt + tx.at[ox];
             double acc[3] = {0, 0, 0}, wsum = 0;
             for (int y = y0; y < y1; y++) {
-                double wy = overlap(y, oy * sy, (oy + 1) * sy);
+                double wy = wys[y - y0];
                 const unsigned char *row = src + (size_t)y * sw * 3;
                 for (int x = x0; x < x1; x++) {
-                    double w = wy * overlap(x, ox * sx, (ox + 1) * sx);
+                    double w = wy * wxs[x - x0];
                     acc[0] += w * row[3 * x];
                     acc[1] += w * row[3 * x + 1];
                     acc[2] += w * row[3 * x + 2];
@@ -70,6 +113,9 @@ static void shrink(const unsigned char *src, int sw, int sh,
             }
         }
     }
+    box_free(&tx);
+    box_free(&ty);
+    return 0;
 }
 
 static int write_rgb(const char *path, const unsigned char *px, int w, int h,
@@ -145,8 +191,9 @@ int cg_report_thumbnail(const char *src, const char *dst, int max_w,
             free(px);
             return cg_err_set(err, CG_E_NOMEM, "%s: out of memory", src);
         }
-        shrink(px, sw, sh, t, dw, dh);
-        rc = write_rgb(dst, t, dw, dh, err);
+        rc = shrink(px, sw, sh, t, dw, dh) < 0
+                 ? cg_err_set(err, CG_E_NOMEM, "%s: out of memory", src)
+                 : write_rgb(dst, t, dw, dh, err);
         free(t);
     }
     free(px);
