@@ -467,6 +467,7 @@ static int strategy_write(cg_plot_strategy *st, const char *dir, cg_err *e)
 
 /* The figures of one sample on two threads, in steps of two jobs each,
  * the panels' values held for one panel at a time:
+ *   first:   the strategy figure begun       | panel 0's values
  *   draw k:  panel k's figure drawn         | its strategy cell drawn
  *   write k: that figure encoded and written | panel k + 1's values
  *   last:    the strategy figure written     | the QC figure
@@ -476,7 +477,8 @@ static int strategy_write(cg_plot_strategy *st, const char *dir, cg_err *e)
 typedef struct figs {
     const cg_run_plots_ctx *pc;
     gpanel *gp;
-    int np, k, step;           /* step: 0 draw, 1 write, 2 last */
+    int np, k, step;           /* step: 0 draw, 1 write, 2 last, 3 first */
+    int flagged;               /* cg_plot_panels_flagged */
     unsigned char *ok;         /* per panel: values at hand */
     const cg_plot_meta *meta;
     const char *dir;
@@ -525,6 +527,15 @@ static void figs_job(figs *f, int part)
         if (qc_figure(pc, f->meta, f->dir, &f->errs[np + 1]) < 0 &&
             !f->errs[np + 1].msg[0])
             cg_err_set(&f->errs[np + 1], CG_E_IO, "cannot write the figure");
+        break;
+    case 6: /* the strategy figure's frame and title (the first text
+             * drawn loads the fonts) */
+        f->st = cg_plot_strategy_begin(np, f->flagged, f->meta, 0, 0, 0,
+                                       &f->errs[np]);
+        break;
+    case 7: /* the first panel's values */
+        if (!(f->ok[0] = panel_fill(pc, &f->gp[0]) == 0))
+            cg_err_set(&f->errs[0], CG_E_NOMEM, "cannot have the values");
         break;
     }
 }
@@ -579,13 +590,9 @@ static void draw_panels(const cg_run_plots_ctx *pc, gpanel *gp, int np,
     for (int k = 0; k < np; k++)
         meta_p[k] = gp[k].p; /* overlays only: what flags the figure */
     cg_dims_cache_drop(pc->dc); /* the gates' whole columns: slabs back */
-    cg_plot_mem_use(f.pm);
-    f.st = np ? cg_plot_strategy_begin(np, cg_plot_panels_flagged(meta_p, np),
-                                       meta, 0, 0, 0, &errs[np])
-              : NULL;
-    cg_plot_mem_use(NULL);
-    if (np && !(f.ok[0] = panel_fill(pc, &gp[0]) == 0))
-        cg_err_set(&errs[0], CG_E_NOMEM, "cannot have the values");
+    f.flagged = cg_plot_panels_flagged(meta_p, np);
+    if (np)
+        figs_step(&f, 3, 0, nt);
     for (int k = 0; k < np; k++) {
         if (!f.ok[k] && f.st) { /* the strategy figure misses a cell */
             cg_err_set(&errs[np], CG_E_NOMEM, "cannot have the values");
