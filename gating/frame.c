@@ -678,39 +678,35 @@ int cg_frame_slabs_give(cg_frame *fr, void *mem, size_t size, size_t ready,
     return 0;
 }
 
-void *cg_frame_slab_get(const cg_frame *fr)
+/* The lowest free slab, or NULL when none is free; one not ready yet is
+ * waited for when wait, else NULL. */
+static void *slab_take(const cg_frame *fr, int wait)
 {
     struct cg_frame_slabs *sl = fr->slabs;
     void *p = NULL;
-    if (sl) {
-        pthread_mutex_lock(&sl->mu);
-        if (sl->nfree > 0) {
-            /* the lowest free one: wait until it is ready */
-            char *top = sl->free[sl->nfree - 1];
-            while ((size_t)(top - sl->mem) + sl->slab > sl->ready)
-                pthread_cond_wait(&sl->more, &sl->mu);
+    if (!sl)
+        return NULL;
+    pthread_mutex_lock(&sl->mu);
+    if (sl->nfree > 0) {
+        char *top = sl->free[sl->nfree - 1];
+        int ready;
+        while (!(ready = (size_t)(top - sl->mem) + sl->slab <= sl->ready) &&
+               wait)
+            pthread_cond_wait(&sl->more, &sl->mu);
+        if (ready)
             p = sl->free[--sl->nfree];
-        }
-        pthread_mutex_unlock(&sl->mu);
     }
+    pthread_mutex_unlock(&sl->mu);
+    return p;
+}
+
+void *cg_frame_slab_get(const cg_frame *fr)
+{
+    void *p = slab_take(fr, 1);
     return p ? p : fcs_alloc_big(cg_frame_slab_size(fr));
 }
 
-void *cg_frame_slab_try(const cg_frame *fr)
-{
-    struct cg_frame_slabs *sl = fr->slabs;
-    void *p = NULL;
-    if (sl) {
-        pthread_mutex_lock(&sl->mu);
-        if (sl->nfree > 0) {
-            char *top = sl->free[sl->nfree - 1];
-            if ((size_t)(top - sl->mem) + sl->slab <= sl->ready)
-                p = sl->free[--sl->nfree];
-        }
-        pthread_mutex_unlock(&sl->mu);
-    }
-    return p;
-}
+void *cg_frame_slab_try(const cg_frame *fr) { return slab_take(fr, 0); }
 
 void cg_frame_slab_put(const cg_frame *fr, void *p)
 {

@@ -325,14 +325,14 @@ double cg_stat_quantile_sel(double *v, int64_t m, double p)
     return a + f * (b - a);
 }
 
-/* One side of cg_stat_tails: the cap most extreme values seen so far
- * (the smallest for the low side), appended until there are cap of them,
- * then kept as a heap (max-heap on the low side, min-heap on the high)
- * whose root is the bar a value must pass to get in. */
+/* One side of cg_stat_tails: the cap smallest values seen so far,
+ * appended until there are cap of them, then kept as a max-heap whose
+ * root is the bar a value must pass to get in.  The high side keeps the
+ * negated values (negation is exact and reverses the order). */
 typedef struct tail_side {
     double *a;
     int64_t cap, len;
-    double bar; /* +-INFINITY while filling */
+    double bar; /* +INFINITY while filling */
 } tail_side;
 
 static inline void sift_max(double *a, int64_t n, int64_t i)
@@ -352,24 +352,7 @@ static inline void sift_max(double *a, int64_t n, int64_t i)
     a[i] = v;
 }
 
-static inline void sift_min(double *a, int64_t n, int64_t i)
-{
-    double v = a[i];
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && a[c + 1] < a[c])
-            c++;
-        if (!(a[c] < v))
-            break;
-        a[i] = a[c];
-        i = c;
-    }
-    a[i] = v;
-}
-
-static void low_push(tail_side *t, double v)
+static void tail_push(tail_side *t, double v)
 {
     if (t->len < t->cap) {
         t->a[t->len++] = v;
@@ -382,22 +365,6 @@ static void low_push(tail_side *t, double v)
     }
     t->a[0] = v;
     sift_max(t->a, t->cap, 0);
-    t->bar = t->a[0];
-}
-
-static void high_push(tail_side *t, double v)
-{
-    if (t->len < t->cap) {
-        t->a[t->len++] = v;
-        if (t->len == t->cap) {
-            for (int64_t i = t->cap / 2 - 1; i >= 0; i--)
-                sift_min(t->a, t->cap, i);
-            t->bar = t->a[0];
-        }
-        return;
-    }
-    t->a[0] = v;
-    sift_min(t->a, t->cap, 0);
     t->bar = t->a[0];
 }
 
@@ -433,7 +400,7 @@ int64_t cg_stat_tails(const double *x, int64_t n, const cg_bits *mask,
     if (mub <= 0)
         return 0;
     tail_side L = {.cap = tail_cap(mub, plo, 1), .bar = INFINITY};
-    tail_side H = {.cap = tail_cap(mub, phi, 0), .bar = -INFINITY};
+    tail_side H = {.cap = tail_cap(mub, phi, 0), .bar = INFINITY};
     L.a = malloc((size_t)(L.cap + H.cap) * sizeof *L.a);
     if (!L.a)
         return cg_err_set(err, CG_E_NOMEM, "out of memory");
@@ -450,9 +417,9 @@ int64_t cg_stat_tails(const double *x, int64_t n, const cg_bits *mask,
                     continue;
                 m++;
                 if (v < L.bar)
-                    low_push(&L, v);
-                if (v > H.bar)
-                    high_push(&H, v);
+                    tail_push(&L, v);
+                if (-v < H.bar)
+                    tail_push(&H, -v);
             }
         }
     } else {
@@ -462,29 +429,29 @@ int64_t cg_stat_tails(const double *x, int64_t n, const cg_bits *mask,
                 continue;
             m++;
             if (v < L.bar)
-                low_push(&L, v);
-            if (v > H.bar)
-                high_push(&H, v);
+                tail_push(&L, v);
+            if (-v < H.bar)
+                tail_push(&H, -v);
         }
     }
     if (m == 0) {
         free(L.a);
         return 0;
     }
-    /* each side in order: the low side holds the len smallest values
-     * (sorted positions 0..), the high side the len largest (m - len..) */
+    /* in order: L.a[j] is the value at sorted position j, -H.a[j] the
+     * one at m - 1 - j */
     qsort(L.a, (size_t)L.len, sizeof *L.a, cmp_double);
     qsort(H.a, (size_t)H.len, sizeof *H.a, cmp_double);
     *mn = L.a[0];
-    *mx = H.a[H.len - 1];
+    *mx = -H.a[0];
     int64_t lo;
     double f;
     *qlo = *qhi = *mx;
     if (q7_index(m, plo, &lo, &f))
         *qlo = L.a[lo] + f * (L.a[lo + 1] - L.a[lo]);
     if (q7_index(m, phi, &lo, &f)) {
-        int64_t j = lo - (m - H.len);
-        *qhi = H.a[j] + f * (H.a[j + 1] - H.a[j]);
+        double a = -H.a[m - 1 - lo], b = -H.a[m - 2 - lo];
+        *qhi = a + f * (b - a);
     }
     free(L.a);
     return m;
