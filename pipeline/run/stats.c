@@ -368,6 +368,18 @@ static void tail_push(tail_side *t, double v)
     t->bar = t->a[0];
 }
 
+/* v offered to both sides (the high one negated); 1 when finite. */
+static inline int tails_offer(tail_side *L, tail_side *H, double v)
+{
+    if (!isfinite(v))
+        return 0;
+    if (v < L->bar)
+        tail_push(L, v);
+    if (-v < H->bar)
+        tail_push(H, -v);
+    return 1;
+}
+
 /* Q(p) of m values with R type 7 (as cg_stat_quantile_sel): the lower
  * order statistic's index *lo and the weight *f of the next one; 0 when
  * the answer is the maximum. */
@@ -413,26 +425,12 @@ int64_t cg_stat_tails(const double *x, int64_t n, const cg_bits *mask,
             while (b) {
                 double v = x[(w << 6) + __builtin_ctzll(b)];
                 b &= b - 1;
-                if (!isfinite(v))
-                    continue;
-                m++;
-                if (v < L.bar)
-                    tail_push(&L, v);
-                if (-v < H.bar)
-                    tail_push(&H, -v);
+                m += tails_offer(&L, &H, v);
             }
         }
     } else {
-        for (int64_t i = 0; i < n; i++) {
-            double v = x[i];
-            if (!isfinite(v))
-                continue;
-            m++;
-            if (v < L.bar)
-                tail_push(&L, v);
-            if (-v < H.bar)
-                tail_push(&H, -v);
-        }
+        for (int64_t i = 0; i < n; i++)
+            m += tails_offer(&L, &H, x[i]);
     }
     if (m == 0) {
         free(L.a);
