@@ -313,11 +313,9 @@ cg_dims *cg_dims_new(const cg_frame *fr, const cg_matrix *fcs_spill,
     return dc;
 }
 
-static void block_free(const cg_frame *fr, comp_block *b)
+/* b's own arrays; its whole columns went back with cg_dims_cache_drop */
+static void block_free(comp_block *b)
 {
-    if (b->out)
-        for (int j = 0; j < b->nout; j++)
-            cg_frame_slab_put(fr, b->out[j]);
     free(b->out);
     free(b->K);
     free(b->in);
@@ -328,16 +326,12 @@ void cg_dims_free(cg_dims *dc)
 {
     if (!dc)
         return;
-    cg_dims_gather_drop(dc);
+    cg_dims_cache_drop(dc); /* every value held: slabs back */
     free(dc->gath);
-    block_free(dc->fr, &dc->fcs);
+    block_free(&dc->fcs);
     for (int i = 0; i < dc->nmat; i++)
-        block_free(dc->fr, &dc->mat[i]);
+        block_free(&dc->mat[i]);
     free(dc->mat);
-    for (int i = 0; i < dc->nent; i++) {
-        free(dc->ent[i].key);
-        cg_frame_slab_put(dc->fr, dc->ent[i].col);
-    }
     free(dc->ent);
     free(dc->gslab);
     free(dc);

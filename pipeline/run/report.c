@@ -789,17 +789,15 @@ static int section_batch(report *r)
  * put_thumb in the same order. */
 typedef struct thumb {
     const char *id, *name;
+    char rel[600], relt[600]; /* the figure and its thumbnail, relative */
     int rc, w, h, made; /* made: the figure exists and was shrunk */
     cg_err err;
 } thumb;
 
 static void thumb_make(const report *r, thumb *t)
 {
-    char rel[600], relt[600];
-    snprintf(rel, sizeof rel, "plots/%s/%s", t->id, t->name);
-    snprintf(relt, sizeof relt, "report_files/%s/%s", t->id, t->name);
-    char *src = cg_path_join(r->src, rel);
-    char *dst = cg_path_join(r->dst, relt);
+    char *src = cg_path_join(r->src, t->rel);
+    char *dst = cg_path_join(r->dst, t->relt);
     char *tdir = cg_path_join(r->dst, "report_files");
     char *sdir = tdir ? cg_path_join(tdir, t->id) : NULL;
     struct stat st;
@@ -844,8 +842,15 @@ static int thumbs_make(report *r)
         const char *id = tab_get(&r->sum, row, r->c_id);
         if (!safe_name(id))
             continue;
-        r->th[r->nth++] = (thumb){.id = id, .name = "strategy.png"};
-        r->th[r->nth++] = (thumb){.id = id, .name = "qc.png"};
+        static const char *const fig[2] = {"strategy.png", "qc.png"};
+        for (int k = 0; k < 2; k++) {
+            thumb *t = &r->th[r->nth++];
+            t->id = id;
+            t->name = fig[k];
+            snprintf(t->rel, sizeof t->rel, "plots/%s/%s", id, fig[k]);
+            snprintf(t->relt, sizeof t->relt, "report_files/%s/%s", id,
+                     fig[k]);
+        }
     }
     thumb_work w = {.r = r};
     atomic_init(&w.next, 0);
@@ -871,13 +876,10 @@ static int put_thumb(report *r, const char *id, const char *name,
         return -1;
     }
     if (t->made) {
-        char rel[600], relt[600];
-        snprintf(rel, sizeof rel, "plots/%s/%s", id, name);
-        snprintf(relt, sizeof relt, "report_files/%s/%s", id, name);
         put(b, "<a href=\"");
-        put_url(b, rel);
+        put_url(b, t->rel);
         put(b, "\"><img src=\"");
-        put_url(b, relt);
+        put_url(b, t->relt);
         putf(b, "\" width=\"%d\" height=\"%d\" alt=\"", t->w, t->h);
         put_esc(b, alt);
         put(b, " of ");

@@ -335,36 +335,19 @@ typedef struct tail_side {
     double bar; /* +INFINITY while filling */
 } tail_side;
 
-static inline void sift_max(double *a, int64_t n, int64_t i)
-{
-    double v = a[i];
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && a[c + 1] > a[c])
-            c++;
-        if (!(a[c] > v))
-            break;
-        a[i] = a[c];
-        i = c;
-    }
-    a[i] = v;
-}
-
 static void tail_push(tail_side *t, double v)
 {
     if (t->len < t->cap) {
         t->a[t->len++] = v;
         if (t->len == t->cap) {
             for (int64_t i = t->cap / 2 - 1; i >= 0; i--)
-                sift_max(t->a, t->cap, i);
+                sift(t->a, t->cap, i, 1);
             t->bar = t->a[0];
         }
         return;
     }
     t->a[0] = v;
-    sift_max(t->a, t->cap, 0);
+    sift(t->a, t->cap, 0, 1);
     t->bar = t->a[0];
 }
 
